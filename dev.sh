@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# G-Share's two commands for a fresh machine:
+#   ./dev.sh run    install what is needed and run gshare on its embedded defaults
+#   ./dev.sh test   install what is needed and run the whole test suite (extra args go to pytest)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+DEBIAN_PACKAGES=(clamav-daemon clamav libmagic1)
+VENV=.venv
+
+missing_debian_packages() {
+  local pkg
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+  done
+}
+
+install_debian_packages() {
+  command -v dpkg-query >/dev/null || { echo "not Debian/Ubuntu: install ${DEBIAN_PACKAGES[*]} yourself" >&2; return; }
+  local missing
+  missing=$(missing_debian_packages)
+  [ -z "$missing" ] && return
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing Debian packages: $missing"
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+}
+
+install_python_packages() {
+  local python=${PYTHON:-python3}
+  "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || { echo "gshare needs Python 3.11 or newer ($python is older)" >&2; exit 1; }
+  [ -x "$VENV/bin/python" ] || "$python" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e ".[embedded,test]"
+}
+
+case "${1:-}" in
+  run)
+    install_debian_packages
+    install_python_packages
+    exec "$VENV/bin/gshare" serve
+    ;;
+  test)
+    shift
+    install_debian_packages
+    install_python_packages
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh run | ./dev.sh test [pytest arguments]" >&2
+    exit 2
+    ;;
+esac

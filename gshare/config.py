@@ -1,0 +1,175 @@
+"""Load gshare's settings from a TOML file into one frozen object, read once and passed in."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown or has a wrong value."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    listen: str = "127.0.0.1:8080"
+    s3_listen: str = "127.0.0.1:9000"
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8080"
+    data_dir: str = "var"
+    workers: int = 2
+    scan_workers: int = 1
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = ""
+    auto_upgrade: bool = True
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    endpoint: str = ""
+    access_key: str = ""
+    secret_key: str = ""
+    bucket: str = "gshare"
+    region: str = "us-east-1"
+    part_size_mb: int = 16
+    embedded_port: int = 8333
+
+
+@dataclass(frozen=True)
+class AntivirusConfig:
+    clamd: str = "unix:///run/clamav/clamd.ctl"
+    max_scan_size_mb: int = 100
+    timeout_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class QuotaConfig:
+    department_gb: float = 100.0
+    personal_gb: float = 10.0
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    trash_days: int = 30
+    orphan_grace_hours: int = 24
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    antivirus: AntivirusConfig = field(default_factory=AntivirusConfig)
+    quota: QuotaConfig = field(default_factory=QuotaConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.server.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        """Return the database URL; the embedded default is a SQLite file under data_dir."""
+        return self.database.url or f"sqlite:///{(self.data_dir / 'gshare.db').resolve()}"
+
+    @property
+    def embedded_storage(self) -> bool:
+        return not self.storage.endpoint
+
+    def replace(self, **sections: dict[str, Any]) -> Config:
+        """Return a copy with some keys of some sections changed (used by tests and the CLI)."""
+        changes = {
+            name: dataclasses.replace(getattr(self, name), **values)
+            for name, values in sections.items()
+        }
+        return _validated(dataclasses.replace(self, **changes))
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """Read the config file at path (or return the defaults when path is None)."""
+    if path is None:
+        return _validated(Config())
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _validated(_build(Config, raw, ""))
+
+
+def config_path_from_env(environ: dict[str, str]) -> str | None:
+    """Return the config path named by GSHARE_CONFIG, if any."""
+    return environ.get("GSHARE_CONFIG") or None
+
+
+def _build(cls, raw: dict[str, Any], where: str):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{where}] must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        name = f"{where}.{key}" if where else key
+        if key not in fields:
+            hint = difflib.get_close_matches(key, fields, n=1)
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise ConfigError(f"unknown setting '{name}'{suggestion}")
+        values[key] = _coerce(fields[key], value, name)
+    return cls(**values)
+
+
+def _coerce(fld: dataclasses.Field, value: Any, name: str):
+    default = fld.default if fld.default is not dataclasses.MISSING else fld.default_factory()
+    if dataclasses.is_dataclass(default):
+        return _build(type(default), value, name)
+    kind = type(default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) != isinstance(default, bool):
+        raise ConfigError(f"'{name}' must be a {kind.__name__}, not {value!r}")
+    return value
+
+
+def _validated(config: Config) -> Config:
+    _check_address(config.server.listen, "server.listen")
+    _check_address(config.server.s3_listen, "server.s3_listen")
+    if not config.server.public_url.startswith(("http://", "https://")):
+        raise ConfigError("'server.public_url' must start with http:// or https://")
+    if config.storage.endpoint and not config.storage.endpoint.startswith(("http://", "https://")):
+        raise ConfigError("'storage.endpoint' must be empty (embedded) or an http(s):// URL")
+    if config.storage.endpoint and not (config.storage.access_key and config.storage.secret_key):
+        raise ConfigError("'storage.access_key' and 'storage.secret_key' are needed with an endpoint")
+    if not config.antivirus.clamd.startswith(("unix://", "tcp://")):
+        raise ConfigError("'antivirus.clamd' must look like unix:///path or tcp://host:port")
+    _check_positive(config, "server.workers", "server.scan_workers", "storage.part_size_mb",
+                    "antivirus.max_scan_size_mb", "antivirus.timeout_seconds")
+    if config.storage.part_size_mb < 5:
+        raise ConfigError("'storage.part_size_mb' must be at least 5 (the S3 minimum part size)")
+    if config.quota.department_gb < 0 or config.quota.personal_gb < 0:
+        raise ConfigError("quotas must be 0 (unlimited) or more")
+    return config
+
+
+def _check_address(value: str, name: str) -> None:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"'{name}' must look like host:port, not {value!r}")
+
+
+def _check_positive(config: Config, *names: str) -> None:
+    for name in names:
+        section, key = name.split(".")
+        if getattr(getattr(config, section), key) <= 0:
+            raise ConfigError(f"'{name}' must be more than 0")

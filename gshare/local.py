@@ -1,0 +1,69 @@
+"""The embedded defaults for one machine: generated secrets and the local S3 server under var/."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import storage
+from gshare.config import Config
+
+
+def secret_key(config: Config) -> str:
+    """Return the configured secret key, or one generated once and kept in data_dir."""
+    if config.server.secret_key:
+        return config.server.secret_key
+    return _kept_secret(config.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def embedded_credentials(config: Config) -> tuple[str, str]:
+    """Return the access and secret key of the embedded S3 server, made on first use."""
+    path = config.data_dir / "s3" / "credentials.json"
+    text = _kept_secret(path, lambda: json.dumps(
+        {"access_key": "gshare" + secrets.token_hex(6), "secret_key": secrets.token_urlsafe(30)}))
+    data = json.loads(text)
+    return data["access_key"], data["secret_key"]
+
+
+@contextlib.contextmanager
+def object_store(config: Config) -> Iterator[tuple[str, tuple[str, str]]]:
+    """Yield (endpoint, keys) of the object store, starting the embedded one when needed.
+
+    When the embedded server already runs (under `gshare serve`), it is used as it is.
+    """
+    if not config.embedded_storage:
+        yield config.storage.endpoint, (config.storage.access_key, config.storage.secret_key)
+        return
+    keys = embedded_credentials(config)
+    port = config.storage.embedded_port
+    if _listening(port):
+        yield f"http://127.0.0.1:{port}", keys
+        return
+    server = storage.EmbeddedS3Server(config.data_dir / "s3", *keys, port=port)
+    server.start()
+    try:
+        yield server.endpoint, keys
+    finally:
+        server.stop()
+
+
+def _kept_secret(path: Path, make) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -1,0 +1,140 @@
+"""Who may do what: roles, the actions they allow, inheritance down the tree, one `require`.
+
+Every service asks `require(db, actor, action, node)` before doing anything. A person with no
+role at all on a node gets NotFound (the item does not exist for them); a person with some role
+but not this action gets PermissionDenied.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from gshare.errors import NotFound, PermissionDenied
+from gshare.models import Department, Grant, Node, Space, SpaceKind, User, UserRole
+
+
+class Role(enum.StrEnum):
+    UPLOADER = "uploader"
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    MANAGER = "manager"
+
+
+class Action(enum.StrEnum):
+    SEE = "see"          # see the item and list a folder
+    READ = "read"        # download
+    UPLOAD = "upload"    # add files (a new file or a new version)
+    EDIT = "edit"        # create folders, rename, move, copy into, delete, restore
+    SHARE = "share"      # grant and revoke roles, create and revoke links
+
+
+class _System:
+    """The operator at the command line: every check passes, audit shows no person."""
+
+    id = None
+    disabled = False
+    role = UserRole.SYSTEM_ADMIN
+    department_id = None
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = _System()
+
+RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.MANAGER: 3}
+
+ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.UPLOADER: frozenset({Action.UPLOAD}),
+    Role.VIEWER: frozenset({Action.SEE, Action.READ}),
+    Role.EDITOR: frozenset({Action.SEE, Action.READ, Action.UPLOAD, Action.EDIT}),
+    Role.MANAGER: frozenset(Action),
+}
+
+
+def best_role(roles) -> Role | None:
+    """Return the highest of several roles; uploader only wins when nothing else applies."""
+    ranked = [Role(r) for r in roles if Role(r) in RANK]
+    if ranked:
+        return max(ranked, key=RANK.__getitem__)
+    return Role.UPLOADER if Role.UPLOADER in {Role(r) for r in roles} else None
+
+
+def effective_role(db: Session, actor: User | None, node: Node) -> Role | None:
+    """Return the actor's role on the node: the highest of implicit and granted roles."""
+    if actor is None or actor.disabled:
+        return None
+    if actor is SYSTEM:
+        return Role.MANAGER
+    roles = set(_space_roles(db, actor, node.space_id))
+    roles.update(_granted_roles(db, actor, [*node.ancestor_ids, node.id]))
+    return best_role(roles)
+
+
+def allowed_actions(db: Session, actor: User | None, node: Node) -> frozenset[Action]:
+    """Return what the actor may do to the node (templates use this to hide buttons)."""
+    role = effective_role(db, actor, node)
+    return ALLOWED[role] if role else frozenset()
+
+
+def require(db: Session, actor: User | None, action: Action, node: Node) -> Role:
+    """Raise NotFound or PermissionDenied unless the actor may do the action to the node."""
+    role = effective_role(db, actor, node)
+    if role is None:
+        raise NotFound()
+    if action not in ALLOWED[role]:
+        raise PermissionDenied(f"Your role here ({role}) does not allow this ({action}).")
+    return role
+
+
+def require_system_admin(actor: User | None) -> None:
+    """Raise PermissionDenied unless the actor is an enabled system administrator."""
+    if actor is None or actor.disabled or actor.role != UserRole.SYSTEM_ADMIN:
+        raise PermissionDenied("Only a system administrator may do this.")
+
+
+def may_manage_department(db: Session, actor: User | None, department_id: int) -> bool:
+    """Return whether the actor administers this department (or one above it)."""
+    if actor is None or actor.disabled:
+        return False
+    if actor.role == UserRole.SYSTEM_ADMIN:
+        return True
+    return (actor.role == UserRole.DEPARTMENT_ADMIN
+            and actor.department_id in department_chain(db, department_id))
+
+
+def department_chain(db: Session, department_id: int) -> list[int]:
+    """Return the department's id followed by the ids of the departments above it."""
+    chain, current = [], department_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = db.scalar(select(Department.parent_id).where(Department.id == current))
+    return chain
+
+
+def _space_roles(db: Session, actor: User, space_id: int) -> list[Role]:
+    space = db.get(Space, space_id)
+    if space.owner_id == actor.id and space.kind in (SpaceKind.PERSONAL, SpaceKind.PROJECT):
+        return [Role.MANAGER]
+    if space.kind != SpaceKind.DEPARTMENT:
+        return []
+    if actor.role == UserRole.DEPARTMENT_ADMIN and may_manage_department(
+            db, actor, space.department_id):
+        return [Role.MANAGER]
+    return [Role.EDITOR] if actor.department_id == space.department_id else []
+
+
+def _granted_roles(db: Session, actor: User, node_ids: list[int]) -> list[str]:
+    chain = department_chain(db, actor.department_id)
+    query = select(Grant.role).where(
+        Grant.node_id.in_(node_ids),
+        or_(
+            Grant.user_id == actor.id,
+            Grant.department_id == actor.department_id,
+            Grant.department_id.in_(chain[1:]) & Grant.include_subdepartments,
+        ),
+    )
+    return list(db.scalars(query))

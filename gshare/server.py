@@ -1,0 +1,54 @@
+"""`gshare serve`: the web app under gunicorn, on the embedded S3 server when none is configured."""
+
+from __future__ import annotations
+
+import logging
+
+from gunicorn.app.base import BaseApplication
+
+from gshare import db, local
+from gshare.config import Config
+
+log = logging.getLogger("gshare")
+
+
+class WebServer(BaseApplication):
+    """Gunicorn running gshare's Flask app; each worker builds its own gshare after the fork."""
+
+    def __init__(self, config: Config, endpoint: str, keys: tuple[str, str]):
+        self.gshare_config, self.endpoint, self.keys = config, endpoint, keys
+        super().__init__()
+
+    def load_config(self):
+        self.cfg.set("bind", [self.gshare_config.server.listen])
+        self.cfg.set("workers", self.gshare_config.server.workers)
+        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("threads", 8)
+        self.cfg.set("timeout", 120)
+        self.cfg.set("graceful_timeout", 30)
+        self.cfg.set("accesslog", "-")
+        self.cfg.set("proc_name", "gshare")
+
+    def load(self):
+        from gshare.runtime import Gshare
+        from web import create_app
+
+        gs = Gshare.from_config(self.gshare_config, storage_endpoint=self.endpoint,
+                                storage_keys=self.keys)
+        return create_app(self.gshare_config, gs)
+
+
+def serve(config: Config) -> None:
+    """Upgrade the schema if allowed, start the object store if embedded, run the web server."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if config.database.auto_upgrade:
+        db.upgrade(config.database_url)
+    with local.object_store(config) as (endpoint, keys):
+        import storage
+
+        store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket,
+                                region=config.storage.region)
+        store.ensure_bucket()
+        log.info("G-Share on http://%s (objects: %s, database: %s)", config.server.listen,
+                 endpoint, config.database_url.split("://")[0])
+        WebServer(config, endpoint, keys).run()

@@ -1,0 +1,93 @@
+"""Spaces: one per department, one per person, and project spaces people create."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import select
+
+from gshare import audit
+from gshare.config import GiB
+from gshare.errors import Conflict, InvalidInput, NotFound
+from gshare.models import Node, NodeKind, Space, SpaceKind, User
+from gshare.names import clean_name
+from gshare.permissions import Action, require, require_system_admin
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+def check_slug(slug: str) -> str:
+    """Return the slug if it is a valid S3 bucket name of ours, else raise InvalidInput."""
+    if not _SLUG.match(slug) or "--" in slug:
+        raise InvalidInput(
+            "A space name for sync tools must be 3-63 characters: lowercase letters, digits "
+            "and single hyphens, starting and ending with a letter or digit.")
+    return slug
+
+
+def slug_from(text: str, fallback: str) -> str:
+    """Derive a bucket-safe slug from a name, or use the fallback when nothing Latin is left."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:63].strip("-")
+    return slug if len(slug) >= 3 else fallback
+
+
+def create_space(ctx, *, kind: SpaceKind, name: str, slug: str, quota_bytes: int | None,
+                 department_id: int | None = None, owner: User | None = None) -> Space:
+    """Create a space with its root folder."""
+    check_slug(slug)
+    if ctx.db.scalar(select(Space.id).where(Space.slug == slug)) is not None:
+        raise Conflict(f"The space name '{slug}' is already taken.")
+    space = Space(kind=kind, name=clean_name(name), slug=slug, quota_bytes=quota_bytes,
+                  department_id=department_id, owner_id=owner.id if owner else None)
+    ctx.db.add(space)
+    ctx.db.flush()
+    ctx.db.add(Node(space_id=space.id, parent_id=None, path="/", kind=NodeKind.FOLDER,
+                    name="", search_name="", created_by=owner.id if owner else None))
+    ctx.db.flush()
+    return space
+
+
+def default_quota(config, kind: SpaceKind) -> int | None:
+    """Return the configured default quota in bytes for a kind of space (None = unlimited)."""
+    gb = config.quota.personal_gb if kind != SpaceKind.DEPARTMENT else config.quota.department_gb
+    return int(gb * GiB) if gb else None
+
+
+def create_project_space(ctx, actor: User, name: str, slug: str) -> Space:
+    """Create a space of the actor's own (a project, a committee) that they manage."""
+    space = create_space(ctx, kind=SpaceKind.PROJECT, name=name, slug=slug, owner=actor,
+                         quota_bytes=default_quota(ctx.config, SpaceKind.PROJECT))
+    audit.record(ctx, actor, "space.create", space_id=space.id, target=slug)
+    return space
+
+
+def root_of(db, space: Space) -> Node:
+    """Return the root folder of a space."""
+    return db.scalar(select(Node).where(Node.space_id == space.id, Node.parent_id.is_(None)))
+
+
+def get_space(db, actor, slug: str) -> Space:
+    """Return the space with this slug if the actor may see its root, else NotFound."""
+    space = db.scalar(select(Space).where(Space.slug == slug))
+    if space is None:
+        raise NotFound(f"No space '{slug}'.")
+    require(db, actor, Action.SEE, root_of(db, space))
+    return space
+
+
+def personal_space(db, user: User) -> Space:
+    """Return the user's personal space."""
+    return db.scalar(select(Space).where(Space.owner_id == user.id,
+                                         Space.kind == SpaceKind.PERSONAL))
+
+
+def set_quota(ctx, actor, space: Space, quota_bytes: int | None) -> None:
+    """Set a space's quota in bytes (None = unlimited)."""
+    require_system_admin(actor)
+    if quota_bytes is not None and quota_bytes < 0:
+        raise InvalidInput("A quota cannot be negative.")
+    space.quota_bytes = quota_bytes
+    audit.record(ctx, actor, "space.quota", space_id=space.id, target=space.slug,
+                 quota_bytes=quota_bytes)

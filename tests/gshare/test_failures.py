@@ -1,0 +1,136 @@
+"""Bad things happen mid-upload: each ends with a clear error and nothing half-saved."""
+
+import io
+from datetime import timedelta
+
+import pytest
+
+import storage
+from gshare import files, maintenance, spaces
+from gshare.errors import QuotaExceeded, StorageDown
+from gshare.permissions import SYSTEM
+from gshare.runtime import Gshare
+
+MiB = 1024 * 1024
+
+
+class Chunks(io.RawIOBase):
+    """A stream of n bytes of unknown length, read in pieces, with a hook after each piece."""
+
+    def __init__(self, total: int, on_read=None):
+        self.left, self.on_read, self.sent = total, on_read, 0
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        size = min(self.left, 1024 * 1024 if n is None or n < 0 else n)
+        self.left -= size
+        self.sent += size
+        if self.on_read:
+            self.on_read(self.sent)
+        return b"x" * size
+
+
+class Untouchable(io.RawIOBase):
+    def read(self, n=-1):
+        raise AssertionError("the body was read although the size alone was too big")
+
+
+def blobs(store) -> list[str]:
+    return [o.key for o in store.list()]
+
+
+def test_known_size_over_quota_is_refused_before_reading_a_byte(ctx, world):
+    alice = world.user("alice")
+    spaces.set_quota(ctx, SYSTEM, spaces.personal_space(ctx.db, alice), 1000)
+    with pytest.raises(QuotaExceeded):
+        files.upload_file(ctx, alice, world.home(alice), "big.bin", Untouchable(), 1001)
+
+
+def test_quota_exceeded_mid_stream_keeps_nothing(ctx, world):
+    alice = world.user("alice")
+    space = spaces.personal_space(ctx.db, alice)
+    spaces.set_quota(ctx, SYSTEM, space, 7 * MiB)
+    with pytest.raises(QuotaExceeded):
+        files.upload_file(ctx, alice, world.home(alice), "big.bin", Chunks(12 * MiB))
+    assert blobs(ctx.store) == []
+    assert list(ctx.store.list_multipart_uploads()) == []
+    assert space.used_bytes == 0
+
+
+def test_quota_counts_every_version_and_is_given_back_on_purge(ctx, world):
+    from gshare import trash
+
+    alice = world.user("alice")
+    space = spaces.personal_space(ctx.db, alice)
+    v1 = world.upload(alice, world.home(alice), "a.txt", b"12345")
+    world.upload(alice, world.home(alice), "a.txt", b"123")
+    assert space.used_bytes == 8
+    trash.delete_node(ctx, alice, v1.node_id)
+    trash.purge_node(ctx, alice, v1.node_id)
+    ctx.db.refresh(space)
+    assert space.used_bytes == 0
+
+
+def test_database_failing_after_the_blob_is_stored_leaves_no_blob(gs, s3_store):
+    from tests.fixtures.world import World
+
+    with gs.unit_of_work() as ctx:
+        alice = World(ctx).user("alice")
+    with pytest.raises(RuntimeError), gs.unit_of_work() as ctx:
+        ctx.db.add(alice)
+        files.upload_file(ctx, alice, World(ctx).home(alice), "a.txt", io.BytesIO(b"abc"), 3)
+        assert len(blobs(s3_store)) == 1
+        raise RuntimeError("database went away before commit")
+    assert blobs(s3_store) == []
+
+
+def test_fsck_reports_orphans_and_missing_blobs_and_gc_removes_orphans(ctx, world):
+    alice = world.user("alice")
+    version = world.upload(alice, world.home(alice), "kept.txt", b"kept")
+    lost = world.upload(alice, world.home(alice), "lost.txt", b"lost")
+    ctx.store.put("v/orphan-from-a-crash", io.BytesIO(b"orphan"), 6)
+    ctx.store.delete(lost.blob_key)
+    report = maintenance.fsck(ctx)
+    assert [b.key for b in report.orphan_blobs] == ["v/orphan-from-a-crash"]
+    assert [(v.id, path.rsplit("/", 1)[-1]) for v, path in report.missing_blobs] == [
+        (lost.id, "lost.txt")]
+    assert maintenance.gc(ctx, grace=timedelta(hours=1)).orphans_removed == 0
+    assert maintenance.gc(ctx, grace=timedelta(0)).orphans_removed == 1
+    assert sorted(blobs(ctx.store)) == [version.blob_key]
+
+
+@pytest.fixture
+def fragile(tmp_path, config, s3_credentials):
+    """A gshare on its own S3 server, which a test may stop."""
+    server = storage.EmbeddedS3Server(tmp_path / "s3", *s3_credentials)
+    server.start()
+    store = storage.S3Store(server.endpoint, *s3_credentials, bucket="fragile",
+                            part_size=5 * MiB, timeout=5)
+    store.ensure_bucket()
+    yield Gshare(config, store), server, store
+    server.stop()
+
+
+def test_object_store_down_mid_upload_saves_nothing_and_gc_clears_the_rest(fragile):
+    from tests.fixtures.world import World
+
+    gs, server, store = fragile
+    with gs.unit_of_work() as ctx:
+        alice = World(ctx).user("alice")
+
+    def stop_midway(sent):
+        if sent == 8 * MiB:
+            server.stop()
+
+    with pytest.raises(StorageDown), gs.unit_of_work() as ctx:
+        ctx.db.add(alice)
+        files.upload_file(ctx, alice, World(ctx).home(alice), "big.bin", Chunks(20 * MiB,
+                                                                               stop_midway))
+    server.start()
+    with gs.unit_of_work() as ctx:
+        assert World(ctx).ctx.db.query(files.Version).count() == 0
+        maintenance.gc(ctx, grace=timedelta(0))
+    assert blobs(store) == []
+    assert list(store.list_multipart_uploads()) == []

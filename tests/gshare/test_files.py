@@ -1,0 +1,156 @@
+"""Uploading and downloading files through the services, on a real S3 server."""
+
+import hashlib
+import io
+import unicodedata
+
+import pytest
+
+from gshare import files
+from gshare.errors import NameInvalid, NameTaken, NotFound, Quarantined, RangeNotSatisfiable
+from gshare.models import ScanState
+from tests.fixtures.world import mark_scanned
+
+
+def read_all(download) -> bytes:
+    with download.stream as stream:
+        return b"".join(stream)
+
+
+def test_uploaded_file_downloads_with_the_same_bytes_and_hashes(ctx, world):
+    alice = world.user("alice")
+    data = b"budget 2026\n" * 1000
+    version = world.upload(alice, world.home(alice), "budget.txt", data)
+    assert (version.size, version.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert version.md5 == hashlib.md5(data).hexdigest()
+    assert version.content_type == "text/plain"
+    assert read_all(files.open_download(ctx, alice, version.node_id)) == data
+
+
+def test_same_name_again_adds_a_version_and_keeps_the_old_one(ctx, world):
+    alice = world.user("alice")
+    first = world.upload(alice, world.home(alice), "plan.txt", b"one")
+    second = world.upload(alice, world.home(alice), "plan.txt", b"two")
+    assert second.node_id == first.node_id and second.number == 2
+    history = files.list_versions(ctx, alice, first.node_id)
+    assert [v.number for v in history] == [2, 1]
+    assert read_all(files.open_download(ctx, alice, first.node_id, first.id)) == b"one"
+
+
+def test_restoring_an_old_version_makes_it_current_again(ctx, world):
+    alice = world.user("alice")
+    first = world.upload(alice, world.home(alice), "plan.txt", b"one")
+    world.upload(alice, world.home(alice), "plan.txt", b"two")
+    restored = files.restore_version(ctx, alice, first.node_id, first.id)
+    assert restored.number == 3
+    assert read_all(files.open_download(ctx, alice, first.node_id)) == b"one"
+
+
+@pytest.mark.parametrize("byte_range, expected", [
+    ((0, 3), b"0123"), ((5, None), b"56789"), ((None, 3), b"789"), ((8, 100), b"89"),
+])
+def test_byte_ranges_return_just_those_bytes(ctx, world, byte_range, expected):
+    alice = world.user("alice")
+    version = world.upload(alice, world.home(alice), "digits.txt", b"0123456789")
+    download = files.open_download(ctx, alice, version.node_id, byte_range=byte_range)
+    assert read_all(download) == expected and download.partial
+
+
+def test_range_past_the_end_is_refused(ctx, world):
+    alice = world.user("alice")
+    version = world.upload(alice, world.home(alice), "digits.txt", b"0123456789")
+    with pytest.raises(RangeNotSatisfiable):
+        files.open_download(ctx, alice, version.node_id, byte_range=(10, None))
+
+
+def test_empty_file_can_be_uploaded_and_downloaded(ctx, world):
+    alice = world.user("alice")
+    version = world.upload(alice, world.home(alice), "empty.txt", b"")
+    download = files.open_download(ctx, alice, version.node_id)
+    assert version.size == 0 and download.length == 0 and download.stream is None
+
+
+def test_two_spellings_of_one_lao_name_are_one_file(ctx, world):
+    alice = world.user("alice")
+    name = "ບົດລາຍງານ.txt"
+    decomposed = unicodedata.normalize("NFD", name)
+    first = world.upload(alice, world.home(alice), name, b"1")
+    second = world.upload(alice, world.home(alice), decomposed, b"2")
+    assert second.node_id == first.node_id
+    assert second.node.name == unicodedata.normalize("NFC", name)
+
+
+@pytest.mark.parametrize("name", [
+    "a/b", "nul\x00byte", ".", "..", "", "   ", "ກ" * 86, "tab\there",
+])
+def test_bad_names_are_refused_and_nothing_is_stored(ctx, world, name):
+    alice = world.user("alice")
+    with pytest.raises(NameInvalid):
+        world.upload(alice, world.home(alice), name, b"x")
+    assert list(ctx.store.list()) == []
+
+
+def test_a_file_cannot_take_a_folder_name(ctx, world):
+    alice = world.user("alice")
+    world.folder(world.home(alice), "Reports", actor=alice)
+    with pytest.raises(NameTaken):
+        world.upload(alice, world.home(alice), "Reports", b"x")
+
+
+def test_pending_upload_is_seen_by_its_uploader_only(ctx, world):
+    alice, bob = world.user("alice"), world.user("bob")
+    root = world.department_root("Finance")
+    version = world.upload(alice, root, "draft.txt", b"draft", clean=False)
+    assert version.scan_state == ScanState.PENDING
+    assert files.open_download(ctx, alice, version.node_id).version.id == version.id
+    with pytest.raises(NotFound):
+        files.open_download(ctx, bob, version.node_id)
+
+
+def test_new_pending_version_does_not_hide_the_clean_one(ctx, world):
+    alice, bob = world.user("alice"), world.user("bob")
+    root = world.department_root("Finance")
+    clean = world.upload(alice, root, "plan.txt", b"clean")
+    pending = world.upload(alice, root, "plan.txt", b"pending", clean=False)
+    assert read_all(files.open_download(ctx, bob, clean.node_id)) == b"clean"
+    assert files.open_download(ctx, alice, clean.node_id).version.id == pending.id
+    assert [v.number for v in files.list_versions(ctx, bob, clean.node_id)] == [1]
+
+
+def test_infected_version_is_quarantined_for_its_uploader_and_gone_for_others(ctx, world):
+    alice, bob = world.user("alice"), world.user("bob")
+    root = world.department_root("Finance")
+    version = world.upload(alice, root, "invoice.pdf", b"bad", clean=False)
+    mark_scanned(version, ScanState.INFECTED)
+    with pytest.raises(Quarantined):
+        files.open_download(ctx, alice, version.node_id)
+    with pytest.raises(NotFound):
+        files.open_download(ctx, bob, version.node_id)
+
+
+def test_uploader_role_drops_files_without_overwriting_or_seeing(ctx, world):
+    from gshare import sharing, tree
+    from gshare.permissions import Role
+
+    owner, guest = world.user("owner"), world.user("guest", "Audit")
+    inbox = world.folder(world.home(owner), "Inbox", actor=owner)
+    world.upload(owner, inbox, "form.pdf", b"owner's")
+    sharing.grant_role(ctx, owner, inbox.id, Role.UPLOADER, user=guest)
+    dropped = files.upload_file(ctx, guest, inbox, "form.pdf", io.BytesIO(b"guest's"), 7)
+    assert dropped.node.name == "form (2).pdf"
+    mark_scanned(dropped, ScanState.CLEAN)
+    names = [e.node.name for e in tree.list_folder(ctx.db, owner, inbox)]
+    assert names == ["form (2).pdf", "form.pdf"]
+    with pytest.raises(Exception, match="does not allow"):
+        tree.list_folder(ctx.db, guest, inbox)
+
+
+def test_every_upload_and_download_is_in_the_audit_log(ctx, world):
+    from gshare.audit import list_events
+
+    alice = world.user("alice")
+    version = world.upload(alice, world.home(alice), "a.txt", b"a")
+    read_all(files.open_download(ctx, alice, version.node_id))
+    actions = [e.action for e in list_events(ctx.db, actor_id=alice.id)]
+    assert actions[:2] == ["file.download", "file.upload"]
+    assert list_events(ctx.db, action="file.upload")[0].target.endswith("/a.txt")
