@@ -30,7 +30,7 @@ class FsckReport:
 def fsck(ctx) -> FsckReport:
     """Compare every version row with the blobs in the object store."""
     report = FsckReport()
-    known = dict(ctx.db.execute(select(Version.blob_key, Version.id)))
+    known = {key: vid for key, vid in ctx.db.execute(select(Version.blob_key, Version.id))}
     seen = set()
     for blob in ctx.store.list(BLOB_PREFIX):
         if blob.key in known:

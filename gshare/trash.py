@@ -43,9 +43,9 @@ def restore_node(ctx, actor, node_id: int) -> Node:
     if in_trash(ctx.db, parent):
         parent = ctx.db.scalar(select(Node).where(Node.space_id == node.space_id,
                                                   Node.parent_id.is_(None)))
-    name = free_name(ctx.db, parent, node.name)
+    node.name = free_name(ctx.db, parent, node.name)
     node.deleted_at = node.deleted_by = None
-    relocate_node(ctx.db, node, parent, name)
+    relocate_node(ctx.db, node, parent, node.name)
     audit.record(ctx, actor, "node.restore", node=node)
     return node
 

@@ -70,7 +70,8 @@ def in_trash(db, node: Node) -> bool:
 
 def node_path(db, node: Node) -> str:
     """Return 'space-slug/folder/file' for display and the audit log."""
-    names = dict(db.execute(select(Node.id, Node.name).where(Node.id.in_(node.ancestor_ids))))
+    rows = db.execute(select(Node.id, Node.name).where(Node.id.in_(node.ancestor_ids)))
+    names = {node_id: name for node_id, name in rows}
     slug = db.scalar(select(Space.slug).where(Space.id == node.space_id))
     return "/".join([slug, *(names[i] for i in node.ancestor_ids[1:]), node.name]).rstrip("/")
 

@@ -1,0 +1,78 @@
+"""Helpers shared by the benchmarks: a synthetic stream, an RSS sampler, a local S3 server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+
+class Synthetic:
+    """A readable stream of `size` bytes built from one random MiB, never held whole."""
+
+    def __init__(self, size: int):
+        self.left = size
+        self.block = os.urandom(MiB)
+
+    def read(self, n: int = -1) -> bytes:
+        n = min(self.left, MiB if n is None or n < 0 else n, MiB)
+        self.left -= n
+        return self.block[:n]
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class PeakRSS:
+    """Sample this process's RSS every 20 ms; `growth` is the peak over the starting value."""
+
+    def __enter__(self):
+        self.start = self.peak = rss_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, rss_bytes())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / MiB
+
+
+@contextlib.contextmanager
+def s3_server():
+    """Yield (endpoint, access_key, secret_key) of a fresh embedded S3 server."""
+    import storage
+
+    keys = ("bench" + secrets.token_hex(4), secrets.token_urlsafe(24))
+    with tempfile.TemporaryDirectory() as tmp:
+        server = storage.EmbeddedS3Server(Path(tmp), *keys)
+        server.start()
+        try:
+            yield server.endpoint, *keys
+        finally:
+            server.stop()
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
