@@ -1,0 +1,1 @@
+"""gshare's S3-compatible endpoint."""
