@@ -51,6 +51,21 @@ class AntivirusConfig:
     clamd: str = "unix:///run/clamav/clamd.ctl"
     max_scan_size_mb: int = 100
     timeout_seconds: int = 60
+    scan_while_uploading: bool = True
+    unscannable: str = "block"
+    lease_seconds: int = 300
+    deny_types: tuple = (
+        "application/x-dosexec", "application/x-msdownload",
+        "application/vnd.microsoft.portable-executable", "application/x-msi",
+        "application/x-ole-storage-msi", "application/x-executable", "application/x-elf",
+        "application/x-sharedlib", "application/x-pie-executable", "application/x-mach-binary",
+        "application/x-sh", "text/x-shellscript", "application/x-shellscript",
+        "text/x-msdos-batch", "application/x-bat", "application/x-ms-shortcut",
+        "application/vnd.android.package-archive", "application/x-java-applet")
+    deny_extensions: tuple = (
+        ".exe", ".msi", ".com", ".scr", ".pif", ".bat", ".cmd", ".ps1", ".vbs", ".vbe",
+        ".wsf", ".hta", ".jse", ".lnk", ".cpl", ".dll", ".sh", ".apk", ".jar", ".elf")
+    check_name_matches_content: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,8 +152,11 @@ def _coerce(fld: dataclasses.Field, value: Any, name: str):
     kind = type(default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if kind is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
     if not isinstance(value, kind) or isinstance(value, bool) != isinstance(default, bool):
-        raise ConfigError(f"'{name}' must be a {kind.__name__}, not {value!r}")
+        kind_name = "list of strings" if kind is tuple else kind.__name__
+        raise ConfigError(f"'{name}' must be a {kind_name}, not {value!r}")
     return value
 
 
@@ -151,10 +169,13 @@ def _validated(config: Config) -> Config:
         raise ConfigError("'storage.endpoint' must be empty (embedded) or an http(s):// URL")
     if config.storage.endpoint and not (config.storage.access_key and config.storage.secret_key):
         raise ConfigError("'storage.access_key' and 'storage.secret_key' are needed with an endpoint")
+    if config.antivirus.unscannable not in ("block", "allow"):
+        raise ConfigError("'antivirus.unscannable' must be \"block\" or \"allow\"")
     if not config.antivirus.clamd.startswith(("unix://", "tcp://")):
         raise ConfigError("'antivirus.clamd' must look like unix:///path or tcp://host:port")
     _check_positive(config, "server.workers", "server.scan_workers", "storage.part_size_mb",
-                    "antivirus.max_scan_size_mb", "antivirus.timeout_seconds")
+                    "antivirus.max_scan_size_mb", "antivirus.timeout_seconds",
+                    "antivirus.lease_seconds")
     if config.storage.part_size_mb < 5:
         raise ConfigError("'storage.part_size_mb' must be at least 5 (the S3 minimum part size)")
     if config.quota.department_gb < 0 or config.quota.personal_gb < 0:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 import storage
 from antivirus import SNIFF_BYTES, detect_content_type
-from gshare import audit, quotas
+from gshare import audit, quotas, scanning
 from gshare.errors import (
     NameTaken,
     NotFound,
@@ -27,6 +27,8 @@ from gshare.errors import (
     UploadIncomplete,
 )
 from gshare.models import Node, NodeKind, ScanState, Space, User, Version, utcnow
+
+QUARANTINED = (ScanState.INFECTED, ScanState.BLOCKED)
 from gshare.names import clean_name, numbered, search_key
 from gshare.permissions import Action, Role, require
 from gshare.tree import child_named, current_version, get_node, readable_by
@@ -66,7 +68,14 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
     space = ctx.db.get(Space, folder.space_id)
     if size is not None:
         quotas.check_room(space, size)
-    key, stored, meter = _store_blob(ctx, stream, size, quotas.room_left(space), observers)
+    inline = scanning.InlineScan.start(ctx, size)
+    try:
+        key, stored, meter = _store_blob(ctx, stream, size, quotas.room_left(space),
+                                         [*observers, *([inline.feed] if inline else [])])
+    except BaseException:
+        if inline:
+            inline.abort()
+        raise
     ctx.delete_blob_after_rollback(key)
     quotas.charge(ctx.db, space, meter.size)
     node = existing or add_file_node(ctx.db, actor, folder, name)
@@ -74,6 +83,7 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
                            sha256=meter.sha256.hexdigest(), md5=meter.md5.hexdigest(),
                            etag=stored.etag, content_type=detect_content_type(meter.head),
                            user_metadata=metadata)
+    scanning.judge_new_version(ctx, version, inline)
     audit.record(ctx, actor, "file.upload", node=node, version=version, size=meter.size)
     return version
 
@@ -218,9 +228,8 @@ def _readable_version(db, actor, node: Node, version_id: int | None) -> Version:
                                                   readable_by(actor)))
     if version is None:
         raise NotFound()
-    if version.scan_state == ScanState.INFECTED and version.released_by is None:
-        raise Quarantined(f"This version was found infected ({version.scan_signature}) and is "
-                          "quarantined.")
+    if version.scan_state in QUARANTINED and version.release_reason is None:
+        raise Quarantined(f"This version is quarantined: {version.scan_signature}.")
     return version
 
 

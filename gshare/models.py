@@ -80,6 +80,7 @@ class ScanState(enum.StrEnum):
     INFECTED = "infected"
     UNSCANNABLE = "unscannable"
     ERROR = "error"
+    BLOCKED = "blocked"  # refused by the content-type policy (an executable, a disguised type)
 
 
 class LinkMode(enum.StrEnum):
@@ -206,6 +207,7 @@ class Version(Base):
     scan_attempts: Mapped[int] = mapped_column(Integer, default=0)
     scan_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scan_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_lease_owner: Mapped[str | None] = mapped_column(String(64))
     released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     release_reason: Mapped[str | None] = mapped_column(Text)
     last_accessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -215,7 +217,23 @@ class Version(Base):
     @property
     def readable_by_others(self) -> bool:
         """Return whether people other than the uploader may read this version."""
-        return self.scan_state == ScanState.CLEAN or self.released_by is not None
+        return self.scan_state == ScanState.CLEAN or self.release_reason is not None
+
+
+class Notification(Base):
+    """An in-app notice to one person (e.g. "your upload was found infected")."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    node_id: Mapped[int | None] = mapped_column(Integer)
+    version_id: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Grant(Base):

@@ -106,6 +106,20 @@ def may_manage_department(db: Session, actor: User | None, department_id: int) -
             and actor.department_id in department_chain(db, department_id))
 
 
+def managers_of(db: Session, node: Node) -> set[int]:
+    """Return the ids of the people who manage a node (to tell them what happens to it)."""
+    space = db.get(Space, node.space_id)
+    ids = {space.owner_id} if space.owner_id else set()
+    if space.kind == SpaceKind.DEPARTMENT:
+        ids.update(db.scalars(select(User.id).where(
+            User.role == UserRole.DEPARTMENT_ADMIN, User.disabled.is_(False),
+            User.department_id.in_(department_chain(db, space.department_id)))))
+    ids.update(db.scalars(select(Grant.user_id).where(
+        Grant.node_id.in_([*node.ancestor_ids, node.id]), Grant.role == Role.MANAGER,
+        Grant.user_id.is_not(None))))
+    return ids
+
+
 def department_chain(db: Session, department_id: int) -> list[int]:
     """Return the department's id followed by the ids of the departments above it."""
     chain, current = [], department_id

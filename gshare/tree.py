@@ -34,7 +34,7 @@ class Entry:
 
 def readable_by(actor, version=Version):
     """Return the SQL condition for versions this actor may see (None: an anonymous reader)."""
-    clean = or_(version.scan_state == ScanState.CLEAN, version.released_by.is_not(None))
+    clean = or_(version.scan_state == ScanState.CLEAN, version.release_reason.is_not(None))
     if actor is SYSTEM:
         return version.id.is_not(None)
     return or_(clean, version.uploaded_by == actor.id) if actor is not None else clean

@@ -4,3 +4,13 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.world",
 ]
+
+import pytest
+from argon2 import PasswordHasher
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    """Hash test passwords with argon2's cheapest settings; production keeps the defaults."""
+    monkeypatch.setattr("gshare.users._hasher",
+                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

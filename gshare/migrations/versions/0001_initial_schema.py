@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 05:45:50.014648
+Create Date: 2026-11-21 06:01:39.191600
 
 """
 from typing import Sequence, Union
@@ -69,6 +69,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_department_id'), ['department_id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('node_id', sa.Integer(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=True),
+    sa.Column('params', sa.JSON(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at'], unique=False)
 
     op.create_table('spaces',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -198,6 +213,7 @@ def upgrade() -> None:
     sa.Column('scan_attempts', sa.Integer(), nullable=False),
     sa.Column('scan_not_before', sa.DateTime(timezone=True), nullable=True),
     sa.Column('scan_lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('scan_lease_owner', sa.String(length=64), nullable=True),
     sa.Column('released_by', sa.Integer(), nullable=True),
     sa.Column('release_reason', sa.Text(), nullable=True),
     sa.Column('last_accessed_at', sa.DateTime(timezone=True), nullable=True),
@@ -250,6 +266,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_spaces_owner_id'))
 
     op.drop_table('spaces')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread')
+
+    op.drop_table('notifications')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_department_id'))
 

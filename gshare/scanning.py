@@ -1,0 +1,147 @@
+"""The scan gate: how a version gets its verdict, and what a verdict changes.
+
+A version is born `pending`. At the end of an upload it may already be judged: `blocked` by
+the content-type policy, `unscannable` when larger than the scanner accepts, or `clean` /
+`infected` when the bytes were streamed to clamd while they were stored (the inline scan).
+Anything else is left to the scan queue (gshare/scan_queue.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import antivirus
+from gshare import audit, notifications
+from gshare.config import MiB
+from gshare.content_policy import policy_violation
+from gshare.models import ScanState, Version, utcnow
+from gshare.permissions import SYSTEM, managers_of
+
+log = logging.getLogger(__name__)
+
+TOO_LARGE = "larger than the scanner accepts"
+
+
+class InlineScan:
+    """Feed an upload's bytes to clamd as they pass. A scanner problem never fails the upload:
+    the scan is dropped and the version stays pending for the queue."""
+
+    def __init__(self, stream: antivirus.StreamScan, limit: int):
+        self.stream, self.limit, self.received = stream, limit, 0
+        self.result: antivirus.ScanResult | None = None
+        self.too_large = False
+
+    @classmethod
+    def start(cls, ctx, size: int | None) -> InlineScan | None:
+        """Open an inline scan when enabled, the scanner answers and the size fits."""
+        limit = max_scan_bytes(ctx.config)
+        if ctx.scanner is None or not ctx.config.antivirus.scan_while_uploading or (
+                size is not None and size > limit):
+            return None
+        try:
+            return cls(ctx.scanner.start_scan(), limit)
+        except antivirus.ScannerError as exc:
+            log.info("inline scan not started: %s", exc)
+            return None
+
+    def feed(self, data: bytes) -> None:
+        if self.stream is None:
+            return
+        self.received += len(data)
+        if self.received > self.limit:
+            self.too_large = True
+            self.abort()
+            return
+        try:
+            self.stream.feed(data)
+        except antivirus.ScanLimitExceeded:
+            self.too_large = True
+            self.abort()
+        except antivirus.ScannerError as exc:
+            log.info("inline scan dropped: %s", exc)
+            self.abort()
+
+    def finish(self) -> antivirus.ScanResult | None:
+        """Return clamd's verdict, or None when the inline scan was dropped."""
+        if self.stream is None:
+            return None
+        try:
+            self.result = self.stream.finish()
+        except antivirus.ScanLimitExceeded:
+            self.too_large = True
+        except antivirus.ScannerError as exc:
+            log.info("inline scan lost its verdict: %s", exc)
+        self.stream = None
+        return self.result
+
+    def abort(self) -> None:
+        if self.stream is not None:
+            self.stream.abort()
+            self.stream = None
+
+
+def max_scan_bytes(config) -> int:
+    return config.antivirus.max_scan_size_mb * MiB
+
+
+def judge_new_version(ctx, version: Version, inline: InlineScan | None) -> None:
+    """Give a freshly stored version the verdict that is already known, if any."""
+    reason = policy_violation(ctx.config.antivirus, version.node.name, version.content_type)
+    if reason:
+        record_verdict(ctx, version, ScanState.BLOCKED, reason)
+    elif version.size > max_scan_bytes(ctx.config) or (inline and inline.too_large):
+        record_unscannable(ctx, version)
+    elif inline is not None and inline.finish() is not None:
+        record_verdict(ctx, version, *_state_of(inline.result), db_version=signature_version(ctx))
+
+
+def record_unscannable(ctx, version: Version) -> None:
+    """Mark a version too large to scan; the [antivirus] unscannable setting decides the rest."""
+    record_verdict(ctx, version, ScanState.UNSCANNABLE, TOO_LARGE)
+    if ctx.config.antivirus.unscannable == "allow":
+        version.release_reason = f"allowed by policy: {TOO_LARGE}"
+
+
+def record_result(ctx, version: Version, result: antivirus.ScanResult, db_version: str) -> None:
+    """Record what clamd said about a version."""
+    record_verdict(ctx, version, *_state_of(result), db_version=db_version)
+
+
+def record_verdict(ctx, version: Version, state: ScanState, signature: str | None = None,
+                   db_version: str | None = None) -> None:
+    """Set a version's verdict; quarantine it and tell people when it is bad."""
+    was_readable = version.readable_by_others
+    version.scan_state, version.scan_signature = state, signature
+    version.scan_db_version, version.scanned_at = db_version, utcnow()
+    version.scan_lease_until = version.scan_lease_owner = version.scan_not_before = None
+    if state in (ScanState.INFECTED, ScanState.BLOCKED):
+        version.release_reason = version.released_by = None
+        _quarantine(ctx, version, was_readable)
+    ctx.db.flush()
+
+
+def signature_version(ctx) -> str | None:
+    """Return clamd's signature database version as stored on versions, or None if unknown."""
+    try:
+        return version_label(ctx.scanner.version())
+    except antivirus.ScannerError:
+        return None
+
+
+def version_label(version: antivirus.ScannerVersion) -> str:
+    return str(version.database) if version.database is not None else version.engine
+
+
+def _state_of(result: antivirus.ScanResult) -> tuple[ScanState, str | None]:
+    return (ScanState.CLEAN, None) if result.clean else (ScanState.INFECTED, result.signature)
+
+
+def _quarantine(ctx, version: Version, pulled_back: bool) -> None:
+    node = version.node
+    action = "scan.pulled_back" if pulled_back else f"scan.{version.scan_state}"
+    audit.record(ctx, SYSTEM, action, node=node, version=version,
+                 signature=version.scan_signature)
+    people = {version.uploaded_by} | (managers_of(ctx.db, node) if pulled_back else set())
+    for user_id in people - {None}:
+        notifications.notify(ctx, user_id, action, node_id=node.id, version_id=version.id,
+                             name=node.name, signature=version.scan_signature)

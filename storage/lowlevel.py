@@ -1,0 +1,69 @@
+"""The single-request S3 calls that minio keeps private, wrapped in this one place.
+
+minio's public API chains these (put_object, compose_object) but never exposes them one at a
+time, and gshare needs exactly that: a multipart upload driven across requests by the S3
+endpoint, one buffer per part, parts copied server-side. Written against minio 7.2; check these
+signatures when upgrading minio.
+"""
+
+from datetime import datetime
+from urllib.parse import quote
+
+from minio import Minio
+from minio.datatypes import ListMultipartUploadsResult, Part
+
+
+def clean_etag(etag: str | None) -> str:
+    """Strip the quotes S3 puts around ETags."""
+    return (etag or "").strip('"')
+
+
+class LowLevelClient(Minio):
+    """A minio client that also exposes single multipart and PUT requests."""
+
+    def put_buffer(self, bucket: str, key: str, data: bytearray, content_type: str) -> str:
+        """PUT one buffer as a whole object and return its ETag (no copy of the buffer)."""
+        result = self._put_object(bucket, key, data, {"Content-Type": content_type})
+        return clean_etag(result.etag)
+
+    def create_multipart_upload(self, bucket: str, key: str, content_type: str) -> str:
+        """Start a multipart upload and return its id."""
+        return self._create_multipart_upload(bucket, key, {"Content-Type": content_type})
+
+    def upload_part(
+        self, bucket: str, key: str, upload_id: str, number: int, data: bytearray
+    ) -> str:
+        """Upload one part from a buffer and return its ETag."""
+        return clean_etag(self._upload_part(bucket, key, data, None, upload_id, number))
+
+    def upload_part_copy(
+        self, bucket: str, key: str, upload_id: str, number: int, src_key: str
+    ) -> str:
+        """Fill one part with a copy of another object in the bucket and return its ETag."""
+        source = {"x-amz-copy-source": quote(f"/{bucket}/{src_key}")}
+        etag, _ = self._upload_part_copy(bucket, key, upload_id, number, source)
+        return clean_etag(etag)
+
+    def complete_multipart_upload(
+        self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> str:
+        """Assemble the parts into the object and return its ETag."""
+        etags = [Part(number, clean_etag(etag)) for number, etag in parts]
+        return clean_etag(self._complete_multipart_upload(bucket, key, upload_id, etags).etag)
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Abort a multipart upload."""
+        self._abort_multipart_upload(bucket, key, upload_id)
+
+    def list_multipart_uploads_page(
+        self, bucket: str, prefix: str, after: tuple[str, str] | None
+    ) -> tuple[list[tuple[str, str, datetime | None]], bool]:
+        """List one page of uploads in progress after (key, upload_id); tell if more follow."""
+        key_marker, upload_id_marker = after or (None, None)
+        page: ListMultipartUploadsResult = self._list_multipart_uploads(
+            bucket, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_id_marker
+        )
+        uploads = [(u.object_name, u.upload_id or "", u.initiated_time) for u in page.uploads]
+        # minio 7.2 loses NextUploadIdMarker (typo in its parser), so callers resume after
+        # the last upload of the page instead.
+        return uploads, page.is_truncated and bool(uploads)

@@ -1,0 +1,264 @@
+"""Object-store adapter on the minio SDK: one bucket, streamed puts and gets, multipart."""
+
+from __future__ import annotations  # S3Store.list shadows the builtin in annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import certifi
+import urllib3
+from minio.commonconfig import CopySource
+
+from storage.errors import ObjectNotFound, StorageError, StorageUnavailable
+from storage.lowlevel import LowLevelClient, clean_etag
+from storage.streams import ObjectStream, PartReader, Reader, read_exactly
+from storage.translate import translate_errors
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+DEFAULT_TYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    key: str
+    upload_id: str
+    initiated: datetime | None
+
+
+def build_http(timeout: float) -> urllib3.PoolManager:
+    """Build a connection pool that gives up on a dead server within seconds."""
+    retries = urllib3.Retry(
+        total=2,
+        connect=2,
+        read=1,
+        redirect=0,
+        status=2,
+        backoff_factor=0.2,
+        status_forcelist=(500, 502, 503, 504),
+        raise_on_status=False,
+    )
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+        retries=retries,
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+    )
+
+
+class S3Store:
+    """Store blobs in one bucket of an S3-compatible server."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        region: str = "us-east-1",
+        part_size: int = 16 * 1024 * 1024,
+        timeout: float = 30.0,
+    ) -> None:
+        url = urlsplit(endpoint)
+        if url.scheme not in ("http", "https") or not url.netloc or url.path not in ("", "/"):
+            raise ValueError(f"object store endpoint must be http(s)://host[:port]: {endpoint!r}")
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (the S3 minimum)")
+        self.endpoint = f"{url.scheme}://{url.netloc}"
+        self.bucket = bucket
+        self.part_size = part_size
+        self._client = LowLevelClient(
+            url.netloc,
+            access_key,
+            secret_key,
+            region=region,
+            secure=url.scheme == "https",
+            http_client=build_http(timeout),
+        )
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
+
+    def _errors(self) -> AbstractContextManager[None]:
+        return translate_errors(self.endpoint)
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist yet."""
+        with self._errors():
+            if self._client.bucket_exists(self.bucket):
+                return
+        try:
+            with self._errors():
+                self._client.make_bucket(self.bucket)
+        except StorageError:
+            with self._errors():
+                if not self._client.bucket_exists(self.bucket):  # else created meanwhile
+                    raise
+
+    def ping(self) -> None:
+        """Raise StorageUnavailable unless the bucket answers."""
+        try:
+            with self._errors():
+                exists = self._client.bucket_exists(self.bucket)
+        except StorageUnavailable:
+            raise
+        except StorageError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        if not exists:
+            where = f"object store at {self.endpoint}"
+            raise StorageUnavailable(f"{where} has no bucket {self.bucket!r}")
+
+    def put(
+        self, key: str, reader: Reader, length: int | None = None, content_type: str = DEFAULT_TYPE
+    ) -> StoredObject:
+        """Store the stream under key: one PUT if it fits in one part, multipart otherwise."""
+        parts = PartReader(reader, key, self.part_size, length)
+        parts.fill()
+        if not parts.at_end:
+            return self._put_multipart(key, parts, content_type)
+        with self._errors():
+            etag = self._client.put_buffer(self.bucket, key, parts.take(), content_type)
+        return StoredObject(key, parts.sent, etag)
+
+    def _put_multipart(self, key: str, parts: PartReader, content_type: str) -> StoredObject:
+        upload_id = self.create_multipart(key, content_type)
+        try:
+            etags = self._send_parts(key, upload_id, parts)
+            with self._errors():
+                etag = self._client.complete_multipart_upload(self.bucket, key, upload_id, etags)
+        except BaseException:
+            self._abort_quietly(key, upload_id)
+            raise
+        return StoredObject(key, parts.sent, etag)
+
+    def _send_parts(self, key: str, upload_id: str, parts: PartReader) -> list[tuple[int, str]]:
+        etags: list[tuple[int, str]] = []
+        while part := parts.take():  # one part buffer alive at a time: `del` before next read
+            number = len(etags) + 1
+            if number > MAX_PARTS:
+                raise StorageError(f"{key!r} exceeds {MAX_PARTS} parts of {self.part_size} bytes")
+            etags.append((number, self._send_part(key, upload_id, number, part)))
+            del part
+        return etags
+
+    def _send_part(self, key: str, upload_id: str, number: int, data: bytearray) -> str:
+        with self._errors():
+            return self._client.upload_part(self.bucket, key, upload_id, number, data)
+
+    def _abort_quietly(self, key: str, upload_id: str) -> None:
+        with suppress(StorageError):  # the upload failed already; that error is the one to report
+            self.abort_multipart(key, upload_id)
+
+    def get(self, key: str, start: int | None = None, end: int | None = None) -> ObjectStream:
+        """Open the object, or its bytes start..end (end inclusive), for streaming."""
+        offset = start or 0
+        length = 0 if end is None else end - offset + 1
+        if offset < 0 or length < 0 or (end is not None and length == 0):
+            raise ValueError(f"invalid byte range {start}-{end}")
+        with self._errors():
+            response = self._client.get_object(self.bucket, key, offset=offset, length=length)
+        return ObjectStream(response, self.endpoint)
+
+    def head(self, key: str) -> ObjectInfo:
+        """Describe the object under key."""
+        with self._errors():
+            stat = self._client.stat_object(self.bucket, key)
+        return ObjectInfo(key, stat.size or 0, clean_etag(stat.etag), stat.last_modified)
+
+    def delete(self, key: str) -> None:
+        """Delete the object under key; deleting a missing object is not an error."""
+        try:
+            with self._errors():
+                self._client.remove_object(self.bucket, key)
+        except ObjectNotFound:
+            pass
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """List every object whose key starts with prefix, fetching pages as needed."""
+        with self._errors():
+            for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                if not obj.is_dir:
+                    yield ObjectInfo(
+                        obj.object_name or "",
+                        obj.size or 0,
+                        clean_etag(obj.etag),
+                        obj.last_modified,
+                    )
+
+    def copy(self, src_key: str, dst_key: str) -> StoredObject:
+        """Copy an object server-side (minio switches to a multipart copy above 5 GiB)."""
+        with self._errors():
+            self._client.copy_object(self.bucket, dst_key, CopySource(self.bucket, src_key))
+        info = self.head(dst_key)
+        return StoredObject(dst_key, info.size, info.etag)
+
+    def create_multipart(self, key: str, content_type: str = DEFAULT_TYPE) -> str:
+        """Start a multipart upload and return its id."""
+        with self._errors():
+            return self._client.create_multipart_upload(self.bucket, key, content_type)
+
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, reader: Reader, length: int
+    ) -> str:
+        """Upload part_number of length bytes from reader and return its ETag."""
+        if length > self.part_size:
+            return self._upload_part_by_copy(key, upload_id, part_number, reader, length)
+        return self._send_part(key, upload_id, part_number, read_exactly(reader, length, key))
+
+    def _upload_part_by_copy(
+        self, key: str, upload_id: str, part_number: int, reader: Reader, length: int
+    ) -> str:
+        """Stage a part bigger than one buffer as an object, then copy it into the upload."""
+        staging = f"{key}.staging-{uuid.uuid4().hex}"  # beside key: gc sees it if we crash
+        self.put(staging, reader, length)
+        try:
+            with self._errors():
+                return self._client.upload_part_copy(
+                    self.bucket, key, upload_id, part_number, staging
+                )
+        finally:
+            self.delete(staging)
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> StoredObject:
+        """Assemble the uploaded parts, in part-number order, into the object under key."""
+        with self._errors():
+            etag = self._client.complete_multipart_upload(self.bucket, key, upload_id, parts)
+        return StoredObject(key, self.head(key).size, etag)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abort a multipart upload and drop its parts."""
+        with self._errors():
+            self._client.abort_multipart_upload(self.bucket, key, upload_id)
+
+    def list_multipart_uploads(self, prefix: str = "") -> Iterator[MultipartUpload]:
+        """List the multipart uploads in progress under prefix, fetching pages as needed."""
+        after, more = None, True
+        while more:
+            with self._errors():
+                uploads, more = self._client.list_multipart_uploads_page(self.bucket, prefix, after)
+            for key, upload_id, initiated in uploads:
+                yield MultipartUpload(key, upload_id, initiated)
+            after = uploads[-1][:2] if uploads else None

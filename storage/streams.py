@@ -1,0 +1,105 @@
+"""Read request bodies one part at a time and stream object bodies back out."""
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from urllib3 import BaseHTTPResponse
+
+from storage.errors import StorageError
+from storage.translate import translate_errors
+
+READ_CHUNK = 1024 * 1024
+RESPONSE_CHUNK = 64 * 1024
+
+
+class Reader(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+def read_up_to(reader: Reader, size: int) -> bytearray:
+    """Read size bytes from reader, or fewer if the stream ends first."""
+    buffer = bytearray()
+    while len(buffer) < size:
+        chunk = reader.read(min(size - len(buffer), READ_CHUNK))
+        if not chunk:
+            break
+        buffer += chunk
+    return buffer
+
+
+def read_exactly(reader: Reader, size: int, key: str) -> bytearray:
+    """Read exactly size bytes from reader; raise StorageError if the stream is short."""
+    buffer = read_up_to(reader, size)
+    if len(buffer) < size:
+        raise truncated(key, size, len(buffer))
+    return buffer
+
+
+def truncated(key: str, expected: int, received: int) -> StorageError:
+    """Build the error for a body shorter than announced."""
+    return StorageError(f"upload of {key!r} truncated: expected {expected} bytes, got {received}")
+
+
+class PartReader:
+    """Cut a stream into parts of part_size, checking it against an announced length."""
+
+    def __init__(self, reader: Reader, key: str, part_size: int, length: int | None) -> None:
+        self._reader, self._key = reader, key
+        self.part_size, self.length = part_size, length
+        self.sent = 0
+        self._ended = False
+        self._pending: bytearray | None = None
+
+    @property
+    def at_end(self) -> bool:
+        """Tell whether every byte has been read (pending ones included)."""
+        return self._ended or (self.length is not None and self.sent >= self.length)
+
+    def fill(self) -> None:
+        """Read the next part ahead, to decide between one PUT and a multipart upload."""
+        self._pending = self._read_part()
+
+    def take(self) -> bytearray:
+        """Hand over the next part (empty at the end), releasing any reference to it."""
+        part, self._pending = self._pending, None
+        return part if part is not None else self._read_part()
+
+    def _read_part(self) -> bytearray:
+        if self.at_end:
+            return bytearray()
+        want = self.part_size
+        if self.length is not None:
+            want = min(want, self.length - self.sent)
+        part = read_up_to(self._reader, want)
+        self.sent += len(part)
+        if len(part) < want:
+            if self.length is not None:
+                raise truncated(self._key, self.length, self.sent)
+            self._ended = True
+        return part
+
+
+class ObjectStream:
+    """Iterate over an object's bytes in 64 KiB chunks; close to release the connection."""
+
+    def __init__(self, response: BaseHTTPResponse, endpoint: str) -> None:
+        self._response = response
+        self._endpoint = endpoint
+        self.size = int(response.headers.get("Content-Length", 0))
+        self.content_type = response.headers.get("Content-Type", "application/octet-stream")
+        self.etag = response.headers.get("ETag", "").strip('"')
+
+    def __iter__(self) -> Iterator[bytes]:
+        with translate_errors(self._endpoint):
+            yield from self._response.stream(RESPONSE_CHUNK, decode_content=False)
+
+    def close(self) -> None:
+        """Release the connection, dropping it if the body was not read to the end."""
+        self._response.close()
+        self._response.release_conn()
+
+    def __enter__(self) -> "ObjectStream":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
