@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 06:01:39.191600
+Create Date: 2026-11-21 06:05:09.301090
 
 """
 from typing import Sequence, Union
@@ -62,6 +62,8 @@ def upgrade() -> None:
     sa.Column('department_id', sa.Integer(), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('session_epoch', sa.Integer(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_users_department_id_departments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -69,6 +71,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_department_id'), ['department_id'], unique=False)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_digest', sa.String(length=64), nullable=False),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_digest', name=op.f('uq_api_tokens_token_digest'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -193,14 +210,39 @@ def upgrade() -> None:
     with op.batch_alter_table('share_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_share_links_node_id'), ['node_id'], unique=False)
 
+    op.create_table('upload_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('space_id', sa.Integer(), nullable=False),
+    sa.Column('folder_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=1024), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=True),
+    sa.Column('content_type', sa.String(length=255), nullable=True),
+    sa.Column('user_metadata', sa.JSON(), nullable=True),
+    sa.Column('blob_key', sa.String(length=64), nullable=False),
+    sa.Column('backend_upload_id', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['folder_id'], ['nodes.id'], name=op.f('fk_upload_sessions_folder_id_nodes')),
+    sa.ForeignKeyConstraint(['space_id'], ['spaces.id'], name=op.f('fk_upload_sessions_space_id_spaces')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_upload_sessions_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_upload_sessions')),
+    sa.UniqueConstraint('blob_key', name=op.f('uq_upload_sessions_blob_key')),
+    sa.UniqueConstraint('token', name=op.f('uq_upload_sessions_token'))
+    )
+    with op.batch_alter_table('upload_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_upload_sessions_space_id'), ['space_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_upload_sessions_user_id'), ['user_id'], unique=False)
+
     op.create_table('versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('node_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('blob_key', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('md5', sa.String(length=32), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('md5', sa.String(length=32), nullable=True),
     sa.Column('etag', sa.String(length=64), nullable=False),
     sa.Column('content_type', sa.String(length=255), nullable=False),
     sa.Column('uploaded_by', sa.Integer(), nullable=True),
@@ -228,17 +270,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_versions_node_id'), ['node_id'], unique=False)
         batch_op.create_index('ix_versions_scan_queue', ['scan_state', 'scan_not_before'], unique=False)
 
+    op.create_table('upload_parts',
+    sa.Column('upload_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('etag', sa.String(length=64), nullable=False),
+    sa.Column('md5', sa.String(length=32), nullable=True),
+    sa.Column('checksums', sa.JSON(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['upload_id'], ['upload_sessions.id'], name=op.f('fk_upload_parts_upload_id_upload_sessions')),
+    sa.PrimaryKeyConstraint('upload_id', 'number', name=op.f('pk_upload_parts'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('upload_parts')
     with op.batch_alter_table('versions', schema=None) as batch_op:
         batch_op.drop_index('ix_versions_scan_queue')
         batch_op.drop_index(batch_op.f('ix_versions_node_id'))
 
     op.drop_table('versions')
+    with op.batch_alter_table('upload_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_upload_sessions_user_id'))
+        batch_op.drop_index(batch_op.f('ix_upload_sessions_space_id'))
+
+    op.drop_table('upload_sessions')
     with op.batch_alter_table('share_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_share_links_node_id'))
 
@@ -270,6 +329,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_notifications_user_unread')
 
     op.drop_table('notifications')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_department_id'))
 
