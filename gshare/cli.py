@@ -11,7 +11,7 @@ import click
 
 from gshare import db as database
 from gshare import departments, maintenance, sharing, spaces, users
-from gshare.config import GiB, ConfigError, config_path_from_env, load_config
+from gshare.config import ConfigError, GiB, config_path_from_env, load_config
 from gshare.errors import GshareError
 from gshare.models import UserRole
 from gshare.permissions import SYSTEM
@@ -21,8 +21,8 @@ from gshare.tree import resolve_path
 class Obj:
     """What the commands share: the config, and gshare built on demand."""
 
-    def __init__(self, config):
-        self.config = config
+    def __init__(self, config, path: str | None = None):
+        self.config, self.path = config, path
 
     @contextlib.contextmanager
     def unit_of_work(self, with_storage: bool = False):
@@ -65,7 +65,7 @@ def main(ctx, config_path):
     """G-Share: the government file-share."""
     config_path = config_path or config_path_from_env(os.environ)
     try:
-        ctx.obj = Obj(load_config(config_path))
+        ctx.obj = Obj(load_config(config_path), config_path)
     except ConfigError as exc:
         fail(str(exc))
 
@@ -76,7 +76,18 @@ def serve(obj):
     """Run the web server (and the embedded S3 server when no endpoint is set)."""
     from gshare.server import serve as run
 
-    run(obj.config)
+    run(obj.config, obj.path)
+
+
+@main.command()
+@click.option("--threads", type=int, help="Scan threads (default: [server] scan_workers; "
+              "always 1 on SQLite).")
+@click.pass_obj
+def worker(obj, threads):
+    """Scan uploads with clamd until stopped (run on as many machines as you like)."""
+    from gshare.worker import run_workers
+
+    run_workers(obj.config, threads)
 
 
 @main.group(cls=Group)
@@ -336,6 +347,71 @@ def share_list(obj, path):
                    + (" (+sub-departments)" if g.include_subdepartments else ""))
             where = "here" if access.inherited_from is None else f"from #{g.node_id}"
             click.echo(f"{g.role}\t{who}\t{where}")
+
+
+# -- quarantine ------------------------------------------------------------------------------
+
+@main.group(cls=Group)
+def quarantine():
+    """Versions found infected or blocked, kept out of every path."""
+
+
+@quarantine.command("list")
+@click.pass_obj
+def quarantine_list(obj):
+    """List quarantined versions: id, when, uploader, path, signature or reason."""
+    from gshare import quarantine as q
+
+    with obj.unit_of_work() as ctx:
+        for item in q.list_quarantine(ctx, SYSTEM):
+            v = item.version
+            who = item.uploader.username if item.uploader else "-"
+            click.echo(f"{v.id}\t{v.uploaded_at:%Y-%m-%d %H:%M}\t{who}\t{item.path}\t"
+                       f"{v.scan_state}: {v.scan_signature}")
+
+
+@quarantine.command("show")
+@click.argument("version_id", type=int)
+@click.pass_obj
+def quarantine_show(obj, version_id):
+    """Show one quarantined version."""
+    from gshare import quarantine as q
+
+    with obj.unit_of_work() as ctx:
+        item = q.show_quarantined(ctx, SYSTEM, version_id)
+        v = item.version
+        for label, value in (("path", item.path), ("version", v.number), ("state", v.scan_state),
+                             ("signature", v.scan_signature), ("size", v.size),
+                             ("sha256", v.sha256), ("type", v.content_type),
+                             ("uploader", item.uploader.username if item.uploader else "-"),
+                             ("uploaded", v.uploaded_at), ("scanned", v.scanned_at),
+                             ("signatures", v.scan_db_version)):
+            click.echo(f"{label}:\t{value}")
+
+
+@quarantine.command("release")
+@click.argument("version_id", type=int)
+@click.option("--reason", required=True, help="Why it is safe (goes into the audit log).")
+@click.pass_obj
+def quarantine_release(obj, version_id, reason):
+    """Release a quarantined version (e.g. a false positive)."""
+    from gshare import quarantine as q
+
+    with obj.unit_of_work() as ctx:
+        q.release_version(ctx, SYSTEM, version_id, reason)
+        click.echo(f"version {version_id} released")
+
+
+@quarantine.command("delete")
+@click.argument("version_id", type=int)
+@click.pass_obj
+def quarantine_delete(obj, version_id):
+    """Delete a quarantined version for good."""
+    from gshare import quarantine as q
+
+    with obj.unit_of_work(with_storage=True) as ctx:
+        q.delete_quarantined(ctx, SYSTEM, version_id)
+        click.echo(f"version {version_id} deleted")
 
 
 # -- maintenance -----------------------------------------------------------------------------

@@ -168,7 +168,8 @@ def _validated(config: Config) -> Config:
     if config.storage.endpoint and not config.storage.endpoint.startswith(("http://", "https://")):
         raise ConfigError("'storage.endpoint' must be empty (embedded) or an http(s):// URL")
     if config.storage.endpoint and not (config.storage.access_key and config.storage.secret_key):
-        raise ConfigError("'storage.access_key' and 'storage.secret_key' are needed with an endpoint")
+        raise ConfigError(
+            "'storage.access_key' and 'storage.secret_key' are needed with an endpoint")
     if config.antivirus.unscannable not in ("block", "allow"):
         raise ConfigError("'antivirus.unscannable' must be \"block\" or \"allow\"")
     if not config.antivirus.clamd.startswith(("unix://", "tcp://")):

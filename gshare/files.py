@@ -26,9 +26,7 @@ from gshare.errors import (
     StorageDown,
     UploadIncomplete,
 )
-from gshare.models import Node, NodeKind, ScanState, Space, User, Version, utcnow
-
-QUARANTINED = (ScanState.INFECTED, ScanState.BLOCKED)
+from gshare.models import QUARANTINED, Node, NodeKind, Space, User, Version, utcnow
 from gshare.names import clean_name, numbered, search_key
 from gshare.permissions import Action, Role, require
 from gshare.tree import child_named, current_version, get_node, readable_by
@@ -244,3 +242,20 @@ def _resolve_range(byte_range, size: int) -> tuple[int, int]:
     if first >= size:
         raise RangeNotSatisfiable(f"The file has {size:,} bytes; the range starts at {first:,}.")
     return first, size - 1 if last is None or last >= size else last
+
+
+def open_checked(ctx, node: Node, version: Version | None, byte_range=None) -> Download:
+    """Open a version whose reader the caller has checked already (a public link's token)."""
+    if version is None:
+        raise NotFound()
+    if version.scan_state in QUARANTINED and version.release_reason is None:
+        raise Quarantined(f"This version is quarantined: {version.scan_signature}.")
+    start, end = _resolve_range(byte_range, version.size)
+    stream = None
+    if version.size:
+        try:
+            stream = ctx.store.get(version.blob_key, start, end)
+        except storage.StorageError as exc:
+            raise StorageDown(str(exc)) from exc
+    version.last_accessed_at = utcnow()
+    return Download(node, version, start, end, stream)

@@ -1,4 +1,4 @@
-"""The SQL schema: departments, users, spaces, the node tree, versions, grants, links, keys, audit."""
+"""The SQL schema: departments, users, spaces, the tree, versions, grants, links, keys, audit."""
 
 from __future__ import annotations
 
@@ -81,6 +81,9 @@ class ScanState(enum.StrEnum):
     UNSCANNABLE = "unscannable"
     ERROR = "error"
     BLOCKED = "blocked"  # refused by the content-type policy (an executable, a disguised type)
+
+
+QUARANTINED = (ScanState.INFECTED, ScanState.BLOCKED)
 
 
 class LinkMode(enum.StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
-from gshare.config import MiB, Config
+from gshare.config import Config, MiB
 from gshare.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import subprocess
+import sys
 
 from gunicorn.app.base import BaseApplication
 
@@ -38,8 +41,9 @@ class WebServer(BaseApplication):
         return create_app(self.gshare_config, gs)
 
 
-def serve(config: Config) -> None:
-    """Upgrade the schema if allowed, start the object store if embedded, run the web server."""
+def serve(config: Config, config_path: str | None = None) -> None:
+    """Upgrade the schema if allowed, start the object store if embedded, run the web server
+    and a scan worker beside it."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if config.database.auto_upgrade:
         db.upgrade(config.database_url)
@@ -51,4 +55,21 @@ def serve(config: Config) -> None:
         store.ensure_bucket()
         log.info("G-Share on http://%s (objects: %s, database: %s)", config.server.listen,
                  endpoint, config.database_url.split("://")[0])
-        WebServer(config, endpoint, keys).run()
+        with scan_worker(config_path):
+            WebServer(config, endpoint, keys).run()
+
+
+@contextlib.contextmanager
+def scan_worker(config_path: str | None):
+    """Run `gshare worker` as a child process for as long as the block lasts."""
+    args = [sys.executable, "-m", "gshare", *(["--config", config_path] if config_path else []),
+            "worker"]
+    child = subprocess.Popen(args)
+    try:
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()

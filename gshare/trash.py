@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from gshare import audit, quotas
 from gshare.errors import InvalidMove
 from gshare.files import free_name
-from gshare.models import Grant, Node, ShareLink, Version, utcnow
 from gshare.folders import relocate_node
+from gshare.models import Grant, Node, ShareLink, Version, utcnow
 from gshare.permissions import SYSTEM, Action, allowed_actions
 from gshare.tree import get_node, in_trash
 
@@ -54,7 +54,7 @@ def purge_node(ctx, actor, node_id: int) -> None:
     """Delete an item in the trash for good, with its versions; blobs go after the commit."""
     node = get_node(ctx.db, actor, node_id, Action.EDIT, trashed=True)
     audit.record(ctx, actor, "node.purge", node=node)
-    _purge(ctx, node)
+    purge_subtree(ctx, node)
 
 
 def purge_expired(ctx, older_than: datetime) -> int:
@@ -62,7 +62,7 @@ def purge_expired(ctx, older_than: datetime) -> int:
     expired = list(ctx.db.scalars(select(Node).where(Node.deleted_at < older_than)))
     for node in expired:
         audit.record(ctx, SYSTEM, "node.purge", node=node, reason="retention")
-        _purge(ctx, node)
+        purge_subtree(ctx, node)
     return len(expired)
 
 
@@ -71,7 +71,8 @@ def retention_cutoff(config) -> datetime:
     return utcnow() - timedelta(days=config.retention.trash_days)
 
 
-def _purge(ctx, node: Node) -> None:
+def purge_subtree(ctx, node: Node) -> None:
+    """Delete a node, everything below it and their versions; blobs go after the commit."""
     ids = select(Node.id).where((Node.id == node.id) | Node.path.startswith(node.child_path))
     ids = list(ctx.db.scalars(ids))
     versions = list(ctx.db.execute(select(Version.blob_key, Version.size)

@@ -1,12 +1,12 @@
+import pytest
+from argon2 import PasswordHasher
+
 pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.clamd",
     "tests.fixtures.database",
     "tests.fixtures.world",
 ]
-
-import pytest
-from argon2 import PasswordHasher
 
 
 @pytest.fixture(autouse=True)

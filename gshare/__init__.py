@@ -1,0 +1,1 @@
+"""G-Share: the government file-share (domain, services, CLI)."""

@@ -1,0 +1,257 @@
+"""The scan gate against a real clamd: nobody but the uploader sees a file before it is clean.
+
+Signatures are the suite's own (tests/fixtures/clamd.py): EICAR by hash, and body signatures
+for marker strings, which clamd also finds inside ZIP files.
+"""
+
+import io
+import struct
+import threading
+import time
+import uuid
+import zipfile
+
+import pytest
+
+from antivirus import ClamdScanner
+from gshare import files, notifications, quarantine, sharing, tree
+from gshare.errors import NotFound, Quarantined
+from gshare.models import ScanState, Version
+from gshare.permissions import SYSTEM, Role
+from gshare.runtime import Gshare
+from gshare.scan_queue import Backoff, Worker, claim, scan_version
+from tests.fixtures.clamd import EICAR_SIGNATURE, MARKER, body_signature, eicar_bytes
+from tests.fixtures.world import World
+
+MiB = 1024 * 1024
+FAST = Backoff(base=0.1, cap=0.5)
+
+
+@pytest.fixture
+def scan_config(config, clamd_daemon):
+    return config.replace(antivirus={"clamd": clamd_daemon.address, "max_scan_size_mb": 20,
+                                     "lease_seconds": 60})
+
+
+@pytest.fixture
+def gs(scan_config, s3_store, scanner):
+    runtime = Gshare(scan_config, s3_store, scanner=ClamdScanner(scan_config.antivirus.clamd,
+                                                                 timeout=20))
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def office(gs):
+    """Finance (where alice uploads to the department space) shares it with Audit (bob)."""
+    with gs.unit_of_work() as ctx:
+        world = World(ctx)
+        alice, bob = world.user("alice", "Finance"), world.user("bob", "Audit")
+        root = world.department_root("Finance")
+        sharing.grant_role(ctx, SYSTEM, root.id, Role.VIEWER, department=bob.department)
+        return alice, bob, root
+
+
+def upload(gs, actor, folder, name, data: bytes, size: int | None = -1) -> Version:
+    with gs.unit_of_work() as ctx:
+        ctx.db.add_all([actor, folder])
+        return files.upload_file(ctx, actor, folder, name, io.BytesIO(data),
+                                 len(data) if size == -1 else size)
+
+
+def state(gs, version_id: int) -> Version:
+    with gs.unit_of_work() as ctx:
+        return ctx.db.get(Version, version_id)
+
+
+def can_read(gs, actor, node_id: int) -> bool:
+    with gs.unit_of_work() as ctx:
+        ctx.db.add(actor)
+        try:
+            download = files.open_download(ctx, actor, node_id)
+        except (NotFound, Quarantined):
+            return False
+        if download.stream:
+            download.stream.close()
+        return True
+
+
+def wait_for(condition, what: str, seconds: float = 30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.fixture
+def worker(gs):
+    """Run one scan worker in a thread for the test."""
+    w = Worker(gs, backoff=FAST, idle_seconds=0.05)
+    thread = threading.Thread(target=w.run, daemon=True)
+    thread.start()
+    yield w
+    w.stop()
+    thread.join(timeout=30)
+
+
+def pe_executable() -> bytes:
+    dos_header = b"MZ" + bytes(58) + struct.pack("<I", 64)
+    coff_header = b"PE\0\0" + struct.pack("<HHIIIHH", 0x14C, 1, 0, 0, 0, 0xE0, 0x0102)
+    optional_header = bytearray(0xE0)
+    struct.pack_into("<H", optional_header, 0, 0x10B)
+    struct.pack_into("<H", optional_header, 68, 3)
+    return dos_header + coff_header + bytes(optional_header) + bytes(512)
+
+
+def zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_clean_upload_is_readable_by_the_other_department_the_moment_it_ends(gs, office):
+    alice, bob, root = office
+    version = upload(gs, alice, root, "minutes.txt", b"meeting minutes\n" * 100)
+    assert state(gs, version.id).scan_state == ScanState.CLEAN
+    assert can_read(gs, bob, version.node_id)
+
+
+def test_eicar_is_quarantined_invisible_to_others_and_its_uploader_is_told(gs, office):
+    alice, bob, root = office
+    version = upload(gs, alice, root, "invoice.txt", eicar_bytes())
+    stored = state(gs, version.id)
+    assert (stored.scan_state, stored.scan_signature) == (ScanState.INFECTED, EICAR_SIGNATURE)
+    assert not can_read(gs, bob, version.node_id)
+    with gs.unit_of_work() as ctx:
+        ctx.db.add_all([alice, bob, root])
+        assert [e.node.name for e in tree.list_folder(ctx.db, bob, root)] == []
+        with pytest.raises(Quarantined):
+            files.open_download(ctx, alice, version.node_id)
+        notices = notifications.list_notifications(ctx, alice)
+        assert [(n.kind, n.params["signature"]) for n in notices] == [
+            ("scan.infected", EICAR_SIGNATURE)]
+        assert [i.version.id for i in quarantine.list_quarantine(ctx, SYSTEM)] == [version.id]
+
+
+def test_marker_inside_a_zip_is_caught(gs, office):
+    alice, bob, root = office
+    version = upload(gs, alice, root, "archive.zip", zipped("inner/readme.txt", MARKER * 3))
+    assert state(gs, version.id).scan_state == ScanState.INFECTED
+    assert not can_read(gs, bob, version.node_id)
+
+
+def test_disguised_executable_is_blocked_with_its_reason(gs, office):
+    alice, bob, root = office
+    version = upload(gs, alice, root, "report.pdf", pe_executable())
+    stored = state(gs, version.id)
+    assert stored.scan_state == ScanState.BLOCKED
+    assert "program" in stored.scan_signature and "application/pdf" in stored.scan_signature
+    assert not can_read(gs, bob, version.node_id)
+
+
+def test_file_above_the_scan_limit_is_unscannable_and_blocked(gs, office):
+    alice, bob, root = office
+    version = upload(gs, alice, root, "big.bin", bytes(21 * MiB))
+    assert state(gs, version.id).scan_state == ScanState.UNSCANNABLE
+    assert not can_read(gs, bob, version.node_id)
+    assert can_read(gs, alice, version.node_id)
+
+
+def test_unscannable_files_may_be_allowed_by_setting(scan_config, s3_store, scanner):
+    allowing = scan_config.replace(antivirus={"unscannable": "allow"})
+    gs = Gshare(allowing, s3_store, scanner=scanner)
+    with gs.unit_of_work() as ctx:
+        world = World(ctx)
+        alice, bob = world.user("alice"), world.user("bob")
+        version = world.upload(alice, world.department_root("Finance"), "big.bin",
+                               bytes(21 * MiB), clean=False)
+        assert version.scan_state == ScanState.UNSCANNABLE
+        assert files.open_download(ctx, bob, version.node_id).version.id == version.id
+
+
+def test_size_unknown_upload_is_scanned_by_the_worker(gs, office, worker):
+    alice, bob, root = office
+    version = upload(gs, alice, root, "stream.txt", b"streamed", size=None)
+    wait_for(lambda: state(gs, version.id).scan_state == ScanState.CLEAN, "the scan")
+    assert state(gs, version.id).sha256 is not None
+    assert can_read(gs, bob, version.node_id)
+
+
+def test_scanner_down_keeps_uploads_pending_until_it_returns_by_itself(gs, office,
+                                                                       clamd_daemon, worker):
+    alice, bob, root = office
+    clamd_daemon.stop()
+    try:
+        version = upload(gs, alice, root, "while-down.txt", b"uploaded while clamd is down")
+        assert state(gs, version.id).scan_state == ScanState.PENDING
+        assert not can_read(gs, bob, version.node_id)
+        assert can_read(gs, alice, version.node_id)
+    finally:
+        clamd_daemon.start()
+    wait_for(lambda: state(gs, version.id).scan_state == ScanState.CLEAN, "the scan")
+    assert can_read(gs, bob, version.node_id)
+
+
+def test_job_of_a_worker_that_died_is_done_by_another_after_its_lease(gs, office):
+    alice, _, root = office
+    gs.config = gs.config.replace(antivirus={"scan_while_uploading": False, "lease_seconds": 1})
+    version = upload(gs, alice, root, "orphaned-job.txt", b"job")
+    assert claim(gs, "worker-that-dies", None) == version.id
+    assert claim(gs, "second-worker", None) is None
+    second = wait_for(lambda: claim(gs, "second-worker", None), "the lease to run out")
+    assert second == version.id
+    assert scan_version(gs, version.id, "second-worker", FAST) == ScanState.CLEAN
+    assert scan_version(gs, version.id, "worker-that-dies", FAST) == "lease lost"
+
+
+def test_new_signature_pulls_back_a_formerly_clean_file(gs, office, clamd_daemon, worker):
+    alice, bob, root = office
+    marker = f"GSHARE-NEW-THREAT-{uuid.uuid4().hex}".encode()
+    version = upload(gs, alice, root, "looked-fine.txt", b"header " + marker + b" trailer")
+    assert state(gs, version.id).scan_state == ScanState.CLEAN and can_read(gs, bob,
+                                                                           version.node_id)
+    clamd_daemon.add_signature(body_signature("Gshare.Test.NewThreat", marker))
+    clamd_daemon.reload()
+    wait_for(lambda: state(gs, version.id).scan_state == ScanState.INFECTED, "the rescan")
+    assert not can_read(gs, bob, version.node_id)
+    with gs.unit_of_work() as ctx:
+        notices = notifications.list_notifications(ctx, alice)
+        assert notices[0].kind == "scan.pulled_back"
+
+
+def test_admin_releases_a_false_positive_with_a_reason(gs, office):
+    from gshare.audit import list_events
+
+    alice, bob, root = office
+    version = upload(gs, alice, root, "flagged.txt", eicar_bytes())
+    with gs.unit_of_work() as ctx, pytest.raises(Exception, match="Say why"):
+        quarantine.release_version(ctx, SYSTEM, version.id, "  ")
+    with gs.unit_of_work() as ctx:
+        quarantine.release_version(ctx, SYSTEM, version.id, "test file, agreed with ICT")
+    assert can_read(gs, bob, version.node_id)
+    with gs.unit_of_work() as ctx:
+        event = list_events(ctx.db, action="quarantine.release")[0]
+        assert event.detail["reason"] == "test file, agreed with ICT"
+
+
+def test_admin_deletes_a_quarantined_file_and_its_blob(gs, office):
+    alice, _, root = office
+    version = upload(gs, alice, root, "bad.txt", eicar_bytes())
+    with gs.unit_of_work() as ctx:
+        quarantine.delete_quarantined(ctx, SYSTEM, version.id)
+    assert [o.key for o in gs.store.list()] == []
+    assert not can_read(gs, alice, version.node_id)
+
+
+def test_readyz_reports_the_scanner_and_its_signatures(scan_config, gs):
+    from web import create_app
+
+    client = create_app(scan_config, gs).test_client()
+    body = client.get("/readyz").get_json()
+    assert body["scanner"]["up"] is True and body["scanner"]["signatures"] >= 1
+    assert body["database"]["up"] and body["object_store"]["up"]
+
