@@ -17,12 +17,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 import antivirus
 import storage
 from gshare import scanning
-from gshare.models import ScanState, Version, utcnow
+from gshare.models import QUARANTINED, ScanState, Version, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -189,3 +189,26 @@ class Worker:
             log.warning("clamd does not answer, uploads stay pending: %s", exc)
             return False
         return True
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """How the scan queue stands: waiting versions and how long the oldest has waited."""
+
+    pending: int
+    errors: int
+    oldest_pending_seconds: float | None
+    quarantined: int
+
+
+def queue_stats(db) -> QueueStats:
+    """Return the scan queue's depth and age, for /readyz and /metrics."""
+    rows = db.execute(select(Version.scan_state, func.count()).group_by(Version.scan_state))
+    counts = {state: count for state, count in rows}
+    oldest = db.scalar(select(func.min(Version.uploaded_at))
+                       .where(Version.scan_state == ScanState.PENDING))
+    quarantined = db.scalar(select(func.count()).where(Version.scan_state.in_(QUARANTINED),
+                                                       Version.release_reason.is_(None)))
+    age = (utcnow() - oldest).total_seconds() if oldest else None
+    return QueueStats(counts.get(ScanState.PENDING, 0), counts.get(ScanState.ERROR, 0), age,
+                      quarantined)

@@ -1,12 +1,14 @@
-"""Health endpoints for load balancers and operators: /healthz (alive), /readyz (can serve)."""
+"""Health endpoints for load balancers and operators: /healthz (alive), /readyz (can serve),
+/metrics (Prometheus text format)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
 import antivirus
 import storage
+from gshare.scan_queue import queue_stats
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +24,29 @@ def readyz():
     checks = {"database": _database(gs), "object_store": _object_store(gs),
               "scanner": _scanner(gs)}
     ready = all(check["up"] for check in checks.values())
-    return jsonify(status="ready" if ready else "not ready", **checks), 200 if ready else 503
+    body = dict(status="ready" if ready else "not ready", **checks)
+    if checks["database"]["up"]:
+        body["scan_queue"] = _queue(gs)
+    return jsonify(body), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics():
+    gs = current_app.extensions["gshare"]
+    up = {"database": _database(gs), "object_store": _object_store(gs), "scanner": _scanner(gs)}
+    lines = ["# TYPE gshare_up gauge"]
+    lines += [f'gshare_up{{component="{name}"}} {int(c["up"])}' for name, c in up.items()]
+    if up["database"]["up"]:
+        for name, value in _queue(gs).items():
+            lines += [f"# TYPE gshare_scan_{name} gauge", f"gshare_scan_{name} {value or 0}"]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+
+
+def _queue(gs) -> dict:
+    with gs.sessions() as db:
+        stats = queue_stats(db)
+    return {"pending": stats.pending, "errors": stats.errors, "quarantined": stats.quarantined,
+            "oldest_pending_seconds": stats.oldest_pending_seconds}
 
 
 def _database(gs) -> dict:

@@ -247,11 +247,38 @@ def test_admin_deletes_a_quarantined_file_and_its_blob(gs, office):
     assert not can_read(gs, alice, version.node_id)
 
 
-def test_readyz_reports_the_scanner_and_its_signatures(scan_config, gs):
-    from web import create_app
+def health_client(gs):
+    """A Flask client for the health endpoints alone (the full app is tested in tests/web)."""
+    from flask import Flask
 
-    client = create_app(scan_config, gs).test_client()
+    from web import health
+
+    app = Flask(__name__)
+    app.extensions["gshare"] = gs
+    app.register_blueprint(health.bp)
+    return app.test_client()
+
+
+def test_readyz_reports_the_scanner_and_its_signatures(gs):
+    client = health_client(gs)
     body = client.get("/readyz").get_json()
     assert body["scanner"]["up"] is True and body["scanner"]["signatures"] >= 1
     assert body["database"]["up"] and body["object_store"]["up"]
 
+
+
+def test_readyz_and_metrics_show_the_waiting_uploads(gs, office, clamd_daemon):
+    alice, _, root = office
+    client = health_client(gs)
+    clamd_daemon.stop()
+    try:
+        upload(gs, alice, root, "waiting.txt", b"waiting for clamd")
+        down = client.get("/readyz")
+        assert down.status_code == 503
+        assert down.get_json()["scanner"]["up"] is False
+        assert down.get_json()["scan_queue"]["pending"] == 1
+        assert 'gshare_up{component="scanner"} 0' in client.get("/metrics").text
+        assert "gshare_scan_pending 1" in client.get("/metrics").text
+    finally:
+        clamd_daemon.start()
+    assert client.get("/readyz").status_code == 200
