@@ -43,3 +43,11 @@ def list_events(db, *, actor_id: int | None = None, action: str | None = None,
     if until is not None:
         query = query.where(AuditEvent.at < until)
     return list(db.scalars(query))
+
+
+def search_events(ctx, actor, **filters) -> list[AuditEvent]:
+    """Return audit events for a system administrator (filters as in list_events)."""
+    from gshare.permissions import require_system_admin
+
+    require_system_admin(actor)
+    return list_events(ctx.db, **filters)

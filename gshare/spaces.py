@@ -91,3 +91,9 @@ def set_quota(ctx, actor, space: Space, quota_bytes: int | None) -> None:
     space.quota_bytes = quota_bytes
     audit.record(ctx, actor, "space.quota", space_id=space.id, target=space.slug,
                  quota_bytes=quota_bytes)
+
+
+def list_spaces(ctx, actor) -> list[Space]:
+    """Return every space with its usage, for a system administrator."""
+    require_system_admin(actor)
+    return list(ctx.db.scalars(select(Space).order_by(Space.kind, Space.name)))

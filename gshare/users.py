@@ -150,3 +150,11 @@ def _personal_slug(db, username: str) -> str:
         n += 1
         slug = f"{base[:58]}-{n}"
     return slug
+
+
+def list_manageable(db, actor) -> list[User]:
+    """Return the people the actor administers: everyone for a system administrator."""
+    if actor is None or actor.role not in (UserRole.SYSTEM_ADMIN, UserRole.DEPARTMENT_ADMIN):
+        raise PermissionDenied("Only administrators may list people.")
+    return [user for user in list_users(db)
+            if may_manage_department(db, actor, user.department_id)]

@@ -1,10 +1,14 @@
-"""gshare's HTTP front ends: the Flask app factory (UI, JSON API, health)."""
+"""gshare's HTTP front ends: the Flask app factory (UI, JSON API, public links, health)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Flask
 
 from gshare.config import Config
+
+BLUEPRINTS = ("health", "auth", "browse", "files", "sharing", "links", "admin", "api")
 
 
 def create_app(config: Config, gshare=None) -> Flask:
@@ -13,9 +17,38 @@ def create_app(config: Config, gshare=None) -> Flask:
     from gshare.runtime import Gshare
 
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = local.secret_key(config)
+    app.config.update(_settings(config, local.secret_key(config)))
     app.extensions["gshare"] = gshare or Gshare.from_config(config)
-    from web import health
-
-    app.register_blueprint(health.bp)
+    _install(app)
     return app
+
+
+def _settings(config: Config, secret_key: str) -> dict:
+    secure = config.server.public_url.startswith("https://")
+    return {
+        "SECRET_KEY": secret_key,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_NAME": "gshare_session",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+    }
+
+
+def _install(app: Flask) -> None:
+    import importlib
+
+    from web import context, errors, i18n, security
+
+    context.install(app)
+    security.install(app)
+    i18n.install(app)
+    errors.install(app)
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f"web.{name}").bp)

@@ -1,0 +1,227 @@
+"""Administration: people, departments, quotas, quarantine, the audit log, scanner health."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from gshare import audit, departments, quarantine, spaces, users
+from gshare.config import GiB
+from gshare.errors import InvalidInput, NotFound
+from gshare.models import Department, Space, User, UserRole
+from web import health
+from web.context import ctx, gshare, require_actor
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def _signed_in():
+    require_actor()
+
+
+@bp.get("/")
+def overview():
+    """Show the administration start page with the scanner's health."""
+    user = require_actor()
+    people = users.list_manageable(ctx().db, user)
+    return render_template("admin/overview.html", scanner=health._scanner(gshare()),
+                           people=len(people))
+
+
+@bp.get("/users")
+def people():
+    """List the people the administrator manages, with the form to add one."""
+    user = require_actor()
+    return render_template("admin/users.html", people=users.list_manageable(ctx().db, user),
+                           departments=departments.list_departments(ctx().db),
+                           roles=list(UserRole), imported=None)
+
+
+@bp.post("/users")
+def add_person():
+    """Add an account."""
+    form = request.form
+    users.add_user(ctx(), require_actor(), form.get("username", ""), form.get("display_name", ""),
+                   _department(form.get("department", type=int)),
+                   role=_role(form.get("role")), password=form.get("password") or None,
+                   email=form.get("email") or None)
+    flash(_("The account was created."))
+    return redirect(url_for(".people"))
+
+
+@bp.post("/users/import")
+def import_people():
+    """Create accounts from a CSV file and show their initial passwords once."""
+    user = require_actor()
+    upload = request.files.get("csv")
+    text = upload.read(1024 * 1024).decode("utf-8-sig") if upload else ""
+    created = users.import_users(ctx(), user, io.StringIO(text))
+    return render_template("admin/users.html", people=users.list_manageable(ctx().db, user),
+                           departments=departments.list_departments(ctx().db),
+                           roles=list(UserRole), imported=created)
+
+
+@bp.post("/users/<int:user_id>/<any(disable, enable):verb>")
+def disable(user_id: int, verb: str):
+    """Disable an account (its sessions end at once) or enable it again."""
+    users.set_disabled(ctx(), require_actor(), _person(user_id), verb == "disable")
+    flash(_("The account was disabled.") if verb == "disable" else _("The account was enabled."))
+    return redirect(url_for(".people"))
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int):
+    """Set a new password for an account."""
+    users.set_password(ctx(), require_actor(), _person(user_id), request.form.get("password", ""))
+    flash(_("The password was set; the person's sessions were ended."))
+    return redirect(url_for(".people"))
+
+
+@bp.get("/departments")
+def department_tree():
+    """Show the department tree with forms to add, rename and move."""
+    require_actor()
+    return render_template("admin/departments.html",
+                           departments=departments.list_departments(ctx().db))
+
+
+@bp.post("/departments")
+def add_department():
+    """Add a department (and its space)."""
+    parent_id = request.form.get("parent", type=int)
+    departments.add_department(ctx(), require_actor(), request.form.get("name", ""),
+                               _department(parent_id) if parent_id else None)
+    flash(_("The department was added."))
+    return redirect(url_for(".department_tree"))
+
+
+@bp.post("/departments/<int:department_id>/rename")
+def rename_department(department_id: int):
+    """Rename a department."""
+    departments.rename_department(ctx(), require_actor(), _department(department_id),
+                                  request.form.get("name", ""))
+    return redirect(url_for(".department_tree"))
+
+
+@bp.post("/departments/<int:department_id>/move")
+def move_department(department_id: int):
+    """Move a department under another one (or to the top)."""
+    parent_id = request.form.get("parent", type=int)
+    departments.move_department(ctx(), require_actor(), _department(department_id),
+                                _department(parent_id) if parent_id else None)
+    return redirect(url_for(".department_tree"))
+
+
+@bp.get("/spaces")
+def space_list():
+    """Show every space with its usage and quota."""
+    return render_template("admin/spaces.html", spaces=spaces.list_spaces(ctx(), require_actor()))
+
+
+@bp.post("/spaces/<int:space_id>/quota")
+def set_quota(space_id: int):
+    """Set a space's quota in GB (empty: unlimited)."""
+    space = ctx().db.get(Space, space_id)
+    if space is None:
+        raise NotFound()
+    text = request.form.get("quota_gb", "").strip()
+    try:
+        quota = int(float(text) * GiB) if text else None
+    except ValueError:
+        raise InvalidInput(_("Give the quota as a number of GB.")) from None
+    spaces.set_quota(ctx(), require_actor(), space, quota)
+    return redirect(url_for(".space_list"))
+
+
+@bp.get("/quarantine")
+def quarantine_list():
+    """List the quarantined versions."""
+    items = quarantine.list_quarantine(ctx(), require_actor())
+    return render_template("admin/quarantine.html", items=items)
+
+
+@bp.post("/quarantine/<int:version_id>/release")
+def release(version_id: int):
+    """Release a quarantined version with a reason."""
+    quarantine.release_version(ctx(), require_actor(), version_id, request.form.get("reason", ""))
+    flash(_("The version was released."))
+    return redirect(url_for(".quarantine_list"))
+
+
+@bp.post("/quarantine/<int:version_id>/delete")
+def delete_quarantined(version_id: int):
+    """Delete a quarantined version for good."""
+    quarantine.delete_quarantined(ctx(), require_actor(), version_id)
+    flash(_("The version was deleted."))
+    return redirect(url_for(".quarantine_list"))
+
+
+@bp.get("/audit")
+def audit_log():
+    """Show the audit log, filtered by person, space, action and time."""
+    events = audit.search_events(ctx(), require_actor(), **_audit_filters(), limit=500)
+    return render_template("admin/audit.html", events=events, who=_people_by_id(events),
+                           args=request.args)
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    """Export the filtered audit log as CSV."""
+    events = audit.search_events(ctx(), require_actor(), **_audit_filters(), limit=100_000)
+    who = _people_by_id(events)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "at", "person", "action", "target", "space_id", "ip", "detail"])
+    for e in events:
+        writer.writerow([e.id, e.at.isoformat(), who.get(e.actor_id, ""), e.action, e.target,
+                         e.space_id or "", e.ip or "", e.detail or ""])
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+
+
+def _audit_filters() -> dict:
+    args = request.args
+    person = args.get("person", "").strip()
+    return {"actor_id": users.find_user(ctx().db, person).id if person else None,
+            "action": args.get("action") or None, "space_id": args.get("space", type=int),
+            "since": _moment(args.get("since")), "until": _moment(args.get("until"))}
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).astimezone()
+    except ValueError:
+        raise InvalidInput(_("Give times as year-month-day.")) from None
+
+
+def _people_by_id(events) -> dict:
+    ids = {e.actor_id for e in events} - {None}
+    return {u.id: u.username for u in ctx().db.query(User).filter(User.id.in_(ids))}
+
+
+def _person(user_id: int) -> User:
+    person = ctx().db.get(User, user_id)
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def _department(department_id: int | None) -> Department:
+    department = ctx().db.get(Department, department_id or 0)
+    if department is None:
+        raise NotFound(_("Choose a department."))
+    return department
+
+
+def _role(text: str | None) -> UserRole:
+    try:
+        return UserRole(text or UserRole.MEMBER)
+    except ValueError:
+        raise InvalidInput(_("Unknown role.")) from None

@@ -1,0 +1,249 @@
+"""The JSON API under /api/v1: the pages' scripts and people's own scripts (personal tokens).
+
+Same services as the pages. A call made with a session cookie that changes something needs the
+CSRF token (header X-CSRFToken); a call with `Authorization: Bearer <token>` does not.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+from flask_login import current_user
+
+from gshare import departments, files, folders, links, sharing, spaces, trash, tree, users
+from gshare.models import Department, Grant, Node, Version
+from web import api_schema
+from web.context import ctx, require_actor
+from web.downloads import file_response, requested_range
+from web.security import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.before_request
+def _checks():
+    if request.endpoint == "api.openapi":
+        return
+    require_actor()
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not current_user.by_token:
+        csrf.protect()
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Describe this API (OpenAPI 3.1)."""
+    return jsonify(api_schema.document())
+
+
+@bp.get("/me")
+def me():
+    """Say who is signed in and where their spaces are."""
+    user = require_actor()
+    db = ctx().db
+    personal = spaces.root_of(db, spaces.personal_space(db, user))
+    department = spaces.root_of(db, departments.department_space(db, user.department))
+    return jsonify(username=user.username, display_name=user.display_name, role=user.role,
+                   department=departments.full_name(db, user.department),
+                   personal_folder=personal.id, department_folder=department.id)
+
+
+@bp.get("/nodes/<int:node_id>")
+def node(node_id: int):
+    """Describe a folder or file."""
+    user = require_actor()
+    found = tree.get_node(ctx().db, user, node_id)
+    version = None if found.is_folder else tree.current_version(ctx().db, user, found)
+    return jsonify(node_json(found, version, user))
+
+
+@bp.get("/folders/<int:node_id>/children")
+def children(node_id: int):
+    """List a folder (folders first), sorted and paginated."""
+    user = require_actor()
+    folder = tree.get_node(ctx().db, user, node_id)
+    args = request.args
+    entries = tree.list_folder(ctx().db, user, folder, args.get("sort", "name"),
+                               args.get("desc") == "1", min(args.get("limit", 500, int), 5000),
+                               args.get("offset", 0, int))
+    return jsonify(items=[node_json(e.node, e.version, user) for e in entries])
+
+
+@bp.get("/folders/<int:node_id>/search")
+def search(node_id: int):
+    """Find items below a folder by part of their name."""
+    user = require_actor()
+    folder = tree.get_node(ctx().db, user, node_id)
+    entries = tree.search(ctx().db, user, folder, request.args.get("q", ""))
+    return jsonify(items=[node_json(e.node, e.version, user) for e in entries])
+
+
+@bp.post("/folders/<int:node_id>/folders")
+def create_folder(node_id: int):
+    """Create a folder (and the folders of `path` on the way, if given)."""
+    user = require_actor()
+    parent = tree.get_node(ctx().db, user, node_id)
+    body = _body()
+    created = folders.ensure_folders(ctx(), user, parent, f"{body.get('path', '')}/"
+                                     f"{body.get('name', '')}")
+    return jsonify(node_json(created, None, user)), 201
+
+
+@bp.put("/folders/<int:node_id>/files")
+def upload(node_id: int):
+    """Store the request body as a file (query: name, and path for folder uploads)."""
+    user = require_actor()
+    if request.content_length is None:
+        abort(411)
+    folder = target_folder(user, node_id, request.args.get("path", ""))
+    version = files.upload_file(ctx(), user, folder, request.args.get("name", ""),
+                                request.stream, request.content_length)
+    return jsonify(node_json(version.node, version, user)), 201
+
+
+def target_folder(user, node_id: int, path: str) -> Node:
+    """Return the folder an upload goes to: a folder, or a path below it (made as needed)."""
+    folder = tree.get_node(ctx().db, user, node_id)
+    return folders.ensure_folders(ctx(), user, folder, path) if path.strip("/") else folder
+
+
+@bp.get("/files/<int:node_id>/content")
+def content(node_id: int):
+    """Download a file (or ?version=<id>), with byte ranges."""
+    opened = files.open_download(ctx(), require_actor(), node_id,
+                                 request.args.get("version", type=int), requested_range())
+    return file_response(opened)
+
+
+@bp.get("/files/<int:node_id>/versions")
+def versions(node_id: int):
+    """List a file's versions the person may see."""
+    user = require_actor()
+    return jsonify(items=[version_json(v, user)
+                          for v in files.list_versions(ctx(), user, node_id)])
+
+
+@bp.post("/nodes/<int:node_id>/rename")
+def rename(node_id: int):
+    """Rename a folder or file."""
+    user = require_actor()
+    return jsonify(node_json(folders.rename_node(ctx(), user, node_id, _body().get("name", "")),
+                             None, user))
+
+
+@bp.post("/nodes/<int:node_id>/<any(move, copy):verb>")
+def move_or_copy(node_id: int, verb: str):
+    """Move or copy a folder or file into the folder `target`."""
+    user = require_actor()
+    do = folders.move_node if verb == "move" else folders.copy_node
+    result = do(ctx(), user, node_id, int(_body().get("target") or 0), _body().get("name"))
+    return jsonify(node_json(result, None, user))
+
+
+@bp.delete("/nodes/<int:node_id>")
+def delete(node_id: int):
+    """Move a folder or file to the trash."""
+    trash.delete_node(ctx(), require_actor(), node_id)
+    return "", 204
+
+
+@bp.post("/nodes/<int:node_id>/restore")
+def restore(node_id: int):
+    """Bring an item back from the trash."""
+    user = require_actor()
+    return jsonify(node_json(trash.restore_node(ctx(), user, node_id), None, user))
+
+
+@bp.get("/nodes/<int:node_id>/grants")
+def grants(node_id: int):
+    """List who has access to a node (own and inherited grants)."""
+    access = sharing.list_access(ctx(), require_actor(), node_id)
+    return jsonify(items=[dict(grant_json(a.grant), inherited_from=getattr(
+        a.inherited_from, "id", None)) for a in access])
+
+
+@bp.post("/nodes/<int:node_id>/grants")
+def grant(node_id: int):
+    """Give a person (`username`) or a department (`department_id`) a role."""
+    body = _body()
+    grantee = ({"user": users.find_user(ctx().db, body["username"])} if body.get("username")
+               else {"department": ctx().db.get(Department, int(body.get("department_id") or 0))})
+    created = sharing.grant_role(ctx(), require_actor(), node_id, body.get("role", ""),
+                                 include_subdepartments=bool(body.get("include_subdepartments")),
+                                 **grantee)
+    return jsonify(grant_json(created)), 201
+
+
+@bp.delete("/grants/<int:grant_id>")
+def revoke_grant(grant_id: int):
+    """Take back a grant."""
+    sharing.revoke_grant(ctx(), require_actor(), grant_id)
+    return "", 204
+
+
+@bp.get("/nodes/<int:node_id>/links")
+def node_links(node_id: int):
+    """List a node's live public links."""
+    return jsonify(items=[link_json(link)
+                          for link in links.list_links(ctx(), require_actor(), node_id)])
+
+
+@bp.post("/nodes/<int:node_id>/links")
+def create_link(node_id: int):
+    """Create a public link; the answer holds its token, shown only now."""
+    from datetime import datetime
+
+    body = _body()
+    expires = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
+    link, token = links.create_link(ctx(), require_actor(), node_id, body.get("mode", "view"),
+                                    password=body.get("password") or None, expires_at=expires,
+                                    max_downloads=body.get("max_downloads"))
+    return jsonify(dict(link_json(link), token=token)), 201
+
+
+@bp.delete("/links/<int:link_id>")
+def revoke_link(link_id: int):
+    """Revoke a public link."""
+    links.revoke_link(ctx(), require_actor(), link_id)
+    return "", 204
+
+
+def node_json(node: Node, version: Version | None, user) -> dict:
+    """Describe a node; the scan state only to the person who uploaded that version."""
+    data = {"id": node.id, "name": node.name, "kind": node.kind, "parent_id": node.parent_id,
+            "space_id": node.space_id, "updated_at": node.updated_at.isoformat()}
+    if version is not None:
+        data.update(version_json(version, user), version_id=version.id)
+        data["id"] = node.id
+    return data
+
+
+def version_json(version: Version, user) -> dict:
+    """Describe a version."""
+    data = {"id": version.id, "number": version.number, "size": version.size,
+            "content_type": version.content_type, "uploaded_at": version.uploaded_at.isoformat()}
+    if version.uploaded_by == user.id:
+        data["scan_state"] = version.scan_state
+    return data
+
+
+def grant_json(row: Grant) -> dict:
+    """Describe a grant."""
+    return {"id": row.id, "node_id": row.node_id, "role": row.role, "user_id": row.user_id,
+            "department_id": row.department_id,
+            "include_subdepartments": row.include_subdepartments}
+
+
+def link_json(link) -> dict:
+    """Describe a public link (never its token)."""
+    return {"id": link.id, "node_id": link.node_id, "mode": link.mode,
+            "password": link.password_hash is not None,
+            "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+            "max_downloads": link.max_downloads, "download_count": link.download_count}
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+from web import api_uploads  # noqa: E402,F401  (registers the upload routes on bp)

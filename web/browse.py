@@ -1,0 +1,153 @@
+"""Browsing: the home page of spaces, folders with breadcrumbs, sort, search, shares, trash."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from gshare import departments, sharing, spaces, trash, tree
+from gshare.models import Space, SpaceKind
+from gshare.permissions import Action, allowed_actions
+from web.context import ctx, require_actor
+
+bp = Blueprint("browse", __name__)
+PAGE_SIZE = 200
+
+
+@bp.before_request
+def _signed_in():
+    require_actor()
+
+
+@bp.get("/")
+def home():
+    """Show the spaces a person works in and what is shared with them."""
+    user = require_actor()
+    return render_template("home.html", personal=_root(spaces.personal_space(ctx().db, user)),
+                           department=_department_root(user),
+                           department_spaces=_department_spaces(user))
+
+
+@bp.get("/my")
+def my_files():
+    """Open the person's own space."""
+    return redirect(url_for(".folder", node_id=_root(
+        spaces.personal_space(ctx().db, require_actor())).id))
+
+
+@bp.get("/department")
+def my_department():
+    """Open the space of the person's department."""
+    return redirect(url_for(".folder", node_id=_department_root(require_actor()).id))
+
+
+@bp.get("/spaces")
+def department_spaces():
+    """List every department space the person may see."""
+    return render_template("spaces.html", spaces=_department_spaces(require_actor()))
+
+
+@bp.get("/shared")
+def shared_with_me():
+    """List what was shared with the person directly."""
+    return _shared(personal=True)
+
+
+@bp.get("/shared/department")
+def shared_with_department():
+    """List what was shared with the person's department."""
+    return _shared(personal=False)
+
+
+@bp.get("/f/<int:node_id>")
+def folder(node_id: int):
+    """Show a folder: breadcrumbs, sub-folders, then files, sorted and paginated."""
+    user = require_actor()
+    node = tree.get_node(ctx().db, user, node_id)
+    if not node.is_folder:
+        return redirect(url_for("files.file_page", node_id=node.id))
+    sort, descending, page = _sorting()
+    entries = tree.list_folder(ctx().db, user, node, sort, descending, PAGE_SIZE + 1,
+                               page * PAGE_SIZE)
+    return render_template("folder.html", node=node, entries=entries[:PAGE_SIZE],
+                           more=len(entries) > PAGE_SIZE, page=page, sort=sort,
+                           descending=descending, crumbs=breadcrumbs(node),
+                           actions=allowed_actions(ctx().db, user, node))
+
+
+@bp.get("/f/<int:node_id>/search")
+def search(node_id: int):
+    """Find items below a folder by part of their name."""
+    user = require_actor()
+    node = tree.get_node(ctx().db, user, node_id)
+    text = request.args.get("q", "").strip()
+    entries = tree.search(ctx().db, user, node, text) if text else []
+    return render_template("search.html", node=node, entries=entries, q=text,
+                           crumbs=breadcrumbs(node))
+
+
+@bp.get("/spaces/<int:space_id>/trash")
+def trash_page(space_id: int):
+    """List the deleted items of a space that the person may restore."""
+    user = require_actor()
+    root = tree.get_node(ctx().db, user, _space_root_id(space_id))
+    items = trash.list_trash(ctx(), user, space_id)
+    return render_template("trash.html", root=root, items=items, crumbs=breadcrumbs(root))
+
+
+def breadcrumbs(node) -> list[tuple[int, str]]:
+    """Return (id, name) of the folders above a node that the person may see, then the node."""
+    db, user = ctx().db, require_actor()
+    crumbs = []
+    for ancestor_id in [*node.ancestor_ids, node.id]:
+        ancestor = db.get(tree.Node, ancestor_id)
+        if Action.SEE in allowed_actions(db, user, ancestor):
+            crumbs.append((ancestor.id, ancestor.name or _space_name(ancestor)))
+    return crumbs
+
+
+def _space_name(root) -> str:
+    return ctx().db.get(Space, root.space_id).name
+
+
+def _space_root_id(space_id: int) -> int:
+    space = ctx().db.get(Space, space_id)
+    return spaces.root_of(ctx().db, space).id if space else 0
+
+
+def _sorting() -> tuple[str, bool, int]:
+    sort = request.args.get("sort", "name")
+    page = request.args.get("page", "0")
+    return (sort if sort in tree.SORTS else "name", request.args.get("desc") == "1",
+            int(page) if page.isdigit() else 0)
+
+
+def _shared(personal: bool):
+    user = require_actor()
+    items = [(node, grant) for node, grant in sharing.shared_with(ctx(), user)
+             if (grant.user_id is not None) == personal]
+    return render_template("shared.html", items=items, personal=personal,
+                           owners=_creators(items))
+
+
+def _creators(items) -> dict:
+    from gshare.models import User
+
+    ids = {grant.created_by for _, grant in items} - {None}
+    return {u.id: u for u in ctx().db.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _root(space):
+    return spaces.root_of(ctx().db, space)
+
+
+def _department_root(user):
+    return _root(departments.department_space(ctx().db, user.department))
+
+
+def _department_spaces(user) -> list[tuple[Space, object]]:
+    db = ctx().db
+    rows = db.scalars(select(Space).where(Space.kind == SpaceKind.DEPARTMENT).order_by(Space.name))
+    roots = [(space, spaces.root_of(db, space)) for space in rows]
+    return [(space, root) for space, root in roots
+            if Action.SEE in allowed_actions(db, user, root)]

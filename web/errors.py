@@ -1,0 +1,96 @@
+"""Map gshare's errors once: an HTML page with a sentence to act on, or a JSON error."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from gshare import errors
+from web import context
+
+STATUS = {
+    errors.NotFound: 404, errors.PermissionDenied: 403, errors.NameInvalid: 400,
+    errors.NameTaken: 409, errors.InvalidMove: 400, errors.QuotaExceeded: 413,
+    errors.UploadIncomplete: 400, errors.StorageDown: 503, errors.Quarantined: 403,
+    errors.NotClean: 409, errors.Conflict: 409, errors.InvalidInput: 400,
+    errors.RangeNotSatisfiable: 416,
+}
+
+SENTENCES = {
+    "not_found": _l("This item does not exist, or you may not see it."),
+    "permission_denied": _l("Your role here does not allow this. Ask a manager of the folder."),
+    "name_invalid": _l("That name cannot be used. Avoid '/' and leave it not empty."),
+    "name_taken": _l("An item with that name already exists here. Choose another name."),
+    "invalid_move": _l("That move is not possible."),
+    "quota_exceeded": _l("The space has no room left for this file. Delete files or ask "
+                         "an administrator for more room."),
+    "upload_incomplete": _l("The upload ended before all its bytes arrived; nothing was "
+                            "saved. Try again."),
+    "storage_unavailable": _l("The file store does not answer; nothing was saved. Try again "
+                              "in a moment."),
+    "quarantined": _l("This version was found infected and is quarantined."),
+    "not_scanned": _l("This version has not been cleared by the virus scanner yet."),
+    "conflict": _l("This conflicts with what is there now. Reload the page and try again."),
+    "invalid": _l("A value given is not valid. Check the form and try again."),
+    "range_not_satisfiable": _l("The requested part of the file lies outside it."),
+    "csrf": _l("The form was too old or came from elsewhere. Reload the page and try again."),
+    "unauthorized": _l("Please sign in first."),
+    "error": _l("Something went wrong. Try again in a moment."),
+}
+
+
+def install(app: Flask) -> None:
+    """Register the handlers for domain errors, CSRF failures and HTTP errors."""
+    app.register_error_handler(errors.GshareError, _domain)
+    app.register_error_handler(CSRFError, _csrf)
+    app.register_error_handler(HTTPException, _http)
+    context.login_manager.unauthorized_handler(_unauthorized)
+
+
+def sentence(exc: errors.GshareError) -> str:
+    """Return the sentence to show for a domain error, in the reader's language."""
+    if str(get_locale()) == "en" and str(exc):
+        return str(exc)
+    return str(SENTENCES.get(exc.code, SENTENCES["error"]))
+
+
+def respond(code: str, message: str, status: int):
+    """Answer an error as JSON for the API and scripts, as a page for people."""
+    context.failed()
+    if wants_json():
+        return jsonify(error={"code": code, "message": message}), status
+    return render_template("error.html", message=message, status=status), status
+
+
+def wants_json() -> bool:
+    """Return whether the caller is a script (the API, or fetch asking for JSON)."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _domain(exc: errors.GshareError):
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    return respond(exc.code, sentence(exc), status)
+
+
+def _csrf(exc: CSRFError):
+    return respond("csrf", str(SENTENCES["csrf"]), 400)
+
+
+def _http(exc: HTTPException):
+    if exc.code == 401:
+        return _unauthorized()
+    code = {404: "not_found", 403: "permission_denied", 413: "too_large"}.get(exc.code, "error")
+    message = SENTENCES.get(code) or exc.description
+    return respond(code, str(message), exc.code or 500)
+
+
+def _unauthorized():
+    from flask import redirect, url_for
+
+    if wants_json():
+        return respond("unauthorized", str(SENTENCES["unauthorized"]), 401)
+    context.failed()
+    return redirect(url_for("auth.login", next=request.full_path))

@@ -1,0 +1,133 @@
+"""Files and folders: download, preview, ZIP, new folder, rename, move, copy, trash, versions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from gshare import files, folders, trash, tree, zipstream
+from gshare.permissions import allowed_actions
+from web.browse import breadcrumbs
+from web.context import ctx, gshare, require_actor
+from web.downloads import file_response, preview_kind, zip_response
+
+bp = Blueprint("files", __name__)
+
+
+@bp.before_request
+def _signed_in():
+    require_actor()
+
+
+@bp.get("/files/<int:node_id>")
+def file_page(node_id: int):
+    """Show a file: its preview, versions and what the person may do with it."""
+    user = require_actor()
+    node = tree.get_node(ctx().db, user, node_id)
+    if node.is_folder:
+        return redirect(url_for("browse.folder", node_id=node.id))
+    versions = files.list_versions(ctx(), user, node.id)
+    return render_template("file.html", node=node, versions=versions, current=versions[0],
+                           preview=preview_kind(versions[0].content_type),
+                           crumbs=breadcrumbs(node),
+                           actions=allowed_actions(ctx().db, user, node))
+
+
+@bp.get("/files/<int:node_id>/download")
+def download(node_id: int):
+    """Send a file (or one version of it) as an attachment, streamed, with byte ranges."""
+    from web.downloads import requested_range
+
+    version_id = request.args.get("version", type=int)
+    opened = files.open_download(ctx(), require_actor(), node_id, version_id, requested_range())
+    return file_response(opened)
+
+
+@bp.get("/files/<int:node_id>/raw")
+def raw(node_id: int):
+    """Send a file for a sandboxed preview (images, PDF, text only)."""
+    opened = files.open_download(ctx(), require_actor(), node_id)
+    if preview_kind(opened.version.content_type) is None:
+        if opened.stream:
+            opened.stream.close()
+        return redirect(url_for(".download", node_id=node_id))
+    return file_response(opened, inline=True)
+
+
+@bp.get("/f/<int:node_id>/zip")
+def folder_zip(node_id: int):
+    """Send a folder as a ZIP built on the fly from what the person may read."""
+    plan = zipstream.plan_zip(ctx(), require_actor(), node_id)
+    return zip_response(zipstream.stream_zip(gshare().store, plan), plan.name)
+
+
+@bp.post("/f/<int:node_id>/folders")
+def new_folder(node_id: int):
+    """Create a folder inside a folder."""
+    user = require_actor()
+    parent = tree.get_node(ctx().db, user, node_id)
+    created = folders.create_folder(ctx(), user, parent, request.form.get("name", ""))
+    return redirect(url_for("browse.folder", node_id=created.id))
+
+
+@bp.post("/nodes/<int:node_id>/rename")
+def rename(node_id: int):
+    """Rename a folder or file."""
+    node = folders.rename_node(ctx(), require_actor(), node_id, request.form.get("name", ""))
+    flash(_("Renamed to %(name)s.", name=node.name))
+    return redirect(_parent_url(node))
+
+
+@bp.route("/nodes/<int:node_id>/<any(move, copy):verb>", methods=["GET", "POST"])
+def move_or_copy(node_id: int, verb: str):
+    """Pick a target folder, then move or copy a folder or file into it."""
+    user = require_actor()
+    node = tree.get_node(ctx().db, user, node_id)
+    if request.method == "POST":
+        do = folders.move_node if verb == "move" else folders.copy_node
+        result = do(ctx(), user, node.id, request.form.get("target", type=int) or 0)
+        flash(_("Moved.") if verb == "move" else _("Copied."))
+        return redirect(_parent_url(result))
+    target = tree.get_node(ctx().db, user, request.args.get("to", type=int) or node.parent_id)
+    subfolders = [e.node for e in tree.list_folder(ctx().db, user, target) if e.node.is_folder]
+    return render_template("pick_folder.html", node=node, verb=verb, target=target,
+                           subfolders=subfolders, crumbs=breadcrumbs(target))
+
+
+@bp.post("/nodes/<int:node_id>/delete")
+def delete(node_id: int):
+    """Move a folder or file to the trash."""
+    node = trash.delete_node(ctx(), require_actor(), node_id)
+    flash(_("%(name)s was moved to the trash.", name=node.name))
+    return redirect(_parent_url(node))
+
+
+@bp.post("/nodes/<int:node_id>/restore")
+def restore(node_id: int):
+    """Bring an item back from the trash."""
+    node = trash.restore_node(ctx(), require_actor(), node_id)
+    flash(_("%(name)s was restored.", name=node.name))
+    return redirect(_parent_url(node))
+
+
+@bp.post("/nodes/<int:node_id>/purge")
+def purge(node_id: int):
+    """Delete an item in the trash for good."""
+    user = require_actor()
+    node = tree.get_node(ctx().db, user, node_id, trashed=True)
+    space_id = node.space_id
+    trash.purge_node(ctx(), user, node_id)
+    flash(_("Deleted for good."))
+    return redirect(url_for("browse.trash_page", space_id=space_id))
+
+
+@bp.post("/files/<int:node_id>/versions/<int:version_id>/restore")
+def restore_version(node_id: int, version_id: int):
+    """Make an older version the current one again."""
+    files.restore_version(ctx(), require_actor(), node_id, version_id)
+    flash(_("The older version is now the current one."))
+    return redirect(url_for(".file_page", node_id=node_id))
+
+
+def _parent_url(node) -> str:
+    return url_for("browse.folder", node_id=node.parent_id or node.id)

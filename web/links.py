@@ -1,0 +1,111 @@
+"""Public links: create and revoke them, and the plain pages outsiders open without an account."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from gshare import links
+from gshare.errors import InvalidInput
+from gshare.models import LinkMode, ShareLink
+from web.context import ctx, require_actor
+from web.downloads import file_response, requested_range
+
+bp = Blueprint("links", __name__)
+
+
+@bp.post("/nodes/<int:node_id>/links")
+def create(node_id: int):
+    """Create a public link and show its address once."""
+    form = request.form
+    _link, token = links.create_link(
+        ctx(), require_actor(), node_id, form.get("mode", LinkMode.VIEW),
+        password=form.get("password") or None, expires_at=_date(form.get("expires")),
+        max_downloads=form.get("max_downloads", type=int))
+    session["new_link"] = url_for(".public", token=token, _external=True)
+    return redirect(url_for("sharing.share_page", node_id=node_id))
+
+
+@bp.post("/links/<int:link_id>/revoke")
+def revoke(link_id: int):
+    """Revoke a public link."""
+    link = ctx().db.get(ShareLink, link_id)
+    links.revoke_link(ctx(), require_actor(), link_id)
+    flash(_("The link was revoked; its address no longer works."))
+    return redirect(url_for("sharing.share_page", node_id=link.node_id))
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+def public(token: str):
+    """Open a link: ask for its password, then list its folder, show its file or take uploads."""
+    link = links.resolve_link(ctx(), token)
+    if request.method == "POST" and "password" in request.form:
+        if links.check_password(link, request.form["password"]):
+            session.setdefault("links", [])
+            session["links"] = [*session["links"][-20:], link.token_digest]
+            return redirect(url_for(".public", token=token))
+        return render_template("public_password.html", token=token, wrong=True), 401
+    if not _unlocked(link):
+        return render_template("public_password.html", token=token, wrong=False)
+    return _show(link, token, request.args.get("f", type=int))
+
+
+@bp.get("/s/<token>/files/<int:node_id>")
+def public_download(token: str, node_id: int):
+    """Download a file through a view link."""
+    link = _open(token)
+    return file_response(links.open_link_download(ctx(), link, node_id, requested_range()))
+
+
+@bp.post("/s/<token>/upload")
+def public_upload(token: str):
+    """Take one file through an upload-only link (raw body, streamed)."""
+    link = _open(token)
+    if request.content_length is None:
+        abort(411)
+    version = links.upload_to_link(ctx(), link, request.args.get("name", ""), request.stream,
+                                   request.content_length)
+    return jsonify(name=version.node.name, size=version.size), 201
+
+
+def _open(token: str) -> ShareLink:
+    link = links.resolve_link(ctx(), token)
+    if not _unlocked(link):
+        abort(404)
+    return link
+
+
+def _unlocked(link: ShareLink) -> bool:
+    return link.password_hash is None or link.token_digest in session.get("links", [])
+
+
+def _show(link: ShareLink, token: str, node_id: int | None):
+    node = links.link_node(ctx(), link, node_id)
+    if link.mode == LinkMode.UPLOAD:
+        return render_template("public_upload.html", token=token, node=node)
+    entries = links.list_link_folder(ctx(), link, node) if node.is_folder else []
+    return render_template("public_view.html", token=token, node=node, entries=entries,
+                           link=link, left=links.downloads_left(link),
+                           root_id=link.node_id)
+
+
+def _date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidInput(_("Give the expiry date as year-month-day.")) from None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)

@@ -1,0 +1,242 @@
+/* G-Share page scripts: confirmations and the uploader (pick or drop files and folders;
+   large files in resumable chunks through /api/v1/uploads). No libraries, no build step. */
+"use strict";
+
+const CHUNK = 8 * 1024 * 1024;
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
+
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.getElementById("uploader");
+  if (box) new Uploader(box);
+});
+
+function send(method, url, body, onProgress) {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise((resolve, reject) => {
+    xhr.open(method, url);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    if (body && !(body instanceof Blob)) xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.upload.onprogress = (e) => onProgress && onProgress(e.loaded);
+    xhr.onload = () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText || "null"); } catch (e) { data = null; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new Error((data && data.error && data.error.message) || xhr.statusText));
+    };
+    xhr.onerror = () => reject(new Error("network"));
+    xhr.onabort = () => reject(new Error("aborted"));
+    xhr.send(body instanceof Blob ? body : body ? JSON.stringify(body) : null);
+  });
+  return { xhr, done };
+}
+
+class Uploader {
+  constructor(box) {
+    this.box = box;
+    this.msg = box.dataset;
+    this.folder = box.dataset.folder;
+    this.link = box.dataset.link;
+    this.queue = [];
+    this.running = false;
+    this.list = box.querySelector("#queue");
+    this.bind();
+  }
+
+  bind() {
+    const drop = this.box.querySelector("#drop");
+    for (const id of ["pick-files", "pick-folder"]) {
+      const input = this.box.querySelector("#" + id);
+      if (input) input.addEventListener("change", () => {
+        this.add([...input.files].map((f) => [f, dirOf(f.webkitRelativePath)]));
+        input.value = "";
+      });
+    }
+    drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+    drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+    drop.addEventListener("drop", async (e) => {
+      e.preventDefault();
+      drop.classList.remove("over");
+      const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry());
+      if (entries.every(Boolean)) this.add(await walkEntries(entries, ""));
+      else this.add([...e.dataTransfer.files].map((f) => [f, ""]));
+    });
+  }
+
+  add(pairs) {
+    for (const [file, path] of pairs) this.queue.push(new Item(this, file, path));
+    this.box.querySelector(".overall").hidden = false;
+    this.run();
+  }
+
+  async run() {
+    if (this.running) return;
+    this.running = true;
+    let item;
+    while ((item = this.queue.find((i) => i.state === "waiting"))) await item.upload();
+    this.running = false;
+    this.showOverall();
+    if (this.queue.length && this.queue.every((i) => i.state === "done") && !this.link) {
+      window.location.reload();
+    }
+  }
+
+  showOverall() {
+    const total = this.queue.reduce((s, i) => s + i.file.size, 0) || 1;
+    const sent = this.queue.reduce((s, i) => s + i.sent, 0);
+    this.box.querySelector("#overall").value = sent / total;
+    const done = this.queue.filter((i) => i.state === "done").length;
+    this.box.querySelector("#overall-text").textContent = `${done} / ${this.queue.length}`;
+  }
+}
+
+class Item {
+  constructor(uploader, file, path) {
+    Object.assign(this, { uploader, file, path, state: "waiting", sent: 0, request: null });
+    this.key = `gshare-upload:${uploader.folder}:${path}/${file.name}:${file.size}:${file.lastModified}`;
+    this.render();
+  }
+
+  render() {
+    const li = document.createElement("li");
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = (this.path ? this.path + "/" : "") + this.file.name;
+    this.bar = document.createElement("progress");
+    this.bar.max = 1;
+    this.bar.value = 0;
+    this.status = document.createElement("span");
+    this.status.className = "status";
+    this.pauseButton = button(this.uploader.msg.msgPause, () => this.togglePause());
+    const cancel = button(this.uploader.msg.msgCancel, () => this.cancel());
+    li.append(name, this.bar, this.status, this.pauseButton, cancel);
+    this.li = li;
+    this.uploader.list.append(li);
+    this.setState("waiting");
+  }
+
+  setState(state, text) {
+    this.state = state;
+    this.li.dataset.state = state;
+    const labels = { waiting: "msgWaiting", done: "msgDone", failed: "msgFailed",
+                     paused: "msgPaused", cancelled: "msgCancelled" };
+    this.status.textContent = text || (labels[state] ? this.uploader.msg[labels[state]] : "");
+  }
+
+  progress(sent) {
+    this.sent = sent;
+    this.bar.value = this.file.size ? sent / this.file.size : 1;
+    this.status.textContent = `${Math.floor(this.bar.value * 100)}%`;
+    this.uploader.showOverall();
+  }
+
+  async upload() {
+    this.setState("uploading", "0%");
+    try {
+      if (this.uploader.link) await this.whole(this.uploader.link + "?name=" + enc(this.file.name));
+      else if (this.file.size <= CHUNK) await this.whole(this.wholeUrl());
+      else await this.chunked();
+      localStorage.removeItem(this.key);
+      this.progress(this.file.size);
+      this.setState("done");
+    } catch (error) {
+      if (this.state === "uploading") this.setState("failed", error.message);
+    }
+  }
+
+  wholeUrl() {
+    return `/api/v1/folders/${this.uploader.folder}/files?name=${enc(this.file.name)}&path=${enc(this.path)}`;
+  }
+
+  async whole(url) {
+    this.request = send(this.uploader.link ? "POST" : "PUT", url, this.file, (n) => this.progress(n));
+    await this.request.done;
+  }
+
+  async chunked() {
+    const token = await this.session();
+    const listed = await send("GET", `/api/v1/uploads/${token}/parts`).done;
+    const have = new Set(listed.items.map((p) => p.number));
+    const count = Math.ceil(this.file.size / CHUNK);
+    for (let n = 1; n <= count; n++) {
+      const start = (n - 1) * CHUNK;
+      if (have.has(n)) { this.progress(Math.min(start + CHUNK, this.file.size)); continue; }
+      this.request = send("PUT", `/api/v1/uploads/${token}/parts/${n}`,
+                          this.file.slice(start, start + CHUNK), (b) => this.progress(start + b));
+      await this.request.done;
+    }
+    await send("POST", `/api/v1/uploads/${token}/complete`, {}).done;
+  }
+
+  async session() {
+    const saved = localStorage.getItem(this.key);
+    if (saved) return saved;
+    const started = await send("POST", "/api/v1/uploads", {
+      folder: this.uploader.folder, name: this.file.name, path: this.path,
+      size: this.file.size, content_type: this.file.type || null }).done;
+    localStorage.setItem(this.key, started.token);
+    return started.token;
+  }
+
+  togglePause() {
+    if (this.state === "paused") {
+      this.pauseButton.textContent = this.uploader.msg.msgPause;
+      this.setState("waiting");
+      this.uploader.run();
+    } else if (this.state === "uploading" || this.state === "waiting") {
+      this.setState("paused");
+      this.pauseButton.textContent = this.uploader.msg.msgResume;
+      if (this.request) this.request.xhr.abort();
+    }
+  }
+
+  cancel() {
+    const token = localStorage.getItem(this.key);
+    this.setState("cancelled");
+    if (this.request) this.request.xhr.abort();
+    if (token) send("DELETE", `/api/v1/uploads/${token}`).done.catch(() => {});
+    localStorage.removeItem(this.key);
+  }
+}
+
+function button(label, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function enc(text) { return encodeURIComponent(text || ""); }
+
+function dirOf(relative) {
+  const parts = (relative || "").split("/");
+  return parts.slice(0, -1).join("/");
+}
+
+async function walkEntries(entries, path) {
+  const out = [];
+  for (const entry of entries) {
+    if (entry.isFile) {
+      out.push([await new Promise((ok, fail) => entry.file(ok, fail)), path]);
+    } else if (entry.isDirectory) {
+      const children = await readAll(entry.createReader());
+      out.push(...await walkEntries(children, path ? `${path}/${entry.name}` : entry.name));
+    }
+  }
+  return out;
+}
+
+async function readAll(reader) {
+  const all = [];
+  for (;;) {
+    const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+    if (!batch.length) return all;
+    all.push(...batch);
+  }
+}
