@@ -37,10 +37,30 @@ install_python_packages() {
   "$VENV/bin/python" -m pip install -q -e ".[embedded,test]"
 }
 
+start_system_clamd() {
+  # gshare serve uses the system clamd at /run/clamav/clamd.ctl; start it if it has signatures.
+  [ -S /run/clamav/clamd.ctl ] && return
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! ls /var/lib/clamav/*.c[lv]d >/dev/null 2>&1; then
+    echo "fetching ClamAV signatures (freshclam)..."
+    timeout 300 $sudo freshclam --quiet || true
+  fi
+  if ls /var/lib/clamav/*.c[lv]d >/dev/null 2>&1; then
+    $sudo mkdir -p /run/clamav && $sudo chown clamav: /run/clamav
+    $sudo /usr/sbin/clamd || true
+  else
+    echo "WARNING: clamd has no signatures (freshclam could not reach its mirror)." >&2
+    echo "         gshare runs, but uploads stay 'pending' (visible only to their uploader)" >&2
+    echo "         until clamd runs; see docs/clamav.md." >&2
+  fi
+}
+
 case "${1:-}" in
   run)
     install_debian_packages
     install_python_packages
+    start_system_clamd
     exec "$VENV/bin/gshare" serve
     ;;
   test)

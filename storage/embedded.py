@@ -84,7 +84,7 @@ class EmbeddedS3Server:
         host: str = "127.0.0.1",
         port: int | None = None,
     ) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).resolve()
         self.host = host
         self.port = port or free_ports(host, 1)[0]
         self.endpoint = f"http://{host}:{self.port}"
