@@ -1,0 +1,133 @@
+"""Changing gshare in S3's shape: put, copy and delete objects, create and delete buckets.
+
+Every function goes through the services and their checks: an object written here is a file
+version like any other, scanned and gated like any other.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+
+from gshare import audit, files, folders, quotas, spaces, trash
+from gshare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from gshare.models import (
+    AccessKey,
+    Grant,
+    Node,
+    ShareLink,
+    Space,
+    SpaceKind,
+    UploadSession,
+    User,
+    Version,
+    utcnow,
+)
+from gshare.permissions import Action, Role, require
+from gshare.s3view import Bucket, check_key, find_node, walk
+from gshare.tree import current_version, get_node, readable_by
+
+
+def prepare_folder(ctx, actor: User, bucket: Bucket, key: str) -> Node:
+    """Return the folder a key's file goes into ('x/' names the folder), made if needed."""
+    check_key(key)
+    directory = key if key.endswith("/") else key.rpartition("/")[0]
+    existing = walk(ctx.db, bucket.root, directory)
+    if existing is not None and existing.is_folder:
+        return existing
+    return folders.ensure_folders(ctx, actor, bucket.root, directory)
+
+
+def put_object(ctx, actor: User, folder: Node, key: str, stream, size: int | None,
+               metadata: dict | None = None) -> Version:
+    """Store a file at a key inside its (prepared) folder; its ETag is the MD5 of its bytes."""
+    folder = get_node(ctx.db, actor, folder.id, Action.UPLOAD)
+    name = key.rpartition("/")[2]
+    version = files.upload_file(ctx, actor, folder, name, stream, size, metadata=metadata)
+    version.etag = version.md5  # a single PUT: S3 clients expect the MD5, whatever the backend
+    ctx.db.flush()
+    return version
+
+
+def copy_object(ctx, actor: User, source: Version, folder: Node, key: str,
+                metadata: dict | None) -> Version:
+    """Copy a readable version to a key (onto itself too); metadata None keeps the source's."""
+    role = require(ctx.db, actor, Action.UPLOAD, folder)
+    name, existing = files._target(ctx.db, role, folder, check_key(key)[-1])
+    node = existing or files.add_file_node(ctx.db, actor, folder, name)
+    version = files.copy_version(ctx, actor, source, node)
+    version.etag = source.etag
+    if metadata is not None:
+        version.user_metadata = metadata or None
+    ctx.db.flush()
+    audit.record(ctx, actor, "node.copy", node=node, version=version, source_id=source.node_id)
+    return version
+
+
+def delete_object(ctx, actor: User, bucket: Bucket, key: str) -> bool:
+    """Move the file at a key to the trash; a folder only when empty. Tell whether it existed."""
+    try:
+        node = find_node(ctx, actor, bucket, key, Action.SEE)
+    except NotFound:
+        return False
+    if node.is_folder and (node.parent_id is None or _has_live_children(ctx.db, node)):
+        return True  # deleting a folder marker in S3 never deletes what is below it
+    trash.delete_node(ctx, actor, node.id)
+    return True
+
+
+def delete_version(ctx, actor: User, bucket: Bucket, key: str, version_id: int) -> bool:
+    """Delete one version of a file for good; deleting the last one trashes the file."""
+    node = walk(ctx.db, bucket.root, key)
+    if node is None or node.is_folder:
+        return False
+    node = get_node(ctx.db, actor, node.id, Action.EDIT)
+    version = ctx.db.scalar(select(Version).where(Version.id == version_id,
+                                                  Version.node_id == node.id,
+                                                  readable_by(actor)))
+    if version is None:
+        return False
+    audit.record(ctx, actor, "file.delete_version", node=node, version=version,
+                 number=version.number)
+    quotas.refund(ctx.db, node.space_id, version.size)
+    ctx.db.execute(delete(Version).where(Version.id == version.id))
+    ctx.delete_blob_after_commit(version.blob_key)
+    ctx.db.expire_all()
+    if current_version(ctx.db, actor, node) is None:
+        trash.delete_node(ctx, actor, node.id)
+    return True
+
+
+def create_bucket(ctx, actor: User, slug: str) -> Space:
+    """Create a project space of the person's own, named like an S3 bucket."""
+    spaces.check_slug(slug)
+    taken = ctx.db.scalar(select(Space).where(Space.slug == slug))
+    if taken is not None:
+        raise Conflict(f"The space name '{slug}' is already taken.", space_id=taken.id)
+    return spaces.create_project_space(ctx, actor, slug, slug)
+
+
+def delete_bucket(ctx, actor: User, bucket: Bucket) -> None:
+    """Delete an empty project space the person manages (nothing in it, nothing in its trash)."""
+    if bucket.space.kind != SpaceKind.PROJECT or bucket.role != Role.MANAGER:
+        raise PermissionDenied("Only an empty project space you manage can be deleted.")
+    space_id = bucket.space.id
+    count = ctx.db.scalar(select(func.count()).where(Node.space_id == space_id))
+    uploads = ctx.db.scalar(select(func.count()).where(UploadSession.space_id == space_id))
+    if count > 1 or uploads:
+        raise InvalidInput("The space is not empty (its trash and unfinished uploads count).",
+                           reason="not_empty")
+    audit.record(ctx, actor, "space.delete", space_id=space_id, target=bucket.space.slug)
+    ctx.db.execute(AccessKey.__table__.update().where(AccessKey.space_id == space_id)
+                   .values(space_id=None, revoked_at=func.coalesce(AccessKey.revoked_at,
+                                                                   utcnow())))
+    for model in (Grant, ShareLink):
+        ctx.db.execute(delete(model).where(model.node_id == bucket.root.id))
+    ctx.db.execute(delete(Node).where(Node.space_id == space_id))
+    ctx.db.execute(delete(Space).where(Space.id == space_id))
+    ctx.db.expire_all()
+
+
+def _has_live_children(db, folder: Node) -> bool:
+    return db.scalar(select(Node.id).where(Node.parent_id == folder.id,
+                                           Node.deleted_at.is_(None)).limit(1)) is not None
+

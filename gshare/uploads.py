@@ -1,0 +1,239 @@
+"""Uploads in parts, resumable: the browser's chunked uploads and S3 multipart uploads.
+
+A session is a row plus a backend multipart upload under the blob key the finished version will
+have (`v/<uuid>`): completing it assembles the parts in the store, where they already are, and
+adds the version like `files.upload_file` does. Only the person who started a session sees it.
+`gshare gc` leaves alone the backend uploads that belong to a session; `expire_uploads` ends
+sessions nobody touched for a while.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+
+import storage
+from antivirus import SNIFF_BYTES, detect_content_type
+from gshare import audit, files, quotas, scanning
+from gshare.errors import InvalidInput, NotFound, QuotaExceeded, StorageDown, UploadIncomplete
+from gshare.models import Node, Space, UploadPart, UploadSession, User, Version, utcnow
+from gshare.names import clean_name
+from gshare.permissions import SYSTEM, Action, require
+from gshare.tree import get_node
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+
+
+def start_upload(ctx, actor: User, folder: Node, name: str, size: int | None = None,
+                 content_type: str | None = None, metadata: dict | None = None) -> UploadSession:
+    """Open an upload session for a file in a folder; its parts may come in any order."""
+    require(ctx.db, actor, Action.UPLOAD, folder)
+    if not folder.is_folder:
+        raise NotFound("Files can only be uploaded into a folder.")
+    name = clean_name(name)
+    if size is not None:
+        quotas.check_room(ctx.db.get(Space, folder.space_id), size)
+    key = files._new_blob_key()
+    with _store_errors():
+        upload_id = ctx.store.create_multipart(key)
+    session = UploadSession(token=secrets.token_urlsafe(32), user_id=actor.id,
+                            space_id=folder.space_id, folder_id=folder.id, name=name, size=size,
+                            content_type=content_type, user_metadata=metadata, blob_key=key,
+                            backend_upload_id=upload_id)
+    ctx.db.add(session)
+    ctx.db.flush()
+    return session
+
+
+def upload_part(ctx, actor: User, token: str, number: int, stream, length: int) -> UploadPart:
+    """Store one part (sending a number again replaces that part); return it with its MD5."""
+    session = get_upload(ctx, actor, token)
+    if not 1 <= number <= MAX_PARTS:
+        raise InvalidInput(f"Part numbers go from 1 to {MAX_PARTS}.", reason="invalid_part")
+    _check_part_room(ctx, session, number, length)
+    digest = _Md5(stream)
+    with _store_errors():
+        etag = ctx.store.upload_part(session.blob_key, session.backend_upload_id, number,
+                                     digest, length)
+    part = ctx.db.get(UploadPart, (session.id, number)) or UploadPart(upload_id=session.id,
+                                                                      number=number)
+    part.size, part.etag, part.md5 = length, etag, digest.md5.hexdigest()
+    part.created_at = session.updated_at = utcnow()
+    ctx.db.add(part)
+    ctx.db.flush()
+    return part
+
+
+def list_parts(ctx, actor: User, token: str) -> list[UploadPart]:
+    """Return the parts uploaded so far, by number."""
+    session = get_upload(ctx, actor, token)
+    return list(ctx.db.scalars(select(UploadPart).where(UploadPart.upload_id == session.id)
+                               .order_by(UploadPart.number)))
+
+
+def complete_upload(ctx, actor: User, token: str,
+                    parts: list[tuple[int, str]] | None = None) -> Version:
+    """Assemble the parts (all, or those named with their ETags) into a new file version."""
+    session = get_upload(ctx, actor, token)
+    chosen = _chosen_parts(list_parts(ctx, actor, token), parts)
+    total = sum(part.size for part in chosen)
+    if session.size is not None and total != session.size:
+        raise InvalidInput(f"The parts hold {total:,} bytes, not the {session.size:,} announced.")
+    folder = get_node(ctx.db, actor, session.folder_id, Action.UPLOAD)
+    role = require(ctx.db, actor, Action.UPLOAD, folder)
+    name, existing = files._target(ctx.db, role, folder, session.name)
+    space = ctx.db.get(Space, folder.space_id)
+    quotas.check_room(space, total)
+    with _store_errors():
+        ctx.store.complete_multipart(session.blob_key, session.backend_upload_id,
+                                     [(p.number, p.etag) for p in chosen])
+    ctx.delete_blob_after_rollback(session.blob_key)
+    quotas.charge(ctx.db, space, total)
+    node = existing or files.add_file_node(ctx.db, actor, folder, name)
+    version = files._add_version(
+        ctx.db, node, actor, key=session.blob_key, size=total, sha256=None, md5=None,
+        etag=multipart_etag([p.md5 for p in chosen]), user_metadata=session.user_metadata,
+        content_type=_sniff(ctx, session.blob_key, total))
+    _forget(ctx.db, session)
+    scanning.judge_new_version(ctx, version, None)
+    audit.record(ctx, actor, "file.upload", node=node, version=version, size=total,
+                 parts=len(chosen))
+    return version
+
+
+def abort_upload(ctx, actor: User, token: str) -> None:
+    """Drop an upload session and the parts stored for it."""
+    session = get_upload(ctx, actor, token)
+    _abort_backend(ctx, session)
+    _forget(ctx.db, session)
+
+
+def list_uploads(ctx, actor: User, space_id: int | None = None) -> list[UploadSession]:
+    """Return the person's unfinished uploads (in one space), oldest first."""
+    query = select(UploadSession).where(UploadSession.user_id == actor.id)
+    if space_id is not None:
+        query = query.where(UploadSession.space_id == space_id)
+    return list(ctx.db.scalars(query.order_by(UploadSession.created_at, UploadSession.id)))
+
+
+def get_upload(ctx, actor: User, token: str) -> UploadSession:
+    """Return the actor's upload session with this token, else NotFound."""
+    session = ctx.db.scalar(select(UploadSession).where(UploadSession.token == token))
+    if session is None or (actor is not SYSTEM and session.user_id != actor.id):
+        raise NotFound("No such upload; it may have been completed or aborted.")
+    return session
+
+
+def uploaded_bytes(ctx, session: UploadSession) -> int:
+    """Return how many bytes the session's parts hold."""
+    return ctx.db.scalar(select(func.coalesce(func.sum(UploadPart.size), 0))
+                         .where(UploadPart.upload_id == session.id))
+
+
+def multipart_etag(part_md5s: list[str]) -> str:
+    """Return S3's ETag of a multipart object: the MD5 of the parts' MD5s, dash, the count."""
+    joined = b"".join(bytes.fromhex(md5) for md5 in part_md5s)
+    return f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(part_md5s)}"
+
+
+def session_upload_ids(db) -> set[str]:
+    """Return the backend upload ids that belong to sessions (gc must leave them alone)."""
+    return set(db.scalars(select(UploadSession.backend_upload_id)))
+
+
+def expire_uploads(ctx, older_than: datetime) -> int:
+    """Abort the sessions not touched since a time; return how many."""
+    stale = list(ctx.db.scalars(select(UploadSession)
+                                .where(UploadSession.updated_at < older_than)))
+    for session in stale:
+        _abort_backend(ctx, session)
+        _forget(ctx.db, session)
+    return len(stale)
+
+
+class _Md5:
+    """Pass a stream through while computing its MD5."""
+
+    def __init__(self, raw):
+        self.raw, self.md5 = raw, hashlib.md5(usedforsecurity=False)
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.md5.update(data)
+        return data
+
+
+@contextlib.contextmanager
+def _store_errors():
+    """Turn the store's errors into gshare's."""
+    try:
+        yield
+    except storage.ObjectNotFound as exc:
+        raise NotFound("No such upload in the file store; start again.") from exc
+    except storage.StorageUnavailable as exc:
+        raise StorageDown(f"The file store did not answer ({exc}).") from exc
+    except storage.StorageError as exc:
+        raise UploadIncomplete(f"The file store refused the upload ({exc}).") from exc
+
+
+def _check_part_room(ctx, session: UploadSession, number: int, length: int) -> None:
+    space = ctx.db.get(Space, session.space_id)
+    left = quotas.room_left(space)
+    others = ctx.db.scalar(select(func.coalesce(func.sum(UploadPart.size), 0)).where(
+        UploadPart.upload_id == session.id, UploadPart.number != number))
+    if left is not None and others + length > left:
+        raise QuotaExceeded(f"The space '{space.name}' has {left:,} bytes left; this upload "
+                            f"needs {others + length:,} so far.")
+
+
+def _chosen_parts(stored: list[UploadPart], wanted: list[tuple[int, str]] | None):
+    if wanted is None:
+        chosen = stored
+    else:
+        by_number = {part.number: part for part in stored}
+        numbers = [number for number, _ in wanted]
+        if numbers != sorted(set(numbers)):
+            raise InvalidInput("List the parts once each, in ascending order.",
+                               reason="invalid_part_order")
+        chosen = [_matching(by_number, number, etag) for number, etag in wanted]
+    if not chosen:
+        raise InvalidInput("An upload needs at least one part.", reason="invalid_part")
+    if any(part.size < MIN_PART_SIZE for part in chosen[:-1]):
+        raise InvalidInput("Every part but the last needs at least 5 MiB.",
+                           reason="part_too_small")
+    return chosen
+
+
+def _matching(by_number: dict[int, UploadPart], number: int, etag: str) -> UploadPart:
+    part = by_number.get(number)
+    if part is None or etag.strip().strip('"') not in (part.md5, part.etag):
+        raise InvalidInput(f"Part {number} was not uploaded or has another ETag.",
+                           reason="invalid_part")
+    return part
+
+
+def _sniff(ctx, key: str, size: int) -> str:
+    if not size:
+        return detect_content_type(b"")
+    with _store_errors(), ctx.store.get(key, 0, min(size, SNIFF_BYTES) - 1) as stream:
+        return detect_content_type(b"".join(stream))
+
+
+def _abort_backend(ctx, session: UploadSession) -> None:
+    try:
+        ctx.store.abort_multipart(session.blob_key, session.backend_upload_id)
+    except storage.ObjectNotFound:
+        pass
+    except storage.StorageError as exc:
+        raise StorageDown(f"The file store did not answer ({exc}).") from exc
+
+
+def _forget(db, session: UploadSession) -> None:
+    db.execute(delete(UploadPart).where(UploadPart.upload_id == session.id))
+    db.delete(session)
+    db.flush()

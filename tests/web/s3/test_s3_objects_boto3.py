@@ -1,0 +1,200 @@
+"""boto3 against the S3 endpoint: buckets, listings, get, put, delete, errors."""
+
+import hashlib
+import io
+
+import pytest
+from botocore.exceptions import ClientError
+
+from gshare import spaces
+
+HOME = "home-alice"
+
+
+def error_code(raised) -> str:
+    return raised.value.response["Error"]["Code"]
+
+
+@pytest.fixture
+def alice(s3_site):
+    s3_site.person("alice", "Finance")
+    return s3_site.client("alice")
+
+
+@pytest.mark.parametrize("checksums", ["when_supported", "when_required"])
+def test_user_puts_lists_and_gets_back_a_file(s3_site, alice, checksums):
+    client = s3_site.client("alice", checksums=checksums)
+    payload = b"ministry budget 2026\n" * 1000
+    put = client.put_object(Bucket="finance", Key="reports/2026/budget.txt", Body=payload)
+    assert put["ETag"] == f'"{hashlib.md5(payload).hexdigest()}"'
+    listed = client.list_objects_v2(Bucket="finance")
+    assert [(o["Key"], o["Size"], o["ETag"]) for o in listed["Contents"]] == [
+        ("reports/2026/budget.txt", len(payload), put["ETag"])]
+    got = client.get_object(Bucket="finance", Key="reports/2026/budget.txt")
+    assert got["Body"].read() == payload
+    assert got["ETag"] == put["ETag"] and got["VersionId"] == put["VersionId"]
+
+
+def test_buckets_are_the_spaces_the_person_sees(s3_site, alice):
+    names = [b["Name"] for b in alice.list_buckets()["Buckets"]]
+    assert names == sorted(["finance", HOME])
+    alice.head_bucket(Bucket="finance")
+    with pytest.raises(ClientError) as missing:
+        alice.head_bucket(Bucket="health")
+    assert missing.value.response["Error"]["Code"] == "404"
+
+
+def test_lao_names_and_odd_keys_round_trip(s3_site, alice):
+    keys = ["ເອກະສານ/ລາຍງານ 2026.pdf", "a+b=c&d.txt", "100% sure ~ maybe.txt", "with space.txt"]
+    for key in keys:
+        alice.put_object(Bucket=HOME, Key=key, Body=key.encode())
+    listed = alice.list_objects_v2(Bucket=HOME)["Contents"]
+    assert [o["Key"] for o in listed] == sorted(keys, key=lambda k: k.encode())
+    for key in keys:
+        assert alice.get_object(Bucket=HOME, Key=key)["Body"].read() == key.encode()
+
+
+def test_listing_with_delimiter_pages_and_prefixes(s3_site, alice):
+    for key in ["a/1.txt", "a/2.txt", "b/c/3.txt", "top.txt", "zz.txt"]:
+        alice.put_object(Bucket=HOME, Key=key, Body=b"x")
+    level = alice.list_objects_v2(Bucket=HOME, Delimiter="/")
+    assert [p["Prefix"] for p in level["CommonPrefixes"]] == ["a/", "b/"]
+    assert [o["Key"] for o in level["Contents"]] == ["top.txt", "zz.txt"]
+    inside = alice.list_objects_v2(Bucket=HOME, Prefix="b/", Delimiter="/")
+    assert [p["Prefix"] for p in inside["CommonPrefixes"]] == ["b/c/"]
+    paginator = alice.get_paginator("list_objects_v2")
+    pages = list(paginator.paginate(Bucket=HOME, PaginationConfig={"PageSize": 2}))
+    assert len(pages) == 3
+    assert [o["Key"] for p in pages for o in p.get("Contents", [])] == [
+        "a/1.txt", "a/2.txt", "b/c/3.txt", "top.txt", "zz.txt"]
+    v1 = list(alice.get_paginator("list_objects").paginate(
+        Bucket=HOME, PaginationConfig={"PageSize": 2}))
+    assert sum(len(p.get("Contents", [])) for p in v1) == 5
+
+
+def test_range_and_conditional_gets(s3_site, alice):
+    alice.put_object(Bucket=HOME, Key="r.bin", Body=bytes(range(256)))
+    part = alice.get_object(Bucket=HOME, Key="r.bin", Range="bytes=10-19")
+    assert part["Body"].read() == bytes(range(10, 20))
+    assert part["ContentRange"] == "bytes 10-19/256"
+    tail = alice.get_object(Bucket=HOME, Key="r.bin", Range="bytes=-6")
+    assert tail["Body"].read() == bytes(range(250, 256))
+    etag = alice.head_object(Bucket=HOME, Key="r.bin")["ETag"]
+    with pytest.raises(ClientError) as failed:
+        alice.get_object(Bucket=HOME, Key="r.bin", IfMatch='"nope"')
+    assert error_code(failed) == "PreconditionFailed"
+    with pytest.raises(ClientError) as unchanged:
+        alice.get_object(Bucket=HOME, Key="r.bin", IfNoneMatch=etag)
+    assert unchanged.value.response["Error"]["Code"] == "304"
+    with pytest.raises(ClientError) as outside:
+        alice.get_object(Bucket=HOME, Key="r.bin", Range="bytes=300-")
+    assert error_code(outside) == "InvalidRange"
+
+
+def test_metadata_and_response_overrides(s3_site, alice):
+    alice.put_object(Bucket=HOME, Key="m.txt", Body=b"meta",
+                     Metadata={"mtime": "1700000000.5", "owner": "finance"})
+    head = alice.head_object(Bucket=HOME, Key="m.txt")
+    assert head["Metadata"] == {"mtime": "1700000000.5", "owner": "finance"}
+    got = alice.get_object(Bucket=HOME, Key="m.txt", ResponseContentDisposition="inline")
+    assert got["ContentDisposition"] == "inline"
+
+
+def test_missing_key_is_no_such_key_and_delete_is_idempotent(s3_site, alice):
+    with pytest.raises(ClientError) as missing:
+        alice.get_object(Bucket=HOME, Key="nothing.txt")
+    assert error_code(missing) == "NoSuchKey"
+    alice.put_object(Bucket=HOME, Key="gone.txt", Body=b"bye")
+    assert alice.delete_object(Bucket=HOME, Key="gone.txt")["ResponseMetadata"][
+        "HTTPStatusCode"] == 204
+    alice.delete_object(Bucket=HOME, Key="gone.txt")
+    assert "Contents" not in alice.list_objects_v2(Bucket=HOME)
+
+
+def test_delete_objects_reports_each_key(s3_site, alice):
+    for key in ["d/1", "d/2", "d/3"]:
+        alice.put_object(Bucket=HOME, Key=key, Body=b"1")
+    result = alice.delete_objects(Bucket=HOME, Delete={"Objects": [
+        {"Key": "d/1"}, {"Key": "d/2"}, {"Key": "never"}]})
+    assert sorted(d["Key"] for d in result["Deleted"]) == ["d/1", "d/2", "never"]
+    assert [o["Key"] for o in alice.list_objects_v2(Bucket=HOME)["Contents"]] == ["d/3"]
+
+
+def test_folder_markers_make_folders(s3_site, alice):
+    alice.put_object(Bucket=HOME, Key="empty/", Body=b"")
+    listed = alice.list_objects_v2(Bucket=HOME)["Contents"]
+    assert [(o["Key"], o["Size"]) for o in listed] == [("empty/", 0)]
+    assert alice.list_objects_v2(Bucket=HOME, Delimiter="/")["CommonPrefixes"] == [
+        {"Prefix": "empty/"}]
+
+
+def test_unknown_key_and_wrong_secret_are_refused(s3_site, alice):
+    person = s3_site.people["alice"]
+    wrong = s3_site.client(type(person)(person.user, person.key_id, "guess"))
+    with pytest.raises(ClientError) as refused:
+        wrong.list_buckets()
+    assert error_code(refused) == "SignatureDoesNotMatch"
+
+
+def test_revoked_key_stops_working_at_once(s3_site, alice):
+    from gshare import access_keys
+    from gshare.permissions import SYSTEM
+
+    alice.list_buckets()
+    key_id = s3_site.people["alice"].key_id
+    s3_site.run(lambda w: access_keys.revoke_key(w.ctx, SYSTEM, key_id))
+    with pytest.raises(ClientError) as refused:
+        alice.list_buckets()
+    assert error_code(refused) == "InvalidAccessKeyId"
+
+
+def test_read_only_key_reads_but_cannot_write(s3_site, alice):
+    alice.put_object(Bucket=HOME, Key="r.txt", Body=b"r")
+    reader = s3_site.client(s3_site.key("alice", read_only=True))
+    assert reader.get_object(Bucket=HOME, Key="r.txt")["Body"].read() == b"r"
+    with pytest.raises(ClientError) as refused:
+        reader.put_object(Bucket=HOME, Key="w.txt", Body=b"w")
+    assert error_code(refused) == "AccessDenied"
+
+
+def test_key_limited_to_one_space_sees_only_it(s3_site, alice):
+    finance = s3_site.run(lambda w: spaces.get_space(w.ctx.db, s3_site.people["alice"].user,
+                                                     "finance"))
+    limited = s3_site.client(s3_site.key("alice", space=finance))
+    assert [b["Name"] for b in limited.list_buckets()["Buckets"]] == ["finance"]
+    with pytest.raises(ClientError) as refused:
+        limited.list_objects_v2(Bucket=HOME)
+    assert error_code(refused) == "AccessDenied"
+
+
+def test_overwrite_makes_a_new_version_listed_by_versions_api(s3_site, alice):
+    first = alice.put_object(Bucket=HOME, Key="v.txt", Body=b"one")
+    second = alice.put_object(Bucket=HOME, Key="v.txt", Body=b"two")
+    versions = alice.list_object_versions(Bucket=HOME)["Versions"]
+    assert [(v["VersionId"], v["IsLatest"]) for v in versions] == [
+        (second["VersionId"], True), (first["VersionId"], False)]
+    old = alice.get_object(Bucket=HOME, Key="v.txt", VersionId=first["VersionId"])
+    assert old["Body"].read() == b"one"
+    assert alice.get_bucket_versioning(Bucket=HOME)["Status"] == "Enabled"
+
+
+def test_copy_object_onto_itself_replaces_metadata(s3_site, alice):
+    alice.put_object(Bucket=HOME, Key="c.txt", Body=b"copy me", Metadata={"mtime": "1"})
+    alice.copy_object(Bucket=HOME, Key="c.txt", CopySource={"Bucket": HOME, "Key": "c.txt"},
+                      Metadata={"mtime": "2"}, MetadataDirective="REPLACE")
+    assert alice.head_object(Bucket=HOME, Key="c.txt")["Metadata"] == {"mtime": "2"}
+    alice.copy_object(Bucket="finance", Key="copied/c.txt",
+                      CopySource={"Bucket": HOME, "Key": "c.txt"})
+    got = alice.get_object(Bucket="finance", Key="copied/c.txt")
+    assert got["Body"].read() == b"copy me" and got["Metadata"] == {"mtime": "2"}
+
+
+def test_unsupported_operation_is_not_implemented(s3_site, alice):
+    with pytest.raises(ClientError) as refused:
+        alice.get_bucket_policy(Bucket=HOME)
+    assert error_code(refused) == "NotImplemented"
+
+
+def test_put_through_io_stream_of_unknown_length(s3_site, alice):
+    alice.upload_fileobj(io.BytesIO(b"streamed" * 1000), HOME, "s.bin")
+    assert alice.get_object(Bucket=HOME, Key="s.bin")["Body"].read() == b"streamed" * 1000

@@ -1,0 +1,166 @@
+"""The S3 endpoint as a WSGI app: verify the signature, find the key's owner, route, reply.
+
+Every request gets exactly one authentication (SigV4 header or presigned URL), verified before
+anything else; the owner of the access key is the actor of every service call. A key limited
+to read-only or to one space is held to it here, once, for every operation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote
+
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.wsgi import get_input_stream
+
+from gshare import access_keys, s3view
+from gshare.errors import GshareError, NotFound
+from gshare.models import Space, User
+from web.s3 import routing
+from web.s3.errors import S3Error, error_response, from_gshare, no_such_bucket
+from web.s3.payload import Reader, verified_body
+from web.s3.sigv4 import AuthContext, S3AuthError, authenticate
+
+log = logging.getLogger(__name__)
+_DRAIN_LIMIT = 8 * 1024 * 1024
+
+
+@dataclass
+class S3Request:
+    """One authenticated request: who, which bucket and key, its query, headers and body."""
+
+    environ: dict
+    gshare: object
+    method: str
+    bucket: str | None
+    key: str | None
+    query: dict[str, str]
+    headers: EnvironHeaders
+    auth: AuthContext
+    holder: access_keys.KeyHolder
+    request_id: str
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[tuple[object, User]]:
+        """Yield (ctx, actor) for one transaction, committed at the end."""
+        with self.gshare.unit_of_work(ip=self.environ.get("REMOTE_ADDR")) as ctx:
+            yield ctx, ctx.db.get(User, self.holder.user.id)
+
+    def open_bucket(self, ctx, actor: User, name: str | None = None) -> s3view.Bucket:
+        """Return the bucket named (or this request's) as the actor sees it, within key limits."""
+        name = name or self.bucket
+        limit = self.holder.key.space_id
+        try:
+            bucket = s3view.get_bucket(ctx, actor, name)
+        except NotFound:
+            raise no_such_bucket(name) from None
+        if limit is not None and bucket.space.id != limit:
+            raise S3Error("AccessDenied", "This access key is limited to another space.", 403)
+        return bucket
+
+    def allowed_space(self, space: Space) -> bool:
+        """Tell whether the key may reach this space at all."""
+        return self.holder.key.space_id in (None, space.id)
+
+    def body(self, compute=("md5",)) -> Reader:
+        """Return the request body, decoded and verified as it is read."""
+        self.environ["gshare.s3.body_read"] = True
+        return verified_body(self.auth, get_input_stream(self.environ), self.headers,
+                             compute=compute)
+
+    def payload_length(self) -> int | None:
+        """Return the length of the decoded body when the client announced it."""
+        value = self.headers.get("x-amz-decoded-content-length")
+        if value is None and self.auth.payload in ("hex", "unsigned"):
+            value = self.headers.get("Content-Length")
+        return int(value) if value and value.isdigit() else None
+
+
+class S3App:
+    """The WSGI callable of the S3 listener."""
+
+    def __init__(self, config, gshare):
+        self.config, self.gshare = config, gshare
+
+    def __call__(self, environ, start_response):
+        request_id = uuid.uuid4().hex[:16].upper()
+        method = environ["REQUEST_METHOD"].upper()
+        raw_path = environ.get("RAW_URI", environ.get("PATH_INFO", "/")).split("?", 1)[0]
+        try:
+            response = self._handle(environ, method, raw_path, request_id)
+        except (S3Error, S3AuthError) as error:
+            response = self._refused(environ, error, method, raw_path, request_id)
+        except GshareError as error:
+            bucket, key = split_path(raw_path)
+            s3_error = from_gshare(error, bucket, key)
+            response = self._refused(environ, s3_error, method, raw_path, request_id)
+        except Exception:
+            log.exception("S3 request %s failed", request_id)
+            error = S3Error("InternalError", "We encountered an internal error.", 500)
+            response = self._refused(environ, error, method, raw_path, request_id)
+        response.headers.setdefault("x-amz-request-id", request_id)
+        return response(environ, start_response)
+
+    def _handle(self, environ, method: str, raw_path: str, request_id: str):
+        headers = EnvironHeaders(environ)
+        query_string = environ.get("QUERY_STRING", "")
+        holders: dict[str, access_keys.KeyHolder] = {}
+        auth = authenticate(method, raw_path, query_string, headers,
+                            lambda key_id: self._secret_for(key_id, holders))
+        holder = holders[auth.access_key]
+        self._touch(holder)
+        bucket, key = split_path(raw_path)
+        query = dict(parse_qsl(query_string, keep_blank_values=True))
+        request = S3Request(environ, self.gshare, method, bucket, key, query, headers, auth,
+                            holder, request_id)
+        return routing.dispatch(request)
+
+    def _secret_for(self, key_id: str, holders: dict) -> str | None:
+        with self.gshare.sessions() as db:
+            holder = access_keys.find_holder(db, self.config, key_id)
+        if holder is None:
+            return None
+        holders[key_id] = holder
+        return holder.secret
+
+    def _touch(self, holder: access_keys.KeyHolder) -> None:
+        with contextlib.suppress(Exception), self.gshare.sessions() as db:
+            if access_keys.touch_key(db, holder.key):
+                db.commit()
+
+    def _refused(self, environ, error, method: str, raw_path: str, request_id: str):
+        _drain(environ)
+        return error_response(error, method, unquote(raw_path), request_id)
+
+
+def split_path(raw_path: str) -> tuple[str | None, str | None]:
+    """Return (bucket, key) from the raw path, percent-decoded; None where absent."""
+    try:
+        path = unquote(raw_path, errors="strict").lstrip("/")
+    except UnicodeDecodeError:
+        raise S3Error("InvalidURI", "Couldn't parse the specified URI.") from None
+    bucket, _, key = path.partition("/")
+    return bucket or None, key or None
+
+
+def _drain(environ) -> None:
+    """Read what is left of a small refused body, so the connection can serve the next one."""
+    length = environ.get("CONTENT_LENGTH", "")
+    if environ.get("gshare.s3.body_read"):
+        return
+    if length.isdigit() and int(length) <= _DRAIN_LIMIT:
+        with contextlib.suppress(Exception):
+            stream = get_input_stream(environ)
+            while stream.read(65536):
+                pass
+
+
+def create_s3_app(config, gshare=None) -> S3App:
+    """Build the S3 endpoint's WSGI app for a config (gshare is built from it when None)."""
+    from gshare.runtime import Gshare
+
+    return S3App(config, gshare or Gshare.from_config(config))

@@ -1,0 +1,310 @@
+"""Object operations: head, get (ranges, conditions, overrides), put, copy, delete."""
+
+from __future__ import annotations
+
+import re
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
+
+from werkzeug.wrappers import Response
+
+from gshare import files, s3objects, s3view
+from gshare.errors import GshareError
+from gshare.models import Node
+from gshare.permissions import Action
+from web.s3 import xml
+from web.s3.buckets import empty_response, xml_response
+from web.s3.checksums import algorithm_of, header_name
+from web.s3.errors import S3Error, from_gshare
+from web.s3.listing import EMPTY_MD5
+
+STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
+                  "content-language", "expires")
+OVERRIDES = {f"response-{name}": name for name in (*STORED_HEADERS, "content-type")}
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+MAX_DELETE = 1000
+
+
+def head_object(request) -> Response:
+    """HeadObject: what GetObject would send, without the bytes."""
+    return _read(request, head=True)
+
+
+def get_object(request) -> Response:
+    """GetObject: the newest version the person may read (or versionId), whole or a range."""
+    return _read(request, head=False)
+
+
+def put_or_copy_object(request) -> Response:
+    """PutObject, or CopyObject when x-amz-copy-source is given."""
+    if "x-amz-copy-source" in request.headers:
+        return copy_object(request)
+    return put_object(request)
+
+
+def put_object(request) -> Response:
+    """PutObject: a new file or a new version of one; a key ending in '/' makes a folder."""
+    s3view.check_key(request.key)
+    metadata = stored_metadata(request.headers)
+    reader = request.body(compute=["md5"])
+    folder_id = _prepare_folder(request)
+    if request.key.endswith("/"):
+        if reader.read(65536) or reader.read(65536):
+            raise S3Error("InvalidArgument", "A key ending in '/' names a folder; "
+                          "it takes no content.")
+        return empty_response(headers={"ETag": f'"{EMPTY_MD5}"'})
+    with request.unit_of_work() as (ctx, actor):
+        folder = ctx.db.get(Node, folder_id)
+        version = s3objects.put_object(ctx, actor, folder, request.key, reader,
+                                       request.payload_length(), metadata)
+        etag, version_id = version.etag, version.id
+    headers = {"ETag": f'"{etag}"', "x-amz-version-id": str(version_id)}
+    headers.update(_echoed_checksums(request, reader.checksums))
+    return empty_response(headers=headers)
+
+
+def copy_object(request) -> Response:
+    """CopyObject: the source read as the person, onto a key (the same key too)."""
+    s3view.check_key(request.key)
+    source_bucket, source_key, source_version = copy_source(request.headers)
+    directive = request.headers.get("x-amz-metadata-directive", "COPY").upper()
+    metadata = stored_metadata(request.headers) if directive == "REPLACE" else None
+    request.body(compute=()).read()
+    folder_id = _prepare_folder(request)
+    with request.unit_of_work() as (ctx, actor):
+        bucket = request.open_bucket(ctx, actor, source_bucket)
+        node = s3view.find_node(ctx, actor, bucket, source_key, Action.READ)
+        source = files._readable_version(ctx.db, actor, node, source_version)
+        version = s3objects.copy_object(ctx, actor, source, ctx.db.get(Node, folder_id),
+                                        request.key, metadata)
+        root = xml.document("CopyObjectResult")
+        xml.add_all(root, [("LastModified", version.uploaded_at), ("ETag", f'"{version.etag}"')])
+        headers = {"x-amz-version-id": str(version.id),
+                   "x-amz-copy-source-version-id": str(source.id)}
+    return xml_response(root, headers=headers)
+
+
+def delete_object(request) -> Response:
+    """DeleteObject: to the trash (or one version for good); 204 when it is not there."""
+    version_id = _version_id(request.query.get("versionId"))
+    with request.unit_of_work() as (ctx, actor):
+        bucket = request.open_bucket(ctx, actor)
+        _delete(ctx, actor, bucket, request.key, version_id)
+    return empty_response(204)
+
+
+def delete_objects(request) -> Response:
+    """DeleteObjects: up to 1000 keys, each deleted on its own; Quiet lists only errors."""
+    if not any(n.lower() == "content-md5" or algorithm_of(n) or
+               n.lower() in ("x-amz-sdk-checksum-algorithm", "x-amz-trailer")
+               for n, _ in request.headers.items()):
+        raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
+    root = read_xml(request)
+    quiet = (xml.child_text(root, "Quiet") or "").strip().lower() == "true"
+    wanted = [(xml.child_text(o, "Key"), xml.child_text(o, "VersionId"))
+              for o in root.findall("Object")]
+    if not wanted or len(wanted) > MAX_DELETE or any(key is None for key, _ in wanted):
+        raise malformed_xml()
+    result = xml.document("DeleteResult")
+    for key, version in wanted:
+        _delete_one(request, result, key, version, quiet)
+    return xml_response(result)
+
+
+def stored_metadata(headers) -> dict:
+    """Return the headers S3 keeps with an object: x-amz-meta-* and a few standard ones."""
+    metadata = {}
+    for name, value in headers.items():
+        name = name.lower()
+        if name.startswith("x-amz-meta-") or name in STORED_HEADERS:
+            metadata[name] = value
+    encodings = [e for e in metadata.pop("content-encoding", "").split(",")
+                 if e.strip() and e.strip() != "aws-chunked"]
+    if encodings:
+        metadata["content-encoding"] = ",".join(e.strip() for e in encodings)
+    return metadata
+
+
+def copy_source(headers) -> tuple[str, str, int | None]:
+    """Return (bucket, key, version id) from x-amz-copy-source."""
+    path, _, query = headers["x-amz-copy-source"].partition("?")
+    bucket, _, key = unquote(path).lstrip("/").partition("/")
+    if not bucket or not key:
+        raise S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: "
+                      "sourcebucket/sourcekey")
+    version = query.partition("versionId=")[2] if "versionId=" in query else None
+    return bucket, key, _version_id(version)
+
+
+def read_xml(request):
+    """Read and parse a small XML request body."""
+    body = request.body(compute=()).read(xml.MAX_BODY + 1)
+    if len(body) > xml.MAX_BODY:
+        raise S3Error("MaxMessageLengthExceeded", "Your request was too big.")
+    try:
+        return xml.parse(body)
+    except xml.MalformedXML:
+        raise malformed_xml() from None
+
+
+def malformed_xml() -> S3Error:
+    return S3Error("MalformedXML", "The XML you provided was not well-formed or did not "
+                   "validate against our published schema.")
+
+
+def object_headers(version, node) -> dict:
+    """Return the headers that describe a version: length, type, ETag, time, metadata."""
+    headers = {"Content-Type": version.content_type, "ETag": f'"{version.etag}"',
+               "Last-Modified": xml.http_date(version.uploaded_at), "Accept-Ranges": "bytes",
+               "x-amz-version-id": str(version.id)}
+    headers.update(version.user_metadata or {})
+    if version.scan_state != "clean" and version.release_reason is None:
+        headers["x-gshare-scan-state"] = version.scan_state
+    return headers
+
+
+def _read(request, head: bool) -> Response:
+    version_id = _version_id(request.query.get("versionId"))
+    byte_range = None if head else _range(request.headers.get("Range"))
+    with request.unit_of_work() as (ctx, actor):
+        bucket = request.open_bucket(ctx, actor)
+        node = s3view.find_node(ctx, actor, bucket, request.key, Action.READ)
+        if node.is_folder:
+            return _folder(node)
+        version = files._readable_version(ctx.db, actor, node, version_id)
+        headers = _with_overrides(request, object_headers(version, node))
+        unchanged = _preconditions(request.headers, version, headers)
+        if unchanged is not None or head:
+            return unchanged or _head_response(headers, version.size)
+        download = files.open_download(ctx, actor, node.id, version.id, byte_range)
+    return _body_response(download, headers)
+
+
+def _head_response(headers: dict, size: int) -> Response:
+    response = empty_response(headers=headers)
+    response.headers["Content-Length"] = str(size)
+    return response
+
+
+def _body_response(download, headers: dict) -> Response:
+    status = 206 if download.partial else 200
+    if download.partial:
+        headers["Content-Range"] = (f"bytes {download.start}-{download.end}/"
+                                    f"{download.version.size}")
+    body = _Stream(download.stream) if download.stream is not None else [b""]
+    response = Response(body, status=status, headers=headers, direct_passthrough=True)
+    response.headers["Content-Length"] = str(download.length)
+    return response
+
+
+class _Stream:
+    """The store's byte stream as a WSGI body that releases its connection when done."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __iter__(self):
+        return iter(self.stream)
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _folder(node) -> Response:
+    headers = {"ETag": f'"{EMPTY_MD5}"', "Last-Modified": xml.http_date(node.updated_at),
+               "Content-Type": "application/x-directory"}
+    return empty_response(headers=headers)
+
+
+def _with_overrides(request, headers: dict) -> dict:
+    for param, name in OVERRIDES.items():
+        if param in request.query:
+            headers[name] = request.query[param]
+    return headers
+
+
+def _preconditions(request_headers, version, headers: dict) -> Response | None:
+    etag = version.etag
+    modified = version.uploaded_at.replace(microsecond=0)
+    if_match = request_headers.get("If-Match")
+    if if_match is not None and not _etag_in(etag, if_match):
+        raise S3Error("PreconditionFailed", "At least one of the pre-conditions you "
+                      "specified did not hold", 412, Condition="If-Match")
+    since = _http_time(request_headers.get("If-Unmodified-Since"))
+    if if_match is None and since is not None and modified > since:
+        raise S3Error("PreconditionFailed", "At least one of the pre-conditions you "
+                      "specified did not hold", 412, Condition="If-Unmodified-Since")
+    if_none = request_headers.get("If-None-Match")
+    since = _http_time(request_headers.get("If-Modified-Since"))
+    if (if_none is not None and _etag_in(etag, if_none)) or (
+            if_none is None and since is not None and modified <= since):
+        keep = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+        return Response(status=304, headers=keep)
+    return None
+
+
+def _etag_in(etag: str, header: str) -> bool:
+    tags = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _http_time(value: str | None):
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _range(value: str | None) -> tuple[int | None, int | None] | None:
+    match = _RANGE.fullmatch((value or "").strip())
+    if not match or not (match[1] or match[2]):
+        return None
+    first = int(match[1]) if match[1] else None
+    last = int(match[2]) if match[2] else None
+    if first is not None and last is not None and last < first:
+        return None
+    return first, last
+
+
+def _version_id(value: str | None) -> int | None:
+    if value in (None, "", "null"):
+        return None
+    if not value.isdigit():
+        raise S3Error("InvalidArgument", "Invalid version id specified",
+                      ArgumentName="versionId", ArgumentValue=value)
+    return int(value)
+
+
+def _prepare_folder(request) -> int:
+    with request.unit_of_work() as (ctx, actor):
+        bucket = request.open_bucket(ctx, actor)
+        return s3objects.prepare_folder(ctx, actor, bucket, request.key).id
+
+
+def _delete(ctx, actor, bucket, key: str, version_id: int | None) -> None:
+    if version_id is not None:
+        s3objects.delete_version(ctx, actor, bucket, key, version_id)
+    else:
+        s3objects.delete_object(ctx, actor, bucket, key)
+
+
+def _delete_one(request, result, key: str, version: str | None, quiet: bool) -> None:
+    try:
+        with request.unit_of_work() as (ctx, actor):
+            bucket = request.open_bucket(ctx, actor)
+            _delete(ctx, actor, bucket, key, _version_id(version))
+    except (GshareError, S3Error) as error:
+        error = from_gshare(error, request.bucket, key) if isinstance(error, GshareError) else error
+        xml.add_all(xml.add(result, "Error"), [("Key", key), ("VersionId", version),
+                                               ("Code", error.code), ("Message", error.message)])
+        return
+    if not quiet:
+        xml.add_all(xml.add(result, "Deleted"), [("Key", key), ("VersionId", version)])
+
+
+def _echoed_checksums(request, checksums: dict) -> dict:
+    names = {n.lower() for n, _ in request.headers.items()}
+    names |= {n.strip().lower() for n in request.headers.get("x-amz-trailer", "").split(",")}
+    sdk = request.headers.get("x-amz-sdk-checksum-algorithm", "").lower()
+    wanted = {algorithm_of(n) for n in names} | {sdk}
+    return {header_name(alg): value for alg, value in checksums.items() if alg in wanted}
