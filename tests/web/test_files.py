@@ -1,0 +1,118 @@
+"""Browsing, downloading (ranges, Lao names), previews, ZIPs and the scan gate in the pages."""
+
+import io
+import zipfile
+from urllib.parse import quote
+
+from tests.web.conftest import post
+
+LAO_NAME = "ລາຍງານ ປີ 2024.txt"
+
+
+def test_my_files_lists_an_upload_with_its_scan_badge(site, browser_for):
+    user = site.user("somsak")
+    site.upload(user, site.home(user), LAO_NAME, clean=False)
+    web = browser_for(user)
+    page = web.get("/my", follow_redirects=True, headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert LAO_NAME in text
+    assert "Being scanned" in text
+
+
+def test_download_is_an_attachment_whose_lao_name_survives(site, browser_for):
+    user = site.user("somsak")
+    version = site.upload(user, site.home(user), LAO_NAME, b"hello world")
+    response = browser_for(user).get(f"/files/{version.node_id}/download")
+    assert response.data == b"hello world"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename*=UTF-8''{quote(LAO_NAME)}" in disposition
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_download_answers_a_byte_range(site, browser_for):
+    user = site.user("somsak")
+    version = site.upload(user, site.home(user), "a.txt", b"0123456789")
+    response = browser_for(user).get(f"/files/{version.node_id}/download",
+                                     headers={"Range": "bytes=2-5"})
+    assert response.status_code == 206
+    assert response.data == b"2345"
+    assert response.headers["Content-Range"] == "bytes 2-5/10"
+
+
+def test_text_preview_is_sandboxed_plain_text(site, browser_for):
+    user = site.user("somsak")
+    version = site.upload(user, site.home(user), "page.html", b"<script>alert(1)</script>")
+    response = browser_for(user).get(f"/files/{version.node_id}/raw")
+    assert response.mimetype == "text/plain"
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_folder_zip_holds_only_clean_files_for_others(site, browser_for):
+    owner, colleague = site.user("owner"), site.user("colleague")
+    root = site.department_root("Finance")
+    reports = site.folder(root, "Reports")
+    site.upload(owner, reports, "clean.txt", b"ok")
+    site.upload(owner, reports, "pending.txt", b"wait", clean=False)
+    response = browser_for(colleague).get(f"/f/{reports.id}/zip")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert archive.namelist() == ["clean.txt"]
+    assert archive.read("clean.txt") == b"ok"
+
+
+def test_other_department_cannot_see_pending_upload(site, browser_for):
+    owner = site.user("owner")
+    site.upload(owner, site.department_root("Finance"), "pending.txt", clean=False)
+    colleague = browser_for(site.user("colleague"))
+    page = colleague.get("/department", follow_redirects=True).get_data(as_text=True)
+    assert "pending.txt" not in page
+
+
+def test_create_rename_delete_restore(site, browser_for):
+    user = site.user("somsak")
+    web = browser_for(user)
+    home = site.home(user)
+    response = post(web, f"/f/{home.id}/folders", {"name": "ກົມແຜນການ"})
+    folder_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    post(web, f"/nodes/{folder_id}/rename", {"name": "Plans"})
+    assert "Plans" in web.get(f"/f/{home.id}").get_data(as_text=True)
+    post(web, f"/nodes/{folder_id}/delete")
+    assert ">Plans</a>" not in web.get(f"/f/{home.id}").get_data(as_text=True)
+    assert "Plans" in web.get(f"/spaces/{home.space_id}/trash").get_data(as_text=True)
+    post(web, f"/nodes/{folder_id}/restore")
+    assert ">Plans</a>" in web.get(f"/f/{home.id}").get_data(as_text=True)
+
+
+def test_search_finds_lao_names_case_insensitively(site, browser_for):
+    user = site.user("somsak")
+    site.upload(user, site.home(user), "Budget ກະຊວງ.xlsx")
+    web = browser_for(user)
+    home = site.home(user)
+    assert "Budget" in web.get(f"/f/{home.id}/search?q=ກະຊວງ").get_data(as_text=True)
+    assert "Budget" in web.get(f"/f/{home.id}/search?q=BUDGET").get_data(as_text=True)
+
+
+def test_move_and_copy_through_the_folder_picker(site, browser_for):
+    user = site.user("somsak")
+    home = site.home(user)
+    target = site.folder(home, "Archive")
+    version = site.upload(user, home, "a.txt")
+    web = browser_for(user)
+    assert web.get(f"/nodes/{version.node_id}/copy?to={target.id}").status_code == 200
+    post(web, f"/nodes/{version.node_id}/copy", {"target": target.id})
+    post(web, f"/nodes/{version.node_id}/move", {"target": target.id, "name": "b.txt"})
+    listing = web.get(f"/f/{target.id}").get_data(as_text=True)
+    assert "a (2).txt" in listing or listing.count("a.txt") >= 1
+
+
+def test_upload_through_the_api_into_a_new_subfolder(site, browser_for):
+    from tests.web.conftest import csrf_token
+
+    user = site.user("somsak")
+    web = browser_for(user)
+    home = site.home(user)
+    response = web.put(f"/api/v1/folders/{home.id}/files?name=ກ.txt&path=ໂຟນເດີ/ຍ່ອຍ",
+                       data=b"abc", headers={"X-CSRFToken": csrf_token(web)})
+    assert response.status_code == 201, response.json
+    assert response.json["scan_state"] in ("pending", "clean")
+    assert "ໂຟນເດີ" in web.get(f"/f/{home.id}").get_data(as_text=True)
