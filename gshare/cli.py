@@ -442,3 +442,61 @@ def gc(obj, grace_hours):
         report = maintenance.gc(ctx, grace)
     click.echo(f"removed {report.orphans_removed} orphan blobs, aborted "
                f"{report.uploads_aborted} uploads, purged {report.trash_purged} trashed items")
+
+
+# -- access keys for the S3 endpoint ---------------------------------------------------------
+
+@main.group(cls=Group)
+def key():
+    """Create, list and revoke people's S3 access keys."""
+
+
+@key.command("create")
+@click.argument("username")
+@click.option("--label", default="", help="What the key is for (a machine, a script).")
+@click.option("--read-only", is_flag=True, help="Allow only reads (list, download).")
+@click.option("--space", "slug", help="Limit the key to one space (its S3 bucket name).")
+@click.pass_obj
+def key_create(obj, username, label, read_only, slug):
+    """Create an access key for USERNAME; the secret is shown this once."""
+    from gshare import access_keys
+
+    with obj.unit_of_work() as ctx:
+        person = users.find_user(ctx.db, username)
+        target = spaces.get_space(ctx.db, SYSTEM, slug) if slug else None
+        new = access_keys.create_key(ctx, SYSTEM, person, label, read_only, target)
+    click.echo(f"access key id:     {new.key.key_id}")
+    click.echo(f"secret access key: {new.secret}")
+    click.echo("The secret is shown only now; keep it somewhere safe.")
+
+
+@key.command("list")
+@click.argument("username", required=False)
+@click.option("--revoked", is_flag=True, help="Include revoked keys.")
+@click.pass_obj
+def key_list(obj, username, revoked):
+    """List the access keys of USERNAME (everyone's without it)."""
+    from gshare import access_keys
+    from gshare.models import Space, User
+
+    with obj.unit_of_work() as ctx:
+        person = users.find_user(ctx.db, username) if username else None
+        for k in access_keys.list_keys(ctx, SYSTEM, person, revoked=revoked):
+            owner = ctx.db.get(User, k.user_id).username
+            where = ctx.db.get(Space, k.space_id).slug if k.space_id else "all spaces"
+            state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+            used = f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never used"
+            mode = "read-only" if k.read_only else "read-write"
+            click.echo(f"{k.key_id}\t{owner}\t{mode}\t{where}\t{state}\t{used}\t{k.label}")
+
+
+@key.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def key_revoke(obj, key_id):
+    """Revoke the access key KEY_ID; requests signed with it are refused at once."""
+    from gshare import access_keys
+
+    with obj.unit_of_work() as ctx:
+        access_keys.revoke_key(ctx, SYSTEM, key_id)
+    click.echo(f"revoked {key_id}")
