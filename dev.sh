@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES=(clamav-daemon clamav libmagic1 rclone s3cmd)
+DEBIAN_PACKAGES=(clamav-daemon clamav libmagic1 rclone s3cmd chromium fonts-noto-core)
 VENV=.venv
 
 missing_debian_packages() {

@@ -1,0 +1,101 @@
+"""Browser tests: the app on a live local server, driven by Debian's Chromium via Playwright.
+
+No browser is downloaded: Playwright launches /usr/bin/chromium. Where CI=true, a missing
+browser or Playwright fails the run; elsewhere those tests are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from gshare.runtime import Gshare
+from web import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _missing(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests need {reason} where CI=true")
+    pytest.skip(f"browser tests need {reason}")
+
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request, tmp_path):
+    """Browser tests run on SQLite only; the views they drive are tested on both backends."""
+    import shutil
+
+    path = tmp_path / "gshare.db"
+    shutil.copy(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def gs(config, s3_store, scanner):
+    """A gshare runtime with the real clamd, so uploads are scanned as they arrive."""
+    runtime = Gshare(config, s3_store, scanner=scanner)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def server(app):
+    """Serve the app on a free local port for the length of a test."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright package")
+    if not Path(CHROMIUM).exists():
+        _missing(CHROMIUM)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium, server):
+    """Return a function opening a new browser window (own cookies) in a language."""
+    contexts = []
+
+    def make(lang: str = "en", width: int = 1280):
+        context = chromium.new_context(base_url=server, locale=lang,
+                                       viewport={"width": width, "height": 900})
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    """Save a screenshot of the page under test-output/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, username: str, password: str = "correct horse battery") -> None:
+    """Sign in through the form."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button.primary")
+    page.wait_for_url("**/")

@@ -1,0 +1,174 @@
+"""What people do in the browser: sign in, upload, resume, share, public links, Lao."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from gshare.models import UserRole
+from tests.fixtures.clamd import eicar_bytes
+from tests.web.browser.conftest import shot, sign_in
+
+FAKE_FOLDER_DROP = """([folderName, files]) => {
+  const entry = (name, text) => ({isFile: true, isDirectory: false, name,
+    file: (ok) => ok(new File([text], name, {type: "text/plain"}))});
+  const folder = {isFile: false, isDirectory: true, name: folderName,
+    createReader: () => { let done = false;
+      return {readEntries: (ok) => { ok(done ? [] : files.map(([n, t]) => entry(n, t)));
+                                     done = true; }}; }};
+  const event = new Event("drop", {bubbles: true, cancelable: true});
+  Object.defineProperty(event, "dataTransfer",
+    {value: {items: [{webkitGetAsEntry: () => folder}], files: []}});
+  document.getElementById("drop").dispatchEvent(event);
+}"""
+
+
+def test_sign_in_and_see_my_start_page(site, open_page):
+    site.user("somsak")
+    page = open_page()
+    page.goto("/login")
+    shot(page, "01-sign-in")
+    sign_in(page, "somsak")
+    assert page.locator("h1").inner_text() == "Welcome, Somsak"
+    shot(page, "02-start-page")
+
+
+def test_upload_by_picking_files(site, open_page, tmp_path):
+    site.user("somsak")
+    (tmp_path / "ບົດລາຍງານ.txt").write_text("ສະບາຍດີ")
+    page = open_page()
+    sign_in(page, "somsak")
+    page.goto("/my")
+    page.set_input_files("#pick-files", str(tmp_path / "ບົດລາຍງານ.txt"))
+    page.wait_for_selector("table.entries a.file:has-text('ບົດລາຍງານ.txt')")
+    shot(page, "03-my-files-after-upload")
+
+
+def test_upload_a_folder_by_drag_and_drop(site, open_page):
+    site.user("somsak")
+    page = open_page()
+    sign_in(page, "somsak")
+    page.goto("/my")
+    page.evaluate(FAKE_FOLDER_DROP, ["ກອງປະຊຸມ", [["a.txt", "one"], ["b.txt", "two"]]])
+    page.wait_for_selector("table.entries a.folder:has-text('ກອງປະຊຸມ')")
+    page.click("a.folder:has-text('ກອງປະຊຸມ')")
+    assert page.locator("a.file").all_inner_texts() == ["a.txt", "b.txt"]
+
+
+def test_pick_a_whole_folder(site, open_page, tmp_path):
+    site.user("somsak")
+    folder = tmp_path / "Minutes"
+    folder.mkdir()
+    (folder / "one.txt").write_text("1")
+    page = open_page()
+    sign_in(page, "somsak")
+    page.goto("/my")
+    page.set_input_files("#pick-folder", str(folder))
+    page.wait_for_selector("a.folder:has-text('Minutes')")
+
+
+def test_resume_an_interrupted_upload(site, open_page, tmp_path):
+    site.user("somsak")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(20 * 1024 * 1024))
+    page = open_page()
+    sign_in(page, "somsak")
+    page.goto("/my")
+    sent = []
+
+    def drop_second_part(route):
+        sent.append(route.request.url)
+        if route.request.url.endswith("/parts/2") and sent.count(route.request.url) == 1:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/api/v1/uploads/.*/parts/\d+$"), drop_second_part)
+    page.set_input_files("#pick-files", str(big))
+    page.wait_for_selector("#queue li[data-state=failed]")
+    shot(page, "04-upload-interrupted")
+    page.reload()
+    page.set_input_files("#pick-files", str(big))
+    page.wait_for_selector("table.entries a.file:has-text('big.bin')")
+    assert sum(url.endswith("/parts/1") for url in sent) == 1
+
+
+def test_share_with_another_department_eicar_never_visible(site, open_page, tmp_path):
+    site.user("owner", "Finance", role=UserRole.DEPARTMENT_ADMIN)
+    site.user("planner", "Planning")
+    folder = site.folder(site.department_root("Finance"), "ງົບປະມານ 2025")
+    (tmp_path / "plan.txt").write_text("the plan")
+    (tmp_path / "eicar.txt").write_bytes(eicar_bytes())
+    owner = open_page()
+    sign_in(owner, "owner")
+    owner.goto(f"/f/{folder.id}")
+    owner.set_input_files("#pick-files", [str(tmp_path / "plan.txt"), str(tmp_path / "eicar.txt")])
+    owner.wait_for_selector("a.file:has-text('plan.txt')")
+    owner.goto(f"/nodes/{folder.id}/share")
+    owner.select_option("select[name=department]", label="Planning")
+    owner.click("form[action$='/grants'] button.primary")
+    owner.wait_for_selector("text=Shared.")
+    shot(owner, "05-share-dialog")
+    member = open_page()
+    sign_in(member, "planner")
+    member.goto("/shared/department")
+    member.click("a.folder:has-text('ງົບປະມານ 2025')")
+    assert member.locator("a.file").all_inner_texts() == ["plan.txt"]
+    shot(member, "06-shared-folder-as-member")
+
+
+def _create_link(page, folder_id, mode, password=""):
+    page.goto(f"/nodes/{folder_id}/share")
+    page.select_option("select[name=mode]", mode)
+    if password:
+        page.fill("form[action$='/links'] input[name=password]", password)
+    page.click("form[action$='/links'] button.primary")
+    return page.input_value("#new-link")
+
+
+def test_public_link_with_password(site, open_page):
+    owner = site.user("owner")
+    folder = site.folder(site.home(owner), "Notices")
+    site.upload(owner, folder, "ປະກາດ.txt", "ແຈ້ງການ".encode())
+    page = open_page()
+    sign_in(page, "owner")
+    url = _create_link(page, folder.id, "view", password="a long password")
+    outsider = open_page()
+    outsider.goto(url)
+    outsider.fill("input[name=password]", "a long password")
+    outsider.click("button.primary")
+    outsider.wait_for_selector("a.file:has-text('ປະກາດ.txt')")
+    shot(outsider, "07-public-link")
+    with outsider.expect_download() as download:
+        outsider.click("a.file")
+    assert download.value.suggested_filename == "ປະກາດ.txt"
+
+
+def test_upload_only_link(site, open_page, tmp_path):
+    owner = site.user("owner")
+    folder = site.folder(site.home(owner), "Inbox")
+    page = open_page()
+    sign_in(page, "owner")
+    url = _create_link(page, folder.id, "upload")
+    (tmp_path / "from-province.txt").write_text("report from the province")
+    outsider = open_page(width=390)
+    outsider.goto(url)
+    outsider.set_input_files("#pick-files", str(tmp_path / "from-province.txt"))
+    outsider.wait_for_selector("#queue li[data-state=done]")
+    shot(outsider, "08-upload-only-link-phone")
+    page.goto(f"/f/{folder.id}")
+    assert page.locator("a.file").all_inner_texts() == ["from-province.txt"]
+
+
+def test_switch_to_lao(site, open_page):
+    owner = site.user("somsak")
+    site.upload(owner, site.home(owner), "ແຜນງານ.pdf", b"%PDF-1.4 test")
+    page = open_page()
+    sign_in(page, "somsak")
+    page.click("button[value=lo]")
+    page.wait_for_selector("text=ໄຟລ໌ຂອງຂ້ອຍ")
+    shot(page, "09-start-page-lao")
+    page.goto("/my")
+    assert page.locator("html").get_attribute("lang") == "lo"
+    shot(page, "10-my-files-lao")
+    page.goto("/login")
