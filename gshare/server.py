@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import subprocess
 import sys
 
@@ -41,6 +42,49 @@ class WebServer(BaseApplication):
         return create_app(self.gshare_config, gs)
 
 
+class S3Server(WebServer):
+    """Gunicorn running the S3 endpoint on [server] s3_listen, in a process of its own."""
+
+    def load_config(self):
+        super().load_config()
+        self.cfg.set("bind", [self.gshare_config.server.s3_listen])
+        self.cfg.set("proc_name", "gshare-s3")
+        self.cfg.set("control_socket_disable", True)  # the web server's arbiter owns the default
+        self.cfg.set("timeout", 600)  # a part of a multipart upload may take minutes
+
+    def load(self):
+        from gshare.runtime import Gshare
+        from web.s3.app import create_s3_app
+
+        gs = Gshare.from_config(self.gshare_config, storage_endpoint=self.endpoint,
+                                storage_keys=self.keys)
+        return create_s3_app(self.gshare_config, gs)
+
+
+@contextlib.contextmanager
+def s3_listener(config: Config, endpoint: str, keys: tuple[str, str]):
+    """Run the S3 endpoint's gunicorn in a child process for as long as the block lasts."""
+    import multiprocessing
+
+    process = multiprocessing.get_context("fork").Process(
+        target=lambda: S3Server(config, endpoint, keys).run(), name="gshare-s3")
+    process.start()
+    owner = os.getpid()
+    log.info("S3 endpoint on http://%s", config.server.s3_listen)
+    try:
+        yield process
+    finally:
+        if os.getpid() == owner:  # gunicorn's forked workers unwind through here too
+            _stop(process)
+
+
+def _stop(process) -> None:
+    process.terminate()  # SIGTERM: gunicorn finishes running requests first
+    process.join(timeout=35)
+    if process.is_alive():
+        process.kill()
+
+
 def serve(config: Config, config_path: str | None = None) -> None:
     """Upgrade the schema if allowed, start the object store if embedded, run the web server
     and a scan worker beside it."""
@@ -55,7 +99,7 @@ def serve(config: Config, config_path: str | None = None) -> None:
         store.ensure_bucket()
         log.info("G-Share on http://%s (objects: %s, database: %s)", config.server.listen,
                  endpoint, config.database_url.split("://")[0])
-        with scan_worker(config_path):
+        with scan_worker(config_path), s3_listener(config, endpoint, keys):
             WebServer(config, endpoint, keys).run()
 
 

@@ -10,7 +10,7 @@ import unicodedata
 
 from werkzeug.wrappers import Response
 
-from gshare import s3objects, s3view, uploads
+from gshare import s3view, uploads
 from gshare.errors import NotFound
 from gshare.models import Node, UploadSession
 from gshare.permissions import Action
@@ -18,7 +18,7 @@ from gshare.tree import get_node, node_path
 from web.s3 import xml
 from web.s3.buckets import empty_response, owner, xml_response
 from web.s3.errors import S3Error
-from web.s3.objects import malformed_xml, read_xml, stored_metadata
+from web.s3.objects import malformed_xml, prepare_folder, read_xml, stored_metadata
 
 MAX_PARTS_LISTED = 1000
 
@@ -29,9 +29,7 @@ def create_upload(request) -> Response:
     if request.key.endswith("/"):
         raise S3Error("InvalidArgument", "A key ending in '/' names a folder.")
     metadata = stored_metadata(request.headers)
-    with request.unit_of_work() as (ctx, actor):
-        bucket = request.open_bucket(ctx, actor)
-        folder_id = s3objects.prepare_folder(ctx, actor, bucket, request.key).id
+    folder_id = prepare_folder(request)
     with request.unit_of_work() as (ctx, actor):
         folder = get_node(ctx.db, actor, folder_id, Action.UPLOAD)
         session = uploads.start_upload(ctx, actor, folder, request.key.rpartition("/")[2],

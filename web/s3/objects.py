@@ -6,10 +6,11 @@ import re
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from gshare import files, s3objects, s3view
-from gshare.errors import GshareError
+from gshare.errors import GshareError, NameTaken
 from gshare.models import Node
 from gshare.permissions import Action
 from web.s3 import xml
@@ -47,7 +48,7 @@ def put_object(request) -> Response:
     s3view.check_key(request.key)
     metadata = stored_metadata(request.headers)
     reader = request.body(compute=["md5"])
-    folder_id = _prepare_folder(request)
+    folder_id = prepare_folder(request)
     if request.key.endswith("/"):
         if reader.read(65536) or reader.read(65536):
             raise S3Error("InvalidArgument", "A key ending in '/' names a folder; "
@@ -70,7 +71,7 @@ def copy_object(request) -> Response:
     directive = request.headers.get("x-amz-metadata-directive", "COPY").upper()
     metadata = stored_metadata(request.headers) if directive == "REPLACE" else None
     request.body(compute=()).read()
-    folder_id = _prepare_folder(request)
+    folder_id = prepare_folder(request)
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor, source_bucket)
         node = s3view.find_node(ctx, actor, bucket, source_key, Action.READ)
@@ -275,10 +276,20 @@ def _version_id(value: str | None) -> int | None:
     return int(value)
 
 
-def _prepare_folder(request) -> int:
-    with request.unit_of_work() as (ctx, actor):
-        bucket = request.open_bucket(ctx, actor)
-        return s3objects.prepare_folder(ctx, actor, bucket, request.key).id
+def prepare_folder(request, attempts: int = 3) -> int:
+    """Return the id of the folder the request's key goes into, made in its own transaction.
+
+    Parallel uploads into a new folder race to create it; the loser tries again and finds it.
+    """
+    for attempt in range(attempts):
+        try:
+            with request.unit_of_work() as (ctx, actor):
+                bucket = request.open_bucket(ctx, actor)
+                return s3objects.prepare_folder(ctx, actor, bucket, request.key).id
+        except (IntegrityError, NameTaken):
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _delete(ctx, actor, bucket, key: str, version_id: int | None) -> None:

@@ -36,6 +36,11 @@ class S3Site:
     url: str
     gs: Gshare
     people: dict[str, Person] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, raw URI) served
+
+    def writes(self) -> list[tuple[str, str]]:
+        """Return the requests served so far that could change something."""
+        return [r for r in self.requests if r[0] not in ("GET", "HEAD")]
 
     def run(self, fn):
         """Run fn(world) in one committed unit of work and return what it returns."""
@@ -91,9 +96,15 @@ def s3_gs(config, s3_store, scanner):
 @pytest.fixture
 def s3_site(config, s3_gs):
     """Serve the S3 endpoint on a free port in a thread."""
-    server = make_server("127.0.0.1", 0, create_s3_app(config, s3_gs), threaded=True)
+    app, served = create_s3_app(config, s3_gs), []
+
+    def recording(environ, start_response):
+        served.append((environ["REQUEST_METHOD"], environ.get("RAW_URI", "")))
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, recording, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield S3Site(f"http://127.0.0.1:{server.port}", s3_gs)
+    yield S3Site(f"http://127.0.0.1:{server.port}", s3_gs, requests=served)
     server.shutdown()
     thread.join(timeout=5)
