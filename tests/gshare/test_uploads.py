@@ -1,0 +1,127 @@
+"""Uploads in parts: resumable sessions shared by the browser and S3 multipart."""
+
+import hashlib
+import io
+
+import pytest
+
+from gshare import files, uploads
+from gshare.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
+from gshare.models import ScanState, UploadSession
+from gshare.permissions import SYSTEM
+from gshare.sharing import grant_role
+
+MiB = 1024 * 1024
+
+
+def send(ctx, actor, session, number, data):
+    return uploads.upload_part(ctx, actor, session.token, number, io.BytesIO(data), len(data))
+
+
+def read_back(ctx, actor, version):
+    download = files.open_download(ctx, actor, version.node_id, version.id)
+    with download.stream as stream:
+        return b"".join(stream)
+
+
+def test_parts_in_any_order_become_one_file_with_the_multipart_etag(ctx, world):
+    alice = world.user("alice")
+    session = uploads.start_upload(ctx, alice, world.home(alice), "big.bin")
+    first, second = b"a" * (5 * MiB), b"tail"
+    send(ctx, alice, session, 2, second)
+    send(ctx, alice, session, 1, b"x" * (5 * MiB))
+    send(ctx, alice, session, 1, first)  # sent again: replaces part 1
+    assert [p.number for p in uploads.list_parts(ctx, alice, session.token)] == [1, 2]
+    version = uploads.complete_upload(ctx, alice, session.token)
+    md5s = hashlib.md5(first).digest() + hashlib.md5(second).digest()
+    assert version.etag == f"{hashlib.md5(md5s).hexdigest()}-2"
+    assert version.size == len(first) + len(second) and version.sha256 is None
+    assert version.scan_state == ScanState.PENDING
+    assert read_back(ctx, alice, version) == first + second
+    assert ctx.db.query(UploadSession).count() == 0
+
+
+def test_completing_onto_an_existing_name_adds_a_version(ctx, world):
+    alice = world.user("alice")
+    home = world.home(alice)
+    world.upload(alice, home, "report.txt", b"old")
+    session = uploads.start_upload(ctx, alice, home, "report.txt")
+    send(ctx, alice, session, 1, b"new")
+    version = uploads.complete_upload(ctx, alice, session.token, [(1, hashlib.md5(
+        b"new").hexdigest())])
+    assert version.number == 2
+
+
+def test_uploader_role_gets_a_free_name(ctx, world):
+    alice, bob = world.user("alice"), world.user("bob", "Health")
+    inbox = world.folder(world.home(alice), "inbox")
+    world.upload(alice, inbox, "cv.pdf", b"mine")
+    grant_role(ctx, SYSTEM, inbox.id, "uploader", user=bob)
+    session = uploads.start_upload(ctx, bob, inbox, "cv.pdf")
+    send(ctx, bob, session, 1, b"theirs")
+    assert uploads.complete_upload(ctx, bob, session.token).node.name == "cv (2).pdf"
+
+
+def test_only_the_owner_of_a_session_sees_it(ctx, world):
+    alice, bob = world.user("alice"), world.user("bob")
+    session = uploads.start_upload(ctx, alice, world.department_root("Finance"), "x.txt")
+    for call in (lambda: send(ctx, bob, session, 1, b"x"),
+                 lambda: uploads.list_parts(ctx, bob, session.token),
+                 lambda: uploads.abort_upload(ctx, bob, session.token),
+                 lambda: uploads.complete_upload(ctx, bob, session.token)):
+        with pytest.raises(NotFound):
+            call()
+    assert uploads.list_uploads(ctx, bob) == []
+    assert [s.token for s in uploads.list_uploads(ctx, alice)] == [session.token]
+
+
+def test_viewer_cannot_start_an_upload(ctx, world):
+    alice, bob = world.user("alice"), world.user("bob", "Health")
+    shared = world.folder(world.home(alice), "shared")
+    grant_role(ctx, SYSTEM, shared.id, "viewer", user=bob)
+    with pytest.raises(PermissionDenied):
+        uploads.start_upload(ctx, bob, shared, "x.txt")
+
+
+def test_parts_beyond_the_quota_are_refused(ctx, world):
+    alice = world.user("alice")
+    home = world.home(alice)
+    home.space.quota_bytes = 10
+    session = uploads.start_upload(ctx, alice, home, "x.bin")
+    send(ctx, alice, session, 1, b"123456")
+    with pytest.raises(QuotaExceeded):
+        send(ctx, alice, session, 2, b"123456")
+    with pytest.raises(QuotaExceeded):
+        uploads.start_upload(ctx, alice, home, "y.bin", size=11)
+
+
+def test_small_middle_part_and_wrong_etag_are_refused(ctx, world):
+    alice = world.user("alice")
+    session = uploads.start_upload(ctx, alice, world.home(alice), "x.bin")
+    send(ctx, alice, session, 1, b"small")
+    send(ctx, alice, session, 2, b"small")
+    with pytest.raises(InvalidInput) as small:
+        uploads.complete_upload(ctx, alice, session.token)
+    assert small.value.detail["reason"] == "part_too_small"
+    with pytest.raises(InvalidInput) as wrong:
+        uploads.complete_upload(ctx, alice, session.token, [(1, "0" * 32)])
+    assert wrong.value.detail["reason"] == "invalid_part"
+
+
+def test_abort_drops_the_session_and_its_backend_upload(ctx, world):
+    alice = world.user("alice")
+    session = uploads.start_upload(ctx, alice, world.home(alice), "x.bin")
+    send(ctx, alice, session, 1, b"x")
+    uploads.abort_upload(ctx, alice, session.token)
+    assert uploads.list_uploads(ctx, alice) == []
+    assert [u.upload_id for u in ctx.store.list_multipart_uploads("v/")] == []
+
+
+def test_gc_helpers_know_session_uploads_and_expire_stale_ones(ctx, world):
+    from gshare.models import utcnow
+
+    alice = world.user("alice")
+    session = uploads.start_upload(ctx, alice, world.home(alice), "x.bin")
+    assert uploads.session_upload_ids(ctx.db) == {session.backend_upload_id}
+    assert uploads.expire_uploads(ctx, utcnow()) == 1
+    assert uploads.session_upload_ids(ctx.db) == set()
