@@ -29,7 +29,7 @@ function send(method, url, body, onProgress) {
       if (xhr.status >= 200 && xhr.status < 300) resolve(data);
       else reject(new Error((data && data.error && data.error.message) || xhr.statusText));
     };
-    xhr.onerror = () => reject(new Error("network"));
+    xhr.onerror = () => reject(new Error(""));
     xhr.onabort = () => reject(new Error("aborted"));
     xhr.send(body instanceof Blob ? body : body ? JSON.stringify(body) : null);
   });
@@ -145,7 +145,7 @@ class Item {
       this.progress(this.file.size);
       this.setState("done");
     } catch (error) {
-      if (this.state === "uploading") this.setState("failed", error.message);
+      if (this.state === "uploading") this.setState("failed", error.message || undefined);
     }
   }
 
