@@ -259,20 +259,3 @@ def open_checked(ctx, node: Node, version: Version | None, byte_range=None) -> D
             raise StorageDown(str(exc)) from exc
     version.last_accessed_at = utcnow()
     return Download(node, version, start, end, stream)
-
-
-def open_checked(ctx, node: Node, version: Version | None, byte_range=None) -> Download:
-    """Open a version whose reader the caller has checked already (a public link's token)."""
-    if version is None:
-        raise NotFound()
-    if version.scan_state in QUARANTINED and version.release_reason is None:
-        raise Quarantined(f"This version is quarantined: {version.scan_signature}.")
-    start, end = _resolve_range(byte_range, version.size)
-    stream = None
-    if version.size:
-        try:
-            stream = ctx.store.get(version.blob_key, start, end)
-        except storage.StorageError as exc:
-            raise StorageDown(str(exc)) from exc
-    version.last_accessed_at = utcnow()
-    return Download(node, version, start, end, stream)

@@ -136,11 +136,3 @@ def list_clean(db, folder: Node, sort: str = "name", limit: int | None = None,
     query = _entries(None).where(Node.parent_id == folder.id)
     query = query.order_by(Node.kind.desc(), SORTS.get(sort, Node.name), Node.id)
     return [Entry(n, v) for n, v in db.execute(query.limit(limit).offset(offset))]
-
-
-def list_clean(db, folder: Node, sort: str = "name", limit: int | None = None,
-               offset: int = 0) -> list[Entry]:
-    """List a folder with clean versions only, unchecked (a public link's token is the grant)."""
-    query = _entries(None).where(Node.parent_id == folder.id)
-    query = query.order_by(Node.kind.desc(), SORTS.get(sort, Node.name), Node.id)
-    return [Entry(n, v) for n, v in db.execute(query.limit(limit).offset(offset))]

@@ -14,7 +14,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from gshare.runtime import Gshare
-from web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
