@@ -62,7 +62,7 @@ class ScannerVersion:
 class ClamdScanner:
     """Talk to one clamd; every call opens its own connection, so threads may share it."""
 
-    def __init__(self, address: str, timeout: float = 60.0, chunk_size: int = 256 * 1024):
+    def __init__(self, address: str, timeout: float = 60.0, chunk_size: int = 1024 * 1024):
         self._target = _parse_address(address)
         if timeout <= 0 or chunk_size <= 0:
             raise ValueError("timeout and chunk_size must be positive")

@@ -13,12 +13,17 @@ from pathlib import Path
 MiB = 1024 * 1024
 
 
-class Synthetic:
-    """A readable stream of `size` bytes built from one random MiB, never held whole."""
+TEXT_BLOCK = ("ບົດລາຍງານປະຈຳປີ ຂອງກະຊວງ, ພາກທີ 4.2: annual report of the ministry, "
+              "section 4.2, budget lines and staffing\n" * 12000).encode()[:MiB]
 
-    def __init__(self, size: int):
+
+class Synthetic:
+    """A readable stream of `size` bytes built from one MiB (random unless given), never held
+    whole. Random bytes stand for compressed documents (PDF, DOCX, JPEG, ZIP)."""
+
+    def __init__(self, size: int, block: bytes | None = None):
         self.left = size
-        self.block = os.urandom(MiB)
+        self.block = block or os.urandom(MiB)
 
     def read(self, n: int = -1) -> bytes:
         n = min(self.left, MiB if n is None or n < 0 else n, MiB)

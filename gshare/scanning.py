@@ -9,6 +9,8 @@ Anything else is left to the scan queue (gshare/scan_queue.py).
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 
 import antivirus
 from gshare import audit, notifications
@@ -23,13 +25,19 @@ TOO_LARGE = "larger than the scanner accepts"
 
 
 class InlineScan:
-    """Feed an upload's bytes to clamd as they pass. A scanner problem never fails the upload:
+    """Feed an upload's bytes to clamd as they pass, from a thread of its own so that sending
+    to clamd overlaps sending to the object store. A scanner problem never fails the upload:
     the scan is dropped and the version stays pending for the queue."""
+
+    QUEUE_CHUNKS = 8  # at most this many chunks (1 MiB each, as storage reads) wait for clamd
 
     def __init__(self, stream: antivirus.StreamScan, limit: int):
         self.stream, self.limit, self.received = stream, limit, 0
         self.result: antivirus.ScanResult | None = None
-        self.too_large = False
+        self.too_large = self.dropped = False
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUE_CHUNKS)
+        self._sender = threading.Thread(target=self._send, name="inline-scan", daemon=True)
+        self._sender.start()
 
     @classmethod
     def start(cls, ctx, size: int | None) -> InlineScan | None:
@@ -45,25 +53,22 @@ class InlineScan:
             return None
 
     def feed(self, data: bytes) -> None:
-        if self.stream is None:
+        """Queue bytes for clamd (waiting only when clamd is behind by QUEUE_CHUNKS)."""
+        if self.dropped:
             return
         self.received += len(data)
         if self.received > self.limit:
             self.too_large = True
             self.abort()
             return
-        try:
-            self.stream.feed(data)
-        except antivirus.ScanLimitExceeded:
-            self.too_large = True
-            self.abort()
-        except antivirus.ScannerError as exc:
-            log.info("inline scan dropped: %s", exc)
-            self.abort()
+        self._chunks.put(data)
 
     def finish(self) -> antivirus.ScanResult | None:
         """Return clamd's verdict, or None when the inline scan was dropped."""
-        if self.stream is None:
+        if not self.dropped:
+            self._chunks.put(None)
+            self._sender.join()
+        if self.dropped:
             return None
         try:
             self.result = self.stream.finish()
@@ -71,13 +76,36 @@ class InlineScan:
             self.too_large = True
         except antivirus.ScannerError as exc:
             log.info("inline scan lost its verdict: %s", exc)
-        self.stream = None
+        self.dropped = True
         return self.result
 
     def abort(self) -> None:
-        if self.stream is not None:
-            self.stream.abort()
-            self.stream = None
+        """Drop the scan and close the connection to clamd."""
+        if not self.dropped:
+            self.dropped = True
+            self._drain()
+            self._chunks.put(None)
+            self._sender.join()
+        self.stream.abort()
+
+    def _send(self) -> None:
+        while (data := self._chunks.get()) is not None:
+            if self.dropped:
+                continue
+            try:
+                self.stream.feed(data)
+            except antivirus.ScanLimitExceeded:
+                self.too_large = self.dropped = True
+            except antivirus.ScannerError as exc:
+                log.info("inline scan dropped: %s", exc)
+                self.dropped = True
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._chunks.get_nowait()
+            except queue.Empty:
+                return
 
 
 def max_scan_bytes(config) -> int:

@@ -1,0 +1,221 @@
+"""The S3 endpoint against the S3 server behind it, same clients, one run.
+
+    .venv/bin/python bench/bench_s3.py [--size-mib 1024] [--files 1000]
+
+- boto3 puts and gets one object of --size-mib through gshare's S3 endpoint (gunicorn, as
+  `gshare serve` runs it) and straight to the backing S3 server; the endpoint's RSS is sampled.
+- `aws s3 sync` of --files files of 4 KiB up (inline scanning by a real clamd), then a sync
+  with nothing changed.
+
+Goals (issue 5): big object >= 0.8 of direct both ways, RSS flat; sync up >= 0.5 of direct
+files/s; the no-change re-sync under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+import boto3  # noqa: E402
+import psutil  # noqa: E402
+from boto3.s3.transfer import TransferConfig  # noqa: E402
+from botocore.config import Config as BotoConfig  # noqa: E402
+from common import MiB, Synthetic, s3_server  # noqa: E402
+
+import storage  # noqa: E402
+from gshare import access_keys, departments, users  # noqa: E402
+from gshare import db as database  # noqa: E402
+from gshare.config import Config  # noqa: E402
+from gshare.permissions import SYSTEM  # noqa: E402
+from gshare.runtime import Gshare  # noqa: E402
+from gshare.server import S3Server  # noqa: E402
+from tests.fixtures.clamd import ClamdDaemon  # noqa: E402
+
+TRANSFER = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB,
+                          max_concurrency=8)
+
+
+class Full(Synthetic):
+    """A synthetic stream whose reads return all that was asked (boto3 takes short reads for
+    the end of the stream)."""
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        return b"".join(super(Full, self).read(MiB) for _ in range(-(-n // MiB)))[:n]
+
+
+class Counter:
+    """A writable that counts what it is given and keeps nothing."""
+
+    def __init__(self):
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
+
+
+class TreeRSS:
+    """Sample the RSS of a process and its children every 50 ms."""
+
+    def __init__(self, pid: int):
+        self.root = psutil.Process(pid)
+        self.start = self.peak = self.now()
+        self._stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def now(self) -> int:
+        procs = [self.root, *self.root.children(recursive=True)]
+        return sum(p.memory_info().rss for p in procs if p.is_running())
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self.now())
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def client(url: str, key: str, secret: str):
+    return boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret,
+                        config=BotoConfig(s3={"addressing_style": "path"},
+                                          max_pool_connections=16))
+
+
+def prepare_gshare(tmp: Path, endpoint: str, keys, clamd: str) -> tuple[Config, str, str]:
+    """Make a database with one person and an access key; return config and the key."""
+    url = f"sqlite:///{tmp / 'gshare.db'}"
+    config = Config().replace(
+        database={"url": url},
+        server={"data_dir": str(tmp / "var"), "s3_listen": f"127.0.0.1:{free_port()}",
+                "workers": 2},
+        antivirus={"clamd": clamd})
+    database.upgrade(url)
+    store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket)
+    store.ensure_bucket()
+    gs = Gshare(config, store)
+    with gs.unit_of_work() as ctx:
+        finance = departments.add_department(ctx, SYSTEM, "Finance")
+        person = users.add_user(ctx, SYSTEM, "bench", "Bench", finance)
+        new = access_keys.create_key(ctx, SYSTEM, person, "bench")
+    gs.engine.dispose()
+    return config, new.key.key_id, new.secret
+
+
+class QuietS3Server(S3Server):
+    """The S3 listener as `gshare serve` runs it, without the access log."""
+
+    def load_config(self):
+        super().load_config()
+        self.cfg.set("accesslog", None)
+
+
+def start_endpoint(config: Config, endpoint: str, keys) -> multiprocessing.Process:
+    process = multiprocessing.get_context("fork").Process(
+        target=lambda: QuietS3Server(config, endpoint, keys).run(), daemon=True)
+    process.start()
+    host, port = config.server.s3_listen.split(":")
+    for _ in range(200):
+        with socket.socket() as sock:
+            if sock.connect_ex((host, int(port))) == 0:
+                return process
+        time.sleep(0.05)
+    raise RuntimeError("the S3 endpoint did not start")
+
+
+def big_object(s3, bucket: str, size: int) -> tuple[float, float]:
+    """Return (up MiB/s, down MiB/s) for one object of size bytes."""
+    start = time.perf_counter()
+    s3.upload_fileobj(Full(size), bucket, "big.bin", Config=TRANSFER)
+    up = time.perf_counter() - start
+    assert s3.head_object(Bucket=bucket, Key="big.bin")["ContentLength"] == size
+    start, sink = time.perf_counter(), Counter()
+    s3.download_fileobj(bucket, "big.bin", sink, Config=TRANSFER)
+    down = time.perf_counter() - start
+    assert sink.size == size
+    return size / MiB / up, size / MiB / down
+
+
+def aws_sync(url: str, key: str, secret: str, source: Path, target: str) -> float:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    aws = str(Path(sys.executable).parent / "aws")
+    start = time.perf_counter()
+    subprocess.run([aws, "--endpoint-url", url, "s3", "sync", "--no-progress", "--only-show-errors",
+                    str(source), target], env=env, check=True)
+    return time.perf_counter() - start
+
+
+def small_files(root: Path, count: int) -> Path:
+    for i in range(count):
+        folder = root / f"d{i // 100:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{i:04d}.txt").write_bytes(os.urandom(2048).hex().encode())
+    return root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--files", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, s3_server() as (endpoint, *keys):
+        tmp = Path(tmp)
+        (tmp / "clamd").mkdir()
+        clamd = ClamdDaemon(tmp / "clamd")
+        clamd.start()
+        try:
+            run(args, tmp, endpoint, keys, clamd.address)
+        finally:
+            clamd.stop()
+
+
+def run(args, tmp: Path, endpoint: str, keys, clamd: str) -> None:
+    config, key_id, secret = prepare_gshare(tmp, endpoint, keys, clamd)
+    process = start_endpoint(config, endpoint, keys)
+    url = f"http://{config.server.s3_listen}"
+    try:
+        gshare_s3, direct = client(url, key_id, secret), client(endpoint, *keys)
+        direct.create_bucket(Bucket="direct")
+        size = args.size_mib * MiB
+        d_up, d_down = big_object(direct, "direct", size)
+        rss = TreeRSS(process.pid)
+        g_up, g_down = big_object(gshare_s3, "finance", size)
+        rss.stop()
+        print(f"{args.size_mib} MiB up:   gshare {g_up:7.1f} MiB/s  direct {d_up:7.1f} MiB/s  "
+              f"ratio {g_up / d_up:.2f}")
+        print(f"{args.size_mib} MiB down: gshare {g_down:7.1f} MiB/s  direct {d_down:7.1f} MiB/s"
+              f"  ratio {g_down / d_down:.2f}")
+        print(f"endpoint RSS: {rss.start / MiB:.0f} MiB at start, peak {rss.peak / MiB:.0f} MiB")
+        source = small_files(tmp / "small", args.files)
+        d_sync = aws_sync(endpoint, *keys, source, "s3://direct/small")
+        g_sync = aws_sync(url, key_id, secret, source, "s3://finance/small")
+        again = aws_sync(url, key_id, secret, source, "s3://finance/small")
+        print(f"aws s3 sync {args.files} x 4 KiB: gshare {args.files / g_sync:6.1f} files/s  "
+              f"direct {args.files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}")
+        print(f"no-change re-sync: {again:.2f} s")
+    finally:
+        process.terminate()
+        process.join(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
