@@ -114,20 +114,35 @@ def upload_rate(gs, alice, root, size, inline: bool, block=None) -> float:
 
 
 def scan_rates(gs, alice, root, clamd, tmp: Path, count: int, size: int) -> tuple[float, float]:
+    """Scan the same blobs with the worker and with clamdscan, alternating, best of three."""
     blobs = tmp / "blobs"
     blobs.mkdir()
+    ids = []
     for i in range(count):
-        data = Synthetic(size).read(size) if size <= MiB else _file_bytes(size)
+        data = _file_bytes(size)
         (blobs / f"{i}.bin").write_bytes(data)
-        upload(gs, alice, root, f"scan-{i}.bin", io.BytesIO(data), size, inline=False)
-    start = time.perf_counter()
-    drain_queue(gs)
-    worker = count * size / MiB / (time.perf_counter() - start)
-    start = time.perf_counter()
-    subprocess.run(["clamdscan", "--stream", "--no-summary", f"--config-file={clamd.root}/clamd.conf",
-                    *map(str, sorted(blobs.iterdir()))], check=True, stdout=subprocess.DEVNULL)
-    direct = count * size / MiB / (time.perf_counter() - start)
-    return worker, direct
+        ids.append(upload(gs, alice, root, f"scan-{i}.bin", io.BytesIO(data), size, False).id)
+    command = ["clamdscan", "--stream", "--no-summary", f"--config-file={clamd.root}/clamd.conf",
+               *map(str, sorted(blobs.iterdir()))]
+    worker, direct = [], []
+    for _ in range(3):
+        _requeue(gs, ids)
+        start = time.perf_counter()
+        drain_queue(gs)
+        worker.append(count * size / MiB / (time.perf_counter() - start))
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        direct.append(count * size / MiB / (time.perf_counter() - start))
+    return max(worker), max(direct)
+
+
+def _requeue(gs, ids):
+    from sqlalchemy import update
+
+    from gshare.models import Version
+
+    with gs.unit_of_work() as ctx:
+        ctx.db.execute(update(Version).where(Version.id.in_(ids)).values(scan_state="pending"))
 
 
 def _file_bytes(size: int) -> bytes:
