@@ -21,8 +21,8 @@ from gshare.tree import resolve_path
 class Obj:
     """What the commands share: the config, and gshare built on demand."""
 
-    def __init__(self, config, path: str | None = None):
-        self.config, self.path = config, path
+    def __init__(self, config):
+        self.config = config
 
     @contextlib.contextmanager
     def unit_of_work(self, with_storage: bool = False):
@@ -65,7 +65,7 @@ def main(ctx, config_path):
     """G-Share: the government file-share."""
     config_path = config_path or config_path_from_env(os.environ)
     try:
-        ctx.obj = Obj(load_config(config_path), config_path)
+        ctx.obj = Obj(load_config(config_path))
     except ConfigError as exc:
         fail(str(exc))
 
@@ -76,7 +76,7 @@ def serve(obj):
     """Run the web server (and the embedded S3 server when no endpoint is set)."""
     from gshare.server import serve as run
 
-    run(obj.config, obj.path)
+    run(obj.config)
 
 
 @main.command()

@@ -62,13 +62,13 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
                 metadata: dict | None = None, observers=()) -> Version:
     """Store a file in a folder: a new file, or a new version when the name exists."""
     role = require(ctx.db, actor, Action.UPLOAD, folder)
-    name, existing = _target(ctx.db, role, folder, clean_name(name))
+    name, existing = upload_target(ctx.db, role, folder, clean_name(name))
     space = ctx.db.get(Space, folder.space_id)
     if size is not None:
         quotas.check_room(space, size)
     inline = scanning.InlineScan.start(ctx, size)
     try:
-        key, stored, meter = _store_blob(ctx, stream, size, quotas.room_left(space),
+        key, meter = _store_blob(ctx, stream, size, quotas.room_left(space),
                                          [*observers, *([inline.feed] if inline else [])])
     except BaseException:
         if inline:
@@ -77,9 +77,9 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
     ctx.delete_blob_after_rollback(key)
     quotas.charge(ctx.db, space, meter.size)
     node = existing or add_file_node(ctx.db, actor, folder, name)
-    version = _add_version(ctx.db, node, actor, key=key, size=meter.size,
+    version = add_version(ctx.db, node, actor, key=key, size=meter.size,
                            sha256=meter.sha256.hexdigest(), md5=meter.md5.hexdigest(),
-                           etag=stored.etag, content_type=detect_content_type(meter.head),
+                           etag=meter.md5.hexdigest(), content_type=detect_content_type(meter.head),
                            user_metadata=metadata)
     scanning.judge_new_version(ctx, version, inline)
     audit.record(ctx, actor, "file.upload", node=node, version=version, size=meter.size)
@@ -109,7 +109,7 @@ def open_download(ctx, actor: User, node_id: int, version_id: int | None = None,
                   byte_range: tuple[int | None, int | None] | None = None) -> Download:
     """Open a file (or one of its versions) for reading; byte_range is HTTP-style, inclusive."""
     node = get_node(ctx.db, actor, node_id, Action.READ)
-    version = _readable_version(ctx.db, actor, node, version_id)
+    version = readable_version(ctx.db, actor, node, version_id)
     start, end = _resolve_range(byte_range, version.size)
     stream = None
     if version.size:
@@ -134,7 +134,7 @@ def list_versions(ctx, actor: User, node_id: int) -> list[Version]:
 def restore_version(ctx, actor: User, node_id: int, version_id: int) -> Version:
     """Make an older version the newest again (as a new version; history is kept)."""
     node = get_node(ctx.db, actor, node_id, Action.EDIT)
-    old = _readable_version(ctx.db, actor, node, version_id)
+    old = readable_version(ctx.db, actor, node, version_id)
     version = copy_version(ctx, actor, old, node)
     audit.record(ctx, actor, "file.restore_version", node=node, version=version,
                  from_version=old.number)
@@ -145,22 +145,22 @@ def copy_version(ctx, actor: User, source: Version, node: Node) -> Version:
     """Add to a file node a new version with the same bytes as source (server-side copy)."""
     space = ctx.db.get(Space, node.space_id)
     quotas.check_room(space, source.size)
-    key = _new_blob_key()
+    key = new_blob_key()
     try:
-        stored = ctx.store.copy(source.blob_key, key)
+        ctx.store.copy(source.blob_key, key)
     except storage.StorageError as exc:
         raise StorageDown(str(exc)) from exc
     ctx.delete_blob_after_rollback(key)
     quotas.charge(ctx.db, space, source.size)
-    return _add_version(
+    return add_version(
         ctx.db, node, actor, key=key, size=source.size, sha256=source.sha256, md5=source.md5,
-        etag=stored.etag, content_type=source.content_type, user_metadata=source.user_metadata,
+        etag=source.etag, content_type=source.content_type, user_metadata=source.user_metadata,
         scan_state=source.scan_state, scan_signature=source.scan_signature,
         scan_db_version=source.scan_db_version, scanned_at=source.scanned_at,
         released_by=source.released_by, release_reason=source.release_reason)
 
 
-def _target(db, role: Role, folder: Node, name: str) -> tuple[str, Node | None]:
+def upload_target(db, role: Role, folder: Node, name: str) -> tuple[str, Node | None]:
     if not folder.is_folder:
         raise NotFound("Files can only be uploaded into a folder.")
     existing = child_named(db, folder, name)
@@ -181,18 +181,18 @@ def free_name(db, folder: Node, name: str) -> str:
 
 
 def _store_blob(ctx, stream, size, limit, observers):
-    key = _new_blob_key()
+    key = new_blob_key()
     meter = Meter(stream, limit, observers)
     try:
-        stored = ctx.store.put(key, meter, length=size)
+        ctx.store.put(key, meter, length=size)
     except storage.StorageUnavailable as exc:
         raise StorageDown(f"The file store did not answer; nothing was saved ({exc}).") from exc
     except storage.StorageError as exc:
         raise UploadIncomplete(f"The upload did not complete; nothing was saved ({exc}).") from exc
-    return key, stored, meter
+    return key, meter
 
 
-def _new_blob_key() -> str:
+def new_blob_key() -> str:
     return f"v/{uuid.uuid4().hex}"
 
 
@@ -205,7 +205,7 @@ def add_file_node(db, actor, folder: Node, name: str) -> Node:
     return node
 
 
-def _add_version(db, node: Node, actor, **fields) -> Version:
+def add_version(db, node: Node, actor, **fields) -> Version:
     number = (db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id))
               or 0) + 1
     version = Version(node_id=node.id, number=number, blob_key=fields.pop("key"),
@@ -217,7 +217,7 @@ def _add_version(db, node: Node, actor, **fields) -> Version:
     return version
 
 
-def _readable_version(db, actor, node: Node, version_id: int | None) -> Version:
+def readable_version(db, actor, node: Node, version_id: int | None) -> Version:
     if version_id is None:
         version = current_version(db, actor, node)
     else:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 import storage
-from gshare import trash
+from gshare import trash, uploads
 from gshare.models import Version, utcnow
 from gshare.tree import node_path
 
@@ -51,8 +51,8 @@ class GcReport:
 
 
 def gc(ctx, grace: timedelta | None = None) -> GcReport:
-    """Remove orphan blobs and abandoned multipart uploads older than the grace period,
-    and purge trash kept longer than the retention."""
+    """Remove orphan blobs, upload sessions untouched for the grace period and backend
+    uploads nobody tracks, and purge trash kept longer than the retention."""
     grace = timedelta(hours=ctx.config.retention.orphan_grace_hours) if grace is None else grace
     cutoff = utcnow() - grace
     report = GcReport()
@@ -60,8 +60,11 @@ def gc(ctx, grace: timedelta | None = None) -> GcReport:
         if blob.last_modified is None or blob.last_modified <= cutoff:
             ctx.store.delete(blob.key)
             report.orphans_removed += 1
+    report.uploads_aborted = uploads.expire_uploads(ctx, cutoff)
+    in_sessions = uploads.session_upload_ids(ctx.db)
     for upload in ctx.store.list_multipart_uploads(BLOB_PREFIX):
-        if upload.initiated is None or upload.initiated <= cutoff:
+        if upload.upload_id not in in_sessions and (
+                upload.initiated is None or upload.initiated <= cutoff):
             ctx.store.abort_multipart(upload.key, upload.upload_id)
             report.uploads_aborted += 1
     report.trash_purged = trash.purge_expired(ctx, trash.retention_cutoff(ctx.config))

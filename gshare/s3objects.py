@@ -52,7 +52,7 @@ def copy_object(ctx, actor: User, source: Version, folder: Node, key: str,
                 metadata: dict | None) -> Version:
     """Copy a readable version to a key (onto itself too); metadata None keeps the source's."""
     role = require(ctx.db, actor, Action.UPLOAD, folder)
-    name, existing = files._target(ctx.db, role, folder, check_key(key)[-1])
+    name, existing = files.upload_target(ctx.db, role, folder, check_key(key)[-1])
     node = existing or files.add_file_node(ctx.db, actor, folder, name)
     version = files.copy_version(ctx, actor, source, node)
     version.etag = source.etag

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import subprocess
-import sys
 
 from gunicorn.app.base import BaseApplication
 
@@ -62,15 +60,13 @@ class S3Server(WebServer):
 
 
 @contextlib.contextmanager
-def s3_listener(config: Config, endpoint: str, keys: tuple[str, str]):
-    """Run the S3 endpoint's gunicorn in a child process for as long as the block lasts."""
+def child_process(name: str, target):
+    """Run target in a forked child process for as long as the block lasts."""
     import multiprocessing
 
-    process = multiprocessing.get_context("fork").Process(
-        target=lambda: S3Server(config, endpoint, keys).run(), name="gshare-s3")
+    process = multiprocessing.get_context("fork").Process(target=target, name=name)
     process.start()
     owner = os.getpid()
-    log.info("S3 endpoint on http://%s", config.server.s3_listen)
     try:
         yield process
     finally:
@@ -79,15 +75,17 @@ def s3_listener(config: Config, endpoint: str, keys: tuple[str, str]):
 
 
 def _stop(process) -> None:
-    process.terminate()  # SIGTERM: gunicorn finishes running requests first
+    process.terminate()  # SIGTERM: gunicorn and the scan worker finish what they are doing
     process.join(timeout=35)
     if process.is_alive():
         process.kill()
 
 
-def serve(config: Config, config_path: str | None = None) -> None:
-    """Upgrade the schema if allowed, start the object store if embedded, run the web server
-    and a scan worker beside it."""
+def serve(config: Config) -> None:
+    """Upgrade the schema if allowed, start the object store if embedded, run the web server,
+    the S3 endpoint and a scan worker beside them."""
+    from gshare.worker import run_workers
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if config.database.auto_upgrade:
         db.upgrade(config.database_url)
@@ -97,23 +95,9 @@ def serve(config: Config, config_path: str | None = None) -> None:
         store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket,
                                 region=config.storage.region)
         store.ensure_bucket()
-        log.info("G-Share on http://%s (objects: %s, database: %s)", config.server.listen,
-                 endpoint, config.database_url.split("://")[0])
-        with scan_worker(config_path), s3_listener(config, endpoint, keys):
+        log.info("G-Share on http://%s, S3 endpoint on http://%s (objects: %s, database: %s)",
+                 config.server.listen, config.server.s3_listen, endpoint,
+                 config.database_url.split("://")[0])
+        with child_process("gshare-worker", lambda: run_workers(config)), \
+                child_process("gshare-s3", lambda: S3Server(config, endpoint, keys).run()):
             WebServer(config, endpoint, keys).run()
-
-
-@contextlib.contextmanager
-def scan_worker(config_path: str | None):
-    """Run `gshare worker` as a child process for as long as the block lasts."""
-    args = [sys.executable, "-m", "gshare", *(["--config", config_path] if config_path else []),
-            "worker"]
-    child = subprocess.Popen(args)
-    try:
-        yield child
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()

@@ -38,7 +38,7 @@ def start_upload(ctx, actor: User, folder: Node, name: str, size: int | None = N
     name = clean_name(name)
     if size is not None:
         quotas.check_room(ctx.db.get(Space, folder.space_id), size)
-    key = files._new_blob_key()
+    key = files.new_blob_key()
     with _store_errors():
         upload_id = ctx.store.create_multipart(key)
     session = UploadSession(token=secrets.token_urlsafe(32), user_id=actor.id,
@@ -86,7 +86,7 @@ def complete_upload(ctx, actor: User, token: str,
         raise InvalidInput(f"The parts hold {total:,} bytes, not the {session.size:,} announced.")
     folder = get_node(ctx.db, actor, session.folder_id, Action.UPLOAD)
     role = require(ctx.db, actor, Action.UPLOAD, folder)
-    name, existing = files._target(ctx.db, role, folder, session.name)
+    name, existing = files.upload_target(ctx.db, role, folder, session.name)
     space = ctx.db.get(Space, folder.space_id)
     quotas.check_room(space, total)
     with _store_errors():
@@ -95,7 +95,7 @@ def complete_upload(ctx, actor: User, token: str,
     ctx.delete_blob_after_rollback(session.blob_key)
     quotas.charge(ctx.db, space, total)
     node = existing or files.add_file_node(ctx.db, actor, folder, name)
-    version = files._add_version(
+    version = files.add_version(
         ctx.db, node, actor, key=session.blob_key, size=total, sha256=None, md5=None,
         etag=multipart_etag([p.md5 for p in chosen]), user_metadata=session.user_metadata,
         content_type=_sniff(ctx, session.blob_key, total))

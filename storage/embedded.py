@@ -102,6 +102,7 @@ class EmbeddedS3Server:
         if self._process is not None:
             return
         check_port_free(self.host, self.port)
+        self._owner_pid = os.getpid()
         try:
             self._process = self._spawn()
         except OSError as exc:
@@ -214,7 +215,13 @@ class EmbeddedS3Server:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        """Terminate weed, waiting for a clean shutdown, and kill it if it hangs."""
+        """Terminate weed, waiting for a clean shutdown, and kill it if it hangs.
+
+        Only the process that started weed stops it: a child forked from it (a gunicorn
+        worker unwinding on exit) leaves the server running.
+        """
+        if self._process is not None and os.getpid() != self._owner_pid:
+            return
         process, self._process = self._process, None
         atexit.unregister(self.stop)
         if process is None:

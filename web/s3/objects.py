@@ -75,7 +75,7 @@ def copy_object(request) -> Response:
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor, source_bucket)
         node = s3view.find_node(ctx, actor, bucket, source_key, Action.READ)
-        source = files._readable_version(ctx.db, actor, node, source_version)
+        source = files.readable_version(ctx.db, actor, node, source_version)
         version = s3objects.copy_object(ctx, actor, source, ctx.db.get(Node, folder_id),
                                         request.key, metadata)
         root = xml.document("CopyObjectResult")
@@ -172,7 +172,7 @@ def _read(request, head: bool) -> Response:
         node = s3view.find_node(ctx, actor, bucket, request.key, Action.READ)
         if node.is_folder:
             return _folder(node)
-        version = files._readable_version(ctx.db, actor, node, version_id)
+        version = files.readable_version(ctx.db, actor, node, version_id)
         headers = _with_overrides(request, object_headers(version, node))
         unchanged = _preconditions(request.headers, version, headers)
         if unchanged is not None or head:
