@@ -11,7 +11,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.httpchecksum import AwsChunkedWrapper
-from s3_client_requests import (
+from tests.web.s3.s3_client_requests import (
     ACCESS_KEY,
     SECRET,
     WireRequest,

@@ -7,7 +7,7 @@ import pytest
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from s3_client_requests import (
+from tests.web.s3.s3_client_requests import (
     ACCESS_KEY,
     REGION,
     SECRET,
