@@ -1,6 +1,12 @@
 """The S3 endpoint against the S3 server behind it, same clients, one run.
 
-    .venv/bin/python bench/bench_s3.py [--size-mib 1024] [--files 1000]
+    .venv/bin/python bench/bench_s3.py [--size-mib 1024] [--files 1000] [--database URL]
+                                       [--profile OUT]
+
+--database takes a PostgreSQL server URL (postgresql+psycopg://postgres@127.0.0.1:5432): the
+benchmark makes a fresh database there and drops it at the end. The default is a SQLite file.
+--size-mib 0 or --files 0 skip that part; --profile OUT profiles every request with cProfile
+(each endpoint worker saves OUT.<pid>; read them with `python -m pstats`).
 
 - boto3 puts and gets one object of --size-mib through gshare's S3 endpoint (gunicorn, as
   `gshare serve` runs it) and straight to the backing S3 server; the endpoint's RSS is sampled.
@@ -14,14 +20,18 @@ files/s; the no-change re-sync under 2 s.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import multiprocessing
 import os
+import pstats
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,6 +42,7 @@ import psutil  # noqa: E402
 from boto3.s3.transfer import TransferConfig  # noqa: E402
 from botocore.config import Config as BotoConfig  # noqa: E402
 from common import MiB, Synthetic, s3_server  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 import storage  # noqa: E402
 from gshare import access_keys, departments, users  # noqa: E402
@@ -100,9 +111,9 @@ def client(url: str, key: str, secret: str):
                                           max_pool_connections=16))
 
 
-def prepare_gshare(tmp: Path, endpoint: str, keys, clamd: str) -> tuple[Config, str, str]:
+def prepare_gshare(tmp: Path, endpoint: str, keys, clamd: str,
+                   url: str) -> tuple[Config, str, str]:
     """Make a database with one person and an access key; return config and the key."""
-    url = f"sqlite:///{tmp / 'gshare.db'}"
     config = Config().replace(
         database={"url": url},
         server={"data_dir": str(tmp / "var"), "s3_listen": f"127.0.0.1:{free_port()}",
@@ -121,16 +132,66 @@ def prepare_gshare(tmp: Path, endpoint: str, keys, clamd: str) -> tuple[Config, 
 
 
 class QuietS3Server(S3Server):
-    """The S3 listener as `gshare serve` runs it, without the access log."""
+    """The S3 listener as `gshare serve` runs it, without the access log, maybe profiled."""
+
+    profile: str | None = None
 
     def load_config(self):
         super().load_config()
         self.cfg.set("accesslog", None)
 
+    def load(self):
+        app = super().load()
+        return Profiled(app, self.profile) if self.profile else app
 
-def start_endpoint(config: Config, endpoint: str, keys) -> multiprocessing.Process:
-    process = multiprocessing.get_context("fork").Process(
-        target=lambda: QuietS3Server(config, endpoint, keys).run(), daemon=True)
+
+class Profiled:
+    """Profile every request (body included) with cProfile; each worker writes OUT.<pid>."""
+
+    def __init__(self, app, output: str):
+        self.app, self.output = app, output
+        self.stats, self.lock, self.saved = None, threading.Lock(), time.monotonic()
+
+    def __call__(self, environ, start_response):
+        profile = cProfile.Profile()
+        profile.enable()
+        return _Closing(self.app(environ, start_response), lambda: self._add(profile))
+
+    def _add(self, profile: cProfile.Profile) -> None:
+        profile.disable()
+        with self.lock:
+            if self.stats is None:
+                self.stats = pstats.Stats(profile)
+            else:
+                self.stats.add(profile)
+            if time.monotonic() - self.saved > 2:
+                self.stats.dump_stats(f"{self.output}.{os.getpid()}")
+                self.saved = time.monotonic()
+
+
+class _Closing:
+    def __init__(self, body, done):
+        self.body, self.done = body, done
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.done()
+
+
+def start_endpoint(config: Config, endpoint: str, keys,
+                   profile: str | None = None) -> multiprocessing.Process:
+    def serve():
+        server = QuietS3Server(config, endpoint, keys)
+        server.profile = profile
+        server.run()
+
+    process = multiprocessing.get_context("fork").Process(target=serve, daemon=True)
     process.start()
     host, port = config.server.s3_listen.split(":")
     for _ in range(200):
@@ -176,45 +237,76 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
+    parser.add_argument("--profile", help="profile the endpoint's requests into OUT.<pid>")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, s3_server() as (endpoint, *keys):
+    with tempfile.TemporaryDirectory() as tmp, s3_server() as (endpoint, *keys), \
+            database_url(args.database, Path(tmp)) as url:
         tmp = Path(tmp)
         (tmp / "clamd").mkdir()
         clamd = ClamdDaemon(tmp / "clamd")
         clamd.start()
         try:
-            run(args, tmp, endpoint, keys, clamd.address)
+            run(args, tmp, endpoint, keys, clamd.address, url)
         finally:
             clamd.stop()
 
 
-def run(args, tmp: Path, endpoint: str, keys, clamd: str) -> None:
-    config, key_id, secret = prepare_gshare(tmp, endpoint, keys, clamd)
-    process = start_endpoint(config, endpoint, keys)
+@contextlib.contextmanager
+def database_url(server: str | None, tmp: Path):
+    """Yield a SQLite URL under tmp, or a fresh database on a PostgreSQL server, dropped after."""
+    if not server:
+        yield f"sqlite:///{tmp / 'gshare.db'}"
+        return
+    name = f"gshare_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(f"{server.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server.rstrip('/')}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
+    config, key_id, secret = prepare_gshare(tmp, endpoint, keys, clamd, url)
+    process = start_endpoint(config, endpoint, keys, args.profile)
     url = f"http://{config.server.s3_listen}"
     try:
         gshare_s3, direct = client(url, key_id, secret), client(endpoint, *keys)
         direct.create_bucket(Bucket="direct")
-        size = args.size_mib * MiB
-        d_up, d_down = big_object(direct, "direct", size)
-        rss = TreeRSS(process.pid)
-        g_up, g_down = big_object(gshare_s3, "finance", size)
-        rss.stop()
-        print(f"{args.size_mib} MiB up:   gshare {g_up:7.1f} MiB/s  direct {d_up:7.1f} MiB/s  "
-              f"ratio {g_up / d_up:.2f}")
-        print(f"{args.size_mib} MiB down: gshare {g_down:7.1f} MiB/s  direct {d_down:7.1f} MiB/s"
-              f"  ratio {g_down / d_down:.2f}")
-        print(f"endpoint RSS: {rss.start / MiB:.0f} MiB at start, peak {rss.peak / MiB:.0f} MiB")
-        source = small_files(tmp / "small", args.files)
-        d_sync = aws_sync(endpoint, *keys, source, "s3://direct/small")
-        g_sync = aws_sync(url, key_id, secret, source, "s3://finance/small")
-        again = aws_sync(url, key_id, secret, source, "s3://finance/small")
-        print(f"aws s3 sync {args.files} x 4 KiB: gshare {args.files / g_sync:6.1f} files/s  "
-              f"direct {args.files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}")
-        print(f"no-change re-sync: {again:.2f} s")
+        if args.size_mib:
+            big_phase(args.size_mib, gshare_s3, direct, process.pid)
+        if args.files:
+            sync_phase(args.files, tmp, (url, key_id, secret), (endpoint, *keys))
+        print(f"database: {config.database_url.split(':')[0]}")
     finally:
         process.terminate()
         process.join(timeout=30)
+
+
+def big_phase(size_mib: int, gshare_s3, direct, pid: int) -> None:
+    d_up, d_down = big_object(direct, "direct", size_mib * MiB)
+    rss = TreeRSS(pid)
+    g_up, g_down = big_object(gshare_s3, "finance", size_mib * MiB)
+    rss.stop()
+    print(f"{size_mib} MiB up:   gshare {g_up:7.1f} MiB/s  direct {d_up:7.1f} MiB/s  "
+          f"ratio {g_up / d_up:.2f}")
+    print(f"{size_mib} MiB down: gshare {g_down:7.1f} MiB/s  direct {d_down:7.1f} MiB/s"
+          f"  ratio {g_down / d_down:.2f}")
+    print(f"endpoint RSS: {rss.start / MiB:.0f} MiB at start, peak {rss.peak / MiB:.0f} MiB")
+
+
+def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple) -> None:
+    source = small_files(tmp / "small", files)
+    d_sync = aws_sync(*theirs, source, "s3://direct/small")
+    g_sync = aws_sync(*ours, source, "s3://finance/small")
+    again = aws_sync(*ours, source, "s3://finance/small")
+    print(f"aws s3 sync {files} x 4 KiB: gshare {files / g_sync:6.1f} files/s  "
+          f"direct {files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}")
+    print(f"no-change re-sync: {again:.2f} s")
 
 
 if __name__ == "__main__":
