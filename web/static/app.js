@@ -3,6 +3,7 @@
 "use strict";
 
 const CHUNK = 8 * 1024 * 1024;
+const PARALLEL = 3;
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
 
 document.addEventListener("submit", (event) => {
@@ -97,7 +98,7 @@ class Uploader {
 
 class Item {
   constructor(uploader, file, path) {
-    Object.assign(this, { uploader, file, path, state: "waiting", sent: 0, request: null });
+    Object.assign(this, { uploader, file, path, state: "waiting", sent: 0, requests: new Set() });
     this.key = `gshare-upload:${uploader.folder}:${path}/${file.name}:${file.size}:${file.lastModified}`;
     this.render();
   }
@@ -137,6 +138,7 @@ class Item {
 
   async upload() {
     this.setState("uploading", "0%");
+    this.requests = new Set();
     try {
       if (this.uploader.link) await this.whole(this.uploader.link + "?name=" + enc(this.file.name));
       else if (this.file.size <= CHUNK) await this.whole(this.wholeUrl());
@@ -146,6 +148,7 @@ class Item {
       this.setState("done");
     } catch (error) {
       if (this.state === "uploading") this.setState("failed", error.message || undefined);
+      this.abortRequests();
     }
   }
 
@@ -154,23 +157,63 @@ class Item {
   }
 
   async whole(url) {
-    this.request = send(this.uploader.link ? "POST" : "PUT", url, this.file, (n) => this.progress(n));
-    await this.request.done;
+    await this.track(send(this.uploader.link ? "POST" : "PUT", url, this.file,
+                          (n) => this.progress(n)));
   }
 
+  async track(request) {
+    this.requests.add(request);
+    try { return await request.done; } finally { this.requests.delete(request); }
+  }
+
+  abortRequests() {
+    for (const request of this.requests) request.xhr.abort();
+  }
+
+  /* Parts go PARALLEL at a time: the server stores each part whole before it answers, so one
+     part alone would leave the connection idle while the previous one is being stored. */
   async chunked() {
     const token = await this.session();
     const listed = await send("GET", `/api/v1/uploads/${token}/parts`).done;
     const have = new Set(listed.items.map((p) => p.number));
     const count = Math.ceil(this.file.size / CHUNK);
+    const todo = [];
+    this.stored = 0;
+    this.sending = new Map();
     for (let n = 1; n <= count; n++) {
-      const start = (n - 1) * CHUNK;
-      if (have.has(n)) { this.progress(Math.min(start + CHUNK, this.file.size)); continue; }
-      this.request = send("PUT", `/api/v1/uploads/${token}/parts/${n}`,
-                          this.file.slice(start, start + CHUNK), (b) => this.progress(start + b));
-      await this.request.done;
+      if (have.has(n)) this.stored += this.partSize(n);
+      else todo.push(n);
     }
+    let failure = null;
+    const next = async () => {  // after a failure, parts under way finish: resuming skips them
+      for (let n = todo.shift(); n && !failure && this.state === "uploading"; n = todo.shift()) {
+        try { await this.part(token, n); } catch (error) { failure = failure || error; }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, next));
+    if (failure) throw failure;
+    if (this.state !== "uploading") throw new Error("");
     await send("POST", `/api/v1/uploads/${token}/complete`, {}).done;
+  }
+
+  partSize(n) {
+    return Math.min(n * CHUNK, this.file.size) - (n - 1) * CHUNK;
+  }
+
+  async part(token, n) {
+    const start = (n - 1) * CHUNK;
+    await this.track(send("PUT", `/api/v1/uploads/${token}/parts/${n}`,
+                          this.file.slice(start, start + CHUNK),
+                          (b) => { this.sending.set(n, b); this.showParts(); }));
+    this.sending.delete(n);
+    this.stored += this.partSize(n);
+    this.showParts();
+  }
+
+  showParts() {
+    let sent = this.stored;
+    for (const bytes of this.sending.values()) sent += bytes;
+    this.progress(sent);
   }
 
   async session() {
@@ -191,14 +234,14 @@ class Item {
     } else if (this.state === "uploading" || this.state === "waiting") {
       this.setState("paused");
       this.pauseButton.textContent = this.uploader.msg.msgResume;
-      if (this.request) this.request.xhr.abort();
+      this.abortRequests();
     }
   }
 
   cancel() {
     const token = localStorage.getItem(this.key);
     this.setState("cancelled");
-    if (this.request) this.request.xhr.abort();
+    this.abortRequests();
     if (token) send("DELETE", `/api/v1/uploads/${token}`).done.catch(() => {});
     localStorage.removeItem(this.key);
   }
