@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from gshare.models import Notification, utcnow
 
@@ -30,3 +30,9 @@ def mark_read(ctx, actor, ids: list[int]) -> None:
     ctx.db.execute(update(Notification)
                    .where(Notification.user_id == actor.id, Notification.id.in_(ids))
                    .values(read_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def count_unread(ctx, actor) -> int:
+    """Return how many of the actor's notices are unread."""
+    return ctx.db.scalar(select(func.count()).where(Notification.user_id == actor.id,
+                                                    Notification.read_at.is_(None)))

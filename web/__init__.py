@@ -8,7 +8,8 @@ from flask import Flask
 
 from gshare.config import Config
 
-BLUEPRINTS = ("health", "auth", "browse", "files", "sharing", "links", "admin", "api")
+BLUEPRINTS = ("health", "auth", "browse", "files", "sharing", "links", "admin", "api",
+              "notices")
 
 
 def create_app(config: Config, gshare=None) -> Flask:
