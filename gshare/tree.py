@@ -10,18 +10,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
 
 from gshare.errors import NotFound
 from gshare.models import Node, NodeKind, ScanState, Space, Version
 from gshare.names import search_key
 from gshare.permissions import SYSTEM, Action, require
 
-SORTS = {
-    "name": Node.name,
-    "modified": Node.updated_at,
-    "size": Version.size,
-}
+SORTS = ("name", "modified", "size")
 
 
 @dataclass(frozen=True)
@@ -96,15 +91,15 @@ def list_folder(db, actor, folder: Node, sort: str = "name", descending: bool = 
                 limit: int | None = None, offset: int = 0) -> list[Entry]:
     """List what the actor sees in a folder: folders first, then files with their version."""
     require(db, actor, Action.SEE, folder)
-    query = _entries(actor).where(Node.parent_id == folder.id)
-    order = SORTS.get(sort, Node.name)
-    query = query.order_by(Node.kind.desc(), order.desc() if descending else order, Node.id)
-    return [Entry(n, v) for n, v in db.execute(query.limit(limit).offset(offset))]
+    order = _sort_key(actor, sort)
+    query = _visible_nodes(actor, Node.parent_id == folder.id).order_by(
+        Node.kind.desc(), order.desc() if descending else order, Node.id)
+    return _with_versions(db, actor, db.scalars(query.limit(limit).offset(offset)).all())
 
 
 def count_children(db, actor, folder: Node) -> int:
     """Return how many entries the actor sees in a folder."""
-    query = _entries(actor).where(Node.parent_id == folder.id)
+    query = _visible_nodes(actor, Node.parent_id == folder.id)
     return db.scalar(select(func.count()).select_from(query.subquery()))
 
 
@@ -112,27 +107,45 @@ def search(db, actor, folder: Node, text: str, limit: int = 200) -> list[Entry]:
     """Find entries below a folder whose name contains the text (case- and NFC-insensitive)."""
     require(db, actor, Action.SEE, folder)
     needle = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    query = _entries(actor).where(
-        Node.path.startswith(folder.child_path),
-        Node.search_name.like(f"%{needle}%", escape="\\")).order_by(Node.name).limit(limit)
-    return [Entry(n, v) for n, v in db.execute(query) if not in_trash(db, n)]
+    scope = Node.path.startswith(folder.child_path) & Node.search_name.like(
+        f"%{needle}%", escape="\\")
+    query = _visible_nodes(actor, scope).order_by(Node.name).limit(limit)
+    nodes = [n for n in db.scalars(query) if not in_trash(db, n)]
+    return _with_versions(db, actor, nodes)
 
 
-def _entries(actor):
-    """Select live nodes with the version this actor would see (files without one left out)."""
-    newest = aliased(Version)
-    newest_id = (select(newest.id).where(newest.node_id == Node.id, readable_by(actor, newest))
-                 .order_by(newest.number.desc()).limit(1).correlate(Node).scalar_subquery())
-    return (select(Node, Version)
-            .outerjoin(Version, Version.id == newest_id)
-            .where(Node.deleted_at.is_(None),
-                   or_(Node.kind == NodeKind.FOLDER, Version.id.is_not(None))))
+def _sort_key(actor, sort: str):
+    """Return the column to sort a listing by; size is that of the version the actor sees."""
+    if sort == "modified":
+        return Node.updated_at
+    if sort == "size":
+        return (select(Version.size).where(Version.node_id == Node.id, readable_by(actor))
+                .order_by(Version.number.desc()).limit(1).correlate(Node).scalar_subquery())
+    return Node.name
 
+
+def _visible_nodes(actor, scope):
+    """Select the live nodes matching scope: folders, and files with a version the actor sees."""
+    has_version = select(Version.id).where(Version.node_id == Node.id, readable_by(actor))
+    return select(Node).where(scope, Node.deleted_at.is_(None),
+                              or_(Node.kind == NodeKind.FOLDER, has_version.exists()))
+
+
+def _with_versions(db, actor, nodes: list[Node]) -> list[Entry]:
+    """Pair each node with the newest version the actor may see (one query for all)."""
+    files = [n.id for n in nodes if n.kind == NodeKind.FILE]
+    newest: dict[int, Version] = {}
+    for chunk in (files[i:i + 5000] for i in range(0, len(files), 5000)):
+        query = (select(Version).where(Version.node_id.in_(chunk), readable_by(actor))
+                 .order_by(Version.node_id, Version.number.desc()))
+        for version in db.scalars(query):
+            newest.setdefault(version.node_id, version)
+    return [Entry(n, newest.get(n.id)) for n in nodes]
 
 
 def list_clean(db, folder: Node, sort: str = "name", limit: int | None = None,
                offset: int = 0) -> list[Entry]:
     """List a folder with clean versions only, unchecked (a public link's token is the grant)."""
-    query = _entries(None).where(Node.parent_id == folder.id)
-    query = query.order_by(Node.kind.desc(), SORTS.get(sort, Node.name), Node.id)
-    return [Entry(n, v) for n, v in db.execute(query.limit(limit).offset(offset))]
+    query = _visible_nodes(None, Node.parent_id == folder.id)
+    query = query.order_by(Node.kind.desc(), _sort_key(None, sort), Node.id)
+    return _with_versions(db, None, db.scalars(query.limit(limit).offset(offset)).all())
