@@ -27,6 +27,7 @@ class ServerConfig:
     data_dir: str = "var"
     workers: int = 2
     scan_workers: int = 1
+    trusted_proxies: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class SpacesConfig:
+    allow_user_spaces: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -88,6 +94,7 @@ class Config:
     antivirus: AntivirusConfig = field(default_factory=AntivirusConfig)
     quota: QuotaConfig = field(default_factory=QuotaConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    spaces: SpacesConfig = field(default_factory=SpacesConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -179,6 +186,8 @@ def _validated(config: Config) -> Config:
                     "antivirus.lease_seconds")
     if config.storage.part_size_mb < 5:
         raise ConfigError("'storage.part_size_mb' must be at least 5 (the S3 minimum part size)")
+    if config.server.trusted_proxies < 0:
+        raise ConfigError("'server.trusted_proxies' must be 0 (no proxy) or more")
     if config.quota.department_gb < 0 or config.quota.personal_gb < 0:
         raise ConfigError("quotas must be 0 (unlimited) or more")
     return config

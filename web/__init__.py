@@ -21,7 +21,17 @@ def create_app(config: Config, gshare=None) -> Flask:
     app.config.update(_settings(config, local.secret_key(config)))
     app.extensions["gshare"] = gshare or Gshare.from_config(config)
     _install(app)
+    _trust_proxies(app, config.server.trusted_proxies)
     return app
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Take the client's address, scheme and host from the X-Forwarded-* headers that the
+    `count` reverse proxies in front set; without proxies those headers are ignored."""
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _settings(config: Config, secret_key: str) -> dict:

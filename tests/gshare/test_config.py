@@ -30,6 +30,7 @@ def test_no_file_means_embedded_defaults():
     ("[storage]\nendpont = 'x'", "unknown setting 'storage.endpont'; did you mean 'endpoint'?"),
     ("[server]\nworkers = 'two'", "'server.workers' must be a int"),
     ("[server]\nworkers = 0", "'server.workers' must be more than 0"),
+    ("[server]\ntrusted_proxies = -1", "'server.trusted_proxies' must be 0"),
     ("[server]\nlisten = 'localhost'", "'server.listen' must look like host:port"),
     ("[antivirus]\nclamd = '/run/clamd.sock'", "'antivirus.clamd' must look like unix:///"),
     ("[storage]\nendpoint = 'http://minio:9000'", "'storage.access_key' and"),

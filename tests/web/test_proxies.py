@@ -1,0 +1,39 @@
+"""Behind reverse proxies ([server] trusted_proxies): each person counted by their own address."""
+
+from sqlalchemy import select
+
+from gshare.models import AuditEvent
+from tests.web.conftest import sign_in
+from web import create_app
+
+
+def _client(config, gs, proxies: int, forwarded_for: str):
+    app = create_app(config.replace(server={"trusted_proxies": proxies}), gs)
+    web = app.test_client()
+    web.environ_base.update(REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR=forwarded_for,
+                            HTTP_ACCEPT_LANGUAGE="en")
+    return web
+
+
+def _failed_addresses(gs) -> list[str]:
+    with gs.unit_of_work() as ctx:
+        return list(ctx.db.scalars(select(AuditEvent.ip)
+                                   .where(AuditEvent.action == "login.failed")))
+
+
+def test_behind_a_proxy_the_sign_in_limit_counts_each_person_by_their_own_address(
+        site, config, gs, monkeypatch):
+    monkeypatch.setattr("gshare.login.MAX_ADDRESS_FAILURES", 3)
+    site.user("somsak")
+    attacker = _client(config, gs, 1, "203.0.113.7")
+    for _ in range(3):
+        sign_in(attacker, "nobody", "wrong password!")
+    assert "Too many failed sign-ins" in sign_in(attacker, "somsak").get_data(as_text=True)
+    assert sign_in(_client(config, gs, 1, "203.0.113.8"), "somsak").status_code == 302
+    assert set(_failed_addresses(gs)) == {"203.0.113.7"}
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_ignored(site, config, gs):
+    site.user("somsak")
+    sign_in(_client(config, gs, 0, "203.0.113.7"), "somsak", "wrong password!")
+    assert _failed_addresses(gs) == ["10.1.1.1"]
