@@ -8,7 +8,7 @@ from gshare import audit, spaces
 from gshare.errors import Conflict, InvalidInput, NotFound
 from gshare.models import Department, Space, SpaceKind
 from gshare.names import clean_name
-from gshare.permissions import department_chain, require_system_admin
+from gshare.permissions import CHAIN_CACHE, department_chain, require_system_admin
 
 
 def add_department(ctx, actor, name: str, parent: Department | None = None,
@@ -52,6 +52,7 @@ def move_department(ctx, actor, department: Department, parent: Department | Non
         raise Conflict(f"A department named '{department.name}' already exists there.")
     department.parent_id = parent_id
     ctx.db.flush()
+    ctx.db.info.pop(CHAIN_CACHE, None)
     audit.record(ctx, actor, "department.move", target=full_name(ctx.db, department))
 
 

@@ -45,6 +45,8 @@ class _System:
 
 SYSTEM = _System()
 
+CHAIN_CACHE = "gshare.department_chains"
+
 RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.MANAGER: 3}
 
 ALLOWED: dict[Role, frozenset[Action]] = {
@@ -121,12 +123,16 @@ def managers_of(db: Session, node: Node) -> set[int]:
 
 
 def department_chain(db: Session, department_id: int) -> list[int]:
-    """Return the department's id followed by the ids of the departments above it."""
-    chain, current = [], department_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = db.scalar(select(Department.parent_id).where(Department.id == current))
-    return chain
+    """Return the department's id followed by the ids of the departments above it (cached for
+    the unit of work; departments.move_department clears the cache)."""
+    cache = db.info.setdefault(CHAIN_CACHE, {})
+    if department_id not in cache:
+        chain, current = [], department_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = db.scalar(select(Department.parent_id).where(Department.id == current))
+        cache[department_id] = chain
+    return cache[department_id]
 
 
 def _space_roles(db: Session, actor: User, space_id: int) -> list[Role]:
