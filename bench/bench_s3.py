@@ -5,7 +5,7 @@
 
 --database takes a PostgreSQL server URL (postgresql+psycopg://postgres@127.0.0.1:5432): the
 benchmark makes a fresh database there and drops it at the end. The default is a SQLite file.
---size-mib 0 or --files 0 skip that part; --profile OUT profiles every request with cProfile
+--size-mib 0 or --files 0 skip that part; --profile OUT profiles the CPU time of every request
 (each endpoint worker saves OUT.<pid>; read them with `python -m pstats`).
 
 - boto3 puts and gets one object of --size-mib through gshare's S3 endpoint (gunicorn, as
@@ -153,7 +153,7 @@ class Profiled:
         self.stats, self.lock, self.saved = None, threading.Lock(), time.monotonic()
 
     def __call__(self, environ, start_response):
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)  # CPU time: waits do not count
         profile.enable()
         return _Closing(self.app(environ, start_response), lambda: self._add(profile))
 
@@ -280,7 +280,7 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         if args.size_mib:
             big_phase(args.size_mib, gshare_s3, direct, process.pid)
         if args.files:
-            sync_phase(args.files, tmp, (url, key_id, secret), (endpoint, *keys))
+            sync_phase(args.files, tmp, (url, key_id, secret), (endpoint, *keys), process.pid)
         print(f"database: {config.database_url.split(':')[0]}")
     finally:
         process.terminate()
@@ -299,14 +299,45 @@ def big_phase(size_mib: int, gshare_s3, direct, pid: int) -> None:
     print(f"endpoint RSS: {rss.start / MiB:.0f} MiB at start, peak {rss.peak / MiB:.0f} MiB")
 
 
-def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple) -> None:
+def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple, endpoint_pid: int) -> None:
     source = small_files(tmp / "small", files)
+    cpu = CpuMeter(endpoint_pid)
     d_sync = aws_sync(*theirs, source, "s3://direct/small")
+    direct_cpu = cpu.lap()
     g_sync = aws_sync(*ours, source, "s3://finance/small")
+    gshare_cpu = cpu.lap()
     again = aws_sync(*ours, source, "s3://finance/small")
     print(f"aws s3 sync {files} x 4 KiB: gshare {files / g_sync:6.1f} files/s  "
           f"direct {files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}")
     print(f"no-change re-sync: {again:.2f} s")
+    print(f"CPU seconds, direct sync: {direct_cpu}")
+    print(f"CPU seconds, gshare sync: {gshare_cpu}")
+
+
+class CpuMeter:
+    """CPU seconds used, between laps, by the endpoint, the S3 server, clamd and aws cli."""
+
+    def __init__(self, endpoint_pid: int):
+        self.endpoint = endpoint_pid
+        self.last = self._now()
+
+    def lap(self) -> str:
+        now = self._now()
+        spent = {name: now[name] - self.last.get(name, 0.0) for name in now}
+        self.last = now
+        return "  ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(spent.items()))
+
+    def _now(self) -> dict[str, float]:
+        totals = {"aws cli": sum(os.times()[2:4])}  # finished children: the aws runs
+        for proc in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                name = "endpoint" if self._in_endpoint(proc) else proc.name()
+                times = proc.cpu_times()
+                totals[name] = totals.get(name, 0.0) + times.user + times.system
+        return totals
+
+    def _in_endpoint(self, proc) -> bool:
+        return proc.pid == self.endpoint or any(p.pid == self.endpoint for p in proc.parents())
 
 
 if __name__ == "__main__":

@@ -75,11 +75,14 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
             inline.abort()
         raise
     ctx.delete_blob_after_rollback(key)
+    if inline:
+        inline.finish()  # clamd's verdict before the first write: writes lock until the commit
+    content_type = detect_content_type(meter.head)
     quotas.charge(ctx.db, space, meter.size)
     node = existing or add_file_node(ctx.db, actor, folder, name)
     version = add_version(ctx.db, node, actor, key=key, size=meter.size,
                            sha256=meter.sha256.hexdigest(), md5=meter.md5.hexdigest(),
-                           etag=meter.md5.hexdigest(), content_type=detect_content_type(meter.head),
+                           etag=meter.md5.hexdigest(), content_type=content_type,
                            user_metadata=metadata)
     scanning.judge_new_version(ctx, version, inline)
     audit.record(ctx, actor, "file.upload", node=node, version=version, size=meter.size)

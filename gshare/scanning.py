@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+import weakref
 
 import antivirus
 from gshare import audit, notifications
@@ -22,6 +24,8 @@ from gshare.permissions import SYSTEM, managers_of
 log = logging.getLogger(__name__)
 
 TOO_LARGE = "larger than the scanner accepts"
+VERSION_TTL_SECONDS = 5.0
+_VERSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # scanner: (asked, label)
 
 
 class InlineScan:
@@ -31,10 +35,11 @@ class InlineScan:
 
     QUEUE_CHUNKS = 8  # at most this many chunks (1 MiB each, as storage reads) wait for clamd
 
-    def __init__(self, stream: antivirus.StreamScan, limit: int):
-        self.stream, self.limit, self.received = stream, limit, 0
+    def __init__(self, stream: antivirus.StreamScan, limit: int, scanner=None):
+        self.stream, self.limit, self.received, self.scanner = stream, limit, 0, scanner
         self.result: antivirus.ScanResult | None = None
-        self.too_large = self.dropped = False
+        self.db_version: str | None = None
+        self.too_large = self.dropped = self.finished = False
         self._chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUE_CHUNKS)
         self._sender = threading.Thread(target=self._send, name="inline-scan", daemon=True)
         self._sender.start()
@@ -47,7 +52,7 @@ class InlineScan:
                 size is not None and size > limit):
             return None
         try:
-            return cls(ctx.scanner.start_scan(), limit)
+            return cls(ctx.scanner.start_scan(), limit, ctx.scanner)
         except antivirus.ScannerError as exc:
             log.info("inline scan not started: %s", exc)
             return None
@@ -64,7 +69,11 @@ class InlineScan:
         self._chunks.put(data)
 
     def finish(self) -> antivirus.ScanResult | None:
-        """Return clamd's verdict, or None when the inline scan was dropped."""
+        """Return clamd's verdict, or None when the inline scan was dropped (asked again, the
+        same answer: the caller may wait for it before its transaction writes anything)."""
+        if self.finished:
+            return self.result
+        self.finished = True
         if not self.dropped:
             self._chunks.put(None)
             self._sender.join()
@@ -76,6 +85,8 @@ class InlineScan:
             self.too_large = True
         except antivirus.ScannerError as exc:
             log.info("inline scan lost its verdict: %s", exc)
+        if self.result is not None and self.scanner is not None:
+            self.db_version = cached_signature_version(self.scanner)
         self.dropped = True
         return self.result
 
@@ -120,7 +131,7 @@ def judge_new_version(ctx, version: Version, inline: InlineScan | None) -> None:
     elif version.size > max_scan_bytes(ctx.config) or (inline and inline.too_large):
         record_unscannable(ctx, version)
     elif inline is not None and inline.finish() is not None:
-        record_verdict(ctx, version, *_state_of(inline.result), db_version=signature_version(ctx))
+        record_verdict(ctx, version, *_state_of(inline.result), db_version=inline.db_version)
 
 
 def record_unscannable(ctx, version: Version) -> None:
@@ -148,12 +159,21 @@ def record_verdict(ctx, version: Version, state: ScanState, signature: str | Non
     ctx.db.flush()
 
 
-def signature_version(ctx) -> str | None:
-    """Return clamd's signature database version as stored on versions, or None if unknown."""
-    try:
-        return version_label(ctx.scanner.version())
-    except antivirus.ScannerError:
-        return None
+def cached_signature_version(scanner) -> str | None:
+    """Return clamd's signature version, asked at most every few seconds per scanner.
+
+    A label a few seconds old is at worst older than the signatures that judged the upload,
+    which only makes the rescan after a signature update scan that version again.
+    """
+    now = time.monotonic()
+    asked_at, label = _VERSIONS.get(scanner, (None, None))
+    if asked_at is None or now - asked_at > VERSION_TTL_SECONDS:
+        try:
+            label = version_label(scanner.version())
+        except antivirus.ScannerError:
+            return None
+        _VERSIONS[scanner] = (now, label)
+    return label
 
 
 def version_label(version: antivirus.ScannerVersion) -> str:
