@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gshare import audit
 from gshare.config import GiB
-from gshare.errors import Conflict, InvalidInput, NotFound
+from gshare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gshare.models import Node, NodeKind, Space, SpaceKind, User
 from gshare.names import clean_name
 from gshare.permissions import Action, require, require_system_admin
@@ -57,10 +57,19 @@ def default_quota(config, kind: SpaceKind) -> int | None:
 
 def create_project_space(ctx, actor: User, name: str, slug: str) -> Space:
     """Create a space of the actor's own (a project, a committee) that they manage."""
+    if not ctx.config.spaces.allow_user_spaces:
+        raise PermissionDenied("Creating spaces of your own is turned off on this site.")
     space = create_space(ctx, kind=SpaceKind.PROJECT, name=name, slug=slug, owner=actor,
                          quota_bytes=default_quota(ctx.config, SpaceKind.PROJECT))
     audit.record(ctx, actor, "space.create", space_id=space.id, target=slug)
     return space
+
+
+def project_spaces(db, actor: User) -> list[Space]:
+    """Return the project spaces the actor created, by name."""
+    return list(db.scalars(select(Space).where(Space.owner_id == actor.id,
+                                               Space.kind == SpaceKind.PROJECT)
+                           .order_by(Space.name)))
 
 
 def root_of(db, space: Space) -> Node:

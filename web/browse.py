@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import secrets
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from gshare import departments, sharing, spaces, trash, tree
@@ -25,7 +28,21 @@ def home():
     user = require_actor()
     return render_template("home.html", personal=_root(spaces.personal_space(ctx().db, user)),
                            department=_department_root(user),
-                           department_spaces=_department_spaces(user))
+                           department_spaces=_department_spaces(user),
+                           projects=[(s, _root(s)) for s in spaces.project_spaces(ctx().db, user)],
+                           may_create=ctx().config.spaces.allow_user_spaces)
+
+
+@bp.post("/spaces/new")
+def new_project_space():
+    """Create a project space of the person's own and open it."""
+    user, form = require_actor(), request.form
+    name = form.get("name", "")
+    slug = form.get("slug", "").strip().lower() or spaces.slug_from(
+        name, f"project-{secrets.token_hex(3)}")
+    space = spaces.create_project_space(ctx(), user, name, slug)
+    flash(_("The space %(name)s was created.", name=space.name))
+    return redirect(url_for(".folder", node_id=_root(space).id))
 
 
 @bp.get("/my")

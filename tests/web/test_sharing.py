@@ -106,3 +106,16 @@ def test_revoked_link_stops_working(site, browser_for, app):
         f"/nodes/{folder.id}/share").get_data(as_text=True)).group(1)
     post(web, f"/links/{link_id}/revoke")
     assert app.test_client().get(path).status_code == 404
+
+
+def test_shared_file_without_a_clean_version_is_not_listed_as_shared(site, browser_for):
+    owner = site.user("owner", "Finance")
+    friend = site.user("friend", "Planning")
+    pending = site.upload(owner, site.home(owner), "waiting.txt", clean=False)
+    ready = site.upload(owner, site.home(owner), "ready.txt")
+    web = browser_for(owner)
+    for version in (pending, ready):
+        _share(web, version.node_id, username="friend", role="viewer")
+    page = browser_for(friend).get("/shared").get_data(as_text=True)
+    assert "ready.txt" in page
+    assert "waiting.txt" not in page
