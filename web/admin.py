@@ -29,7 +29,7 @@ def overview():
     """Show the administration start page with the scanner's health."""
     user = require_actor()
     people = users.list_manageable(ctx().db, user)
-    return render_template("admin/overview.html", scanner=health._scanner(gshare()),
+    return render_template("admin/overview.html", scanner=health.scanner_status(gshare()),
                            people=len(people))
 
 

@@ -13,7 +13,7 @@ from gshare import departments, files, folders, links, sharing, spaces, trash, t
 from gshare.models import Department, Grant, Node, Version
 from web import api_schema
 from web.context import ctx, require_actor
-from web.downloads import file_response, requested_range
+from web.downloads import file_response, open_ranged
 from web.security import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -109,9 +109,9 @@ def target_folder(user, node_id: int, path: str) -> Node:
 @bp.get("/files/<int:node_id>/content")
 def content(node_id: int):
     """Download a file (or ?version=<id>), with byte ranges."""
-    opened = files.open_download(ctx(), require_actor(), node_id,
-                                 request.args.get("version", type=int), requested_range())
-    return file_response(opened)
+    user, version_id = require_actor(), request.args.get("version", type=int)
+    return file_response(open_ranged(
+        lambda byte_range: files.open_download(ctx(), user, node_id, version_id, byte_range)))
 
 
 @bp.get("/files/<int:node_id>/versions")

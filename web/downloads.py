@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, request
+from werkzeug.http import parse_date
 
 from web.security import PDF_CSP, PREVIEW_CSP, content_disposition
 
@@ -26,6 +27,32 @@ def requested_range() -> tuple[int | None, int | None] | None:
     if first is not None and last is not None and last < first:
         return None
     return first, last
+
+
+def open_ranged(open_download):
+    """Open a download with the range asked for, honouring If-Range: when the client's partial
+    copy is of other bytes (another ETag or date), open the whole file instead."""
+    opened = open_download(requested_range())
+    if opened.partial and not _if_range_matches(opened.version):
+        if opened.stream is not None:
+            opened.stream.close()
+        opened = open_download(None)
+    return opened
+
+
+def etag_of(version) -> str:
+    """Return the strong ETag of a version (versions never change)."""
+    return f'"{version.sha256 or version.etag}"'
+
+
+def _if_range_matches(version) -> bool:
+    condition = request.headers.get("If-Range", "").strip()
+    if not condition:
+        return True
+    if condition.startswith('"'):
+        return condition == etag_of(version)
+    moment = parse_date(condition)
+    return moment is not None and moment == version.uploaded_at.replace(microsecond=0)
 
 
 def preview_kind(content_type: str) -> str | None:
@@ -48,7 +75,8 @@ def file_response(download, inline: bool = False) -> Response:
     headers = response.headers
     headers["Content-Length"] = str(download.length)
     headers["Accept-Ranges"] = "bytes"
-    headers["ETag"] = f'"{version.sha256 or version.etag}"'
+    headers["ETag"] = etag_of(version)
+    response.last_modified = version.uploaded_at
     headers["Content-Disposition"] = content_disposition(
         "inline" if inline else "attachment", download.node.name)
     if download.partial:

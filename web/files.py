@@ -9,7 +9,7 @@ from gshare import files, folders, trash, tree, zipstream
 from gshare.permissions import allowed_actions
 from web.browse import breadcrumbs
 from web.context import ctx, gshare, require_actor
-from web.downloads import file_response, preview_kind, zip_response
+from web.downloads import file_response, open_ranged, preview_kind, zip_response
 
 bp = Blueprint("files", __name__)
 
@@ -36,11 +36,9 @@ def file_page(node_id: int):
 @bp.get("/files/<int:node_id>/download")
 def download(node_id: int):
     """Send a file (or one version of it) as an attachment, streamed, with byte ranges."""
-    from web.downloads import requested_range
-
-    version_id = request.args.get("version", type=int)
-    opened = files.open_download(ctx(), require_actor(), node_id, version_id, requested_range())
-    return file_response(opened)
+    user, version_id = require_actor(), request.args.get("version", type=int)
+    return file_response(open_ranged(
+        lambda byte_range: files.open_download(ctx(), user, node_id, version_id, byte_range)))
 
 
 @bp.get("/files/<int:node_id>/raw")

@@ -22,7 +22,7 @@ def healthz():
 def readyz():
     gs = current_app.extensions["gshare"]
     checks = {"database": _database(gs), "object_store": _object_store(gs),
-              "scanner": _scanner(gs)}
+              "scanner": scanner_status(gs)}
     ready = all(check["up"] for check in checks.values())
     body = dict(status="ready" if ready else "not ready", **checks)
     if checks["database"]["up"]:
@@ -33,7 +33,8 @@ def readyz():
 @bp.get("/metrics")
 def metrics():
     gs = current_app.extensions["gshare"]
-    up = {"database": _database(gs), "object_store": _object_store(gs), "scanner": _scanner(gs)}
+    up = {"database": _database(gs), "object_store": _object_store(gs),
+          "scanner": scanner_status(gs)}
     lines = ["# TYPE gshare_up gauge"]
     lines += [f'gshare_up{{component="{name}"}} {int(c["up"])}' for name, c in up.items()]
     if up["database"]["up"]:
@@ -66,7 +67,8 @@ def _object_store(gs) -> dict:
     return {"up": True, "bucket": gs.store.bucket}
 
 
-def _scanner(gs) -> dict:
+def scanner_status(gs) -> dict:
+    """Say whether clamd answers, with its engine and signature versions, or why not."""
     try:
         version = gs.scanner.version()
     except antivirus.ScannerError as exc:

@@ -21,7 +21,7 @@ from gshare import links
 from gshare.errors import InvalidInput
 from gshare.models import LinkMode, ShareLink
 from web.context import ctx, require_actor
-from web.downloads import file_response, requested_range
+from web.downloads import file_response, open_ranged
 
 bp = Blueprint("links", __name__)
 
@@ -66,7 +66,8 @@ def public(token: str):
 def public_download(token: str, node_id: int):
     """Download a file through a view link."""
     link = _open(token)
-    return file_response(links.open_link_download(ctx(), link, node_id, requested_range()))
+    return file_response(open_ranged(
+        lambda byte_range: links.open_link_download(ctx(), link, node_id, byte_range)))
 
 
 @bp.post("/s/<token>/upload")
