@@ -98,3 +98,22 @@ def test_department_cannot_move_under_itself(gshare):
 def test_every_command_explains_itself(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_operator_reviews_and_releases_the_quarantine(gshare, gs):
+    from gshare.models import ScanState
+    from tests.fixtures.world import World, mark_scanned
+
+    with gs.unit_of_work() as ctx:
+        world = World(ctx)
+        alice = world.user("alice")
+        version = world.upload(alice, world.home(alice), "invoice.pdf", b"x", clean=False)
+        mark_scanned(version, ScanState.INFECTED)
+        version.scan_signature = "Win.Test.Signature"
+    code, out = gshare("quarantine", "list")
+    assert code == 0 and f"{version.id}\t" in out and "alice\thome-alice/invoice.pdf" in out
+    assert "Win.Test.Signature" in gshare("quarantine", "show", str(version.id))[1]
+    code, out = gshare("quarantine", "release", str(version.id))
+    assert code == 2 and "--reason" in out
+    assert gshare("quarantine", "release", str(version.id), "--reason", "false positive")[0] == 0
+    assert str(version.id) not in gshare("quarantine", "list")[1]
