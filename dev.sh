@@ -5,20 +5,22 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES=(clamav-daemon clamav libmagic1 rclone s3cmd chromium fonts-noto-core)
+RUN_PACKAGES=(clamav-daemon clamav libmagic1)
+# The suite also drives real sync tools and a real browser (Lao needs fonts-noto-core).
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core)
 VENV=.venv
 
 missing_debian_packages() {
   local pkg
-  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
   done
 }
 
 install_debian_packages() {
-  command -v dpkg-query >/dev/null || { echo "not Debian/Ubuntu: install ${DEBIAN_PACKAGES[*]} yourself" >&2; return; }
+  command -v dpkg-query >/dev/null || { echo "not Debian/Ubuntu: install $* yourself" >&2; return; }
   local missing
-  missing=$(missing_debian_packages)
+  missing=$(missing_debian_packages "$@")
   [ -z "$missing" ] && return
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -29,12 +31,12 @@ install_debian_packages() {
 }
 
 install_python_packages() {
-  local python=${PYTHON:-python3}
+  local extras=$1 python=${PYTHON:-python3}
   "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
     || { echo "gshare needs Python 3.11 or newer ($python is older)" >&2; exit 1; }
   [ -x "$VENV/bin/python" ] || "$python" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[embedded,test]"
+  "$VENV/bin/python" -m pip install -q -e ".[$extras]"
 }
 
 start_system_clamd() {
@@ -58,15 +60,15 @@ start_system_clamd() {
 
 case "${1:-}" in
   run)
-    install_debian_packages
-    install_python_packages
+    install_debian_packages "${RUN_PACKAGES[@]}"
+    install_python_packages embedded
     start_system_clamd
     exec "$VENV/bin/gshare" serve
     ;;
   test)
     shift
-    install_debian_packages
-    install_python_packages
+    install_debian_packages "${TEST_PACKAGES[@]}"
+    install_python_packages embedded,test
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)
