@@ -174,3 +174,32 @@ def test_switch_to_lao(site, open_page):
     assert page.locator("html").get_attribute("lang") == "lo"
     shot(page, "10-my-files-lao")
     page.goto("/login")
+
+
+def test_infected_upload_shows_its_badge_and_a_notification(site, open_page, tmp_path):
+    site.user("somsak")
+    (tmp_path / "eicar.txt").write_bytes(eicar_bytes())
+    page = open_page()
+    sign_in(page, "somsak")
+    page.goto("/my")
+    page.set_input_files("#pick-files", str(tmp_path / "eicar.txt"))
+    page.wait_for_selector("table.entries .badge.scan-infected")
+    assert page.locator(".notices-link .count").inner_text() == "1"
+    shot(page, "11-infected-upload-badge")
+    page.click(".notices-link")
+    assert "eicar.txt was found infected" in page.locator("ul.notices").inner_text()
+    shot(page, "12-notifications")
+    page.click("button[value=lo]")
+    page.wait_for_selector("text=ການແຈ້ງເຕືອນ")
+    shot(page, "13-notifications-lao")
+
+
+def test_create_a_project_space(site, open_page):
+    site.user("somsak")
+    page = open_page(width=390)
+    sign_in(page, "somsak")
+    page.fill("input[name=name]", "Budget committee 2026")
+    page.click("form[action$='/spaces/new'] button.primary")
+    page.wait_for_selector("text=The space Budget committee 2026 was created.")
+    page.goto("/")
+    shot(page, "14-start-page-project-spaces-phone")
