@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -26,10 +27,12 @@ from gshare.errors import (
     StorageDown,
     UploadIncomplete,
 )
-from gshare.models import QUARANTINED, Node, NodeKind, Space, User, Version, utcnow
+from gshare.models import QUARANTINED, Node, NodeKind, Space, SpaceKind, User, Version, utcnow
 from gshare.names import clean_name, numbered, search_key
 from gshare.permissions import Action, Role, require
 from gshare.tree import child_named, current_version, get_node, readable_by
+
+ACCESS_RESOLUTION = timedelta(hours=1)
 
 
 class Meter:
@@ -113,17 +116,22 @@ def open_download(ctx, actor: User, node_id: int, version_id: int | None = None,
     """Open a file (or one of its versions) for reading; byte_range is HTTP-style, inclusive."""
     node = get_node(ctx.db, actor, node_id, Action.READ)
     version = readable_version(ctx.db, actor, node, version_id)
-    start, end = _resolve_range(byte_range, version.size)
-    stream = None
-    if version.size:
-        try:
-            stream = ctx.store.get(version.blob_key, start, end)
-        except storage.StorageError as exc:
-            raise StorageDown(str(exc)) from exc
-    version.last_accessed_at = utcnow()
-    audit.record(ctx, actor, "file.download", node=node, version=version,
-                 range=f"{start}-{end}" if end - start + 1 != version.size else None)
-    return Download(node, version, start, end, stream)
+    return read_version(ctx, actor, node, version, byte_range)
+
+
+def read_version(ctx, actor: User, node: Node, version: Version,
+                 byte_range: tuple[int | None, int | None] | None = None) -> Download:
+    """Open a version the actor was just checked for (get_node READ, then readable_version).
+
+    The audit log gets every read of shared content; reading one's own personal space is not
+    sharing anything, so it goes unrecorded.
+    """
+    download = open_checked(ctx, node, version, byte_range)
+    space = ctx.db.get(Space, node.space_id)
+    if not (space.kind == SpaceKind.PERSONAL and space.owner_id == actor.id):
+        audit.record(ctx, actor, "file.download", node=node, version=version,
+                     range=None if not download.partial else f"{download.start}-{download.end}")
+    return download
 
 
 def list_versions(ctx, actor: User, node_id: int) -> list[Version]:
@@ -260,5 +268,7 @@ def open_checked(ctx, node: Node, version: Version | None, byte_range=None) -> D
             stream = ctx.store.get(version.blob_key, start, end)
         except storage.StorageError as exc:
             raise StorageDown(str(exc)) from exc
-    version.last_accessed_at = utcnow()
+    now = utcnow()
+    if version.last_accessed_at is None or now - version.last_accessed_at > ACCESS_RESOLUTION:
+        version.last_accessed_at = now  # orders rescans; an hour's precision saves a write a read
     return Download(node, version, start, end, stream)

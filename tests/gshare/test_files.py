@@ -145,12 +145,23 @@ def test_uploader_role_drops_files_without_overwriting_or_seeing(ctx, world):
         tree.list_folder(ctx.db, guest, inbox)
 
 
-def test_every_upload_and_download_is_in_the_audit_log(ctx, world):
+def test_every_upload_and_every_read_of_shared_content_is_in_the_audit_log(ctx, world):
     from gshare.audit import list_events
 
     alice = world.user("alice")
-    version = world.upload(alice, world.home(alice), "a.txt", b"a")
+    version = world.upload(alice, world.department_root("Finance"), "a.txt", b"a")
+    mark_scanned(version, ScanState.CLEAN)
     read_all(files.open_download(ctx, alice, version.node_id))
     actions = [e.action for e in list_events(ctx.db, actor_id=alice.id)]
     assert actions[:2] == ["file.download", "file.upload"]
     assert list_events(ctx.db, action="file.upload")[0].target.endswith("/a.txt")
+
+
+def test_reading_ones_own_personal_space_leaves_no_audit_row(ctx, world):
+    from gshare.audit import list_events
+
+    alice = world.user("alice")
+    version = world.upload(alice, world.home(alice), "mine.txt", b"a")
+    read_all(files.open_download(ctx, alice, version.node_id))
+    actions = [e.action for e in list_events(ctx.db, actor_id=alice.id)]
+    assert actions == ["file.upload"]

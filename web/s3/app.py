@@ -48,7 +48,7 @@ class S3Request:
     def unit_of_work(self) -> Iterator[tuple[object, User]]:
         """Yield (ctx, actor) for one transaction, committed at the end."""
         with self.gshare.unit_of_work(ip=self.environ.get("REMOTE_ADDR")) as ctx:
-            yield ctx, ctx.db.get(User, self.holder.user.id)
+            yield ctx, ctx.db.merge(self.holder.user, load=False)  # loaded for this request
 
     def open_bucket(self, ctx, actor: User, name: str | None = None) -> s3view.Bucket:
         """Return the bucket named (or this request's) as the actor sees it, within key limits."""

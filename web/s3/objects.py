@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from gshare import files, s3objects, s3view
-from gshare.errors import GshareError, NameTaken
+from gshare.errors import GshareError, NameTaken, NotFound
 from gshare.models import Node
 from gshare.permissions import Action
 from web.s3 import xml
@@ -48,14 +48,14 @@ def put_object(request) -> Response:
     s3view.check_key(request.key)
     metadata = stored_metadata(request.headers)
     reader = request.body(compute=["md5"])
-    folder_id = prepare_folder(request)
     if request.key.endswith("/"):
+        prepare_folder(request)
         if reader.read(65536) or reader.read(65536):
             raise S3Error("InvalidArgument", "A key ending in '/' names a folder; "
                           "it takes no content.")
         return empty_response(headers={"ETag": f'"{EMPTY_MD5}"'})
     with request.unit_of_work() as (ctx, actor):
-        folder = ctx.db.get(Node, folder_id)
+        folder = target_folder(request, ctx, actor)
         version = s3objects.put_object(ctx, actor, folder, request.key, reader,
                                        request.payload_length(), metadata)
         etag, version_id = version.etag, version.id
@@ -177,7 +177,7 @@ def _read(request, head: bool) -> Response:
         unchanged = _preconditions(request.headers, version, headers)
         if unchanged is not None or head:
             return unchanged or _head_response(headers, version.size)
-        download = files.open_download(ctx, actor, node.id, version.id, byte_range)
+        download = files.read_version(ctx, actor, node, version, byte_range)
     return _body_response(download, headers)
 
 
@@ -274,6 +274,19 @@ def _version_id(value: str | None) -> int | None:
         raise S3Error("InvalidArgument", "Invalid version id specified",
                       ArgumentName="versionId", ArgumentValue=value)
     return int(value)
+
+
+def target_folder(request, ctx, actor) -> Node:
+    """Return the folder the request's key goes into; one still to be made is made (and
+    committed) in a transaction of its own, see prepare_folder."""
+    bucket = request.open_bucket(ctx, actor)
+    folder = s3objects.find_folder(ctx, bucket, request.key)
+    if folder is None:
+        prepare_folder(request)
+        folder = s3objects.find_folder(ctx, bucket, request.key)
+    if folder is None:
+        raise NotFound("The folder was removed meanwhile.")
+    return folder
 
 
 def prepare_folder(request, attempts: int = 3) -> int:

@@ -76,7 +76,7 @@ class S3Site:
 
     def share(self, owner: str, slug_path: str, grantee: str, role: str = "viewer") -> None:
         """Grant a role on SPACE/PATH to a person."""
-        from gshare.cli import find_node
+        from gshare.cli_people import find_node
 
         def grant(w: World):
             node = find_node(w.ctx, slug_path)
