@@ -5,6 +5,7 @@ from __future__ import annotations  # S3Store.list shadows the builtin in annota
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from storage.translate import translate_errors
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
+SENDING = 2  # parts uploaded at once while the next one is read
 DEFAULT_TYPE = "application/octet-stream"
 
 
@@ -65,6 +67,11 @@ def build_http(timeout: float) -> urllib3.PoolManager:
         cert_reqs="CERT_REQUIRED",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
     )
+
+
+def _result(sent: tuple[int, Future]) -> tuple[int, str]:
+    number, future = sent
+    return number, future.result()
 
 
 class S3Store:
@@ -153,13 +160,28 @@ class S3Store:
         return StoredObject(key, parts.sent, etag)
 
     def _send_parts(self, key: str, upload_id: str, parts: PartReader) -> list[tuple[int, str]]:
+        """Send parts while the next one is read: at most SENDING parts in flight, so memory
+        stays at (SENDING + 1) part buffers whatever the object's size."""
+        in_flight: list[tuple[int, Future]] = []
         etags: list[tuple[int, str]] = []
-        while part := parts.take():  # one part buffer alive at a time: `del` before next read
-            number = len(etags) + 1
-            if number > MAX_PARTS:
-                raise StorageError(f"{key!r} exceeds {MAX_PARTS} parts of {self.part_size} bytes")
-            etags.append((number, self._send_part(key, upload_id, number, part)))
-            del part
+        with ThreadPoolExecutor(SENDING, thread_name_prefix="s3-part") as pool:
+            try:
+                number = 0
+                while part := parts.take():
+                    number += 1
+                    if number > MAX_PARTS:
+                        raise StorageError(
+                            f"{key!r} exceeds {MAX_PARTS} parts of {self.part_size} bytes")
+                    if len(in_flight) == SENDING:
+                        etags.append(_result(in_flight.pop(0)))
+                    in_flight.append((number, pool.submit(self._send_part, key, upload_id,
+                                                          number, part)))
+                    del part
+                etags.extend(_result(sent) for sent in in_flight)
+            except BaseException:
+                for _, future in in_flight:
+                    future.cancel()
+                raise
         return etags
 
     def _send_part(self, key: str, upload_id: str, number: int, data: bytearray) -> str:
