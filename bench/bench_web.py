@@ -202,8 +202,11 @@ def upload_bench(size_mib: int, rounds: int) -> None:
     print(f"{size_mib} MiB upload, best of {rounds}: browser path {size_mib / min(web):7.1f} MiB/s"
           f"   minio SDK direct {size_mib / min(direct):7.1f} MiB/s   "
           f"ratio {min(direct) / min(web):.2f}")
-    print("  each run (browser / direct, MiB/s): " + ", ".join(
-        f"{size_mib / w:.0f} / {size_mib / d:.0f}" for w, d in zip(web, direct, strict=True)))
+    pairs = [d / w for w, d in zip(web, direct, strict=True)]
+    print("  each round (browser / direct MiB/s, ratio): " + ", ".join(
+        f"{size_mib / w:.0f} / {size_mib / d:.0f} = {r:.2f}"
+        for w, d, r in zip(web, direct, pairs, strict=True))
+        + f"; median ratio {statistics.median(pairs):.2f}")
     print(f"web server RSS (gunicorn arbiter + worker): {rss.start / MiB:.0f} MiB signed in, "
           f"before the first upload; peak {rss.peak / MiB:.0f} MiB over all uploads")
 
