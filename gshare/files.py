@@ -83,7 +83,7 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
     content_type = detect_content_type(meter.head)
     quotas.charge(ctx.db, space, meter.size)
     node = existing or add_file_node(ctx.db, actor, folder, name)
-    version = add_version(ctx.db, node, actor, key=key, size=meter.size,
+    version = add_version(ctx.db, node, actor, None if existing else 1, key=key, size=meter.size,
                            sha256=meter.sha256.hexdigest(), md5=meter.md5.hexdigest(),
                            etag=meter.md5.hexdigest(), content_type=content_type,
                            user_metadata=metadata)
@@ -216,14 +216,16 @@ def add_file_node(db, actor, folder: Node, name: str) -> Node:
     return node
 
 
-def add_version(db, node: Node, actor, **fields) -> Version:
-    number = (db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id))
-              or 0) + 1
+def add_version(db, node: Node, actor, number: int | None = None, **fields) -> Version:
+    if number is None:  # a node just added passes 1
+        number = (db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id))
+                  or 0) + 1
     version = Version(node_id=node.id, number=number, blob_key=fields.pop("key"),
                       uploaded_by=actor.id, **fields)
     version.node = node
     db.add(version)
-    node.updated_at = utcnow()
+    if number > 1:  # a node's first version: the node was just added with its time
+        node.updated_at = utcnow()
     db.flush()
     return version
 

@@ -16,11 +16,12 @@ from sqlalchemy.orm import aliased
 
 from gshare import sharing
 from gshare.errors import NameInvalid, NotFound
+from gshare.files import readable_version
 from gshare.models import Node, NodeKind, Space, SpaceKind, User, UserRole, Version
 from gshare.names import clean_name
-from gshare.permissions import Action, Role, effective_role
+from gshare.permissions import Action, Role, effective_role, require
 from gshare.spaces import root_of
-from gshare.tree import child_named, get_node, readable_by
+from gshare.tree import current_version, readable_by
 
 SEEING = frozenset({Role.VIEWER, Role.EDITOR, Role.MANAGER})
 
@@ -74,6 +75,20 @@ def get_bucket(ctx, actor: User, slug: str) -> Bucket:
     return bucket
 
 
+def find_space(ctx, slug: str) -> Bucket:
+    """Return the space with this name and its root as a bucket of which nothing is seen yet.
+
+    For object requests: the check on the object's node decides, and a role on any node of a
+    space is a role that makes the space a bucket of the person's. When that check fails,
+    get_bucket tells a bucket they do not see from a key that is not there. Listings need
+    get_bucket: this bucket lists nothing.
+    """
+    space = ctx.db.scalar(select(Space).where(Space.slug == slug))
+    if space is None:
+        raise NotFound(f"No space '{slug}'.")
+    return Bucket(space, root_of(ctx.db, space), None)
+
+
 def check_key(key: str) -> list[str]:
     """Return the names along a key, or raise NameInvalid for a key gshare cannot hold."""
     if not key or key.startswith("/"):
@@ -87,17 +102,39 @@ def find_node(ctx, actor: User, bucket: Bucket, key: str, action: Action = Actio
     node = walk(ctx.db, bucket.root, key)
     if node is None or node.is_folder != key.endswith("/"):
         raise NotFound(f"No object '{key}'.")
-    return get_node(ctx.db, actor, node.id, action)
+    require(ctx.db, actor, action, node)  # walk passed only live folders: nothing is in trash
+    if not node.is_folder and action != Action.UPLOAD and (
+            current_version(ctx.db, actor, node) is None):
+        raise NotFound(f"No object '{key}'.")
+    return node
+
+
+def find_object(ctx, actor: User, bucket: Bucket, key: str,
+                version_id: int | None = None) -> S3Object:
+    """Return the object at a key with the version the person reads (the newest they may, or
+    version_id), else NotFound; Quarantined for a quarantined version."""
+    node = walk(ctx.db, bucket.root, key)
+    if node is None or node.is_folder != key.endswith("/"):
+        raise NotFound(f"No object '{key}'.")
+    require(ctx.db, actor, Action.READ, node)
+    if node.is_folder:
+        return S3Object(key, node, None)
+    return S3Object(key, node, readable_version(ctx.db, actor, node, version_id))
 
 
 def walk(db, root: Node, path: str) -> Node | None:
-    """Return the live node at a path below root without any check, or None."""
-    node = root
-    for part in path.removesuffix("/").split("/") if path.strip("/") else []:
-        node = child_named(db, node, unicodedata.normalize("NFC", part))
-        if node is None:
-            return None
-    return node
+    """Return the live node at a path below root without any check, or None (one query)."""
+    names = [unicodedata.normalize("NFC", part) for part in path.removesuffix("/").split("/")
+             if path.strip("/")]
+    if not names:
+        return root
+    levels = [aliased(Node) for _ in names]
+    query = select(levels[-1]).select_from(levels[0]).where(levels[0].parent_id == root.id)
+    for parent, child in zip(levels, levels[1:], strict=False):
+        query = query.join(child, child.parent_id == parent.id)
+    for level, name in zip(levels, names, strict=True):
+        query = query.where(level.name == name, level.deleted_at.is_(None))
+    return db.scalar(query)
 
 
 def list_objects(ctx, actor: User, bucket: Bucket, prefix: str = "",

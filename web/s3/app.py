@@ -53,14 +53,34 @@ class S3Request:
     def open_bucket(self, ctx, actor: User, name: str | None = None) -> s3view.Bucket:
         """Return the bucket named (or this request's) as the actor sees it, within key limits."""
         name = name or self.bucket
-        limit = self.holder.key.space_id
+        return self._bucket(ctx, ("view", name), lambda: s3view.get_bucket(ctx, actor, name))
+
+    def open_space(self, ctx) -> s3view.Bucket:
+        """Return this request's bucket for an object request: its space and root, within key
+        limits; the object's own check decides the rest (see S3App._handle)."""
+        name = self.bucket
+        return self._bucket(ctx, ("space", name), lambda: s3view.find_space(ctx, name))
+
+    def _bucket(self, ctx, cache_key: tuple[str, str], find) -> s3view.Bucket:
+        opened = ctx.extra.setdefault("s3.buckets", {})  # held: the session's map is weak
         try:
-            bucket = s3view.get_bucket(ctx, actor, name)
+            bucket = opened.get(cache_key) or find()
         except NotFound:
-            raise no_such_bucket(name) from None
+            raise no_such_bucket(cache_key[1]) from None
+        opened[cache_key] = bucket
+        limit = self.holder.key.space_id
         if limit is not None and bucket.space.id != limit:
             raise S3Error("AccessDenied", "This access key is limited to another space.", 403)
         return bucket
+
+    def sees_bucket(self) -> bool:
+        """Tell whether the key's owner sees anything of this request's bucket."""
+        try:
+            with self.unit_of_work() as (ctx, actor):
+                self.open_bucket(ctx, actor)
+        except S3Error as error:
+            return error.code != "NoSuchBucket"
+        return True
 
     def allowed_space(self, space: Space) -> bool:
         """Tell whether the key may reach this space at all."""
@@ -117,7 +137,12 @@ class S3App:
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         request = S3Request(environ, self.gshare, method, bucket, key, query, headers, auth,
                             holder, request_id)
-        return routing.dispatch(request)
+        try:
+            return routing.dispatch(request)
+        except NotFound:
+            if key is not None and not request.sees_bucket():
+                raise no_such_bucket(bucket) from None  # object requests open the space only
+            raise
 
     def _secret_for(self, key_id: str, holders: dict) -> str | None:
         with self.gshare.sessions() as db:

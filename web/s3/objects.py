@@ -168,11 +168,10 @@ def _read(request, head: bool) -> Response:
     version_id = _version_id(request.query.get("versionId"))
     byte_range = None if head else _range(request.headers.get("Range"))
     with request.unit_of_work() as (ctx, actor):
-        bucket = request.open_bucket(ctx, actor)
-        node = s3view.find_node(ctx, actor, bucket, request.key, Action.READ)
-        if node.is_folder:
+        found = s3view.find_object(ctx, actor, request.open_space(ctx), request.key, version_id)
+        node, version = found.node, found.version
+        if found.is_folder:
             return _folder(node)
-        version = files.readable_version(ctx.db, actor, node, version_id)
         headers = _with_overrides(request, object_headers(version, node))
         unchanged = _preconditions(request.headers, version, headers)
         if unchanged is not None or head:
@@ -279,7 +278,7 @@ def _version_id(value: str | None) -> int | None:
 def target_folder(request, ctx, actor) -> Node:
     """Return the folder the request's key goes into; one still to be made is made (and
     committed) in a transaction of its own, see prepare_folder."""
-    bucket = request.open_bucket(ctx, actor)
+    bucket = request.open_space(ctx)
     folder = s3objects.find_folder(ctx, bucket, request.key)
     if folder is None:
         prepare_folder(request)
