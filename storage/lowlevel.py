@@ -12,6 +12,8 @@ from urllib.parse import quote
 from minio import Minio
 from minio.datatypes import ListMultipartUploadsResult, Part
 
+from storage.streams import StreamedBody
+
 
 def clean_etag(etag: str | None) -> str:
     """Strip the quotes S3 puts around ETags."""
@@ -35,6 +37,24 @@ class LowLevelClient(Minio):
     ) -> str:
         """Upload one part from a buffer and return its ETag."""
         return clean_etag(self._upload_part(bucket, key, data, None, upload_id, number))
+
+    def upload_part_stream(
+        self, bucket: str, key: str, upload_id: str, number: int, body: StreamedBody
+    ) -> str:
+        """Upload one part streamed from its body as it arrives and return its ETag."""
+        return clean_etag(self._upload_part(bucket, key, body, None, upload_id, number))
+
+    def _build_headers(self, host, headers=None, body=None, creds=None):
+        """Sign a streamed body as UNSIGNED-PAYLOAD (its hash is not known before it is sent);
+        other bodies as minio does."""
+        if not isinstance(body, StreamedBody):
+            return super()._build_headers(host, headers, body, creds)
+        headers, date = super()._build_headers(host, headers, None, creds)
+        headers["Content-Length"] = str(len(body))
+        headers.pop("Content-MD5", None)
+        if creds:
+            headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+        return headers, date
 
     def upload_part_copy(
         self, bucket: str, key: str, upload_id: str, number: int, src_key: str

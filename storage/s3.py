@@ -3,7 +3,6 @@
 from __future__ import annotations  # S3Store.list shadows the builtin in annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
@@ -17,7 +16,7 @@ from minio.commonconfig import CopySource
 
 from storage.errors import ObjectNotFound, StorageError, StorageUnavailable
 from storage.lowlevel import LowLevelClient, clean_etag
-from storage.streams import ObjectStream, PartReader, Reader, read_exactly
+from storage.streams import ObjectStream, PartReader, Reader, StreamedBody
 from storage.translate import translate_errors
 
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -243,24 +242,11 @@ class S3Store:
     def upload_part(
         self, key: str, upload_id: str, part_number: int, reader: Reader, length: int
     ) -> str:
-        """Upload part_number of length bytes from reader and return its ETag."""
-        if length > self.part_size:
-            return self._upload_part_by_copy(key, upload_id, part_number, reader, length)
-        return self._send_part(key, upload_id, part_number, read_exactly(reader, length, key))
-
-    def _upload_part_by_copy(
-        self, key: str, upload_id: str, part_number: int, reader: Reader, length: int
-    ) -> str:
-        """Stage a part bigger than one buffer as an object, then copy it into the upload."""
-        staging = f"{key}.staging-{uuid.uuid4().hex}"  # beside key: gc sees it if we crash
-        self.put(staging, reader, length)
-        try:
-            with self._errors():
-                return self._client.upload_part_copy(
-                    self.bucket, key, upload_id, part_number, staging
-                )
-        finally:
-            self.delete(staging)
+        """Upload part_number of length bytes from reader, streamed as it is read (one chunk
+        in memory, whatever the part size), and return its ETag."""
+        body = StreamedBody(reader, length, key)
+        with self._errors():
+            return self._client.upload_part_stream(self.bucket, key, upload_id, part_number, body)
 
     def complete_multipart(
         self, key: str, upload_id: str, parts: list[tuple[int, str]]

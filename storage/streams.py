@@ -9,7 +9,7 @@ from storage.errors import StorageError
 from storage.translate import translate_errors
 
 READ_CHUNK = 1024 * 1024
-RESPONSE_CHUNK = 64 * 1024
+RESPONSE_CHUNK = 1024 * 1024  # 64 KiB chunks cost a Python round trip per 64 KiB
 
 
 class Reader(Protocol):
@@ -79,8 +79,36 @@ class PartReader:
         return part
 
 
+class StreamedBody:
+    """A request body of a known length, read from a stream one chunk at a time as it is sent,
+    so a part goes to the store while it arrives, never held whole. It is sent once: a retry
+    that would send it again fails instead."""
+
+    def __init__(self, reader: Reader, length: int, key: str) -> None:
+        self._reader, self._key, self.length = reader, key, length
+        self._started = False
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._started:
+            raise StorageError(f"upload of {self._key!r} was interrupted and cannot be resent")
+        self._started = True
+        return self._chunks()
+
+    def _chunks(self) -> Iterator[bytes]:
+        left = self.length
+        while left:
+            chunk = self._reader.read(min(left, READ_CHUNK))
+            if not chunk:
+                raise truncated(self._key, self.length, self.length - left)
+            left -= len(chunk)
+            yield bytes(chunk)
+
+
 class ObjectStream:
-    """Iterate over an object's bytes in 64 KiB chunks; close to release the connection."""
+    """Iterate over an object's bytes in 1 MiB chunks; close to release the connection."""
 
     def __init__(self, response: BaseHTTPResponse, endpoint: str) -> None:
         self._response = response

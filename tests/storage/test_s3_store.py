@@ -87,13 +87,14 @@ def test_file_ending_on_a_part_boundary_reads_back_identical(s3_store, size):
     assert read_all(s3_store, "v/boundary") == data
 
 
-def test_download_arrives_in_chunks_of_at_most_64_kib(s3_store):
-    data = payload(MiB + 5)
+def test_download_arrives_in_chunks_of_at_most_1_mib(s3_store):
+    data = payload(3 * MiB + 5)
     s3_store.put("v/chunks", io.BytesIO(data))
     with s3_store.get("v/chunks") as stream:
         chunks = list(stream)
     assert stream.size == len(data)
-    assert max(len(chunk) for chunk in chunks) <= 64 * 1024
+    assert len(chunks) > 1
+    assert max(len(chunk) for chunk in chunks) <= MiB
     assert b"".join(chunks) == data
 
 
