@@ -288,10 +288,13 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
 
 
 def big_phase(size_mib: int, gshare_s3, direct, pid: int) -> None:
+    cpu = CpuMeter(pid)
     d_up, d_down = big_object(direct, "direct", size_mib * MiB)
+    direct_cpu = cpu.lap()
     rss = TreeRSS(pid)
     g_up, g_down = big_object(gshare_s3, "finance", size_mib * MiB)
     rss.stop()
+    print(f"CPU seconds, direct up+down: {direct_cpu}\nCPU seconds, gshare up+down: {cpu.lap()}")
     print(f"{size_mib} MiB up:   gshare {g_up:7.1f} MiB/s  direct {d_up:7.1f} MiB/s  "
           f"ratio {g_up / d_up:.2f}")
     print(f"{size_mib} MiB down: gshare {g_down:7.1f} MiB/s  direct {d_down:7.1f} MiB/s"
@@ -315,7 +318,7 @@ def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple, endpoint_pid: 
 
 
 class CpuMeter:
-    """CPU seconds used, between laps, by the endpoint, the S3 server, clamd and aws cli."""
+    """CPU seconds used, between laps, by the endpoint, the S3 server, clamd and the clients."""
 
     def __init__(self, endpoint_pid: int):
         self.endpoint = endpoint_pid
@@ -328,7 +331,9 @@ class CpuMeter:
         return "  ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(spent.items()))
 
     def _now(self) -> dict[str, float]:
-        totals = {"aws cli": sum(os.times()[2:4])}  # finished children: the aws runs
+        own = os.times()
+        totals = {"client": own[0] + own[1],  # boto3 in this process
+                  "aws cli": own[2] + own[3]}  # finished children: the aws runs
         for proc in psutil.Process().children(recursive=True):
             with contextlib.suppress(psutil.Error):
                 name = "endpoint" if self._in_endpoint(proc) else proc.name()
