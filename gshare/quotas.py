@@ -1,18 +1,23 @@
-"""Quotas: the bytes a space may hold, checked before and while bytes arrive."""
+"""Quotas: the bytes a space may hold, checked before and while bytes arrive.
+
+A project space a person created counts against that person's quota too: its bytes are charged
+to the space and to the person's personal space, so making spaces never makes room.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import aliased, object_session
 
 from gshare.errors import QuotaExceeded
-from gshare.models import Space
+from gshare.models import Space, SpaceKind
 
 
 def room_left(space: Space) -> int | None:
     """Return how many more bytes the space accepts (None = unlimited)."""
-    if space.quota_bytes is None:
-        return None
-    return max(space.quota_bytes - space.used_bytes, 0)
+    rooms = [_own_room(s) for s in (space, _owner_space(space)) if s is not None]
+    limited = [room for room in rooms if room is not None]
+    return min(limited) if limited else None
 
 
 def check_room(space: Space, size: int) -> None:
@@ -23,21 +28,44 @@ def check_room(space: Space, size: int) -> None:
 
 
 def charge(db, space: Space, size: int) -> None:
-    """Add stored bytes to a space atomically, refusing if another upload took the room."""
-    fits = (Space.quota_bytes.is_(None)) | (Space.used_bytes + size <= Space.quota_bytes)
-    result = db.execute(update(Space).where(Space.id == space.id, fits)
-                        .values(used_bytes=Space.used_bytes + size)
-                        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise QuotaExceeded(_message(space, size))
-    db.refresh(space, ["used_bytes"])
+    """Add stored bytes to a space (and to its owner's personal space for a project space)
+    atomically, refusing if another upload took the room."""
+    for charged in (space, _owner_space(space)):
+        if charged is None:
+            continue
+        fits = (Space.quota_bytes.is_(None)) | (Space.used_bytes + size <= Space.quota_bytes)
+        result = db.execute(update(Space).where(Space.id == charged.id, fits)
+                            .values(used_bytes=Space.used_bytes + size)
+                            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise QuotaExceeded(_message(charged, size))
+        db.refresh(charged, ["used_bytes"])
 
 
 def refund(db, space_id: int, size: int) -> None:
-    """Give back the bytes of purged versions."""
-    db.execute(update(Space).where(Space.id == space_id)
+    """Give back the bytes of purged versions (to the owner's personal space too)."""
+    project = aliased(Space)
+    owner = (select(project.owner_id)
+             .where(project.id == space_id, project.kind == SpaceKind.PROJECT).scalar_subquery())
+    personal = (Space.kind == SpaceKind.PERSONAL) & (Space.owner_id == owner)
+    db.execute(update(Space).where((Space.id == space_id) | personal)
                .values(used_bytes=Space.used_bytes - size)
                .execution_options(synchronize_session=False))
+
+
+def _own_room(space: Space) -> int | None:
+    if space.quota_bytes is None:
+        return None
+    return max(space.quota_bytes - space.used_bytes, 0)
+
+
+def _owner_space(space: Space) -> Space | None:
+    """Return the personal space a project space's bytes count against too, if any."""
+    db = object_session(space)
+    if db is None or space.kind != SpaceKind.PROJECT or space.owner_id is None:
+        return None
+    return db.scalar(select(Space).where(Space.owner_id == space.owner_id,
+                                         Space.kind == SpaceKind.PERSONAL))
 
 
 def _message(space: Space, size: int) -> str:

@@ -95,8 +95,9 @@ def delete_version(ctx, actor: User, bucket: Bucket, key: str, version_id: int) 
     ctx.db.execute(delete(Version).where(Version.id == version.id))
     ctx.delete_blob_after_commit(version.blob_key)
     ctx.db.expire_all()
-    if current_version(ctx.db, actor, node) is None:
-        trash.delete_node(ctx, actor, node.id)
+    if current_version(ctx.db, actor, node) is None:  # checked for EDIT above; get_node would
+        node.deleted_at, node.deleted_by = utcnow(), actor.id  # not find a file with no version
+        audit.record(ctx, actor, "node.delete", node=node)
     return True
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
@@ -128,13 +129,19 @@ def walk(db, root: Node, path: str) -> Node | None:
              if path.strip("/")]
     if not names:
         return root
-    levels = [aliased(Node) for _ in names]
+    levels = _levels(len(names))
     query = select(levels[-1]).select_from(levels[0]).where(levels[0].parent_id == root.id)
     for parent, child in zip(levels, levels[1:], strict=False):
         query = query.join(child, child.parent_id == parent.id)
     for level, name in zip(levels, names, strict=True):
         query = query.where(level.name == name, level.deleted_at.is_(None))
     return db.scalar(query)
+
+
+@lru_cache(maxsize=64)
+def _levels(depth: int) -> tuple:
+    """Return one alias of nodes per level of a path (built once: building them is costly)."""
+    return tuple(aliased(Node, name=f"level{i}") for i in range(depth))
 
 
 def list_objects(ctx, actor: User, bucket: Bucket, prefix: str = "",
@@ -144,6 +151,7 @@ def list_objects(ctx, actor: User, bucket: Bucket, prefix: str = "",
     With delimiter '/' only the level of the prefix is loaded; its folders come back as keys
     ending in '/' for the caller to roll up into common prefixes.
     """
+    prefix = unicodedata.normalize("NFC", prefix)  # keys are held in NFC; see docs/s3.md
     directory = prefix.rpartition("/")[0]
     base = walk(ctx.db, bucket.root, directory)
     if base is None or not base.is_folder:

@@ -107,19 +107,29 @@ def abort_upload(request) -> Response:
 
 
 def list_uploads(request) -> Response:
-    """ListMultipartUploads: the key owner's unfinished uploads in the bucket."""
+    """ListMultipartUploads: the key owner's unfinished uploads in the bucket, by key then by
+    start time, a page at a time (key-marker, upload-id-marker, max-uploads)."""
     prefix = request.query.get("prefix", "")
+    key_marker = request.query.get("key-marker", "")
+    id_marker = request.query.get("upload-id-marker", "")
+    limit = _max_uploads(request.query.get("max-uploads"))
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
         sessions = uploads.list_uploads(ctx, actor, bucket.space.id)
-        listed = [(upload_key(ctx, s), s) for s in sessions]
+        listed = sorted(((upload_key(ctx, s), s) for s in sessions),
+                        key=lambda item: (item[0].encode(), item[1].created_at, item[1].id))
+        listed = _after(listed, key_marker, id_marker)
+        chosen = [(key, session) for key, session in listed if key.startswith(prefix)]
+        page, truncated = chosen[:limit], len(chosen) > limit
         root = xml.document("ListMultipartUploadsResult")
-        xml.add_all(root, [("Bucket", request.bucket), ("KeyMarker", ""),
-                           ("UploadIdMarker", ""), ("Prefix", prefix),
-                           ("MaxUploads", MAX_PARTS_LISTED), ("IsTruncated", False)])
-        for key, session in sorted(listed, key=lambda item: item[0].encode()):
-            if key.startswith(prefix):
-                _upload(root, key, session, actor)
+        xml.add_all(root, [("Bucket", request.bucket), ("KeyMarker", key_marker),
+                           ("UploadIdMarker", id_marker), ("Prefix", prefix),
+                           ("MaxUploads", limit), ("IsTruncated", truncated)])
+        if truncated and page:
+            xml.add_all(root, [("NextKeyMarker", page[-1][0]),
+                               ("NextUploadIdMarker", page[-1][1].token)])
+        for key, session in page:
+            _upload(root, key, session, actor)
     return xml_response(root)
 
 
@@ -152,6 +162,25 @@ def _session(ctx, actor, request) -> UploadSession:
                       "upload ID might be invalid, or the multipart upload might have been "
                       "aborted or completed.", 404)
     return session
+
+
+def _after(listed: list, key_marker: str, id_marker: str) -> list:
+    """Return the uploads after the markers: after that upload of the key, or after the key."""
+    if not key_marker:
+        return listed
+    tokens = [(key, session.token) for key, session in listed]
+    if id_marker and (key_marker, id_marker) in tokens:
+        return listed[tokens.index((key_marker, id_marker)) + 1:]
+    return [(key, session) for key, session in listed if key.encode() > key_marker.encode()]
+
+
+def _max_uploads(value: str | None) -> int:
+    if value is None or value == "":
+        return MAX_PARTS_LISTED
+    if not value.isdigit():
+        raise S3Error("InvalidArgument", "max-uploads must be a non-negative integer.",
+                      ArgumentName="max-uploads")
+    return min(int(value), MAX_PARTS_LISTED)
 
 
 def _part_number(value: str | None, minimum: int = 1) -> int:

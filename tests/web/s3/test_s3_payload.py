@@ -11,6 +11,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.httpchecksum import AwsChunkedWrapper
+
 from tests.web.s3.s3_client_requests import (
     ACCESS_KEY,
     SECRET,
@@ -21,7 +22,6 @@ from tests.web.s3.s3_client_requests import (
     signed_chunks,
     unsigned_chunks,
 )
-
 from web.s3.checksums import ALGORITHMS, Checksum, checksum_of
 from web.s3.payload import verified_body
 from web.s3.sigv4 import S3AuthError, authenticate

@@ -7,6 +7,7 @@ import pytest
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
 from tests.web.s3.s3_client_requests import (
     ACCESS_KEY,
     REGION,
@@ -17,7 +18,6 @@ from tests.web.s3.s3_client_requests import (
     minio_request,
     presigned_request,
 )
-
 from web.s3.sigv4 import S3AuthError, canonical_uri
 
 KEYS = [

@@ -18,11 +18,11 @@ import urllib3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from minio import Minio
-from tests.web.s3.s3_client_requests import ACCESS_KEY, REGION, SECRET, secret_for
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.serving import make_server
 from werkzeug.wsgi import get_input_stream
 
+from tests.web.s3.s3_client_requests import ACCESS_KEY, REGION, SECRET, secret_for
 from web.s3.payload import verified_body
 from web.s3.sigv4 import S3AuthError, authenticate
 

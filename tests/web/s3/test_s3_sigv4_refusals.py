@@ -6,6 +6,7 @@ import pytest
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
 from tests.web.s3.s3_client_requests import (
     ACCESS_KEY,
     SECRET,
@@ -14,7 +15,6 @@ from tests.web.s3.s3_client_requests import (
     presigned_request,
     secret_for,
 )
-
 from web.s3.sigv4 import S3AuthError, authenticate, signing_key
 
 URL = "https://s3.gshare.test/finance/report.pdf"
