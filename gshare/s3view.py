@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import aliased
 
 from gshare import sharing
 from gshare.errors import NameInvalid, NotFound
 from gshare.files import readable_version
-from gshare.models import Node, NodeKind, Space, SpaceKind, User, UserRole, Version
+from gshare.models import Node, Space, SpaceKind, User, UserRole, Version
 from gshare.names import clean_name
 from gshare.permissions import Action, Role, effective_role, require
 from gshare.spaces import root_of
-from gshare.tree import current_version, readable_by
+from gshare.tree import current_version, entries_where, readable_by, walk
 
 SEEING = frozenset({Role.VIEWER, Role.EDITOR, Role.MANAGER})
 
@@ -123,27 +121,6 @@ def find_object(ctx, actor: User, bucket: Bucket, key: str,
     return S3Object(key, node, readable_version(ctx.db, actor, node, version_id))
 
 
-def walk(db, root: Node, path: str) -> Node | None:
-    """Return the live node at a path below root without any check, or None (one query)."""
-    names = [unicodedata.normalize("NFC", part) for part in path.removesuffix("/").split("/")
-             if path.strip("/")]
-    if not names:
-        return root
-    levels = _levels(len(names))
-    query = select(levels[-1]).select_from(levels[0]).where(levels[0].parent_id == root.id)
-    for parent, child in zip(levels, levels[1:], strict=False):
-        query = query.join(child, child.parent_id == parent.id)
-    for level, name in zip(levels, names, strict=True):
-        query = query.where(level.name == name, level.deleted_at.is_(None))
-    return db.scalar(query)
-
-
-@lru_cache(maxsize=64)
-def _levels(depth: int) -> tuple:
-    """Return one alias of nodes per level of a path (built once: building them is costly)."""
-    return tuple(aliased(Node, name=f"level{i}") for i in range(depth))
-
-
 def list_objects(ctx, actor: User, bucket: Bucket, prefix: str = "",
                  delimiter: str = "") -> list[S3Object]:
     """Return what the person sees under a prefix, keys in byte-wise UTF-8 order.
@@ -200,15 +177,9 @@ def _bucket(ctx, actor: User, space: Space) -> Bucket | None:
 
 
 def _load(db, actor, base: Node, children_only: bool) -> list[tuple[Node, Version | None]]:
-    newest = aliased(Version)
-    newest_id = (select(newest.id).where(newest.node_id == Node.id, readable_by(actor, newest))
-                 .order_by(newest.number.desc()).limit(1).correlate(Node).scalar_subquery())
-    where = (Node.parent_id == base.id) if children_only else Node.path.startswith(
+    scope = (Node.parent_id == base.id) if children_only else Node.path.startswith(
         base.child_path)
-    query = (select(Node, Version).outerjoin(Version, Version.id == newest_id)
-             .where(where, Node.deleted_at.is_(None),
-                    or_(Node.kind == NodeKind.FOLDER, Version.id.is_not(None))))
-    return [(node, version) for node, version in db.execute(query)]
+    return [(entry.node, entry.version) for entry in entries_where(db, actor, scope)]
 
 
 def _as_objects(bucket: Bucket, base: Node, base_key: str, rows, children_only: bool):

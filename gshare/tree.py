@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from gshare.errors import NotFound
 from gshare.models import Node, NodeKind, ScanState, Space, Version
@@ -77,13 +79,32 @@ def child_named(db, folder: Node, name: str) -> Node | None:
                                         Node.deleted_at.is_(None)))
 
 
+def walk(db, root: Node, path: str) -> Node | None:
+    """Return the live node at a '/'-separated path below root without any check, or None
+    (one query, whatever the depth)."""
+    names = [unicodedata.normalize("NFC", part) for part in path.split("/") if part]
+    if not names:
+        return root
+    levels = _levels(len(names))
+    query = select(levels[-1]).select_from(levels[0]).where(levels[0].parent_id == root.id)
+    for parent, child in zip(levels, levels[1:], strict=False):
+        query = query.join(child, child.parent_id == parent.id)
+    for level, name in zip(levels, names, strict=True):
+        query = query.where(level.name == name, level.deleted_at.is_(None))
+    return db.scalar(query)
+
+
+@lru_cache(maxsize=64)
+def _levels(depth: int) -> tuple:
+    """Return one alias of nodes per level of a path (built once: building them is costly)."""
+    return tuple(aliased(Node, name=f"level{i}") for i in range(depth))
+
+
 def resolve_path(db, actor, root: Node, path: str, action: Action = Action.SEE) -> Node:
     """Return the node at a '/'-separated path below a folder, else NotFound."""
-    node = root
-    for part in (p for p in path.split("/") if p):
-        node = child_named(db, node, unicodedata.normalize("NFC", part))
-        if node is None:
-            raise NotFound()
+    node = walk(db, root, path)
+    if node is None:
+        raise NotFound()
     return get_node(db, actor, node.id, action)
 
 
@@ -129,6 +150,12 @@ def _visible_nodes(actor, scope):
     has_version = select(Version.id).where(Version.node_id == Node.id, readable_by(actor))
     return select(Node).where(scope, Node.deleted_at.is_(None),
                               or_(Node.kind == NodeKind.FOLDER, has_version.exists()))
+
+
+def entries_where(db, actor, scope) -> list[Entry]:
+    """Return the live nodes matching an SQL condition as the actor sees them, unordered
+    (for callers that check permission themselves, e.g. the S3 listing of a bucket)."""
+    return _with_versions(db, actor, db.scalars(_visible_nodes(actor, scope)).all())
 
 
 def _with_versions(db, actor, nodes: list[Node]) -> list[Entry]:
