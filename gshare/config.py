@@ -12,6 +12,7 @@ from typing import Any
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
+MAX_CLAMD_MB = 2047  # clamd refuses files of 2 GiB and more (Heuristics.Limits.Exceeded)
 
 
 class ConfigError(ValueError):
@@ -188,6 +189,9 @@ def _validated(config: Config) -> Config:
         raise ConfigError("'storage.part_size_mb' must be at least 5 (the S3 minimum part size)")
     if config.server.trusted_proxies < 0:
         raise ConfigError("'server.trusted_proxies' must be 0 (no proxy) or more")
+    if config.antivirus.max_scan_size_mb > MAX_CLAMD_MB:
+        raise ConfigError(f"'antivirus.max_scan_size_mb' can be at most {MAX_CLAMD_MB}: clamd "
+                          "cannot scan a file of 2 GiB or more")
     if config.quota.department_gb < 0 or config.quota.personal_gb < 0:
         raise ConfigError("quotas must be 0 (unlimited) or more")
     return config

@@ -36,6 +36,7 @@ def test_no_file_means_embedded_defaults():
     ("[storage]\nendpoint = 'http://minio:9000'", "'storage.access_key' and"),
     ("[storage]\npart_size_mb = 1", "at least 5"),
     ("[database]\nauto_upgrade = 1", "'database.auto_upgrade' must be a bool"),
+    ("[antivirus]\nmax_scan_size_mb = 4096", "at most 2047"),
     ("[quota\n", "not valid TOML"),
     ("[nosuch]\nx = 1", "unknown setting 'nosuch'"),
 ])
