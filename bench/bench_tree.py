@@ -9,11 +9,10 @@ Goals (issue 2): listing < 50 ms, resolving < 5 ms, permission check < 1 ms.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 import uuid
 
+from common import median_ms
 from sqlalchemy import create_engine, insert, text
 
 from gshare import db as database
@@ -23,17 +22,7 @@ from gshare.models import Grant, Node, NodeKind, ScanState, User, Version
 from gshare.permissions import SYSTEM, Action
 from gshare.runtime import Gshare
 
-FILES, DEPTH, GRANTS, RUNS = 10_000, 10, 1_000, 50
-
-
-def median_ms(fn, runs: int = RUNS) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+FILES, DEPTH, GRANTS = 10_000, 10, 1_000
 
 
 def build(gs: Gshare):

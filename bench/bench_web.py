@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 import urllib3  # noqa: E402
 from bench_s3 import TreeRSS, free_port  # noqa: E402
 from bench_tree import FILES, _files  # noqa: E402
-from common import MiB, Synthetic, s3_server  # noqa: E402
+from common import MiB, Synthetic, median_ms, s3_server  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 import storage  # noqa: E402
@@ -209,16 +209,6 @@ def upload_bench(size_mib: int, rounds: int) -> None:
         + f"; median ratio {statistics.median(pairs):.2f}")
     print(f"web server RSS (gunicorn arbiter + worker): {rss.start / MiB:.0f} MiB signed in, "
           f"before the first upload; peak {rss.peak / MiB:.0f} MiB over all uploads")
-
-
-def median_ms(fn, runs: int = RUNS) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def folder_bench(label: str, url: str, tmp: Path) -> None:

@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.fixtures.clamd",
     "tests.fixtures.database",
     "tests.fixtures.world",
+    "tests.fixtures.cli",
 ]
 
 

@@ -1,10 +1,8 @@
 """Access keys: created with a secret shown once, stored encrypted, limited, revoked."""
 
 import pytest
-from click.testing import CliRunner
 
 from gshare import access_keys
-from gshare.cli import main
 from gshare.errors import NotFound, PermissionDenied
 from gshare.models import AccessKey
 from gshare.permissions import SYSTEM
@@ -50,15 +48,8 @@ def test_people_manage_only_their_own_keys(ctx, world):
     assert access_keys.get_key(ctx, alice, new.key.key_id).label == "desktop"
 
 
-def test_operator_creates_lists_and_revokes_keys(config, tmp_path, gs):
-    path = tmp_path / "config.toml"
-    path.write_text(f'[server]\ndata_dir = "{config.server.data_dir}"\n'
-                    f'[database]\nurl = "{config.database.url}"\n')
-    runner = CliRunner()
-
-    def run(*args, stdin=None):
-        result = runner.invoke(main, ["--config", str(path), *args], input=stdin)
-        return result.exit_code, result.output
+def test_operator_creates_lists_and_revokes_keys(gshare, gs):
+    run = gshare
 
     run("department", "add", "Finance", "--slug", "finance")
     run("user", "add", "somsak", "--name", "Somsak", "--department", "finance",

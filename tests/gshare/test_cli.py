@@ -6,21 +6,6 @@ from click.testing import CliRunner
 from gshare.cli import main
 
 
-@pytest.fixture
-def gshare(config, tmp_path):
-    """Run `gshare ARGS` against the test database; return (exit code, output)."""
-    path = tmp_path / "config.toml"
-    path.write_text(f'[server]\ndata_dir = "{config.server.data_dir}"\n'
-                    f'[database]\nurl = "{config.database.url}"\n')
-    runner = CliRunner()
-
-    def run(*args, stdin=None):
-        result = runner.invoke(main, ["--config", str(path), *args], input=stdin)
-        return result.exit_code, result.output
-
-    return run
-
-
 def test_operator_builds_departments_and_people(gshare):
     assert gshare("department", "add", "ກະຊວງ ເຕັກໂນໂລຊີ", "--slug", "mtc")[0] == 0
     code, out = gshare("department", "add", "ກົມ ICT", "--parent", "mtc", "--slug", "mtc-ict")
