@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-RUN_PACKAGES=(clamav-daemon clamav libmagic1)
+RUN_PACKAGES=(python3-venv clamav-daemon clamav libmagic1)
 # The suite also drives real sync tools and a real browser (Lao needs fonts-noto-core).
 TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core)
 VENV=.venv
