@@ -141,10 +141,7 @@ def _failed(ctx, version: Version, exc: Exception, backoff: Backoff) -> None:
 
 
 def _signatures(gs) -> str | None:
-    try:
-        return scanning.version_label(gs.scanner.version())
-    except antivirus.ScannerError:
-        return None
+    return scanning.cached_signature_version(gs.scanner)
 
 
 class Worker:

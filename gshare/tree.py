@@ -118,12 +118,6 @@ def list_folder(db, actor, folder: Node, sort: str = "name", descending: bool = 
     return _with_versions(db, actor, db.scalars(query.limit(limit).offset(offset)).all())
 
 
-def count_children(db, actor, folder: Node) -> int:
-    """Return how many entries the actor sees in a folder."""
-    query = _visible_nodes(actor, Node.parent_id == folder.id)
-    return db.scalar(select(func.count()).select_from(query.subquery()))
-
-
 def search(db, actor, folder: Node, text: str, limit: int = 200) -> list[Entry]:
     """Find entries below a folder whose name contains the text (case- and NFC-insensitive)."""
     require(db, actor, Action.SEE, folder)

@@ -129,12 +129,6 @@ def get_upload(ctx, actor: User, token: str) -> UploadSession:
     return session
 
 
-def uploaded_bytes(ctx, session: UploadSession) -> int:
-    """Return how many bytes the session's parts hold."""
-    return ctx.db.scalar(select(func.coalesce(func.sum(UploadPart.size), 0))
-                         .where(UploadPart.upload_id == session.id))
-
-
 def multipart_etag(part_md5s: list[str]) -> str:
     """Return S3's ETag of a multipart object: the MD5 of the parts' MD5s, dash, the count."""
     joined = b"".join(bytes.fromhex(md5) for md5 in part_md5s)

@@ -32,6 +32,7 @@ class ZipEntry:
 class ZipPlan:
     name: str
     entries: list[ZipEntry]
+    store: object  # the object store the plan's blobs are read from, after the commit
 
 
 def plan_zip(ctx, actor, folder_id: int) -> ZipPlan:
@@ -43,7 +44,7 @@ def plan_zip(ctx, actor, folder_id: int) -> ZipPlan:
     _walk(ctx, actor, folder, "", entries)
     name = folder.name or ctx.db.get(tree.Space, folder.space_id).name
     audit.record(ctx, actor, "folder.download_zip", node=folder, files=len(entries))
-    return ZipPlan(f"{name}.zip", entries)
+    return ZipPlan(f"{name}.zip", entries, ctx.store)
 
 
 def _walk(ctx, actor, folder: Node, prefix: str, entries: list[ZipEntry]) -> None:
@@ -90,8 +91,9 @@ class _Sink:
         return data
 
 
-def stream_zip(store, plan: ZipPlan) -> Iterator[bytes]:
+def stream_zip(plan: ZipPlan) -> Iterator[bytes]:
     """Yield the ZIP file of a plan, reading each blob from the store as it goes."""
+    store = plan.store
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for entry in plan.entries:

@@ -27,14 +27,6 @@ def read_up_to(reader: Reader, size: int) -> bytearray:
     return buffer
 
 
-def read_exactly(reader: Reader, size: int, key: str) -> bytearray:
-    """Read exactly size bytes from reader; raise StorageError if the stream is short."""
-    buffer = read_up_to(reader, size)
-    if len(buffer) < size:
-        raise truncated(key, size, len(buffer))
-    return buffer
-
-
 def truncated(key: str, expected: int, received: int) -> StorageError:
     """Build the error for a body shorter than announced."""
     return StorageError(f"upload of {key!r} truncated: expected {expected} bytes, got {received}")

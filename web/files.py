@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from gshare import files, folders, trash, tree, zipstream
 from gshare.permissions import allowed_actions
 from web.browse import breadcrumbs
-from web.context import ctx, gshare, require_actor
+from web.context import ctx, require_actor
 from web.downloads import file_response, open_ranged, preview_kind, zip_response
 
 bp = Blueprint("files", __name__)
@@ -56,7 +56,7 @@ def raw(node_id: int):
 def folder_zip(node_id: int):
     """Send a folder as a ZIP built on the fly from what the person may read."""
     plan = zipstream.plan_zip(ctx(), require_actor(), node_id)
-    return zip_response(zipstream.stream_zip(gshare().store, plan), plan.name)
+    return zip_response(zipstream.stream_zip(plan), plan.name)
 
 
 @bp.post("/f/<int:node_id>/folders")
