@@ -1,12 +1,13 @@
 """The S3 endpoint against the S3 server behind it, same clients, one run.
 
-    .venv/bin/python bench/bench_s3.py [--size-mib 1024] [--files 1000] [--database URL]
-                                       [--profile OUT]
+    .venv/bin/python bench/bench_s3.py [--size-mib 1024] [--part-mib 8] [--files 1000]
+                                       [--database URL] [--profile OUT]
 
 --database takes a PostgreSQL server URL (postgresql+psycopg://postgres@127.0.0.1:5432): the
 benchmark makes a fresh database there and drops it at the end. The default is a SQLite file.
---size-mib 0 or --files 0 skip that part; --profile OUT profiles the CPU time of every request
-(each endpoint worker saves OUT.<pid>; read them with `python -m pstats`).
+--part-mib sets the part and range size of the big object's transfers (8 MiB: boto3's and aws
+cli's default); --size-mib 0 or --files 0 skip that part; --profile OUT profiles the CPU time
+of every request (each endpoint worker saves OUT.<pid>; read them with `python -m pstats`).
 
 - boto3 puts and gets one object of --size-mib through gshare's S3 endpoint (gunicorn, as
   `gshare serve` runs it) and straight to the backing S3 server; the endpoint's RSS is sampled.
@@ -52,9 +53,6 @@ from gshare.permissions import SYSTEM  # noqa: E402
 from gshare.runtime import Gshare  # noqa: E402
 from gshare.server import S3Server  # noqa: E402
 from tests.fixtures.clamd import ClamdDaemon  # noqa: E402
-
-TRANSFER = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB,
-                          max_concurrency=8)
 
 
 class Full(Synthetic):
@@ -202,14 +200,14 @@ def start_endpoint(config: Config, endpoint: str, keys,
     raise RuntimeError("the S3 endpoint did not start")
 
 
-def big_object(s3, bucket: str, size: int) -> tuple[float, float]:
+def big_object(s3, bucket: str, size: int, transfer: TransferConfig) -> tuple[float, float]:
     """Return (up MiB/s, down MiB/s) for one object of size bytes."""
     start = time.perf_counter()
-    s3.upload_fileobj(Full(size), bucket, "big.bin", Config=TRANSFER)
+    s3.upload_fileobj(Full(size), bucket, "big.bin", Config=transfer)
     up = time.perf_counter() - start
     assert s3.head_object(Bucket=bucket, Key="big.bin")["ContentLength"] == size
     start, sink = time.perf_counter(), Counter()
-    s3.download_fileobj(bucket, "big.bin", sink, Config=TRANSFER)
+    s3.download_fileobj(bucket, "big.bin", sink, Config=transfer)
     down = time.perf_counter() - start
     assert sink.size == size
     return size / MiB / up, size / MiB / down
@@ -236,6 +234,7 @@ def small_files(root: Path, count: int) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--part-mib", type=int, default=8)
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--profile", help="profile the endpoint's requests into OUT.<pid>")
@@ -278,7 +277,7 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         gshare_s3, direct = client(url, key_id, secret), client(endpoint, *keys)
         direct.create_bucket(Bucket="direct")
         if args.size_mib:
-            big_phase(args.size_mib, gshare_s3, direct, process.pid)
+            big_phase(args.size_mib, args.part_mib, gshare_s3, direct, process.pid)
         if args.files:
             sync_phase(args.files, tmp, (url, key_id, secret), (endpoint, *keys), process.pid)
         print(f"database: {config.database_url.split(':')[0]}")
@@ -287,14 +286,17 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         process.join(timeout=30)
 
 
-def big_phase(size_mib: int, gshare_s3, direct, pid: int) -> None:
+def big_phase(size_mib: int, part_mib: int, gshare_s3, direct, pid: int) -> None:
+    transfer = TransferConfig(multipart_threshold=part_mib * MiB,
+                              multipart_chunksize=part_mib * MiB, max_concurrency=8)
     cpu = CpuMeter(pid)
-    d_up, d_down = big_object(direct, "direct", size_mib * MiB)
+    d_up, d_down = big_object(direct, "direct", size_mib * MiB, transfer)
     direct_cpu = cpu.lap()
     rss = TreeRSS(pid)
-    g_up, g_down = big_object(gshare_s3, "finance", size_mib * MiB)
+    g_up, g_down = big_object(gshare_s3, "finance", size_mib * MiB, transfer)
     rss.stop()
     print(f"CPU seconds, direct up+down: {direct_cpu}\nCPU seconds, gshare up+down: {cpu.lap()}")
+    print(f"parts and ranges of {part_mib} MiB, 8 at a time")
     print(f"{size_mib} MiB up:   gshare {g_up:7.1f} MiB/s  direct {d_up:7.1f} MiB/s  "
           f"ratio {g_up / d_up:.2f}")
     print(f"{size_mib} MiB down: gshare {g_down:7.1f} MiB/s  direct {d_down:7.1f} MiB/s"

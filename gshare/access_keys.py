@@ -16,7 +16,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from gshare import audit, local
 from gshare.errors import NotFound, PermissionDenied
@@ -100,11 +100,18 @@ def get_key(ctx, actor, key_id: str) -> AccessKey:
     return key
 
 
+def get_own_key(ctx, actor, key_id: str) -> AccessKey:
+    """Return one of the actor's own keys, else NotFound (for an administrator too: the web
+    page changes one's own keys; `gshare key` manages everyone's)."""
+    key = ctx.db.scalar(select(AccessKey).where(AccessKey.key_id == key_id))
+    if key is None or actor is SYSTEM or key.user_id != actor.id:
+        raise NotFound(f"No access key '{key_id}'.")
+    return key
+
+
 def find_holder(db, config, key_id: str) -> KeyHolder | None:
     """Return the live key with this id, its enabled owner and its secret, or None."""
-    row = db.execute(select(AccessKey, User).join(User, User.id == AccessKey.user_id)
-                     .where(AccessKey.key_id == key_id, AccessKey.revoked_at.is_(None),
-                            User.disabled.is_(False))).first()
+    row = db.execute(_LIVE_KEY, {"key_id": key_id}).first()
     if row is None:
         return None
     try:
@@ -112,6 +119,12 @@ def find_holder(db, config, key_id: str) -> KeyHolder | None:
     except InvalidToken:
         return None  # encrypted under another server secret: the key cannot be used
     return KeyHolder(row[0], row[1], secret)
+
+
+# Built once: every S3 request asks it.
+_LIVE_KEY = (select(AccessKey, User).join(User, User.id == AccessKey.user_id)
+             .where(AccessKey.key_id == bindparam("key_id"), AccessKey.revoked_at.is_(None),
+                    User.disabled.is_(False)))
 
 
 def touch_key(db, key: AccessKey) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,6 +28,32 @@ def record(ctx, actor, action: str, *, node: Node | None = None, version: Versio
     )
     ctx.db.add(event)
     return event
+
+
+def record_download(ctx, actor, node: Node, version: Version, byte_range: str | None) -> None:
+    """Record a read of shared content.
+
+    A download in parts (S3 tools fetch 8 MiB at a time, browsers resume) is one access: its
+    first part is recorded, and the parts after it at most once per PARTS_WINDOW seconds per
+    person, version and server process. Whole reads, and parts that start the file, are always
+    recorded.
+    """
+    seen = (getattr(actor, "id", None), version.blob_key)  # a blob key is never reused
+    now = time.monotonic()
+    later_part = byte_range is not None and not byte_range.startswith("0-")
+    if later_part and now - _parts_seen.get(seen, -PARTS_WINDOW) < PARTS_WINDOW:
+        return
+    _parts_seen[seen] = now
+    if len(_parts_seen) > _PARTS_SEEN_MAX:
+        for key, at in list(_parts_seen.items()):
+            if now - at >= PARTS_WINDOW:
+                _parts_seen.pop(key, None)
+    record(ctx, actor, "file.download", node=node, version=version, range=byte_range)
+
+
+PARTS_WINDOW = 600.0
+_PARTS_SEEN_MAX = 10_000
+_parts_seen: dict[tuple[int | None, str], float] = {}
 
 
 def list_events(db, *, actor_id: int | None = None, action: str | None = None,

@@ -23,6 +23,7 @@ class ConfigError(ValueError):
 class ServerConfig:
     listen: str = "127.0.0.1:8080"
     s3_listen: str = "127.0.0.1:9000"
+    s3_public_url: str = ""
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8080"
     data_dir: str = "var"
@@ -173,6 +174,9 @@ def _validated(config: Config) -> Config:
     _check_address(config.server.s3_listen, "server.s3_listen")
     if not config.server.public_url.startswith(("http://", "https://")):
         raise ConfigError("'server.public_url' must start with http:// or https://")
+    if config.server.s3_public_url and not config.server.s3_public_url.startswith(
+            ("http://", "https://")):
+        raise ConfigError("'server.s3_public_url' must be empty or start with http:// or https://")
     if config.storage.endpoint and not config.storage.endpoint.startswith(("http://", "https://")):
         raise ConfigError("'storage.endpoint' must be empty (embedded) or an http(s):// URL")
     if config.storage.endpoint and not (config.storage.access_key and config.storage.secret_key):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import fcntl
+import os
+import sqlite3
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -13,11 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(url: str, write_gate: bool = True) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and the write gate
+    (see _write_gate; turned off only to measure it)."""
     if url.startswith("sqlite"):
-        _ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        path = _ensure_sqlite_dir(url)
+        connect_args = {"timeout": 30}
+        if path is not None and write_gate:
+            connect_args["factory"] = _write_gate(path)
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -48,10 +57,96 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    path = url.split(":///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+def _ensure_sqlite_dir(url: str) -> Path | None:
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return Path(path)
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_holders: collections.Counter[int] = collections.Counter()  # thread id -> gates held
+_holders_lock = threading.Lock()
+
+
+def _write_gate(database: Path) -> type[sqlite3.Connection]:
+    """Return a connection class whose writers queue for the database in the kernel.
+
+    SQLite lets one transaction write at a time and makes the others poll, sleeping up to
+    100 ms between tries, so under parallel uploads most of the time goes to sleeping. A
+    connection of this class takes an flock on `<database>.writegate` before its transaction's
+    first write and lets go at its commit or rollback: waiting writers, in every gshare process
+    on the machine, are woken the moment the writer before them is done. A thread that already
+    holds the gate through another connection does not queue again (SQLite's own wait applies
+    then, as before).
+    """
+    gate = f"{database}.writegate"
+
+    class GatedConnection(sqlite3.Connection):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._gate = os.open(gate, os.O_RDWR | os.O_CREAT, 0o600)
+            self._held: int | bool = False  # the id of the thread holding the gate through us
+
+        def cursor(self, factory=None):
+            return super().cursor(factory or GatedCursor)
+
+        def before_write(self, sql: str) -> None:
+            if self._held or not sql.lstrip()[:7].upper().startswith(_WRITES):
+                return
+            thread = threading.get_ident()
+            if _holders[thread]:
+                return
+            fcntl.flock(self._gate, fcntl.LOCK_EX)
+            with _holders_lock:
+                _holders[thread] += 1
+            self._held = thread
+
+        def commit(self):
+            try:
+                super().commit()
+            finally:
+                self._let_go()
+
+        def rollback(self):
+            try:
+                super().rollback()
+            finally:
+                self._let_go()
+
+        def close(self):
+            try:
+                super().close()
+            finally:
+                self._let_go()
+                self._close_gate()
+
+        def __del__(self):  # a connection dropped without close() must not keep its descriptor
+            self._close_gate()
+
+        def _close_gate(self) -> None:
+            gate_fd, self._gate = getattr(self, "_gate", -1), -1
+            if gate_fd >= 0:
+                os.close(gate_fd)
+
+        def _let_go(self) -> None:
+            if self._held:
+                with _holders_lock:
+                    _holders[self._held] -= 1
+                self._held = False
+                fcntl.flock(self._gate, fcntl.LOCK_UN)
+
+    class GatedCursor(sqlite3.Cursor):
+        def execute(self, sql, *args):
+            self.connection.before_write(sql)
+            return super().execute(sql, *args)
+
+        def executemany(self, sql, *args):
+            self.connection.before_write(sql)
+            return super().executemany(sql, *args)
+
+    return GatedConnection
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -30,7 +30,7 @@ from gshare.errors import (
 from gshare.models import QUARANTINED, Node, NodeKind, Space, SpaceKind, User, Version, utcnow
 from gshare.names import clean_name, numbered, search_key
 from gshare.permissions import Action, Role, require
-from gshare.tree import child_named, current_version, get_node, readable_by
+from gshare.tree import child_named, current_version, get_node, node_path, readable_by
 
 ACCESS_RESOLUTION = timedelta(hours=1)
 
@@ -62,8 +62,13 @@ class Meter:
 
 
 def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | None = None,
-                metadata: dict | None = None, observers=()) -> Version:
-    """Store a file in a folder: a new file, or a new version when the name exists."""
+                metadata: dict | None = None, observers=(),
+                checksum: Callable[[], tuple[str, str] | None] | None = None) -> Version:
+    """Store a file in a folder: a new file, or a new version when the name exists.
+
+    checksum, asked once the stream is read to its end, gives the (algorithm, base64 value)
+    its sender declared and the stream verified; the version keeps it.
+    """
     role = require(ctx.db, actor, Action.UPLOAD, folder)
     name, existing = upload_target(ctx.db, role, folder, clean_name(name))
     space = ctx.db.get(Space, folder.space_id)
@@ -79,16 +84,23 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
         raise
     ctx.delete_blob_after_rollback(key)
     if inline:
-        inline.finish()  # clamd's verdict before the first write: writes lock until the commit
+        inline.finish()  # clamd's verdict before the first write
     content_type = detect_content_type(meter.head)
-    quotas.charge(ctx.db, space, meter.size)
-    node = existing or add_file_node(ctx.db, actor, folder, name)
-    version = add_version(ctx.db, node, actor, None if existing else 1, key=key, size=meter.size,
-                           sha256=meter.sha256.hexdigest(), md5=meter.md5.hexdigest(),
-                           etag=meter.md5.hexdigest(), content_type=content_type,
-                           user_metadata=metadata)
+    # The writes come last and together: the first one takes the database's write lock (all
+    # of it on SQLite, the space's row on PostgreSQL) until the commit.
+    target = f"{node_path(ctx.db, folder)}/{name}"
+    node = existing or add_file_node(ctx.db, actor, folder, name, flush=False)
+    version = add_version(ctx.db, node, actor, None if existing else 1, flush=False, key=key,
+                          size=meter.size, sha256=meter.sha256.hexdigest(),
+                          md5=meter.md5.hexdigest(), etag=meter.md5.hexdigest(),
+                          content_type=content_type, user_metadata=metadata,
+                          checksum=full_object_checksum(checksum))
     scanning.judge_new_version(ctx, version, inline)
-    audit.record(ctx, actor, "file.upload", node=node, version=version, size=meter.size)
+    ctx.db.flush()
+    audit.record(ctx, actor, "file.upload", node=node, version=version, target=target,
+                 size=meter.size)
+    ctx.db.flush()
+    quotas.charge(ctx.db, space, meter.size)  # last: PostgreSQL locks the space's row for it
     return version
 
 
@@ -123,14 +135,15 @@ def read_version(ctx, actor: User, node: Node, version: Version,
                  byte_range: tuple[int | None, int | None] | None = None) -> Download:
     """Open a version the actor was just checked for (get_node READ, then readable_version).
 
-    The audit log gets every read of shared content; reading one's own personal space is not
-    sharing anything, so it goes unrecorded.
+    The audit log gets every read of shared content (a download in parts once, see
+    audit.record_download); reading one's own personal space is not sharing anything, so it
+    goes unrecorded.
     """
     download = open_checked(ctx, node, version, byte_range)
     space = ctx.db.get(Space, node.space_id)
     if not (space.kind == SpaceKind.PERSONAL and space.owner_id == actor.id):
-        audit.record(ctx, actor, "file.download", node=node, version=version,
-                     range=None if not download.partial else f"{download.start}-{download.end}")
+        audit.record_download(ctx, actor, node, version, f"{download.start}-{download.end}"
+                              if download.partial else None)
     return download
 
 
@@ -166,9 +179,19 @@ def copy_version(ctx, actor: User, source: Version, node: Node) -> Version:
     return add_version(
         ctx.db, node, actor, key=key, size=source.size, sha256=source.sha256, md5=source.md5,
         etag=source.etag, content_type=source.content_type, user_metadata=source.user_metadata,
-        scan_state=source.scan_state, scan_signature=source.scan_signature,
-        scan_db_version=source.scan_db_version, scanned_at=source.scanned_at,
-        released_by=source.released_by, release_reason=source.release_reason)
+        checksum=source.checksum, scan_state=source.scan_state,
+        scan_signature=source.scan_signature, scan_db_version=source.scan_db_version,
+        scanned_at=source.scanned_at, released_by=source.released_by,
+        release_reason=source.release_reason)
+
+
+def full_object_checksum(checksum: Callable[[], tuple[str, str] | None] | None) -> dict | None:
+    """Return a verified checksum of a whole upload as a version keeps it (Version.checksum)."""
+    declared = checksum() if checksum is not None else None
+    if declared is None:
+        return None
+    algorithm, value = declared
+    return {"algorithm": algorithm, "type": "FULL_OBJECT", "value": value}
 
 
 def upload_target(db, role: Role, folder: Node, name: str) -> tuple[str, Node | None]:
@@ -207,16 +230,21 @@ def new_blob_key() -> str:
     return f"v/{uuid.uuid4().hex}"
 
 
-def add_file_node(db, actor, folder: Node, name: str) -> Node:
+def add_file_node(db, actor, folder: Node, name: str, flush: bool = True) -> Node:
+    """Add a file node to a folder (flush False: inserted at the caller's next flush)."""
     node = Node(space_id=folder.space_id, parent_id=folder.id, path=folder.child_path,
                 kind=NodeKind.FILE, name=name, search_name=search_key(name),
                 created_by=actor.id)
     db.add(node)
-    db.flush()
+    if flush:
+        db.flush()
     return node
 
 
-def add_version(db, node: Node, actor, number: int | None = None, **fields) -> Version:
+def add_version(db, node: Node, actor, number: int | None = None, flush: bool = True,
+                **fields) -> Version:
+    """Add a version to a file node; flush False leaves the INSERT to the caller's next flush
+    (an upload gives it its verdict first: one INSERT instead of an INSERT and an UPDATE)."""
     if number is None:  # a node just added passes 1
         number = (db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id))
                   or 0) + 1
@@ -226,7 +254,8 @@ def add_version(db, node: Node, actor, number: int | None = None, **fields) -> V
     db.add(version)
     if number > 1:  # a node's first version: the node was just added with its time
         node.updated_at = utcnow()
-    db.flush()
+    if flush:
+        db.flush()
     return version
 
 

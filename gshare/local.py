@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,11 +54,29 @@ def object_store(config: Config) -> Iterator[tuple[str, tuple[str, str]]]:
 
 
 def _kept_secret(path: Path, make) -> str:
+    """Return the secret kept in a file, made and written first if there is none (read once
+    per process: the S3 endpoint asks for it on every request)."""
+    if path not in _KEPT:
+        _KEPT[path] = _read_or_make(path, make)
+    return _KEPT[path]
+
+
+_KEPT: dict[Path, str] = {}
+
+
+def _read_or_make(path: Path, make) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: theirs is the one
+        for _ in range(100):
+            if kept := path.read_text().strip():
+                return kept
+            time.sleep(0.02)  # created, not yet written
+        raise
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     return value

@@ -205,6 +205,9 @@ class Version(Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_metadata: Mapped[dict | None] = mapped_column(JSON)
+    # The checksum its uploader sent and the upload verified, as S3 returns it:
+    # {"algorithm": "crc32", "type": "FULL_OBJECT" or "COMPOSITE", "value": base64 ("-N")}.
+    checksum: Mapped[dict | None] = mapped_column(JSON)
     scan_state: Mapped[str] = mapped_column(String(16), default=ScanState.PENDING)
     scan_signature: Mapped[str | None] = mapped_column(String(255))
     scan_db_version: Mapped[str | None] = mapped_column(String(64))
@@ -322,6 +325,10 @@ class UploadSession(Base):
     user_metadata: Mapped[dict | None] = mapped_column(JSON)
     blob_key: Mapped[str] = mapped_column(String(64), unique=True)
     backend_upload_id: Mapped[str] = mapped_column(String(255))
+    # The checksum S3's CreateMultipartUpload asked for: every part carries this algorithm's
+    # ("crc32", ...), and the object's is of this type ("COMPOSITE" or "FULL_OBJECT").
+    checksum_algorithm: Mapped[str | None] = mapped_column(String(16))
+    checksum_type: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

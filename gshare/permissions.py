@@ -3,13 +3,17 @@
 Every service asks `require(db, actor, action, node)` before doing anything. A person with no
 role at all on a node gets NotFound (the item does not exist for them); a person with some role
 but not this action gets PermissionDenied.
+
+What a person sees of a whole space (all of it, or the parts shared with them and the folders
+above those as ways in) is the other half of the model, in gshare/visibility.py; this module
+re-exports it: `visible_spaces(ctx, actor)`, `space_view(ctx, actor, space)`, `SpaceView`.
 """
 
 from __future__ import annotations
 
 import enum
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from gshare.errors import NotFound, PermissionDenied
@@ -56,6 +60,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.MANAGER: frozenset(Action),
 }
 
+SEEING = frozenset(role for role, actions in ALLOWED.items() if Action.SEE in actions)
+
 
 def best_role(roles) -> Role | None:
     """Return the highest of several roles; uploader only wins when nothing else applies."""
@@ -72,6 +78,8 @@ def effective_role(db: Session, actor: User | None, node: Node) -> Role | None:
     if actor is SYSTEM:
         return Role.MANAGER
     roles = set(_space_roles(db, actor, node.space_id))
+    if Role.MANAGER in roles:
+        return Role.MANAGER  # no grant gives more: no need to look
     roles.update(_granted_roles(db, actor, [*node.ancestor_ids, node.id]))
     return best_role(roles)
 
@@ -148,13 +156,38 @@ def _space_roles(db: Session, actor: User, space_id: int) -> list[Role]:
 
 
 def _granted_roles(db: Session, actor: User, node_ids: list[int]) -> list[str]:
+    return list(db.scalars(_GRANTED, {"nodes": node_ids, **grantee_params(db, actor)}))
+
+
+# The grants that give a person a role: theirs, their department's, and a department's above
+# theirs given "with sub-departments". One rule, with the person as parameters
+# (grantee_params), for role checks here and for "shared with me" (sharing.shared_with).
+APPLIES_TO_GRANTEE = or_(
+    Grant.user_id == bindparam("user"),
+    Grant.department_id == bindparam("department"),
+    Grant.department_id.in_(bindparam("above", expanding=True)) & Grant.include_subdepartments,
+)
+
+
+def grantee_params(db: Session, actor: User) -> dict:
+    """Return the parameters of APPLIES_TO_GRANTEE for a person."""
     chain = department_chain(db, actor.department_id)
-    query = select(Grant.role).where(
-        Grant.node_id.in_(node_ids),
-        or_(
-            Grant.user_id == actor.id,
-            Grant.department_id == actor.department_id,
-            Grant.department_id.in_(chain[1:]) & Grant.include_subdepartments,
-        ),
-    )
-    return list(db.scalars(query))
+    return {"user": actor.id, "department": actor.department_id, "above": chain[1:]}
+
+
+# Built once: every request asks it, and building a statement costs more than running it here.
+_GRANTED = select(Grant.role).where(Grant.node_id.in_(bindparam("nodes", expanding=True)),
+                                    APPLIES_TO_GRANTEE)
+
+
+# gshare/visibility.py builds on sharing, which builds on this module: it is loaded when first
+# asked for, so that `permissions.space_view` and the like work wherever this module is imported.
+_VISIBILITY = frozenset({"SpaceView", "space_view", "visible_spaces"})
+
+
+def __getattr__(name: str):
+    if name in _VISIBILITY:
+        from gshare import visibility
+
+        return getattr(visibility, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

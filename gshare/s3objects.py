@@ -6,25 +6,14 @@ version like any other, scanned and gated like any other.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
-from gshare import audit, files, folders, quotas, spaces, trash
-from gshare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from gshare.models import (
-    AccessKey,
-    Grant,
-    Node,
-    ShareLink,
-    Space,
-    SpaceKind,
-    UploadSession,
-    User,
-    Version,
-    utcnow,
-)
-from gshare.permissions import Action, Role, require
+from gshare import audit, files, folders, quotas, s3markers, spaces, trash
+from gshare.errors import Conflict, NotFound
+from gshare.models import Node, Space, User, Version, utcnow
+from gshare.permissions import Action, require
 from gshare.s3view import Bucket, check_key, find_node, walk
-from gshare.tree import current_version, get_node, readable_by
+from gshare.tree import in_trash, readable_by
 
 
 def prepare_folder(ctx, actor: User, bucket: Bucket, key: str) -> Node:
@@ -44,11 +33,13 @@ def find_folder(ctx, bucket: Bucket, key: str) -> Node | None:
 
 
 def put_object(ctx, actor: User, folder: Node, key: str, stream, size: int | None,
-               metadata: dict | None = None) -> Version:
+               metadata: dict | None = None, checksum=None) -> Version:
     """Store a file at a key inside its live folder (found with find_folder in this unit of
-    work); upload_file checks the role. Its ETag is the MD5 of its bytes, as S3 clients expect."""
+    work); upload_file checks the role. Its ETag is the MD5 of its bytes, as S3 clients expect;
+    the checksum its client declared (see upload_file) is kept for GetObject to return."""
     name = key.rpartition("/")[2]
-    return files.upload_file(ctx, actor, folder, name, stream, size, metadata=metadata)
+    return files.upload_file(ctx, actor, folder, name, stream, size, metadata=metadata,
+                             checksum=checksum)
 
 
 def copy_object(ctx, actor: User, source: Version, folder: Node, key: str,
@@ -79,25 +70,33 @@ def delete_object(ctx, actor: User, bucket: Bucket, key: str) -> bool:
 
 
 def delete_version(ctx, actor: User, bucket: Bucket, key: str, version_id: int) -> bool:
-    """Delete one version of a file for good; deleting the last one trashes the file."""
-    node = walk(ctx.db, bucket.root, key)
-    if node is None or node.is_folder:
-        return False
-    node = get_node(ctx.db, actor, node.id, Action.EDIT)
+    """Delete one version of a file at a key for good, the file live or in the trash.
+
+    Deleting the last version of a live file trashes the file; of a trashed one, purges it
+    (all that is left of the key is its delete marker, as in S3).
+    """
+    files_here = {node.id: node for node in s3markers.files_at(ctx.db, bucket.root, key)}
     version = ctx.db.scalar(select(Version).where(Version.id == version_id,
-                                                  Version.node_id == node.id,
+                                                  Version.node_id.in_(files_here),
                                                   readable_by(actor)))
     if version is None:
         return False
+    node = files_here[version.node_id]
+    trashed = in_trash(ctx.db, node)
+    require(ctx.db, actor, Action.EDIT, node)
     audit.record(ctx, actor, "file.delete_version", node=node, version=version,
                  number=version.number)
     quotas.refund(ctx.db, node.space_id, version.size)
     ctx.db.execute(delete(Version).where(Version.id == version.id))
     ctx.delete_blob_after_commit(version.blob_key)
     ctx.db.expire_all()
-    if current_version(ctx.db, actor, node) is None:  # checked for EDIT above; get_node would
-        node.deleted_at, node.deleted_by = utcnow(), actor.id  # not find a file with no version
-        audit.record(ctx, actor, "node.delete", node=node)
+    if ctx.db.scalar(select(Version.id).where(Version.node_id == node.id).limit(1)) is None:
+        if trashed:
+            audit.record(ctx, actor, "node.purge", node=node)
+            trash.purge_subtree(ctx, node)
+        else:  # checked for EDIT above; get_node would not find a file with no version
+            node.deleted_at, node.deleted_by = utcnow(), actor.id
+            audit.record(ctx, actor, "node.delete", node=node)
     return True
 
 
@@ -112,23 +111,7 @@ def create_bucket(ctx, actor: User, slug: str) -> Space:
 
 def delete_bucket(ctx, actor: User, bucket: Bucket) -> None:
     """Delete an empty project space the person manages (nothing in it, nothing in its trash)."""
-    if bucket.space.kind != SpaceKind.PROJECT or bucket.role != Role.MANAGER:
-        raise PermissionDenied("Only an empty project space you manage can be deleted.")
-    space_id = bucket.space.id
-    count = ctx.db.scalar(select(func.count()).where(Node.space_id == space_id))
-    uploads = ctx.db.scalar(select(func.count()).where(UploadSession.space_id == space_id))
-    if count > 1 or uploads:
-        raise InvalidInput("The space is not empty (its trash and unfinished uploads count).",
-                           reason="not_empty")
-    audit.record(ctx, actor, "space.delete", space_id=space_id, target=bucket.space.slug)
-    ctx.db.execute(AccessKey.__table__.update().where(AccessKey.space_id == space_id)
-                   .values(space_id=None, revoked_at=func.coalesce(AccessKey.revoked_at,
-                                                                   utcnow())))
-    for model in (Grant, ShareLink):
-        ctx.db.execute(delete(model).where(model.node_id == bucket.root.id))
-    ctx.db.execute(delete(Node).where(Node.space_id == space_id))
-    ctx.db.execute(delete(Space).where(Space.id == space_id))
-    ctx.db.expire_all()
+    spaces.delete_project_space(ctx, actor, bucket.space)
 
 
 def _has_live_children(db, folder: Node) -> bool:

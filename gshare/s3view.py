@@ -1,9 +1,9 @@
 """What one person sees of gshare in S3's shape: spaces as buckets, paths as keys.
 
-A person sees a whole space when they hold a role that lists its top folder. Otherwise they see
-only the parts shared with them, and the folders above those parts just as a way in ("traverse"):
-their names, nothing else in them. Folders are implicit in S3: a folder shows as the prefix of
-what is in it, and an empty folder as a zero-byte key ending in '/'.
+Which spaces a person sees, and what of each, is the permission model's answer
+(permissions.visible_spaces and space_view); a bucket is that answer. This module turns it into
+keys. Folders are implicit in S3: a folder shows as the prefix of what is in it, and an empty
+folder as a zero-byte key ending in '/'. Files in the trash are delete markers (s3markers.py).
 """
 
 from __future__ import annotations
@@ -11,37 +11,18 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, select
 
-from gshare import sharing
+from gshare import s3markers
 from gshare.errors import NameInvalid, NotFound
 from gshare.files import readable_version
-from gshare.models import Node, Space, SpaceKind, User, UserRole, Version
+from gshare.models import Node, Space, User, Version
 from gshare.names import clean_name
-from gshare.permissions import Action, Role, effective_role, require
-from gshare.spaces import root_of
+from gshare.permissions import Action, SpaceView, require, space_view, visible_spaces
+from gshare.s3markers import DeleteMarker, DeleteMarkerHit
 from gshare.tree import current_version, entries_where, readable_by, walk
 
-SEEING = frozenset({Role.VIEWER, Role.EDITOR, Role.MANAGER})
-
-
-@dataclass(frozen=True)
-class Bucket:
-    """A space as one person sees it: all of it, or only what is shared with them."""
-
-    space: Space
-    root: Node
-    role: Role | None
-    shared: frozenset[int] = frozenset()  # nodes shared with them with a seeing role
-    traverse: frozenset[int] = frozenset()  # the folders above those: ways in, nothing more
-
-    @property
-    def whole(self) -> bool:
-        return self.role in SEEING
-
-    def sees(self, node: Node) -> bool:
-        """Return whether the person sees this node's content (not just passes through it)."""
-        return self.whole or bool(self.shared.intersection([*node.ancestor_ids, node.id]))
+Bucket = SpaceView  # a space as one person sees it: all of it, or only what is shared with them
 
 
 @dataclass(frozen=True)
@@ -57,18 +38,32 @@ class S3Object:
         return self.version is None
 
 
+@dataclass(frozen=True)
+class VersionEntry:
+    """One row of ListObjectVersions: a version of a file, a folder, or a delete marker."""
+
+    key: str
+    node: Node
+    version: Version | None
+    marker: DeleteMarker | None
+    latest: bool
+
+    @property
+    def version_id(self) -> str:
+        if self.marker is not None:
+            return self.marker.id
+        return str(self.version.id) if self.version is not None else "null"
+
+
 def list_buckets(ctx, actor: User) -> list[Bucket]:
     """Return the spaces the person sees anything of, by name."""
-    spaces = ctx.db.scalars(select(Space).where(Space.id.in_(_candidate_spaces(ctx, actor)))
-                            .order_by(Space.slug))
-    buckets = (_bucket(ctx, actor, space) for space in spaces)
-    return [bucket for bucket in buckets if bucket is not None]
+    return visible_spaces(ctx, actor)
 
 
 def get_bucket(ctx, actor: User, slug: str) -> Bucket:
     """Return the space with this name as the person sees it, else NotFound."""
     space = ctx.db.scalar(select(Space).where(Space.slug == slug))
-    bucket = _bucket(ctx, actor, space) if space is not None else None
+    bucket = space_view(ctx, actor, space) if space is not None else None
     if bucket is None:
         raise NotFound(f"No space '{slug}'.")
     return bucket
@@ -82,10 +77,16 @@ def find_space(ctx, slug: str) -> Bucket:
     get_bucket tells a bucket they do not see from a key that is not there. Listings need
     get_bucket: this bucket lists nothing.
     """
-    space = ctx.db.scalar(select(Space).where(Space.slug == slug))
-    if space is None:
+    row = ctx.db.execute(_SPACE_AND_ROOT, {"slug": slug}).first()
+    if row is None:
         raise NotFound(f"No space '{slug}'.")
-    return Bucket(space, root_of(ctx.db, space), None)
+    return Bucket(row[0], row[1], None)
+
+
+# Built once: every object request asks it (the space and its root folder in one query).
+_SPACE_AND_ROOT = (select(Space, Node)
+                   .join(Node, (Node.space_id == Space.id) & Node.parent_id.is_(None))
+                   .where(Space.slug == bindparam("slug")))
 
 
 def check_key(key: str) -> list[str]:
@@ -109,16 +110,28 @@ def find_node(ctx, actor: User, bucket: Bucket, key: str, action: Action = Actio
 
 
 def find_object(ctx, actor: User, bucket: Bucket, key: str,
-                version_id: int | None = None) -> S3Object:
+                version_id: int | str | None = None) -> S3Object:
     """Return the object at a key with the version the person reads (the newest they may, or
-    version_id), else NotFound; Quarantined for a quarantined version."""
+    version_id), else NotFound; Quarantined for a quarantined version.
+
+    A key whose file is in the trash, or a delete marker's id as version_id, raises
+    DeleteMarkerHit; a version of a file in the trash is found by its id, as S3 finds it.
+    """
+    if isinstance(version_id, str):
+        found = s3markers.marker_named(ctx, actor, bucket, key, version_id)
+        raise DeleteMarkerHit(found, named=True) if found else NotFound(f"No object '{key}'.")
     node = walk(ctx.db, bucket.root, key)
-    if node is None or node.is_folder != key.endswith("/"):
-        raise NotFound(f"No object '{key}'.")
-    require(ctx.db, actor, Action.READ, node)
-    if node.is_folder:
-        return S3Object(key, node, None)
-    return S3Object(key, node, readable_version(ctx.db, actor, node, version_id))
+    if node is not None and node.is_folder == key.endswith("/"):
+        require(ctx.db, actor, Action.READ, node)
+        if node.is_folder:
+            return S3Object(key, node, None)
+        try:
+            return S3Object(key, node, readable_version(ctx.db, actor, node, version_id))
+        except NotFound:
+            if version_id is None:
+                raise
+    node, version = s3markers.find_in_trash(ctx, actor, bucket, key, version_id)
+    return S3Object(key, node, version)
 
 
 def list_objects(ctx, actor: User, bucket: Bucket, prefix: str = "",
@@ -153,27 +166,33 @@ def list_versions(ctx, actor: User, nodes: list[Node]) -> dict[int, list[Version
     return result
 
 
-def _candidate_spaces(ctx, actor: User) -> set[int]:
-    db = ctx.db
-    ids = set(db.scalars(select(Space.id).where(or_(
-        Space.owner_id == actor.id, Space.department_id == actor.department_id))))
-    if actor.role == UserRole.DEPARTMENT_ADMIN:
-        ids.update(db.scalars(select(Space.id).where(Space.kind == SpaceKind.DEPARTMENT)))
-    ids.update(node.space_id for node, _ in sharing.shared_with(ctx, actor))
-    return ids
-
-
-def _bucket(ctx, actor: User, space: Space) -> Bucket | None:
-    root = root_of(ctx.db, space)
-    role = effective_role(ctx.db, actor, root)
-    if role in SEEING:
-        return Bucket(space, root, role)
-    shared = [(n, g) for n, g in sharing.shared_with(ctx, actor) if n.space_id == space.id]
-    seeing = frozenset(n.id for n, g in shared if g.role in SEEING)
-    if role is None and not shared:
-        return None
-    ancestors = frozenset(i for n, g in shared if g.role in SEEING for i in n.ancestor_ids)
-    return Bucket(space, root, role, seeing, ancestors)
+def list_object_versions(ctx, actor: User, bucket: Bucket, prefix: str = "",
+                         delimiter: str = "") -> list[VersionEntry]:
+    """Return the versions, folders and delete markers the person sees under a prefix: keys in
+    byte-wise UTF-8 order; within a key newest first (the live file, then the trashed ones by
+    time of deletion, each marker before its file's versions)."""
+    objects = list_objects(ctx, actor, bucket, prefix, delimiter)
+    trashed = s3markers.trashed_under(ctx, bucket, prefix)
+    history = list_versions(ctx, actor, [o.node for o in objects if not o.is_folder]
+                            + [m.node for m in trashed])
+    rows = []
+    for obj in objects:
+        versions = [None] if obj.is_folder else history[obj.node.id]
+        rows += [((obj.key.encode(), 0, 0), VersionEntry(obj.key, obj.node, v, None, i == 0))
+                 for i, v in enumerate(versions)]
+    topped = {o.key for o in objects}
+    newest_first = sorted(trashed, key=lambda m: (m.deleted_at, m.node.id), reverse=True)
+    for age, marker in enumerate(newest_first):
+        versions = history[marker.node.id]
+        if not versions:
+            continue  # nothing of this file was ever theirs to see
+        rank = (marker.key.encode(), 1, age)
+        rows.append((rank, VersionEntry(marker.key, marker.node, None, marker,
+                                        marker.key not in topped)))
+        rows += [(rank, VersionEntry(marker.key, marker.node, v, None, False)) for v in versions]
+        topped.add(marker.key)
+    rows.sort(key=lambda row: row[0])  # stable: each file's rows keep their order
+    return [entry for _, entry in rows]
 
 
 def _load(db, actor, base: Node, children_only: bool) -> list[tuple[Node, Version | None]]:

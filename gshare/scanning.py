@@ -41,8 +41,8 @@ class InlineScan:
         self.db_version: str | None = None
         self.too_large = self.dropped = self.finished = False
         self._chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUE_CHUNKS)
-        self._sender = threading.Thread(target=self._send, name="inline-scan", daemon=True)
-        self._sender.start()
+        self._first: bytes | None = None  # held until a second chunk shows the thread is needed
+        self._sender: threading.Thread | None = None
 
     @classmethod
     def start(cls, ctx, size: int | None) -> InlineScan | None:
@@ -66,6 +66,14 @@ class InlineScan:
             self.too_large = True
             self.abort()
             return
+        if self._sender is None:  # a file of one chunk has nothing to overlap: no thread
+            if self._first is None:
+                self._first = data
+                return
+            self._sender = threading.Thread(target=self._send, name="inline-scan", daemon=True)
+            self._sender.start()
+            self._chunks.put(self._first)
+            self._first = None
         self._chunks.put(data)
 
     def finish(self) -> antivirus.ScanResult | None:
@@ -75,8 +83,7 @@ class InlineScan:
             return self.result
         self.finished = True
         if not self.dropped:
-            self._chunks.put(None)
-            self._sender.join()
+            self._stop_sending()
         if self.dropped:
             return None
         try:
@@ -95,21 +102,33 @@ class InlineScan:
         if not self.dropped:
             self.dropped = True
             self._drain()
-            self._chunks.put(None)
-            self._sender.join()
+            self._stop_sending()
         self.stream.abort()
+
+    def _stop_sending(self) -> None:
+        """Send what is left: the held chunk from here, or let the thread finish the queue."""
+        if self._sender is None:
+            if self._first is not None:
+                self._send_one(self._first)
+                self._first = None
+            return
+        self._chunks.put(None)
+        self._sender.join()
 
     def _send(self) -> None:
         while (data := self._chunks.get()) is not None:
-            if self.dropped:
-                continue
-            try:
-                self.stream.feed(data)
-            except antivirus.ScanLimitExceeded:
-                self.too_large = self.dropped = True
-            except antivirus.ScannerError as exc:
-                log.info("inline scan dropped: %s", exc)
-                self.dropped = True
+            self._send_one(data)
+
+    def _send_one(self, data: bytes) -> None:
+        if self.dropped:
+            return
+        try:
+            self.stream.feed(data)
+        except antivirus.ScanLimitExceeded:
+            self.too_large = self.dropped = True
+        except antivirus.ScannerError as exc:
+            log.info("inline scan dropped: %s", exc)
+            self.dropped = True
 
     def _drain(self) -> None:
         while True:
@@ -155,6 +174,7 @@ def record_verdict(ctx, version: Version, state: ScanState, signature: str | Non
     version.scan_lease_until = version.scan_lease_owner = version.scan_not_before = None
     if state in (ScanState.INFECTED, ScanState.BLOCKED):
         version.release_reason = version.released_by = None
+        ctx.db.flush()  # a new version gets its id here, for the audit and the notices
         _quarantine(ctx, version, was_readable)
     ctx.db.flush()
 

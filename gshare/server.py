@@ -30,6 +30,9 @@ class WebServer(BaseApplication):
         self.cfg.set("graceful_timeout", 30)
         self.cfg.set("accesslog", "-")
         self.cfg.set("proc_name", "gshare")
+        # gunicorn's control socket (for `gunicornc`), kept with the site's data: the default,
+        # one per Unix account, would be shared by two sites on one machine.
+        self.cfg.set("control_socket", str(self.gshare_config.data_dir / "gunicorn.ctl"))
 
     def load(self):
         from gshare.runtime import Gshare
@@ -47,7 +50,7 @@ class S3Server(WebServer):
         super().load_config()
         self.cfg.set("bind", [self.gshare_config.server.s3_listen])
         self.cfg.set("proc_name", "gshare-s3")
-        self.cfg.set("control_socket_disable", True)  # the web server's arbiter owns the default
+        self.cfg.set("control_socket", str(self.gshare_config.data_dir / "gunicorn-s3.ctl"))
         self.cfg.set("timeout", 600)  # a part of a multipart upload may take minutes
 
     def load(self):

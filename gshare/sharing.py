@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from gshare import audit
 from gshare.errors import InvalidInput, NotFound
 from gshare.models import Department, Grant, Node, User
-from gshare.permissions import Action, Role, department_chain
+from gshare.permissions import APPLIES_TO_GRANTEE, Action, Role, grantee_params
 from gshare.tree import current_version, get_node, in_trash
 
 
@@ -66,13 +66,10 @@ def list_access(ctx, actor, node_id: int) -> list[Access]:
 def shared_with(ctx, actor: User) -> list[tuple[Node, Grant]]:
     """Return the live items shared with the actor directly or through their department
     (files only when the actor may read a version of them: the scan gate)."""
-    chain = department_chain(ctx.db, actor.department_id)
-    query = select(Node, Grant).join(Grant, Grant.node_id == Node.id).where(or_(
-        Grant.user_id == actor.id,
-        Grant.department_id == actor.department_id,
-        Grant.department_id.in_(chain[1:]) & Grant.include_subdepartments,
-    )).order_by(Grant.created_at.desc())
-    return [(n, g) for n, g in ctx.db.execute(query) if not in_trash(ctx.db, n) and (
+    query = (select(Node, Grant).join(Grant, Grant.node_id == Node.id)
+             .where(APPLIES_TO_GRANTEE).order_by(Grant.created_at.desc()))
+    rows = ctx.db.execute(query, grantee_params(ctx.db, actor))
+    return [(n, g) for n, g in rows if not in_trash(ctx.db, n) and (
         n.is_folder or current_version(ctx.db, actor, n) is not None)]
 
 

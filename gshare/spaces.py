@@ -5,14 +5,32 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from gshare import audit
 from gshare.config import GiB
 from gshare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from gshare.models import Node, NodeKind, Space, SpaceKind, User
+from gshare.models import (
+    AccessKey,
+    Grant,
+    Node,
+    NodeKind,
+    ShareLink,
+    Space,
+    SpaceKind,
+    UploadSession,
+    User,
+    utcnow,
+)
 from gshare.names import clean_name
-from gshare.permissions import Action, require, require_system_admin
+from gshare.permissions import (
+    Action,
+    Role,
+    allowed_actions,
+    effective_role,
+    require,
+    require_system_admin,
+)
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
@@ -65,11 +83,69 @@ def create_project_space(ctx, actor: User, name: str, slug: str) -> Space:
     return space
 
 
+def managed_project_space(db, actor: User, space: Space) -> Space | None:
+    """Return the space if it is a project space the actor manages, else None."""
+    return space if _managed_root(db, actor, space) is not None else None
+
+
+def _managed_root(db, actor: User, space: Space) -> Node | None:
+    if space.kind != SpaceKind.PROJECT:
+        return None
+    root = root_of(db, space)
+    return root if effective_role(db, actor, root) == Role.MANAGER else None
+
+
+def _require_manager(db, actor: User, space: Space, message: str) -> Node:
+    root = _managed_root(db, actor, space)
+    if root is None:
+        raise PermissionDenied(message)
+    return root
+
+
+def rename_project_space(ctx, actor: User, space: Space, name: str) -> Space:
+    """Change a project space's display name; its slug (the S3 bucket name) stays."""
+    _require_manager(ctx.db, actor, space, "Only a project space you manage can be renamed.")
+    old, space.name = space.name, clean_name(name)
+    ctx.db.flush()
+    audit.record(ctx, actor, "space.rename", space_id=space.id, target=space.slug,
+                 old_name=old, new_name=space.name)
+    return space
+
+
+def delete_project_space(ctx, actor: User, space: Space) -> None:
+    """Delete an empty project space the actor manages (nothing in it, nothing in its trash)."""
+    root = _require_manager(ctx.db, actor, space,
+                            "Only an empty project space you manage can be deleted.")
+    count = ctx.db.scalar(select(func.count()).where(Node.space_id == space.id))
+    uploads = ctx.db.scalar(select(func.count()).where(UploadSession.space_id == space.id))
+    if count > 1 or uploads:
+        raise InvalidInput("The space is not empty (its trash and unfinished uploads count).",
+                           reason="not_empty")
+    audit.record(ctx, actor, "space.delete", space_id=space.id, target=space.slug)
+    ctx.db.execute(AccessKey.__table__.update().where(AccessKey.space_id == space.id)
+                   .values(space_id=None, revoked_at=func.coalesce(AccessKey.revoked_at,
+                                                                   utcnow())))
+    for model in (Grant, ShareLink):
+        ctx.db.execute(delete(model).where(model.node_id == root.id))
+    ctx.db.execute(delete(Node).where(Node.space_id == space.id))
+    ctx.db.execute(delete(Space).where(Space.id == space.id))
+    ctx.db.expire_all()
+
+
 def project_spaces(db, actor: User) -> list[Space]:
     """Return the project spaces the actor created, by name."""
     return list(db.scalars(select(Space).where(Space.owner_id == actor.id,
                                                Space.kind == SpaceKind.PROJECT)
                            .order_by(Space.name)))
+
+
+def department_spaces(db, actor: User) -> list[tuple[Space, Node]]:
+    """Return the department spaces the actor may see into, with their roots, by name."""
+    rows = db.execute(select(Space, Node)
+                      .join(Node, (Node.space_id == Space.id) & Node.parent_id.is_(None))
+                      .where(Space.kind == SpaceKind.DEPARTMENT).order_by(Space.name))
+    return [(space, root) for space, root in rows
+            if Action.SEE in allowed_actions(db, actor, root)]
 
 
 def root_of(db, space: Space) -> Node:

@@ -50,6 +50,18 @@ def restore_node(ctx, actor, node_id: int) -> Node:
     return node
 
 
+def restore_hidden(ctx, actor, node: Node) -> Node:
+    """Bring a file back from the trash with the deleted folders that hold it, outermost first
+    (each restored as restore_node does, checked as it checks)."""
+    above = ctx.db.scalars(select(Node).where(Node.id.in_(node.ancestor_ids),
+                                              Node.deleted_at.is_not(None)))
+    for folder in sorted(above, key=lambda n: len(n.path)):
+        restore_node(ctx, actor, folder.id)
+    if node.deleted_at is not None:
+        restore_node(ctx, actor, node.id)
+    return node
+
+
 def purge_node(ctx, actor, node_id: int) -> None:
     """Delete an item in the trash for good, with its versions; blobs go after the commit."""
     node = get_node(ctx.db, actor, node_id, Action.EDIT, trashed=True)

@@ -6,17 +6,19 @@ version, or one they uploaded themselves. A file with no such version does not e
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import identity_key
 
 from gshare.errors import NotFound
 from gshare.models import Node, NodeKind, ScanState, Space, Version
 from gshare.names import search_key
-from gshare.permissions import SYSTEM, Action, require
+from gshare.permissions import SYSTEM, Action, allowed_actions, require
 
 SORTS = ("name", "modified", "size")
 
@@ -66,11 +68,32 @@ def in_trash(db, node: Node) -> bool:
 
 
 def node_path(db, node: Node) -> str:
-    """Return 'space-slug/folder/file' for display and the audit log."""
-    rows = db.execute(select(Node.id, Node.name).where(Node.id.in_(node.ancestor_ids)))
-    names = {node_id: name for node_id, name in rows}
-    slug = db.scalar(select(Space.slug).where(Space.id == node.space_id))
+    """Return 'space-slug/folder/file' for display and the audit log.
+
+    The folders above a node are often loaded already (the request walked them): only the
+    names not in the session are asked for, in one query.
+    """
+    names = {}
+    for node_id in node.ancestor_ids[1:]:
+        known = db.identity_map.get(identity_key(Node, node_id))
+        if known is not None and "name" in known.__dict__:  # loaded, not expired
+            names[node_id] = known.name
+    missing = [i for i in node.ancestor_ids[1:] if i not in names]
+    if missing:
+        names.update(db.execute(select(Node.id, Node.name).where(Node.id.in_(missing))).all())
+    slug = db.get(Space, node.space_id).slug
     return "/".join([slug, *(names[i] for i in node.ancestor_ids[1:]), node.name]).rstrip("/")
+
+
+def breadcrumbs(db, actor, node: Node) -> list[tuple[int, str]]:
+    """Return (id, name) of the folders above a node the actor may see, then the node; a
+    space's root is named after the space."""
+    above = {n.id: n for n in db.scalars(select(Node).where(Node.id.in_(node.ancestor_ids)))}
+    crumbs = []
+    for folder in [*(above[i] for i in node.ancestor_ids if i in above), node]:
+        if Action.SEE in allowed_actions(db, actor, folder):
+            crumbs.append((folder.id, folder.name or db.get(Space, folder.space_id).name))
+    return crumbs
 
 
 def child_named(db, folder: Node, name: str) -> Node | None:
@@ -82,22 +105,54 @@ def child_named(db, folder: Node, name: str) -> Node | None:
 def walk(db, root: Node, path: str) -> Node | None:
     """Return the live node at a '/'-separated path below root without any check, or None
     (one query, whatever the depth)."""
-    names = [unicodedata.normalize("NFC", part) for part in path.split("/") if part]
+    names = _path_names(path)
     if not names:
         return root
-    levels = _levels(len(names))
-    query = select(levels[-1]).select_from(levels[0]).where(levels[0].parent_id == root.id)
-    for parent, child in zip(levels, levels[1:], strict=False):
-        query = query.join(child, child.parent_id == parent.id)
-    for level, name in zip(levels, names, strict=True):
-        query = query.where(level.name == name, level.deleted_at.is_(None))
-    return db.scalar(query)
+    return db.scalar(_path_query(len(names), live=True), _path_params(root, names))
 
 
-@lru_cache(maxsize=64)
-def _levels(depth: int) -> tuple:
-    """Return one alias of nodes per level of a path (built once: building them is costly)."""
-    return tuple(aliased(Node, name=f"level{i}") for i in range(depth))
+def nodes_at(db, root: Node, path: str) -> list[Node]:
+    """Return every node at a path below root, live or in the trash (a name may have been
+    used again since), without any check (one query)."""
+    names = _path_names(path)
+    if not names:
+        return []
+    return list(db.scalars(_path_query(len(names), live=False), _path_params(root, names)))
+
+
+def _path_names(path: str) -> list[str]:
+    return [unicodedata.normalize("NFC", part) for part in path.split("/") if part]
+
+
+def _path_params(root: Node, names: list[str]) -> dict:
+    return {"root": root.id} | {f"name{i}": name for i, name in enumerate(names)}
+
+
+@lru_cache(maxsize=128)
+def _path_query(depth: int, live: bool):
+    """Return the query of the nodes at a path of this many names (live ones only, or all),
+    built once (building it costs more than running it) with the root and the names as
+    parameters.
+
+    The query joins one alias of nodes per level. An alias makes its columns on first use,
+    and two threads making the same one at once can leave a half-made column behind (the
+    query then matches the wrong rows), so the query is built under a lock before it is
+    shared.
+    """
+    with _path_lock:
+        levels = tuple(aliased(Node, name=f"level{i}") for i in range(depth))
+        query = (select(levels[-1]).select_from(levels[0])
+                 .where(levels[0].parent_id == bindparam("root")))
+        for parent, child in zip(levels, levels[1:], strict=False):
+            query = query.join(child, child.parent_id == parent.id)
+        for i, level in enumerate(levels):
+            query = query.where(level.name == bindparam(f"name{i}"))
+            if live:
+                query = query.where(level.deleted_at.is_(None))
+        return query
+
+
+_path_lock = threading.Lock()
 
 
 def resolve_path(db, actor, root: Node, path: str, action: Action = Action.SEE) -> Node:

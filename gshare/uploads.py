@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -19,19 +20,36 @@ from sqlalchemy import delete, func, select
 import storage
 from antivirus import SNIFF_BYTES, detect_content_type
 from gshare import audit, files, quotas, scanning
-from gshare.errors import InvalidInput, NotFound, QuotaExceeded, StorageDown, UploadIncomplete
+from gshare.errors import (
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+    RangeNotSatisfiable,
+    StorageDown,
+    UploadIncomplete,
+)
 from gshare.models import Node, Space, UploadPart, UploadSession, User, Version, utcnow
 from gshare.names import clean_name
 from gshare.permissions import SYSTEM, Action, require
 from gshare.tree import get_node
 
 MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_SIZE = 5 * 1024**3
 MAX_PARTS = 10_000
+
+# A part named for completion: (number, ETag) or (number, ETag, {algorithm: base64 checksum}).
+NamedPart = tuple[int, str] | tuple[int, str, dict[str, str]]
 
 
 def start_upload(ctx, actor: User, folder: Node, name: str, size: int | None = None,
-                 content_type: str | None = None, metadata: dict | None = None) -> UploadSession:
-    """Open an upload session for a file in a folder; its parts may come in any order."""
+                 content_type: str | None = None, metadata: dict | None = None,
+                 checksum_algorithm: str | None = None,
+                 checksum_type: str | None = None) -> UploadSession:
+    """Open an upload session for a file in a folder; its parts may come in any order.
+
+    checksum_algorithm and checksum_type are what S3's CreateMultipartUpload asked for (see
+    UploadSession); the caller has checked them.
+    """
     require(ctx.db, actor, Action.UPLOAD, folder)
     if not folder.is_folder:
         raise NotFound("Files can only be uploaded into a folder.")
@@ -44,29 +62,52 @@ def start_upload(ctx, actor: User, folder: Node, name: str, size: int | None = N
     session = UploadSession(token=secrets.token_urlsafe(32), user_id=actor.id,
                             space_id=folder.space_id, folder_id=folder.id, name=name, size=size,
                             content_type=content_type, user_metadata=metadata, blob_key=key,
-                            backend_upload_id=upload_id)
+                            backend_upload_id=upload_id, checksum_algorithm=checksum_algorithm,
+                            checksum_type=checksum_type)
     ctx.db.add(session)
     ctx.db.flush()
     return session
 
 
-def upload_part(ctx, actor: User, token: str, number: int, stream, length: int) -> UploadPart:
-    """Store one part (sending a number again replaces that part); return it with its MD5."""
+def upload_part(ctx, actor: User, token: str, number: int, stream, length: int,
+                checksum: Callable[[], tuple[str, str] | None] | None = None) -> UploadPart:
+    """Store one part (sending a number again replaces that part); return it with its MD5.
+
+    checksum, asked once the stream is read, gives the (algorithm, base64 value) its sender
+    declared and the stream verified; the part keeps it for complete_upload's combine.
+    """
     session = get_upload(ctx, actor, token)
-    if not 1 <= number <= MAX_PARTS:
-        raise InvalidInput(f"Part numbers go from 1 to {MAX_PARTS}.", reason="invalid_part")
+    _check_part_number(number)
     _check_part_room(ctx, session, number, length)
     digest = _Md5(stream)
     with _store_errors():
         etag = ctx.store.upload_part(session.blob_key, session.backend_upload_id, number,
                                      digest, length)
-    part = ctx.db.get(UploadPart, (session.id, number)) or UploadPart(upload_id=session.id,
-                                                                      number=number)
-    part.size, part.etag, part.md5 = length, etag, digest.md5.hexdigest()
-    part.created_at = session.updated_at = utcnow()
-    ctx.db.add(part)
-    ctx.db.flush()
-    return part
+    declared = checksum() if checksum is not None else None
+    checksums = {declared[0]: declared[1]} if declared else None
+    return _record_part(ctx, session, number, length, etag, digest.md5.hexdigest(), checksums)
+
+
+def copy_part(ctx, actor: User, token: str, number: int, source: Version,
+              byte_range: tuple[int, int] | None = None) -> UploadPart:
+    """Fill one part, in the store, with a version or its bytes first..last (inclusive);
+    return it with its MD5, like upload_part.
+
+    The caller has checked that the actor reads source (get_node for READ, then
+    files.readable_version), as for copy_version.
+    """
+    session = get_upload(ctx, actor, token)
+    _check_part_number(number)
+    first, last = _copied_range(source.size, byte_range)
+    length = last - first + 1
+    _check_part_room(ctx, session, number, length)
+    with _store_errors():
+        etag = ctx.store.upload_part_copy(session.blob_key, session.backend_upload_id, number,
+                                          source.blob_key, byte_range)
+    md5 = source.md5 if byte_range is None and source.md5 else _md5_of(ctx, source, first, last)
+    audit.record(ctx, actor, "file.copy_part", node=source.node, version=source,
+                 range=f"{first}-{last}", upload=session.id)
+    return _record_part(ctx, session, number, length, etag, md5, None)
 
 
 def list_parts(ctx, actor: User, token: str) -> list[UploadPart]:
@@ -76,11 +117,17 @@ def list_parts(ctx, actor: User, token: str) -> list[UploadPart]:
                                .order_by(UploadPart.number)))
 
 
-def complete_upload(ctx, actor: User, token: str,
-                    parts: list[tuple[int, str]] | None = None) -> Version:
-    """Assemble the parts (all, or those named with their ETags) into a new file version."""
+def complete_upload(ctx, actor: User, token: str, parts: list[NamedPart] | None = None,
+                    combine: Callable[[list[UploadPart]], dict | None] | None = None) -> Version:
+    """Assemble the parts (all, or those named with their ETags and, if given, checksums)
+    into a new file version.
+
+    combine, given the chosen parts, returns the version's checksum made from theirs (S3's
+    composite and full-object checksums, see Version.checksum), or None.
+    """
     session = get_upload(ctx, actor, token)
     chosen = _chosen_parts(list_parts(ctx, actor, token), parts)
+    checksum = combine(chosen) if combine is not None else None
     total = sum(part.size for part in chosen)
     if session.size is not None and total != session.size:
         raise InvalidInput(f"The parts hold {total:,} bytes, not the {session.size:,} announced.")
@@ -98,7 +145,7 @@ def complete_upload(ctx, actor: User, token: str,
     version = files.add_version(
         ctx.db, node, actor, key=session.blob_key, size=total, sha256=None, md5=None,
         etag=multipart_etag([p.md5 for p in chosen]), user_metadata=session.user_metadata,
-        content_type=_sniff(ctx, session.blob_key, total))
+        checksum=checksum, content_type=_sniff(ctx, session.blob_key, total))
     _forget(ctx.db, session)
     scanning.judge_new_version(ctx, version, None)
     audit.record(ctx, actor, "file.upload", node=node, version=version, size=total,
@@ -175,6 +222,44 @@ def _store_errors():
         raise UploadIncomplete(f"The file store refused the upload ({exc}).") from exc
 
 
+def _check_part_number(number: int) -> None:
+    if not 1 <= number <= MAX_PARTS:
+        raise InvalidInput(f"Part numbers go from 1 to {MAX_PARTS}.", reason="invalid_part")
+
+
+def _copied_range(size: int, byte_range: tuple[int, int] | None) -> tuple[int, int]:
+    """Return the first and last byte a part copies; a range must lie inside the source."""
+    first, last = byte_range if byte_range is not None else (0, size - 1)
+    if byte_range is not None and not first <= last < size:
+        raise RangeNotSatisfiable(f"The source has {size:,} bytes; bytes {first:,}-{last:,} "
+                                  "are not all in it.")
+    if last - first + 1 > MAX_PART_SIZE:
+        raise InvalidInput("A part holds at most 5 GiB: copy the source a range at a time.")
+    return first, last
+
+
+def _md5_of(ctx, source: Version, first: int, last: int) -> str:
+    """Return the MD5 of a version's bytes first..last, read from the store: a store's ETag of
+    a copied part need not be their MD5 (SeaweedFS's is not)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    if last >= first:
+        with _store_errors(), ctx.store.get(source.blob_key, first, last) as stream:
+            for chunk in stream:
+                md5.update(chunk)
+    return md5.hexdigest()
+
+
+def _record_part(ctx, session: UploadSession, number: int, size: int, etag: str, md5: str,
+                 checksums: dict | None) -> UploadPart:
+    part = ctx.db.get(UploadPart, (session.id, number)) or UploadPart(upload_id=session.id,
+                                                                      number=number)
+    part.size, part.etag, part.md5, part.checksums = size, etag, md5, checksums
+    part.created_at = session.updated_at = utcnow()
+    ctx.db.add(part)
+    ctx.db.flush()
+    return part
+
+
 def _check_part_room(ctx, session: UploadSession, number: int, length: int) -> None:
     space = ctx.db.get(Space, session.space_id)
     left = quotas.room_left(space)
@@ -185,16 +270,16 @@ def _check_part_room(ctx, session: UploadSession, number: int, length: int) -> N
                             f"needs {others + length:,} so far.")
 
 
-def _chosen_parts(stored: list[UploadPart], wanted: list[tuple[int, str]] | None):
+def _chosen_parts(stored: list[UploadPart], wanted: list[NamedPart] | None):
     if wanted is None:
         chosen = stored
     else:
         by_number = {part.number: part for part in stored}
-        numbers = [number for number, _ in wanted]
+        numbers = [named[0] for named in wanted]
         if numbers != sorted(set(numbers)):
             raise InvalidInput("List the parts once each, in ascending order.",
                                reason="invalid_part_order")
-        chosen = [_matching(by_number, number, etag) for number, etag in wanted]
+        chosen = [_matching(by_number, *named) for named in wanted]
     if not chosen:
         raise InvalidInput("An upload needs at least one part.", reason="invalid_part")
     if any(part.size < MIN_PART_SIZE for part in chosen[:-1]):
@@ -203,10 +288,15 @@ def _chosen_parts(stored: list[UploadPart], wanted: list[tuple[int, str]] | None
     return chosen
 
 
-def _matching(by_number: dict[int, UploadPart], number: int, etag: str) -> UploadPart:
+def _matching(by_number: dict[int, UploadPart], number: int, etag: str,
+              checksums: dict[str, str] | None = None) -> UploadPart:
     part = by_number.get(number)
     if part is None or etag.strip().strip('"') not in (part.md5, part.etag):
         raise InvalidInput(f"Part {number} was not uploaded or has another ETag.",
+                           reason="invalid_part")
+    kept = part.checksums or {}
+    if any(kept.get(algorithm) != value for algorithm, value in (checksums or {}).items()):
+        raise InvalidInput(f"Part {number} was uploaded with another checksum.",
                            reason="invalid_part")
     return part
 

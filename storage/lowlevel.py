@@ -57,10 +57,19 @@ class LowLevelClient(Minio):
         return headers, date
 
     def upload_part_copy(
-        self, bucket: str, key: str, upload_id: str, number: int, src_key: str
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        src_key: str,
+        byte_range: tuple[int, int] | None = None,
     ) -> str:
-        """Fill one part with a copy of another object in the bucket and return its ETag."""
+        """Fill one part with a copy of another object in the bucket, or of its bytes
+        first..last (inclusive), and return the part's ETag."""
         source = {"x-amz-copy-source": quote(f"/{bucket}/{src_key}")}
+        if byte_range is not None:
+            source["x-amz-copy-source-range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
         etag, _ = self._upload_part_copy(bucket, key, upload_id, number, source)
         return clean_etag(etag)
 

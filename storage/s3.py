@@ -248,6 +248,22 @@ class S3Store:
         with self._errors():
             return self._client.upload_part_stream(self.bucket, key, upload_id, part_number, body)
 
+    def upload_part_copy(
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        src_key: str,
+        byte_range: tuple[int, int] | None = None,
+    ) -> str:
+        """Fill part_number server-side with the object src_key, or its bytes first..last
+        (inclusive), and return the part's ETag for complete_multipart. The ETag is the
+        store's own: SeaweedFS's is not the MD5 of the part's bytes."""
+        with self._errors():
+            return self._client.upload_part_copy(
+                self.bucket, key, upload_id, part_number, src_key, byte_range
+            )
+
     def complete_multipart(
         self, key: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> StoredObject:

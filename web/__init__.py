@@ -9,7 +9,7 @@ from flask import Flask
 from gshare.config import Config
 
 BLUEPRINTS = ("health", "auth", "browse", "files", "sharing", "links", "admin", "api",
-              "notices")
+              "notices", "access_keys")
 
 
 def create_app(config: Config, gshare=None) -> Flask:

@@ -9,11 +9,23 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 
-from gshare import departments, files, folders, links, sharing, spaces, trash, tree, users
+from gshare import (
+    departments,
+    files,
+    folders,
+    links,
+    notifications,
+    sharing,
+    spaces,
+    trash,
+    tree,
+    users,
+)
 from gshare.models import Department, Grant, Node, Version
 from web import api_schema
 from web.context import ctx, require_actor
 from web.downloads import file_response, open_ranged
+from web.notices import notice_text
 from web.security import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -45,6 +57,43 @@ def me():
     return jsonify(username=user.username, display_name=user.display_name, role=user.role,
                    department=departments.full_name(db, user.department),
                    personal_folder=personal.id, department_folder=department.id)
+
+
+@bp.get("/spaces")
+def my_spaces():
+    """List the spaces the person works in: their own, their department's, the other
+    department spaces they may see into and the project spaces they made."""
+    user = require_actor()
+    db = ctx().db
+    personal = spaces.personal_space(db, user)
+    listed = [(personal, spaces.root_of(db, personal)),
+              *spaces.department_spaces(db, user),
+              *((s, spaces.root_of(db, s)) for s in spaces.project_spaces(db, user))]
+    return jsonify(items=[{"id": space.id, "name": space.name, "slug": space.slug,
+                           "kind": space.kind, "folder_id": root.id,
+                           "used_bytes": space.used_bytes, "quota_bytes": space.quota_bytes}
+                          for space, root in listed])
+
+
+@bp.get("/notifications")
+def my_notifications():
+    """List the person's notices, newest first (?unread=1: only the unread ones)."""
+    items = notifications.list_notifications(ctx(), require_actor(),
+                                             unread_only=request.args.get("unread") == "1",
+                                             limit=min(request.args.get("limit", 50, int), 500))
+    return jsonify(items=[{"id": n.id, "kind": n.kind, "text": notice_text(n),
+                           "node_id": n.node_id, "version_id": n.version_id,
+                           "params": n.params or {}, "created_at": n.created_at.isoformat(),
+                           "read_at": n.read_at.isoformat() if n.read_at else None}
+                          for n in items])
+
+
+@bp.post("/notifications/read")
+def read_notifications():
+    """Mark notices as read: {"ids": [...]}."""
+    ids = [i for i in _body().get("ids", []) if isinstance(i, int)]
+    notifications.mark_read(ctx(), require_actor(), ids)
+    return "", 204
 
 
 @bp.get("/nodes/<int:node_id>")

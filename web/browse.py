@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from gshare import departments, sharing, spaces, trash, tree
-from gshare.models import Space, SpaceKind
-from gshare.permissions import Action, allowed_actions
+from gshare.errors import InvalidInput
+from gshare.models import Space
+from gshare.permissions import allowed_actions
 from web.context import ctx, require_actor
 
 bp = Blueprint("browse", __name__)
@@ -28,7 +29,7 @@ def home():
     user = require_actor()
     return render_template("home.html", personal=_root(spaces.personal_space(ctx().db, user)),
                            department=_department_root(user),
-                           department_spaces=_department_spaces(user),
+                           department_spaces=spaces.department_spaces(ctx().db, user),
                            projects=[(s, _root(s)) for s in spaces.project_spaces(ctx().db, user)],
                            may_create=ctx().config.spaces.allow_user_spaces)
 
@@ -43,6 +44,31 @@ def new_project_space():
     space = spaces.create_project_space(ctx(), user, name, slug)
     flash(_("The space %(name)s was created.", name=space.name))
     return redirect(url_for(".folder", node_id=_root(space).id))
+
+
+@bp.post("/spaces/<int:space_id>/rename")
+def rename_project_space(space_id: int):
+    """Give a project space the person manages a new name; its S3 name stays."""
+    user, space = require_actor(), _seen_space(space_id)
+    spaces.rename_project_space(ctx(), user, space, request.form.get("name", ""))
+    flash(_("The space is now called %(name)s.", name=space.name))
+    return redirect(url_for(".folder", node_id=_root(space).id))
+
+
+@bp.post("/spaces/<int:space_id>/delete")
+def delete_project_space(space_id: int):
+    """Delete an empty project space the person manages."""
+    user, space = require_actor(), _seen_space(space_id)
+    name, root_id = space.name, _root(space).id
+    try:
+        spaces.delete_project_space(ctx(), user, space)
+    except InvalidInput as refused:
+        if refused.detail.get("reason") != "not_empty":
+            raise
+        flash(_("The space is not empty. Empty the space and its trash first."))
+        return redirect(url_for(".folder", node_id=root_id))
+    flash(_("The space %(name)s was deleted.", name=name))
+    return redirect(url_for(".home"))
 
 
 @bp.get("/my")
@@ -61,7 +87,8 @@ def my_department():
 @bp.get("/spaces")
 def department_spaces():
     """List every department space the person may see."""
-    return render_template("spaces.html", spaces=_department_spaces(require_actor()))
+    return render_template("spaces.html",
+                           spaces=spaces.department_spaces(ctx().db, require_actor()))
 
 
 @bp.get("/shared")
@@ -89,7 +116,9 @@ def folder(node_id: int):
     return render_template("folder.html", node=node, entries=entries[:PAGE_SIZE],
                            more=len(entries) > PAGE_SIZE, page=page, sort=sort,
                            descending=descending, crumbs=breadcrumbs(node),
-                           actions=allowed_actions(ctx().db, user, node))
+                           actions=allowed_actions(ctx().db, user, node),
+                           managed_space=None if node.parent_id else
+                           spaces.managed_project_space(ctx().db, user, node.space))
 
 
 @bp.get("/f/<int:node_id>/search")
@@ -114,17 +143,13 @@ def trash_page(space_id: int):
 
 def breadcrumbs(node) -> list[tuple[int, str]]:
     """Return (id, name) of the folders above a node that the person may see, then the node."""
-    db, user = ctx().db, require_actor()
-    crumbs = []
-    for ancestor_id in [*node.ancestor_ids, node.id]:
-        ancestor = db.get(tree.Node, ancestor_id)
-        if Action.SEE in allowed_actions(db, user, ancestor):
-            crumbs.append((ancestor.id, ancestor.name or _space_name(ancestor)))
-    return crumbs
+    return tree.breadcrumbs(ctx().db, require_actor(), node)
 
 
-def _space_name(root) -> str:
-    return ctx().db.get(Space, root.space_id).name
+def _seen_space(space_id: int) -> Space:
+    """Return the space if the person may see its root folder, else NotFound."""
+    tree.get_node(ctx().db, require_actor(), _space_root_id(space_id))
+    return ctx().db.get(Space, space_id)
 
 
 def _space_root_id(space_id: int) -> int:
@@ -160,11 +185,3 @@ def _root(space):
 
 def _department_root(user):
     return _root(departments.department_space(ctx().db, user.department))
-
-
-def _department_spaces(user) -> list[tuple[Space, object]]:
-    db = ctx().db
-    rows = db.scalars(select(Space).where(Space.kind == SpaceKind.DEPARTMENT).order_by(Space.name))
-    roots = [(space, spaces.root_of(db, space)) for space in rows]
-    return [(space, root) for space, root in roots
-            if Action.SEE in allowed_actions(db, user, root)]

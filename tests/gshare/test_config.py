@@ -32,6 +32,7 @@ def test_no_file_means_embedded_defaults():
     ("[server]\nworkers = 0", "'server.workers' must be more than 0"),
     ("[server]\ntrusted_proxies = -1", "'server.trusted_proxies' must be 0"),
     ("[server]\nlisten = 'localhost'", "'server.listen' must look like host:port"),
+    ("[server]\ns3_public_url = 's3.example'", "'server.s3_public_url' must be empty or start"),
     ("[antivirus]\nclamd = '/run/clamd.sock'", "'antivirus.clamd' must look like unix:///"),
     ("[storage]\nendpoint = 'http://minio:9000'", "'storage.access_key' and"),
     ("[storage]\npart_size_mb = 1", "at least 5"),

@@ -157,6 +157,24 @@ def test_every_upload_and_every_read_of_shared_content_is_in_the_audit_log(ctx, 
     assert list_events(ctx.db, action="file.upload")[0].target.endswith("/a.txt")
 
 
+def test_a_download_in_parts_is_one_audit_row_and_a_new_download_another(ctx, world):
+    from gshare.audit import list_events
+
+    alice, bob = world.user("alice"), world.user("bob")
+    version = world.upload(alice, world.department_root("Finance"), "big.txt", bytes(100))
+    mark_scanned(version, ScanState.CLEAN)
+    for first, last in ((0, 39), (40, 79), (80, 99), (40, 79)):
+        assert len(read_all(files.open_download(ctx, bob, version.node_id,
+                                                byte_range=(first, last)))) == last - first + 1
+    assert [e.detail for e in list_events(ctx.db, actor_id=bob.id)] == [{"range": "0-39"}]
+    read_all(files.open_download(ctx, bob, version.node_id))  # the whole file again
+    read_all(files.open_download(ctx, bob, version.node_id, byte_range=(0, 9)))  # a new start
+    assert len(list_events(ctx.db, actor_id=bob.id)) == 3
+    read_all(files.open_download(ctx, alice, version.node_id, byte_range=(50, 59)))
+    assert [e.detail for e in list_events(ctx.db, actor_id=alice.id, action="file.download")] \
+        == [{"range": "50-59"}]  # another person's first part, wherever it starts
+
+
 def test_reading_ones_own_personal_space_leaves_no_audit_row(ctx, world):
     from gshare.audit import list_events
 

@@ -9,8 +9,16 @@ import pytest
 
 from gshare import sharing
 from gshare.errors import NotFound, PermissionDenied
-from gshare.models import UserRole
-from gshare.permissions import ALLOWED, SYSTEM, Action, Role, require
+from gshare.models import Space, UserRole
+from gshare.permissions import (
+    ALLOWED,
+    SYSTEM,
+    Action,
+    Role,
+    require,
+    space_view,
+    visible_spaces,
+)
 
 V, E, M, U = Role.VIEWER, Role.EDITOR, Role.MANAGER, Role.UPLOADER
 DEPTHS = ("root", "a", "b", "c")
@@ -120,6 +128,25 @@ def test_shared_with_me_lists_person_and_department_grants(ctx, tree):
     shared = sharing.shared_with(ctx, people["p1_member"])
     assert [node.name for node, _ in shared] == ["a"]
     assert sharing.shared_with(ctx, people["x_member"]) == []
+
+
+def test_other_department_sees_the_shared_folder_and_the_folders_above_only_as_ways_in(
+        ctx, world, tree):
+    people, nodes = tree
+    stranger = people["x_member"]
+    aside = world.folder(nodes["a"], "aside")  # beside the shared folder: not theirs
+    sharing.grant_role(ctx, SYSTEM, nodes["b"].id, V, user=stranger)
+    space = ctx.db.get(Space, nodes["b"].space_id)
+
+    view = space_view(ctx, stranger, space)
+    assert (view.role, view.whole) == (None, False)
+    assert view.shared == {nodes["b"].id}
+    assert view.traverse == {nodes["root"].id, nodes["a"].id}
+    everything = {**nodes, "aside": aside}
+    assert [name for name, node in everything.items() if view.sees(node)] == ["b", "c"]
+    assert space.id in {v.space.id for v in visible_spaces(ctx, stranger)}
+    assert space_view(ctx, people["s2_member"], space) is None
+    assert space.id not in {v.space.id for v in visible_spaces(ctx, people["s2_member"])}
 
 
 def _outcome(ctx, actor, action, node) -> str:

@@ -77,3 +77,44 @@ def test_chunked_upload_resumes_after_an_interruption(site, client):
     assert done.status_code == 201, done.json
     content = client.get(f"/api/v1/files/{done.json['id']}/content", headers=auth)
     assert content.data == data
+
+
+def test_a_script_lists_the_spaces_it_works_in(site, client):
+    user = site.user("somsak", "Finance")
+    site.user("noi", "Health")
+    auth = {"Authorization": f"Bearer {_token(site, user)}"}
+    listed = client.get("/api/v1/spaces", headers=auth).json["items"]
+    assert [(s["kind"], s["name"]) for s in listed] == [("personal", listed[0]["name"]),
+                                                        ("department", "Finance")]
+    finance = listed[1]
+    names = [i["name"] for i in client.get(f"/api/v1/folders/{finance['folder_id']}/children",
+                                           headers=auth).json["items"]]
+    assert names == []  # the folder id opens the space
+
+    def share_health(w):
+        from gshare import sharing
+        from gshare.permissions import SYSTEM
+        root = w.department_root("Health")
+        sharing.grant_role(w.ctx, SYSTEM, root.id, "viewer", user=w.ctx.db.merge(user))
+    site.run(share_health)
+    listed = client.get("/api/v1/spaces", headers=auth).json["items"]
+    assert [s["name"] for s in listed if s["kind"] == "department"] == ["Finance", "Health"]
+
+
+def test_a_script_reads_its_notices_and_marks_them_read(site, client):
+    user = site.user("somsak")
+    auth = {"Authorization": f"Bearer {_token(site, user)}"}
+
+    def notice(w):
+        from gshare import notifications
+        notifications.notify(w.ctx, user.id, "scan.infected", name="a.doc",
+                             signature="Eicar-Test-Signature")
+    site.run(notice)
+    items = client.get("/api/v1/notifications?unread=1", headers=auth).json["items"]
+    assert [i["kind"] for i in items] == ["scan.infected"]
+    assert "a.doc" in items[0]["text"] and "Eicar-Test-Signature" in items[0]["text"]
+    read = client.post("/api/v1/notifications/read", json={"ids": [items[0]["id"]]},
+                       headers=auth)
+    assert read.status_code == 204
+    assert client.get("/api/v1/notifications?unread=1", headers=auth).json["items"] == []
+    assert client.get("/api/v1/notifications", headers=auth).json["items"][0]["read_at"]

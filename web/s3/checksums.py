@@ -1,4 +1,5 @@
-"""Compute the checksums S3 clients declare, in the base64 form S3 shows them."""
+"""Compute the checksums S3 clients declare, in the base64 form S3 shows them; combine the
+checksums of a multipart upload's parts into the object's, as S3 does."""
 
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ DIGEST_SIZES = {
 }
 ALGORITHMS = tuple(DIGEST_SIZES)
 HEADER_PREFIX = "x-amz-checksum-"
+COMPOSITE, FULL_OBJECT = "COMPOSITE", "FULL_OBJECT"
+# CRC(a + b) from CRC(a), CRC(b) and len(b): the CRCs S3 gives multipart objects whole.
+_COMBINE = {
+    "crc32": crt.combine_crc32,
+    "crc32c": crt.combine_crc32c,
+    "crc64nvme": crt.combine_crc64nvme,
+}
 
 
 class _Crc:
@@ -106,6 +114,11 @@ def header_name(algorithm: str) -> str:
     return HEADER_PREFIX + algorithm
 
 
+def element_name(algorithm: str) -> str:
+    """Return the XML element that carries an algorithm's value: ChecksumCRC32..."""
+    return "Checksum" + algorithm.upper()
+
+
 def algorithm_of(header: str) -> str | None:
     """Return the algorithm an x-amz-checksum-* header names, or None for any other header."""
     name = header.lower()
@@ -122,3 +135,30 @@ def is_well_formed(algorithm: str, value: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return len(raw) == DIGEST_SIZES[algorithm]
+
+
+def multipart_checksum(parts: list[tuple[dict | None, int]], kind: str = COMPOSITE) -> dict | None:
+    """Return the checksum of an object assembled from parts, given each part's checksums
+    ({algorithm: base64}) and size, or None unless every part carries the same algorithm.
+
+    COMPOSITE is S3's checksum of the parts' binary checksums joined, suffixed "-<parts>";
+    FULL_OBJECT is the checksum of the whole object, which only CRCs can be combined into.
+    CRC64NVME is full-object only, as in S3.
+    """
+    algorithms = [set(checksums or ()) for checksums, _ in parts]
+    common = set.intersection(*algorithms) if algorithms else set()
+    if len(common) != 1:
+        return None
+    algorithm = common.pop()
+    digests = [base64.b64decode(checksums[algorithm]) for checksums, _ in parts]
+    if kind == FULL_OBJECT or algorithm == "crc64nvme":
+        if algorithm not in _COMBINE:
+            return None
+        value = int.from_bytes(digests[0], "big")
+        for digest, (_, size) in zip(digests[1:], parts[1:], strict=True):
+            value = _COMBINE[algorithm](value, int.from_bytes(digest, "big"), size)
+        whole = value.to_bytes(DIGEST_SIZES[algorithm], "big")
+        return {"algorithm": algorithm, "type": FULL_OBJECT,
+                "value": base64.b64encode(whole).decode("ascii")}
+    value = f"{checksum_of(algorithm, b''.join(digests))}-{len(parts)}"
+    return {"algorithm": algorithm, "type": COMPOSITE, "value": value}

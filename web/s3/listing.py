@@ -7,10 +7,12 @@ import binascii
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
-from gshare import s3view
+from werkzeug.wrappers import Response
+
+from gshare import s3markers, s3view
 from web.s3 import xml
 from web.s3.buckets import owner, xml_response
-from web.s3.errors import S3Error
+from web.s3.errors import S3Error, error_response
 
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 MAX_KEYS = 1000
@@ -87,24 +89,55 @@ def list_objects(request):
 
 
 def list_object_versions(request):
-    """ListObjectVersions: every version the person may see of every key, newest first."""
+    """ListObjectVersions: every version and delete marker the person may see, newest first."""
     p = params(request)
     key_marker = request.query.get("key-marker", "")
+    version_marker = request.query.get("version-id-marker", "")
+    if version_marker and not key_marker:
+        raise S3Error("InvalidArgument", "A version-id marker cannot be specified without a "
+                      "key marker.", ArgumentName="version-id-marker")
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
-        objects = s3view.list_objects(ctx, actor, bucket, p.prefix, p.delimiter)
-        files = [o.node for o in objects if not o.is_folder]
-        history = s3view.list_versions(ctx, actor, files)
-        flat = [(o, v, i == 0) for o in objects
-                for i, v in enumerate(history.get(o.node.id, [None]) or [None])]
-        flat = _after_version(flat, key_marker, request.query.get("version-id-marker", ""))
-        page = paginate(flat, lambda e: e[0].key, p, "")
+        entries = s3view.list_object_versions(ctx, actor, bucket, p.prefix, p.delimiter)
+        entries = _after_version(entries, key_marker, version_marker, p)
+        page = paginate(entries, lambda e: e.key, p, "")
         root = xml.document("ListVersionsResult")
         _versions_head(root, request, p, page, key_marker)
-        for obj, version, latest in page.items:
-            _version(xml.add(root, "Version"), obj, version, latest, p, actor)
+        for entry in page.items:
+            _version(root, entry, p, actor)
         _prefixes(root, page, p)
     return xml_response(root)
+
+
+def delete_marker_response(request, hit: s3markers.DeleteMarkerHit) -> Response:
+    """Answer a GET or HEAD that met a delete marker: 404 NoSuchKey for the key, 405
+    MethodNotAllowed when versionId named the marker; both say x-amz-delete-marker."""
+    if hit.named:
+        error = S3Error("MethodNotAllowed", "The specified method is not allowed against this "
+                        "resource.", 405, Method=request.method, ResourceType="DeleteMarker")
+    else:
+        error = S3Error("NoSuchKey", "The specified key does not exist.", 404, Key=request.key)
+    response = error_response(error, request.method, f"/{request.bucket}/{request.key}",
+                              request.request_id)
+    response.headers.update(marker_headers(hit.marker))
+    response.headers["Last-Modified"] = xml.http_date(hit.marker.deleted_at)
+    if hit.named:
+        response.headers["Allow"] = "DELETE"
+    return response
+
+
+def marker_headers(marker: s3markers.DeleteMarker | None) -> dict:
+    """Return the headers of a reply about a delete marker (none when there is none)."""
+    if marker is None:
+        return {}
+    return {"x-amz-delete-marker": "true", "x-amz-version-id": marker.id}
+
+
+def marker_fields(marker: s3markers.DeleteMarker | None) -> list[tuple[str, object]]:
+    """Return the <Deleted> fields of DeleteObjects about a delete marker."""
+    if marker is None:
+        return []
+    return [("DeleteMarker", True), ("DeleteMarkerVersionId", marker.id)]
 
 
 def encoded(text: str, p: Params) -> str:
@@ -172,19 +205,22 @@ def _prefixes(root, page: Page, p: Params) -> None:
         xml.add(xml.add(root, "CommonPrefixes"), "Prefix", encoded(prefix, p))
 
 
-def _after_version(flat, key_marker: str, version_marker: str):
+def _after_version(entries, key_marker: str, version_marker: str, p: Params):
+    """Drop the entries up to key-marker (and version-id-marker within that key)."""
     if not key_marker:
-        return flat
-    result, passed = [], not version_marker
-    for obj, version, latest in flat:
-        if obj.key.encode() < key_marker.encode():
+        return entries
+    result, passed, after = [], not version_marker, key_marker.encode()
+    for entry in entries:
+        key = entry.key
+        rolled = _rolled(key, p.prefix, p.delimiter)
+        if key.encode() < after or (rolled and key_marker.startswith(rolled)):
             continue
-        if obj.key == key_marker and not passed:
-            passed = version is not None and str(version.id) == version_marker
-            continue
-        if obj.key == key_marker and not version_marker:
-            continue
-        result.append((obj, version, latest))
+        if key == key_marker:
+            if not passed:
+                passed = entry.version_id == version_marker
+            if not version_marker or entry.version_id == version_marker or not passed:
+                continue
+        result.append(entry)
     return result
 
 
@@ -196,14 +232,19 @@ def _versions_head(root, request, p: Params, page: Page, key_marker: str) -> Non
                        ("MaxKeys", p.max_keys),
                        ("EncodingType", "url" if p.encode else None),
                        ("IsTruncated", page.truncated)])
-    if page.truncated and page.items:
-        obj, version, _ = page.items[-1]
-        xml.add(root, "NextKeyMarker", encoded(obj.key, p))
-        xml.add(root, "NextVersionIdMarker", str(version.id) if version else "null")
+    if not page.truncated:
+        return
+    xml.add(root, "NextKeyMarker", encoded(page.next_marker, p))
+    if not (page.prefixes and page.prefixes[-1] == page.next_marker):  # ended on a version
+        xml.add(root, "NextVersionIdMarker", page.items[-1].version_id)
 
 
-def _version(element, obj, version, latest: bool, p: Params, person) -> None:
-    xml.add_all(element, [("Key", encoded(obj.key, p)),
-                          ("VersionId", str(version.id) if version else "null"),
-                          ("IsLatest", latest)])
-    _details(element, s3view.S3Object(obj.key, obj.node, version), person)
+def _version(root, entry: s3view.VersionEntry, p: Params, person) -> None:
+    element = xml.add(root, "DeleteMarker" if entry.marker else "Version")
+    xml.add_all(element, [("Key", encoded(entry.key, p)), ("VersionId", entry.version_id),
+                          ("IsLatest", entry.latest)])
+    if entry.marker is None:
+        _details(element, s3view.S3Object(entry.key, entry.node, entry.version), person)
+        return
+    xml.add(element, "LastModified", entry.marker.deleted_at)
+    owner(element, person)

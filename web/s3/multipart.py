@@ -6,6 +6,8 @@ the web UI's chunked uploads use.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import unicodedata
 
 from werkzeug.wrappers import Response
@@ -17,10 +19,34 @@ from gshare.permissions import Action
 from gshare.tree import get_node, node_path
 from web.s3 import xml
 from web.s3.buckets import empty_response, owner, xml_response
+from web.s3.checksum_headers import (
+    checksum_elements,
+    declared_algorithms,
+    declared_checksum,
+    echoed_checksums,
+)
+from web.s3.checksums import (
+    ALGORITHMS,
+    COMPOSITE,
+    FULL_OBJECT,
+    algorithm_of,
+    element_name,
+    header_name,
+    multipart_checksum,
+)
 from web.s3.errors import S3Error
-from web.s3.objects import malformed_xml, prepare_folder, read_xml, stored_metadata
+from web.s3.objects import (
+    malformed_xml,
+    open_copy_source,
+    prepare_folder,
+    read_xml,
+    stored_metadata,
+)
 
 MAX_PARTS_LISTED = 1000
+FULL_OBJECT_ALGORITHMS = ("crc32", "crc32c", "crc64nvme")  # the CRCs, which S3 combines
+_PART_CHECKSUMS = {element_name(alg): alg for alg in ALGORITHMS}  # ChecksumCRC32 -> crc32
+_COPY_RANGE = re.compile(r"bytes=([0-9]{1,19})-([0-9]{1,19})")
 
 
 def create_upload(request) -> Response:
@@ -29,33 +55,61 @@ def create_upload(request) -> Response:
     if request.key.endswith("/"):
         raise S3Error("InvalidArgument", "A key ending in '/' names a folder.")
     metadata = stored_metadata(request.headers)
+    algorithm, kind = _asked_checksum(request.headers)
     folder_id = prepare_folder(request)
     with request.unit_of_work() as (ctx, actor):
         folder = get_node(ctx.db, actor, folder_id, Action.UPLOAD)
         session = uploads.start_upload(ctx, actor, folder, request.key.rpartition("/")[2],
                                        content_type=request.headers.get("Content-Type"),
-                                       metadata=metadata or None)
+                                       metadata=metadata or None, checksum_algorithm=algorithm,
+                                       checksum_type=kind)
         root = xml.document("InitiateMultipartUploadResult")
         xml.add_all(root, [("Bucket", request.bucket), ("Key", request.key),
                            ("UploadId", session.token)])
-    return xml_response(root)
+    headers = {"x-amz-checksum-algorithm": algorithm.upper(),
+               "x-amz-checksum-type": kind} if algorithm else {}
+    return xml_response(root, headers=headers)
 
 
 def upload_part(request) -> Response:
-    """UploadPart: one part of a session (sent again, it replaces the earlier one)."""
+    """UploadPart: one part of a session (sent again, it replaces the earlier one); the
+    checksum its client declared is kept for the object's (see complete_upload). In an
+    upload created with a checksum algorithm, a part declaring another is refused, as S3
+    does, and a part declaring none gets that algorithm's, worked out here."""
     if "x-amz-copy-source" in request.headers:
-        raise S3Error("NotImplemented", "gshare does not implement UploadPartCopy.", 501)
+        return copy_part(request)
     number = _part_number(request.query.get("partNumber"))
     length = request.payload_length()
     if length is None:
         raise S3Error("MissingContentLength", "You must provide the Content-Length HTTP "
                       "header.", 411)
-    reader = request.body(compute=())
     with request.unit_of_work() as (ctx, actor):
         session = _session(ctx, actor, request)
-        part = uploads.upload_part(ctx, actor, session.token, number, reader, length)
+        algorithm = _part_algorithm(request, session.checksum_algorithm)
+        reader = request.body(compute=(algorithm,) if algorithm else ())
+        part = uploads.upload_part(ctx, actor, session.token, number, reader, length,
+                                   checksum=_part_checksum(request, reader, algorithm))
         etag = part.md5
-    return empty_response(headers={"ETag": f'"{etag}"'})
+    headers = {"ETag": f'"{etag}"', **echoed_checksums(request, reader.checksums)}
+    if algorithm:
+        headers[header_name(algorithm)] = reader.checksums[algorithm]
+    return empty_response(headers=headers)
+
+
+def copy_part(request) -> Response:
+    """UploadPartCopy: a part filled in the store with an object the person may read, or with
+    the bytes x-amz-copy-source-range names; the source is checked as CopyObject's is."""
+    number = _part_number(request.query.get("partNumber"))
+    byte_range = _copy_range(request.headers.get("x-amz-copy-source-range"))
+    request.body(compute=()).read()
+    with request.unit_of_work() as (ctx, actor):
+        session = _session(ctx, actor, request)
+        source = open_copy_source(request, ctx, actor)
+        part = uploads.copy_part(ctx, actor, session.token, number, source, byte_range)
+        root = xml.document("CopyPartResult")
+        xml.add_all(root, [("LastModified", part.created_at), ("ETag", f'"{part.md5}"')])
+        headers = {"x-amz-copy-source-version-id": str(source.id)}
+    return xml_response(root, headers=headers)
 
 
 def list_parts(request) -> Response:
@@ -69,31 +123,33 @@ def list_parts(request) -> Response:
         xml.add_all(root, [("Bucket", request.bucket), ("Key", request.key),
                            ("UploadId", session.token), ("PartNumberMarker", after),
                            ("MaxParts", limit), ("IsTruncated", len(parts) > limit),
-                           ("StorageClass", "STANDARD")])
+                           ("StorageClass", "STANDARD"), *_upload_checksum(session)])
         if len(parts) > limit:
             xml.add(root, "NextPartNumberMarker", parts[limit - 1].number if limit else after)
         owner(root, actor)
         for part in parts[:limit]:
             xml.add_all(xml.add(root, "Part"), [
                 ("PartNumber", part.number), ("LastModified", part.created_at),
-                ("ETag", f'"{part.md5}"'), ("Size", part.size)])
+                ("ETag", f'"{part.md5}"'), ("Size", part.size),
+                *((element_name(alg), value) for alg, value in (part.checksums or {}).items())])
     return xml_response(root)
 
 
 def complete_upload(request) -> Response:
     """CompleteMultipartUpload: the parts named, in order, become a new version."""
-    root = read_xml(request)
-    parts = [(_part_number(xml.child_text(p, "PartNumber")), xml.child_text(p, "ETag") or "")
-             for p in root.findall("Part")]
+    root = _completion_xml(request)
+    parts = [(_part_number(xml.child_text(p, "PartNumber")), xml.child_text(p, "ETag") or "",
+              _listed_checksums(p)) for p in root.findall("Part")]
     if not parts:
         raise malformed_xml()
     with request.unit_of_work() as (ctx, actor):
         session = _session(ctx, actor, request)
-        version = uploads.complete_upload(ctx, actor, session.token, parts)
+        version = uploads.complete_upload(ctx, actor, session.token, parts,
+                                          combine=_object_checksum(request, session))
         result = xml.document("CompleteMultipartUploadResult")
         xml.add_all(result, [("Location", f"/{request.bucket}/{request.key}"),
                              ("Bucket", request.bucket), ("Key", request.key),
-                             ("ETag", f'"{version.etag}"')])
+                             ("ETag", f'"{version.etag}"'), *checksum_elements(version.checksum)])
         headers = {"x-amz-version-id": str(version.id)}
     return xml_response(result, headers=headers)
 
@@ -146,7 +202,66 @@ def _upload(root, key: str, session: UploadSession, actor) -> None:
     owner(element, actor)
     initiator = xml.add(element, "Initiator")
     xml.add_all(initiator, [("ID", actor.username), ("DisplayName", actor.display_name)])
-    xml.add_all(element, [("StorageClass", "STANDARD"), ("Initiated", session.created_at)])
+    xml.add_all(element, [("StorageClass", "STANDARD"), ("Initiated", session.created_at),
+                          *_upload_checksum(session)])
+
+
+def _upload_checksum(session: UploadSession) -> list[tuple[str, str]]:
+    """Return the elements that show the checksum an upload was created with, if any."""
+    if not session.checksum_algorithm:
+        return []
+    return [("ChecksumAlgorithm", session.checksum_algorithm.upper()),
+            ("ChecksumType", session.checksum_type)]
+
+
+def _asked_checksum(headers) -> tuple[str | None, str | None]:
+    """Return the checksum algorithm and type CreateMultipartUpload asks for. S3's default
+    type is FULL_OBJECT for CRC64NVME (it has no other), COMPOSITE for the rest; FULL_OBJECT
+    is for CRCs only."""
+    algorithm = headers.get("x-amz-checksum-algorithm", "").strip().lower()
+    kind = headers.get("x-amz-checksum-type", "").strip().upper()
+    if not algorithm:
+        if kind:
+            raise S3Error("InvalidRequest", "The x-amz-checksum-type header can only be used "
+                          "with the x-amz-checksum-algorithm header.")
+        return None, None
+    if algorithm not in ALGORITHMS:
+        raise S3Error("InvalidRequest", "Value for x-amz-checksum-algorithm header is invalid.")
+    if kind not in ("", COMPOSITE, FULL_OBJECT):
+        raise S3Error("InvalidRequest", "Value for x-amz-checksum-type header is invalid.")
+    kind = kind or (FULL_OBJECT if algorithm == "crc64nvme" else COMPOSITE)
+    if (kind == FULL_OBJECT and algorithm not in FULL_OBJECT_ALGORITHMS) or (
+            kind == COMPOSITE and algorithm == "crc64nvme"):
+        raise S3Error("InvalidRequest", f"The {kind} checksum type cannot be used with the "
+                      f"{algorithm} checksum algorithm.")
+    return algorithm, kind
+
+
+def _part_algorithm(request, expected: str | None) -> str | None:
+    """Return the algorithm a part's checksum must be of (the upload's), having refused a part
+    that declares another (in a header, a trailer or x-amz-sdk-checksum-algorithm)."""
+    if expected is None:
+        return None
+    other = next((alg for alg in sorted(set(declared_algorithms(request)))
+                  if alg != expected), None)
+    if other is not None:
+        raise S3Error("InvalidRequest", "Checksum Type mismatch occurred, expected checksum "
+                      f"Type: {expected}, actual checksum Type: {other}")
+    return expected
+
+
+def _part_checksum(request, reader, algorithm: str | None):
+    """Return what gives, once the part is read, the checksum it keeps: the upload's
+    algorithm's (checked against the client's value if it sent one), else the client's."""
+    if algorithm is None:
+        return declared_checksum(request, reader)
+    return lambda: (algorithm, reader.checksums[algorithm])
+
+
+def _listed_checksums(part) -> dict[str, str]:
+    """Return the checksums a <Part> of CompleteMultipartUpload lists: {algorithm: base64}."""
+    return {_PART_CHECKSUMS[child.tag]: (child.text or "").strip() for child in part
+            if child.tag in _PART_CHECKSUMS}
 
 
 def _session(ctx, actor, request) -> UploadSession:
@@ -181,6 +296,51 @@ def _max_uploads(value: str | None) -> int:
         raise S3Error("InvalidArgument", "max-uploads must be a non-negative integer.",
                       ArgumentName="max-uploads")
     return min(int(value), MAX_PARTS_LISTED)
+
+
+def _completion_xml(request):
+    """Read CompleteMultipartUpload's body. Its x-amz-checksum-* headers are the whole object's
+    (see _object_checksum), not the body's: the body is not checked against them."""
+    body_headers = {name: value for name, value in request.headers.items()
+                    if algorithm_of(name) is None}
+    return read_xml(dataclasses.replace(request, headers=body_headers))
+
+
+def _object_checksum(request, session: UploadSession):
+    """Return how CompleteMultipartUpload makes the object's checksum from its parts': of the
+    type the upload was created with; else S3's COMPOSITE, or FULL_OBJECT when
+    x-amz-checksum-type asks for it or the client sends the whole object's value
+    (x-amz-checksum-<crc>), which must then match."""
+    sent = {alg: value.strip() for name, value in request.headers.items()
+            if (alg := algorithm_of(name)) is not None}
+    asked = request.headers.get("x-amz-checksum-type", "").strip().upper()
+    if session.checksum_type and asked and asked != session.checksum_type:
+        raise S3Error("InvalidRequest", f"The upload was created using the "
+                      f"{session.checksum_type} checksum type. The complete request must use "
+                      "the same checksum type.")
+    kind = session.checksum_type or (FULL_OBJECT if asked == FULL_OBJECT or sent else COMPOSITE)
+
+    def combine(parts) -> dict | None:
+        checksum = multipart_checksum([(p.checksums, p.size) for p in parts], kind)
+        expected = checksum and sent.get(checksum["algorithm"])
+        if expected and expected != checksum["value"]:
+            raise S3Error("BadDigest", f"The {header_name(checksum['algorithm'])} you "
+                          "specified did not match the checksum of the parts.")
+        return checksum
+    return combine
+
+
+def _copy_range(value: str | None) -> tuple[int, int] | None:
+    """Return the first and last byte x-amz-copy-source-range names (None: the whole source)."""
+    if value is None:
+        return None
+    match = _COPY_RANGE.fullmatch(value.strip())
+    if not match or int(match[2]) < int(match[1]):
+        raise S3Error("InvalidArgument", "The x-amz-copy-source-range value must be of the "
+                      "form bytes=first-last where first and last are the zero-based offsets "
+                      "of the first and last bytes to copy",
+                      ArgumentName="x-amz-copy-source-range", ArgumentValue=value)
+    return int(match[1]), int(match[2])
 
 
 def _part_number(value: str | None, minimum: int = 1) -> int:

@@ -9,21 +9,29 @@ from urllib.parse import unquote
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from gshare import files, s3objects, s3view
+from gshare import files, s3markers, s3objects, s3view
 from gshare.errors import GshareError, NameTaken, NotFound
-from gshare.models import Node
+from gshare.models import Node, Version
 from gshare.permissions import Action
 from web.s3 import xml
 from web.s3.buckets import empty_response, xml_response
-from web.s3.checksums import algorithm_of, header_name
+from web.s3.checksum_headers import (
+    checksum_elements,
+    checksum_headers,
+    declared_checksum,
+    echoed_checksums,
+    wants_checksum,
+)
+from web.s3.checksums import algorithm_of
 from web.s3.errors import S3Error, from_gshare
-from web.s3.listing import EMPTY_MD5
+from web.s3.listing import EMPTY_MD5, delete_marker_response, marker_fields, marker_headers
 
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
                   "content-language", "expires")
 OVERRIDES = {f"response-{name}": name for name in (*STORED_HEADERS, "content-type")}
 _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 MAX_DELETE = 1000
+COPY_SOURCE = "x-amz-copy-source-"  # prefix of CopyObject's and UploadPartCopy's conditions
 
 
 def head_object(request) -> Response:
@@ -57,41 +65,53 @@ def put_object(request) -> Response:
     with request.unit_of_work() as (ctx, actor):
         folder = target_folder(request, ctx, actor)
         version = s3objects.put_object(ctx, actor, folder, request.key, reader,
-                                       request.payload_length(), metadata)
+                                       request.payload_length(), metadata,
+                                       checksum=declared_checksum(request, reader))
         etag, version_id = version.etag, version.id
     headers = {"ETag": f'"{etag}"', "x-amz-version-id": str(version_id)}
-    headers.update(_echoed_checksums(request, reader.checksums))
+    headers.update(echoed_checksums(request, reader.checksums))
     return empty_response(headers=headers)
 
 
 def copy_object(request) -> Response:
-    """CopyObject: the source read as the person, onto a key (the same key too)."""
+    """CopyObject: the source read as the person, onto a key (the same key too); the copy
+    keeps the source's checksum."""
     s3view.check_key(request.key)
-    source_bucket, source_key, source_version = copy_source(request.headers)
+    copy_source(request.headers)
     directive = request.headers.get("x-amz-metadata-directive", "COPY").upper()
     metadata = stored_metadata(request.headers) if directive == "REPLACE" else None
     request.body(compute=()).read()
-    folder_id = prepare_folder(request)
     with request.unit_of_work() as (ctx, actor):
-        bucket = request.open_bucket(ctx, actor, source_bucket)
-        node = s3view.find_node(ctx, actor, bucket, source_key, Action.READ)
-        source = files.readable_version(ctx.db, actor, node, source_version)
-        version = s3objects.copy_object(ctx, actor, source, ctx.db.get(Node, folder_id),
-                                        request.key, metadata)
+        source = open_copy_source(request, ctx, actor)
+        folder = target_folder(request, ctx, actor)
+        version = s3objects.copy_object(ctx, actor, source, folder, request.key, metadata)
         root = xml.document("CopyObjectResult")
-        xml.add_all(root, [("LastModified", version.uploaded_at), ("ETag", f'"{version.etag}"')])
+        xml.add_all(root, [("LastModified", version.uploaded_at), ("ETag", f'"{version.etag}"'),
+                           *checksum_elements(version.checksum)])
         headers = {"x-amz-version-id": str(version.id),
                    "x-amz-copy-source-version-id": str(source.id)}
     return xml_response(root, headers=headers)
 
 
+def open_copy_source(request, ctx, actor) -> Version:
+    """Return the version x-amz-copy-source names, read as the person (a key limited to one
+    space reads only there), once its x-amz-copy-source-if-* conditions hold."""
+    bucket_name, key, version_id = copy_source(request.headers)
+    bucket = request.open_bucket(ctx, actor, bucket_name)
+    node = s3view.find_node(ctx, actor, bucket, key, Action.READ)
+    source = files.readable_version(ctx.db, actor, node, version_id)
+    check_copy_conditions(request.headers, source)
+    return source
+
+
 def delete_object(request) -> Response:
-    """DeleteObject: to the trash (or one version for good); 204 when it is not there."""
-    version_id = _version_id(request.query.get("versionId"))
+    """DeleteObject: to the trash (a delete marker), one version for good, or a delete marker's
+    versionId: the file back from the trash; 204 when it is not there."""
+    version_id = _version_id(request.query.get("versionId"), markers=True)
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
-        _delete(ctx, actor, bucket, request.key, version_id)
-    return empty_response(204)
+        marker = _delete(ctx, actor, bucket, request.key, version_id)
+    return empty_response(204, headers=marker_headers(marker))
 
 
 def delete_objects(request) -> Response:
@@ -165,19 +185,38 @@ def object_headers(version, node) -> dict:
 
 
 def _read(request, head: bool) -> Response:
-    version_id = _version_id(request.query.get("versionId"))
+    version_id = _version_id(request.query.get("versionId"), markers=True)
     byte_range = None if head else _range(request.headers.get("Range"))
+    _check_part_number(request.query.get("partNumber"))
     with request.unit_of_work() as (ctx, actor):
-        found = s3view.find_object(ctx, actor, request.open_space(ctx), request.key, version_id)
+        try:
+            found = s3view.find_object(ctx, actor, request.open_space(ctx), request.key,
+                                       version_id)
+        except s3markers.DeleteMarkerHit as hit:  # the key is in the trash, or versionId names it
+            return delete_marker_response(request, hit)
         node, version = found.node, found.version
         if found.is_folder:
             return _folder(node)
         headers = _with_overrides(request, object_headers(version, node))
+        if wants_checksum(request):
+            headers.update(checksum_headers(version.checksum))
         unchanged = _preconditions(request.headers, version, headers)
         if unchanged is not None or head:
             return unchanged or _head_response(headers, version.size)
         download = files.read_version(ctx, actor, node, version, byte_range)
     return _body_response(download, headers)
+
+
+def _check_part_number(value: str | None) -> None:
+    """gshare keeps no part boundaries once an upload is complete: every object is one part.
+    Part 1 is the whole object (and, with no x-amz-mp-parts-count, a client that downloads by
+    parts stops there); any other part does not exist, as S3 answers for a one-part object."""
+    if value is None or value.strip() == "1":
+        return
+    if not value.strip().isdigit():
+        raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
+                      "inclusive", ArgumentName="partNumber", ArgumentValue=value)
+    raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
 
 
 def _head_response(headers: dict, size: int) -> Response:
@@ -224,23 +263,44 @@ def _with_overrides(request, headers: dict) -> dict:
 
 
 def _preconditions(request_headers, version, headers: dict) -> Response | None:
+    if not _unchanged(request_headers, version):
+        return None
+    keep = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+    return Response(status=304, headers=keep)
+
+
+def check_copy_conditions(request_headers, version) -> None:
+    """Hold a copy's source to x-amz-copy-source-if-*, by GetObject's rules, except that a
+    source found unchanged (If-None-Match, If-Modified-Since) fails as well: 412, never 304."""
+    if _unchanged(request_headers, version, COPY_SOURCE):
+        given = request_headers.get(COPY_SOURCE + "If-None-Match") is not None
+        raise _precondition_failed(COPY_SOURCE + ("If-None-Match" if given
+                                                  else "If-Modified-Since"))
+
+
+def _unchanged(request_headers, version, prefix: str = "") -> bool:
+    """Raise PreconditionFailed where If-Match (or, without it, If-Unmodified-Since) fails;
+    tell whether If-None-Match (or, without it, If-Modified-Since) finds the version unchanged.
+    So If-Match true with If-Unmodified-Since false passes, and If-None-Match false with
+    If-Modified-Since true is unchanged, as S3 documents."""
     etag = version.etag
     modified = version.uploaded_at.replace(microsecond=0)
-    if_match = request_headers.get("If-Match")
+    if_match = request_headers.get(prefix + "If-Match")
     if if_match is not None and not _etag_in(etag, if_match):
-        raise S3Error("PreconditionFailed", "At least one of the pre-conditions you "
-                      "specified did not hold", 412, Condition="If-Match")
-    since = _http_time(request_headers.get("If-Unmodified-Since"))
+        raise _precondition_failed(prefix + "If-Match")
+    since = _http_time(request_headers.get(prefix + "If-Unmodified-Since"))
     if if_match is None and since is not None and modified > since:
-        raise S3Error("PreconditionFailed", "At least one of the pre-conditions you "
-                      "specified did not hold", 412, Condition="If-Unmodified-Since")
-    if_none = request_headers.get("If-None-Match")
-    since = _http_time(request_headers.get("If-Modified-Since"))
-    if (if_none is not None and _etag_in(etag, if_none)) or (
-            if_none is None and since is not None and modified <= since):
-        keep = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
-        return Response(status=304, headers=keep)
-    return None
+        raise _precondition_failed(prefix + "If-Unmodified-Since")
+    if_none = request_headers.get(prefix + "If-None-Match")
+    if if_none is not None:
+        return _etag_in(etag, if_none)
+    since = _http_time(request_headers.get(prefix + "If-Modified-Since"))
+    return since is not None and modified <= since
+
+
+def _precondition_failed(condition: str) -> S3Error:
+    return S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did "
+                   "not hold", 412, Condition=condition)
 
 
 def _etag_in(etag: str, header: str) -> bool:
@@ -266,9 +326,11 @@ def _range(value: str | None) -> tuple[int | None, int | None] | None:
     return first, last
 
 
-def _version_id(value: str | None) -> int | None:
+def _version_id(value: str | None, markers: bool = False) -> int | str | None:
     if value in (None, "", "null"):
         return None
+    if markers and s3markers.is_marker_id(value):
+        return value  # a delete marker's id, see s3markers.DeleteMarker
     if not value.isdigit():
         raise S3Error("InvalidArgument", "Invalid version id specified",
                       ArgumentName="versionId", ArgumentValue=value)
@@ -304,30 +366,28 @@ def prepare_folder(request, attempts: int = 3) -> int:
     raise AssertionError("unreachable")
 
 
-def _delete(ctx, actor, bucket, key: str, version_id: int | None) -> None:
+def _delete(ctx, actor, bucket, key: str, version_id: int | str | None):
+    """Return the delete marker this made (or, given its id, removed), if any."""
+    if isinstance(version_id, str):
+        return s3markers.undelete_object(ctx, actor, bucket, key, version_id)
     if version_id is not None:
         s3objects.delete_version(ctx, actor, bucket, key, version_id)
-    else:
-        s3objects.delete_object(ctx, actor, bucket, key)
+        return None
+    if s3objects.delete_object(ctx, actor, bucket, key):
+        return s3markers.latest_delete_marker(ctx, actor, bucket, key)
+    return None
 
 
 def _delete_one(request, result, key: str, version: str | None, quiet: bool) -> None:
     try:
         with request.unit_of_work() as (ctx, actor):
             bucket = request.open_bucket(ctx, actor)
-            _delete(ctx, actor, bucket, key, _version_id(version))
+            marker = _delete(ctx, actor, bucket, key, _version_id(version, markers=True))
     except (GshareError, S3Error) as error:
         error = from_gshare(error, request.bucket, key) if isinstance(error, GshareError) else error
         xml.add_all(xml.add(result, "Error"), [("Key", key), ("VersionId", version),
                                                ("Code", error.code), ("Message", error.message)])
         return
     if not quiet:
-        xml.add_all(xml.add(result, "Deleted"), [("Key", key), ("VersionId", version)])
-
-
-def _echoed_checksums(request, checksums: dict) -> dict:
-    names = {n.lower() for n, _ in request.headers.items()}
-    names |= {n.strip().lower() for n in request.headers.get("x-amz-trailer", "").split(",")}
-    sdk = request.headers.get("x-amz-sdk-checksum-algorithm", "").lower()
-    wanted = {algorithm_of(n) for n in names} | {sdk}
-    return {header_name(alg): value for alg, value in checksums.items() if alg in wanted}
+        xml.add_all(xml.add(result, "Deleted"), [("Key", key), ("VersionId", version),
+                                                 *marker_fields(marker)])

@@ -203,3 +203,43 @@ def test_create_a_project_space(site, open_page):
     page.wait_for_selector("text=The space Budget committee 2026 was created.")
     page.goto("/")
     shot(page, "14-start-page-project-spaces-phone")
+
+
+def test_create_an_access_key_in_english_and_in_lao(site, open_page):
+    site.user("somsak")
+    page = open_page()
+    sign_in(page, "somsak")
+    page.click("header a.keys-link")
+    page.fill("#create-key input[name=label]", "office laptop")
+    page.check("#create-key input[name=read_only]")
+    page.select_option("#create-key select[name=space]", label="Finance (finance)")
+    page.click("#create-key button.primary")
+    key_id = page.inner_text("#new-key-id")
+    assert page.inner_text("#new-key-secret") in page.inner_text("#rclone-settings")
+    assert "read only; Finance" in page.inner_text(f"#key-{key_id} td.scope")
+    shot(page, "15-access-keys")
+    phone = open_page("lo", width=390)
+    sign_in(phone, "somsak")
+    phone.goto("/account/keys")
+    phone.fill("#create-key input[name=label]", "ສຳຮອງຂໍ້ມູນທຸກຄືນ ຈາກຄອມພິວເຕີຢູ່ຫ້ອງການ")
+    phone.click("#create-key button.primary")
+    phone.wait_for_selector("#new-key")
+    assert phone.locator("html").get_attribute("lang") == "lo"
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    shot(phone, "16-access-keys-lao")
+
+
+def test_rename_a_project_space_in_lao(site, open_page):
+    site.user("somsak")
+    page = open_page(lang="lo", width=390)
+    sign_in(page, "somsak")
+    page.fill("form[action$='/spaces/new'] input[name=name]", "Budget 2026")
+    page.click("form[action$='/spaces/new'] button.primary")
+    page.wait_for_selector("details.space-settings")
+    page.click("details.space-settings summary")
+    page.fill("details.space-settings input[name=name]", "ງົບປະມານ 2026")
+    page.click("form[action*='/rename'] button")
+    page.wait_for_selector("h1:has-text('ງົບປະມານ 2026'), nav :text('ງົບປະມານ 2026')")
+    page.click("details.space-settings summary")
+    shot(page, "17-project-space-settings-lao-phone")

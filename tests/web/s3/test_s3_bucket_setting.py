@@ -3,9 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
+from tests.web.s3.answers import error_code
 
 
 @pytest.fixture

@@ -6,12 +6,9 @@ from botocore.exceptions import ClientError
 
 from gshare import spaces
 from gshare.models import Space, User
+from tests.web.s3.answers import error_code
 
 KiB = 1024
-
-
-def error_code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
 
 
 @pytest.fixture

@@ -13,12 +13,9 @@ from minio import Minio
 from gshare import scanning
 from gshare.models import ScanState, Version
 from tests.fixtures.clamd import eicar_bytes
+from tests.web.s3.answers import error_code
 
 MiB = 1024 * 1024
-
-
-def error_code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
 
 
 @pytest.fixture

@@ -7,12 +7,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from gshare import spaces
+from tests.web.s3.answers import error_code
 
 HOME = "home-alice"
-
-
-def error_code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
 
 
 @pytest.fixture
@@ -198,3 +195,25 @@ def test_unsupported_operation_is_not_implemented(s3_site, alice):
 def test_put_through_io_stream_of_unknown_length(s3_site, alice):
     alice.upload_fileobj(io.BytesIO(b"streamed" * 1000), HOME, "s.bin")
     assert alice.get_object(Bucket=HOME, Key="s.bin")["Body"].read() == b"streamed" * 1000
+
+
+def test_a_download_by_parts_gets_the_whole_object_once(s3_site, alice):
+    """gshare keeps no part boundaries: part 1 is the whole file, with no parts count, so a
+    client downloading by part number stops there; part 2 does not exist."""
+    payload = bytes(range(256)) * (24 * 1024)  # 6 MiB, uploaded in two parts
+    upload = alice.create_multipart_upload(Bucket=HOME, Key="two-parts.bin")["UploadId"]
+    parts = []
+    for number, chunk in enumerate((payload[:5 * 1024 * 1024], payload[5 * 1024 * 1024:]), 1):
+        etag = alice.upload_part(Bucket=HOME, Key="two-parts.bin", UploadId=upload,
+                                 PartNumber=number, Body=chunk)["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+    alice.complete_multipart_upload(Bucket=HOME, Key="two-parts.bin", UploadId=upload,
+                                    MultipartUpload={"Parts": parts})
+    first = alice.get_object(Bucket=HOME, Key="two-parts.bin", PartNumber=1)
+    assert first["Body"].read() == payload and "PartsCount" not in first
+    assert alice.head_object(Bucket=HOME, Key="two-parts.bin", PartNumber=1)[
+        "ContentLength"] == len(payload)
+    with pytest.raises(ClientError) as second:
+        alice.get_object(Bucket=HOME, Key="two-parts.bin", PartNumber=2)
+    assert error_code(second) == "InvalidPartNumber"
+    assert second.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416

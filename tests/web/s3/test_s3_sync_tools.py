@@ -155,3 +155,32 @@ def test_second_department_syncs_down_only_what_is_shared(s3_site, tmp_path):
         pass
     aws.sync("s3://finance/", f"{down}/")
     assert _local(down) == shared
+
+
+def test_a_sync_while_clamd_is_down_stores_everything_and_does_not_loop(s3_site, tmp_path,
+                                                                         clamd_daemon):
+    """The uploads wait for their scan, listed to their uploader with their real sizes, so the
+    next sync sends nothing again; others get them once clamd is back and has scanned them."""
+    alice = s3_site.person("alice", "Finance")
+    s3_site.person("carol", "Health")
+    s3_site.share("alice", "finance", "carol")
+    source = tmp_path / "source"
+    _tree(source)
+    aws = Tool("aws", s3_site, alice, tmp_path)
+    clamd_daemon.stop()
+    try:
+        aws.sync(f"{source}/", "s3://finance/docs/")
+        before = len(s3_site.writes())
+        aws.sync(f"{source}/", "s3://finance/docs/")
+        assert s3_site.writes()[before:] == []  # nothing sent twice
+        listed = s3_site.client("alice").list_objects_v2(Bucket="finance", Prefix="docs/")
+        assert {o["Key"][5:]: o["Size"] for o in listed["Contents"]} == {
+            name: (source / name).stat().st_size for name in _local(source)}
+        files = {k for k in _keys(s3_site, "carol", "finance", "docs/") if not k.endswith("/")}
+        assert files == set()  # the folders, as empty ones, but none of the files
+    finally:
+        clamd_daemon.start()
+    worker = scan_queue.Worker(s3_site.gs)
+    while worker.run_once(None):
+        pass
+    assert _keys(s3_site, "carol", "finance", "docs/") == _local(source)

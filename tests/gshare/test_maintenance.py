@@ -1,0 +1,111 @@
+"""fsck and gc: rows and blobs are matched in byte order, whatever the database's collation."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from gshare import maintenance
+from gshare.models import Version
+from tests.fixtures.world import World
+
+LOCALE_COLLATIONS = ("en-x-icu", "und-x-icu", "en_US.utf8", "en_US")
+
+
+class Undo(Exception):
+    """Raised to roll a unit of work back (and with it a collation changed for the test)."""
+
+
+def locale_collation(db) -> str:
+    """Give the blob_key column a locale's collation on PostgreSQL (undone at rollback)."""
+    found = db.scalars(text("SELECT collname FROM pg_collation WHERE collname = ANY(:names)"),
+                       {"names": list(LOCALE_COLLATIONS)}).all()
+    if not found:
+        pytest.skip("this PostgreSQL has no locale collation")
+    name = min(found, key=LOCALE_COLLATIONS.index)
+    db.execute(text("ALTER TABLE versions ALTER COLUMN blob_key "
+                    f'TYPE VARCHAR(64) COLLATE "{name}"'))
+    return name
+
+
+def add_versions(ctx, version: Version, keys: list[str], with_blobs: bool) -> list[Version]:
+    """Add versions of the same file under the given blob keys, storing a blob for each or not."""
+    added, latest = [], ctx.db.scalar(select(func.max(Version.number)).filter_by(
+        node_id=version.node_id))
+    for number, key in enumerate(keys, start=latest + 1):
+        added.append(Version(node_id=version.node_id, number=number, blob_key=key, size=1,
+                             etag="0" * 32, content_type="text/plain"))
+        if with_blobs:
+            ctx.store.put(key, io.BytesIO(b"x"), 1)
+    ctx.db.add_all(added)
+    ctx.db.flush()
+    return added
+
+
+def stored_keys(store) -> set[str]:
+    return {blob.key for blob in store.list()}
+
+
+def test_fsck_finds_orphans_and_missing_blobs_whose_keys_a_locale_sorts_otherwise(gs, db_url):
+    with pytest.raises(Undo), gs.unit_of_work() as ctx:
+        if db_url.startswith("postgresql"):
+            collation = locale_collation(ctx.db)
+            locale_order = ctx.db.scalars(text(
+                "SELECT k FROM (VALUES ('v/a-b'), ('v/a_B'), ('v/A_b')) AS t(k) "
+                f'ORDER BY k COLLATE "{collation}"')).all()
+            assert locale_order != sorted(locale_order), "the test needs a non-byte order"
+        world = World(ctx)
+        alice = world.user("alice")
+        first = world.upload(alice, world.home(alice), "report.txt", b"report")
+        kept = add_versions(ctx, first, ["v/Report-A", "v/report_a", "v/a-b"], with_blobs=True)
+        lost = add_versions(ctx, first, ["v/report-a", "v/REPORT_A", "v/a_B"], with_blobs=False)
+        for key in ("v/Report_a", "v/report-A", "v/A_b", "v/a_b"):
+            ctx.store.put(key, io.BytesIO(b"orphan"), 6)
+
+        report = maintenance.fsck(ctx)
+
+        assert sorted(b.key for b in report.orphan_blobs) == [
+            "v/A_b", "v/Report_a", "v/a_b", "v/report-A"]
+        assert [(v.id, path.rsplit("/", 1)[-1]) for v, path in report.missing_blobs] == [
+            (v.id, "report.txt") for v in sorted(lost, key=lambda v: v.blob_key)]
+        assert maintenance.gc(ctx, grace=timedelta(0)).orphans_removed == 4
+        assert stored_keys(ctx.store) == {first.blob_key, *(v.blob_key for v in kept)}
+        raise Undo
+
+
+def test_fsck_matches_keys_the_store_lists_out_of_byte_order(ctx, world):
+    # SeaweedFS lists the keys under 'v/a/' right after 'v/a', before 'v/a-c' and 'v/a.d'.
+    alice = world.user("alice")
+    first = world.upload(alice, world.home(alice), "notes.txt", b"notes")
+    add_versions(ctx, first, ["v/a-c", "v/a/b", "v/a/d/e"], with_blobs=True)
+    lost = add_versions(ctx, first, ["v/a/c", "v/a.d"], with_blobs=False)
+    for key in ("v/a", "v/a/a", "v/a0", "v/a/d/f"):
+        ctx.store.put(key, io.BytesIO(b"orphan"), 6)
+
+    report = maintenance.fsck(ctx)
+
+    assert sorted(b.key for b in report.orphan_blobs) == ["v/a", "v/a/a", "v/a/d/f", "v/a0"]
+    assert sorted(v.blob_key for v, _ in report.missing_blobs) == sorted(v.blob_key for v in lost)
+
+
+def test_fsck_of_a_consistent_site_reports_nothing(ctx, world):
+    alice = world.user("alice")
+    for n in range(5):
+        world.upload(alice, world.home(alice), f"file {n}.txt", b"same name, other key")
+    assert maintenance.fsck(ctx).ok
+
+
+def test_fsck_stops_when_the_database_sorts_keys_in_another_order(gs, db_url, monkeypatch):
+    monkeypatch.setitem(maintenance.BYTE_ORDER, "sqlite", "NOCASE")
+    with pytest.raises(Undo), gs.unit_of_work() as ctx:
+        if db_url.startswith("postgresql"):
+            monkeypatch.delitem(maintenance.BYTE_ORDER, "postgresql")
+            locale_collation(ctx.db)
+        world = World(ctx)
+        alice = world.user("alice")
+        first = world.upload(alice, world.home(alice), "report.txt", b"report")
+        add_versions(ctx, first, ["v/a_B", "v/a-b", "v/A_b", "v/b"], with_blobs=True)
+        with pytest.raises(maintenance.KeysOutOfOrder):
+            maintenance.fsck(ctx)
+        raise Undo

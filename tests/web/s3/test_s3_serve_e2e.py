@@ -1,0 +1,226 @@
+"""The S3 endpoint end to end through `gshare serve` itself: its gunicorn workers, its scan
+worker, the embedded S3 server, a SQLite database of its own and the suite's real clamd.
+
+One server for the whole module; the person and keys are made with the `gshare` CLI on the
+same config, as an operator would. Where CI=true a missing aws cli fails the module.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
+from click.testing import CliRunner
+
+from gshare.cli import main as gshare_cli
+from tests.fixtures.clamd import eicar_bytes
+from tests.web.s3.test_s3_sync_tools import Tool
+
+MiB = 1024 * 1024
+BUCKET = "finance"
+STARTUP_SECONDS = 90
+
+
+@dataclass
+class Key:
+    key_id: str
+    secret: str
+
+
+@dataclass
+class Served:
+    """A running `gshare serve`: its S3 endpoint, config and a person's key."""
+
+    url: str
+    config: Path
+    log: Path
+    key: Key
+
+    def gshare(self, *args: str) -> str:
+        """Run `gshare --config CONFIG ARGS` (the CLI, in this process) and return its output."""
+        result = CliRunner().invoke(gshare_cli, ["--config", str(self.config), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def new_key(self, username: str = "alice") -> Key:
+        """Create an access key with `gshare key create`."""
+        lines = dict(line.split(":", 1) for line in self.gshare("key", "create", username,
+                                                                "--label", "e2e").splitlines()
+                     if ":" in line)
+        return Key(lines["access key id"].strip(), lines["secret access key"].strip())
+
+    def client(self, key: Key | None = None, **config):
+        """Return a boto3 client on the endpoint, a fresh connection pool each time."""
+        key = key or self.key
+        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id=key.key_id, aws_secret_access_key=key.secret,
+                            config=BotoConfig(s3={"addressing_style": "path"},
+                                              retries={"total_max_attempts": 1}, **config))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gshare serve exited early:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (the S3 endpoint refuses anonymous requests)
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, clamd_daemon):
+    """Start `gshare serve` on free ports with its own SQLite database and the real clamd."""
+    root = tmp_path_factory.mktemp("serve-e2e")
+    web, s3, objects = free_port(), free_port(), free_port()
+    config = root / "config.toml"
+    config.write_text(
+        f'[server]\nlisten = "127.0.0.1:{web}"\ns3_listen = "127.0.0.1:{s3}"\n'
+        f'data_dir = "{root / "var"}"\nworkers = 2\n'
+        f'[database]\nurl = "sqlite:///{root / "gshare.db"}"\n'
+        f'[storage]\nembedded_port = {objects}\n'
+        f'[antivirus]\nclamd = "{clamd_daemon.address}"\n')
+    log = root / "serve.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gshare", "--config", str(config), "serve"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_up(f"http://127.0.0.1:{web}/readyz", process, log)
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/readyz", timeout=10) as ready:
+            assert json.loads(ready.read())["scanner"]["up"]  # the suite's clamd, as configured
+        wait_until_up(f"http://127.0.0.1:{s3}/", process, log)
+        site = Served(f"http://127.0.0.1:{s3}", config, log, Key("", ""))
+        site.gshare("department", "add", "Finance", "--slug", BUCKET)
+        site.gshare("user", "add", "alice", "--name", "Alice", "--department", "Finance",
+                    "--no-password")
+        site.key = site.new_key()
+        yield site
+    finally:
+        _stop(process)
+
+
+def _stop(process) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def aws(served: Served, home: Path, *args: str) -> str:
+    """Run the aws cli against the endpoint with the person's key; return its output."""
+    tool = Tool("aws", served, served.key, home)
+    done = subprocess.run([tool.program, "--endpoint-url", served.url, *args], env=tool.env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def files_of(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_aws_cli_syncs_up_again_and_down_through_gshare_serve(served, tmp_path):
+    source, down = tmp_path / "source", tmp_path / "down"
+    (source / "ເອກະສານ" / "ປີ 2026").mkdir(parents=True)
+    (source / "ເອກະສານ" / "ລາຍງານ.txt").write_text("ລາຍງານປະຈຳປີ\n" * 200)
+    (source / "ເອກະສານ" / "ປີ 2026" / "ງົບປະມານ.csv").write_text("ກ,ຂ\n1,2\n")
+    (source / "notes.txt").write_text("plain ascii\n")
+    (source / "big.bin").write_bytes(os.urandom(9 * MiB))  # over 8 MiB: aws cli sends parts
+
+    first = aws(served, tmp_path, "s3", "sync", "--no-progress", f"{source}/",
+                f"s3://{BUCKET}/e2e/")
+    assert first.count("upload:") == 4, first
+    head = served.client().head_object(Bucket=BUCKET, Key="e2e/big.bin")
+    assert head["ETag"].strip('"').endswith("-2") and head["ContentLength"] == 9 * MiB
+    again = aws(served, tmp_path, "s3", "sync", "--no-progress", f"{source}/",
+                f"s3://{BUCKET}/e2e/")
+    assert again.strip() == ""  # nothing transferred the second time
+
+    down.mkdir()
+    aws(served, tmp_path, "s3", "sync", "--no-progress", "--delete", f"s3://{BUCKET}/e2e/",
+        f"{down}/")
+    assert files_of(down) == files_of(source)
+    for name in files_of(source):
+        assert filecmp.cmp(source / name, down / name, shallow=False), name
+
+
+def test_presigned_get_works_until_it_expires(served):
+    client = served.client(signature_version="s3v4")  # boto3 presigns with SigV2 otherwise
+    client.put_object(Bucket=BUCKET, Key="presigned/get.txt", Body=b"signed for you")
+    url = client.generate_presigned_url("get_object", ExpiresIn=60, Params={
+        "Bucket": BUCKET, "Key": "presigned/get.txt"})
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == b"signed for you"
+
+    short = client.generate_presigned_url("get_object", ExpiresIn=1, Params={
+        "Bucket": BUCKET, "Key": "presigned/get.txt"})
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(short, timeout=10)
+    body = refused.value.read().decode()
+    assert refused.value.code == 403
+    assert "<Code>AccessDenied</Code>" in body and "expired" in body
+
+
+def test_presigned_put_stores_an_object(served):
+    client = served.client(signature_version="s3v4")
+    url = client.generate_presigned_url("put_object", ExpiresIn=60, Params={
+        "Bucket": BUCKET, "Key": "presigned/ເອກະສານ.txt"})
+    request = urllib.request.Request(url, data=b"put by a link", method="PUT")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    got = client.get_object(Bucket=BUCKET, Key="presigned/ເອກະສານ.txt")
+    assert got["Body"].read() == b"put by a link"
+
+
+def test_eicar_through_serve_is_quarantined_with_a_clear_error(served):
+    client = served.client()
+    client.put_object(Bucket=BUCKET, Key="quarantine/eicar.com.txt", Body=eicar_bytes())
+    with pytest.raises(ClientError) as refused:
+        client.get_object(Bucket=BUCKET, Key="quarantine/eicar.com.txt")
+    error = refused.value.response["Error"]
+    assert error["Code"] == "AccessDenied" and "quarantined" in error["Message"]
+    assert "Gshare.Test.EICAR" in error["Message"]  # the signature clamd found
+
+
+def test_revoked_key_stops_at_the_next_request_on_every_worker(served):
+    key = served.new_key()
+    warm = served.client(key)
+    warm.put_object(Bucket=BUCKET, Key="revoke/x.txt", Body=b"x")
+    for _ in range(6):  # fresh connections: gunicorn's workers take them in turn
+        assert served.client(key).head_object(Bucket=BUCKET, Key="revoke/x.txt")
+    served.gshare("key", "revoke", key.key_id)
+    for client in [warm, *(served.client(key) for _ in range(6))]:
+        with pytest.raises(ClientError) as refused:
+            client.head_object(Bucket=BUCKET, Key="revoke/x.txt")
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert served.client().head_object(Bucket=BUCKET, Key="revoke/x.txt")  # others still work
