@@ -98,3 +98,10 @@ def sign_in(page, username: str, password: str = "correct horse battery") -> Non
     page.fill("input[name=password]", password)
     page.click("button.primary")
     page.wait_for_url("**/")
+
+
+def follow(page, selector: str) -> None:
+    """Click a link and wait until the page it leads to has loaded: a click only starts the
+    navigation, and reading the page before it ends reads the old one."""
+    with page.expect_navigation():
+        page.click(selector)

@@ -7,7 +7,7 @@ import re
 
 from gshare.models import UserRole
 from tests.fixtures.clamd import eicar_bytes
-from tests.web.browser.conftest import shot, sign_in
+from tests.web.browser.conftest import follow, shot, sign_in
 
 FAKE_FOLDER_DROP = """([folderName, files]) => {
   const entry = (name, text) => ({isFile: true, isDirectory: false, name,
@@ -51,7 +51,7 @@ def test_upload_a_folder_by_drag_and_drop(site, open_page):
     page.goto("/my")
     page.evaluate(FAKE_FOLDER_DROP, ["ກອງປະຊຸມ", [["a.txt", "one"], ["b.txt", "two"]]])
     page.wait_for_selector("table.entries a.folder:has-text('ກອງປະຊຸມ')")
-    page.click("a.folder:has-text('ກອງປະຊຸມ')")
+    follow(page, "a.folder:has-text('ກອງປະຊຸມ')")
     assert page.locator("a.file").all_inner_texts() == ["a.txt", "b.txt"]
 
 
@@ -114,7 +114,7 @@ def test_share_with_another_department_eicar_never_visible(site, open_page, tmp_
     member = open_page()
     sign_in(member, "planner")
     member.goto("/shared/department")
-    member.click("a.folder:has-text('ງົບປະມານ 2025')")
+    follow(member, "a.folder:has-text('ງົບປະມານ 2025')")
     assert member.locator("a.file").all_inner_texts() == ["plan.txt"]
     shot(member, "06-shared-folder-as-member")
 
@@ -186,7 +186,7 @@ def test_infected_upload_shows_its_badge_and_a_notification(site, open_page, tmp
     page.wait_for_selector("table.entries .badge.scan-infected")
     assert page.locator(".notices-link .count").inner_text() == "1"
     shot(page, "11-infected-upload-badge")
-    page.click(".notices-link")
+    follow(page, ".notices-link")
     assert "eicar.txt was found infected" in page.locator("ul.notices").inner_text()
     shot(page, "12-notifications")
     page.click("button[value=lo]")
