@@ -89,12 +89,14 @@ def upload_part(ctx, actor: User, token: str, number: int, stream, length: int,
 
 
 def copy_part(ctx, actor: User, token: str, number: int, source: Version,
-              byte_range: tuple[int, int] | None = None) -> UploadPart:
+              byte_range: tuple[int, int] | None = None, checksum=None) -> UploadPart:
     """Fill one part, in the store, with a version or its bytes first..last (inclusive);
     return it with its MD5, like upload_part.
 
-    The caller has checked that the actor reads source (get_node for READ, then
-    files.readable_version), as for copy_version.
+    checksum, for an upload created with a checksum algorithm, is an empty accumulator of it
+    (update(bytes), b64digest(), algorithm): the part keeps the checksum of the bytes it got,
+    as a part uploaded with one does. The caller has checked that the actor reads source
+    (get_node for READ, then files.readable_version), as for copy_version.
     """
     session = get_upload(ctx, actor, token)
     _check_part_number(number)
@@ -104,10 +106,16 @@ def copy_part(ctx, actor: User, token: str, number: int, source: Version,
     with _store_errors():
         etag = ctx.store.upload_part_copy(session.blob_key, session.backend_upload_id, number,
                                           source.blob_key, byte_range)
-    md5 = source.md5 if byte_range is None and source.md5 else _md5_of(ctx, source, first, last)
+    whole = byte_range is None or (first, last) == (0, source.size - 1)
+    known = _whole_checksum(source, checksum.algorithm) if checksum and whole else None
+    if whole and source.md5 and (checksum is None or known):
+        md5 = source.md5
+    else:
+        md5 = _digest_of(ctx, source, first, last, checksum if known is None else None)
+    checksums = {checksum.algorithm: known or checksum.b64digest()} if checksum else None
     audit.record(ctx, actor, "file.copy_part", node=source.node, version=source,
                  range=f"{first}-{last}", upload=session.id)
-    return _record_part(ctx, session, number, length, etag, md5, None)
+    return _record_part(ctx, session, number, length, etag, md5, checksums)
 
 
 def list_parts(ctx, actor: User, token: str) -> list[UploadPart]:
@@ -238,15 +246,25 @@ def _copied_range(size: int, byte_range: tuple[int, int] | None) -> tuple[int, i
     return first, last
 
 
-def _md5_of(ctx, source: Version, first: int, last: int) -> str:
-    """Return the MD5 of a version's bytes first..last, read from the store: a store's ETag of
-    a copied part need not be their MD5 (SeaweedFS's is not)."""
+def _digest_of(ctx, source: Version, first: int, last: int, checksum=None) -> str:
+    """Return the MD5 of a version's bytes first..last, read from the store (a store's ETag
+    of a copied part need not be their MD5: SeaweedFS's is not), feeding checksum too."""
     md5 = hashlib.md5(usedforsecurity=False)
     if last >= first:
         with _store_errors(), ctx.store.get(source.blob_key, first, last) as stream:
             for chunk in stream:
                 md5.update(chunk)
+                if checksum is not None:
+                    checksum.update(chunk)
     return md5.hexdigest()
+
+
+def _whole_checksum(source: Version, algorithm: str) -> str | None:
+    """Return the version's own checksum of its whole bytes in this algorithm, if it has one."""
+    kept = source.checksum or {}
+    if kept.get("algorithm") == algorithm and kept.get("type") == "FULL_OBJECT":
+        return kept.get("value")
+    return None
 
 
 def _record_part(ctx, session: UploadSession, number: int, size: int, etag: str, md5: str,

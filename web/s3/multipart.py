@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from gshare import s3view, uploads
 from gshare.errors import NotFound
-from gshare.models import Node, UploadSession
+from gshare.models import Node, UploadPart, UploadSession
 from gshare.permissions import Action
 from gshare.tree import get_node, node_path
 from web.s3 import xml
@@ -29,6 +29,7 @@ from web.s3.checksums import (
     ALGORITHMS,
     COMPOSITE,
     FULL_OBJECT,
+    Checksum,
     algorithm_of,
     element_name,
     header_name,
@@ -105,9 +106,12 @@ def copy_part(request) -> Response:
     with request.unit_of_work() as (ctx, actor):
         session = _session(ctx, actor, request)
         source = open_copy_source(request, ctx, actor)
-        part = uploads.copy_part(ctx, actor, session.token, number, source, byte_range)
+        algorithm = session.checksum_algorithm
+        part = uploads.copy_part(ctx, actor, session.token, number, source, byte_range,
+                                 checksum=Checksum(algorithm) if algorithm else None)
         root = xml.document("CopyPartResult")
-        xml.add_all(root, [("LastModified", part.created_at), ("ETag", f'"{part.md5}"')])
+        xml.add_all(root, [("LastModified", part.created_at), ("ETag", f'"{part.md5}"'),
+                           *_part_checksums(part)])
         headers = {"x-amz-copy-source-version-id": str(source.id)}
     return xml_response(root, headers=headers)
 
@@ -131,7 +135,7 @@ def list_parts(request) -> Response:
             xml.add_all(xml.add(root, "Part"), [
                 ("PartNumber", part.number), ("LastModified", part.created_at),
                 ("ETag", f'"{part.md5}"'), ("Size", part.size),
-                *((element_name(alg), value) for alg, value in (part.checksums or {}).items())])
+                *_part_checksums(part)])
     return xml_response(root)
 
 
@@ -212,6 +216,11 @@ def _upload_checksum(session: UploadSession) -> list[tuple[str, str]]:
         return []
     return [("ChecksumAlgorithm", session.checksum_algorithm.upper()),
             ("ChecksumType", session.checksum_type)]
+
+
+def _part_checksums(part: UploadPart) -> list[tuple[str, str]]:
+    """Return the elements that show the checksums a part keeps: ChecksumCRC32..."""
+    return [(element_name(alg), value) for alg, value in (part.checksums or {}).items()]
 
 
 def _asked_checksum(headers) -> tuple[str | None, str | None]:

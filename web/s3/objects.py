@@ -154,6 +154,9 @@ def copy_source(headers) -> tuple[str, str, int | None]:
         raise S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: "
                       "sourcebucket/sourcekey")
     version = query.partition("versionId=")[2] if "versionId=" in query else None
+    if version and s3markers.is_marker_id(version):
+        raise S3Error("InvalidRequest", "The source of a copy request may not specifically "
+                      "refer to a delete marker by version id.")
     return bucket, key, _version_id(version)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from gshare.models import ScanState, Space, Version
 from tests.web.s3.answers import error_code, some_bytes
+from web.s3.checksums import checksum_of, multipart_checksum
 
 MiB = 1024 * 1024
 HOME = "home-alice"
@@ -94,6 +95,39 @@ def test_whole_multipart_object_copied_as_a_part_has_the_md5_of_its_bytes(people
     assert part["CopyPartResult"]["ETag"] == f'"{md5(source)}"'
     complete(alice, HOME, "again.bin", uid, [part["CopyPartResult"]["ETag"]])
     assert alice.get_object(Bucket=HOME, Key="again.bin")["Body"].read() == source
+
+
+def test_a_copied_part_keeps_the_checksum_of_its_bytes_in_the_uploads_algorithm(people,
+                                                                                 alice):
+    source = some_bytes(6 * MiB + 11, 5)
+    alice.put_object(Bucket=HOME, Key="src.bin", Body=source, ChecksumAlgorithm="CRC32")
+    key = "with-checksums.bin"
+    uid = alice.create_multipart_upload(Bucket=HOME, Key=key, ChecksumAlgorithm="CRC32",
+                                        ChecksumType="COMPOSITE")["UploadId"]
+    ranged = copy_part(alice, HOME, key, uid, 1, {"Bucket": HOME, "Key": "src.bin"},
+                       f"bytes=0-{5 * MiB - 1}")["CopyPartResult"]
+    whole = copy_part(alice, HOME, key, uid, 2, {"Bucket": HOME, "Key": "src.bin"})
+    whole = whole["CopyPartResult"]
+    assert ranged["ChecksumCRC32"] == checksum_of("crc32", source[:5 * MiB])
+    assert whole["ChecksumCRC32"] == checksum_of("crc32", source)  # the source's own, kept
+    listed = alice.list_parts(Bucket=HOME, Key=key, UploadId=uid)["Parts"]
+    assert [p["ChecksumCRC32"] for p in listed] == [ranged["ChecksumCRC32"],
+                                                     whole["ChecksumCRC32"]]
+    parts = [{"PartNumber": 1, "ETag": ranged["ETag"], "ChecksumCRC32": ranged["ChecksumCRC32"]},
+             {"PartNumber": 2, "ETag": whole["ETag"], "ChecksumCRC32": whole["ChecksumCRC32"]}]
+    alice.complete_multipart_upload(Bucket=HOME, Key=key, UploadId=uid,
+                                    MultipartUpload={"Parts": parts})
+    got = alice.head_object(Bucket=HOME, Key=key, ChecksumMode="ENABLED")
+    expected = multipart_checksum([({"crc32": ranged["ChecksumCRC32"]}, 5 * MiB),
+                                   ({"crc32": whole["ChecksumCRC32"]}, len(source))])
+    assert got["ChecksumCRC32"] == expected["value"] and expected["value"].endswith("-2")
+
+
+def test_a_copied_part_of_an_upload_without_an_algorithm_shows_no_checksum(people, alice):
+    alice.put_object(Bucket=HOME, Key="src.txt", Body=b"copied whole")
+    uid = start(alice, HOME, "plain.bin")
+    part = copy_part(alice, HOME, "plain.bin", uid, 1, {"Bucket": HOME, "Key": "src.txt"})
+    assert not [name for name in part["CopyPartResult"] if name.startswith("Checksum")]
 
 
 def test_boto3_managed_copy_above_the_threshold_goes_in_copied_parts(people, alice):

@@ -326,3 +326,20 @@ def test_a_viewer_may_not_delete_a_version_of_a_deleted_file(people):
         people.client("carol").delete_object(Bucket=BUCKET, Key="kept.txt", VersionId=kept)
     assert error_of(refused)[:2] == ("AccessDenied", 403)
     assert trashed_names(people) == ["kept.txt"]
+
+
+def test_a_copy_from_a_delete_marker_is_refused_as_s3_refuses_it(people):
+    alice = people.client("alice")
+    alice.put_object(Bucket=BUCKET, Key="gone.txt", Body=b"old text")
+    marker = alice.delete_object(Bucket=BUCKET, Key="gone.txt")["VersionId"]
+    with pytest.raises(ClientError) as by_marker:
+        alice.copy_object(Bucket=BUCKET, Key="copy.txt", CopySource={
+            "Bucket": BUCKET, "Key": "gone.txt", "VersionId": marker})
+    code, status, _ = error_of(by_marker)
+    assert (code, status) == ("InvalidRequest", 400)
+    assert "delete marker" in by_marker.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as by_key:
+        alice.copy_object(Bucket=BUCKET, Key="copy.txt",
+                          CopySource={"Bucket": BUCKET, "Key": "gone.txt"})
+    assert error_of(by_key)[:2] == ("NoSuchKey", 404)
+    assert versions(alice, Prefix="copy.txt") == ([], [])
