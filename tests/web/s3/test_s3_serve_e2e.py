@@ -8,6 +8,7 @@ same config, as an operator would. Where CI=true a missing aws cli fails the mod
 from __future__ import annotations
 
 import filecmp
+import io
 import json
 import os
 import signal
@@ -22,13 +23,16 @@ from pathlib import Path
 
 import boto3
 import pytest
+import urllib3
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
+from minio import Minio
 
 from gshare.cli import main as gshare_cli
 from tests.fixtures.clamd import eicar_bytes
-from tests.web.s3.test_s3_sync_tools import Tool
+from tests.web.s3.test_s3_sync_tools import Tool, make_tree
 
 MiB = 1024 * 1024
 BUCKET = "finance"
@@ -55,6 +59,14 @@ class Served:
         result = CliRunner().invoke(gshare_cli, ["--config", str(self.config), *args])
         assert result.exit_code == 0, result.output
         return result.output
+
+    def add_person(self, username: str, department: str) -> Key:
+        """Add a person to a department (made if new) with the CLI; return a new key of theirs."""
+        if department not in self.gshare("department", "list"):
+            self.gshare("department", "add", department)
+        self.gshare("user", "add", username, "--name", username.title(), "--department",
+                    department, "--no-password")
+        return self.new_key(username)
 
     def new_key(self, username: str = "alice") -> Key:
         """Create an access key with `gshare key create`."""
@@ -224,3 +236,108 @@ def test_revoked_key_stops_at_the_next_request_on_every_worker(served):
             client.head_object(Bucket=BUCKET, Key="revoke/x.txt")
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert served.client().head_object(Bucket=BUCKET, Key="revoke/x.txt")  # others still work
+
+
+def keys_under(client, prefix: str) -> dict[str, str]:
+    """Return {key below prefix: ETag} of what the client's person lists."""
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return {o["Key"][len(prefix):]: o["ETag"] for p in pages for o in p.get("Contents", [])}
+
+
+def same_trees(left: Path, right: Path) -> None:
+    assert files_of(left) == files_of(right)
+    for name in files_of(left):
+        assert filecmp.cmp(left / name, right / name, shallow=False), name
+
+
+@pytest.mark.parametrize("tool_name", ["rclone", "s3cmd"])
+def test_tool_syncs_up_again_changed_and_down_through_gshare_serve(served, tmp_path,
+                                                                   tool_name):
+    tool = Tool(tool_name, served, served.key, tmp_path)
+    source, down = tmp_path / "source", tmp_path / "down"
+    make_tree(source)
+    prefix = f"{tool_name}/"
+    tool.sync(f"{source}/", tool.remote(f"{BUCKET}/{prefix}"))
+    client = served.client()
+    stored = keys_under(client, prefix)
+    assert set(stored) == files_of(source)
+    versions = client.list_object_versions(Bucket=BUCKET, Prefix=prefix)["Versions"]
+
+    tool.sync(f"{source}/", tool.remote(f"{BUCKET}/{prefix}"))
+    again = client.list_object_versions(Bucket=BUCKET, Prefix=prefix)["Versions"]
+    assert [v["VersionId"] for v in again] == [v["VersionId"] for v in versions]  # none sent
+
+    (source / "a" / "note 1.txt").write_text("changed, and longer than before\n")
+    (source / "top.csv").unlink()
+    tool.sync(f"{source}/", tool.remote(f"{BUCKET}/{prefix}"), delete=True)
+    changed = keys_under(client, prefix)
+    assert set(changed) == files_of(source)
+    assert changed["a/note 1.txt"] != stored["a/note 1.txt"]
+
+    down.mkdir()
+    tool.sync(tool.remote(f"{BUCKET}/{prefix}"), f"{down}/")
+    same_trees(source, down)
+
+
+@pytest.mark.parametrize("checksums", ["when_supported", "when_required"])
+def test_boto3_moves_parts_and_metadata_through_gshare_serve(served, checksums):
+    client = served.client(request_checksum_calculation=checksums,
+                           response_checksum_validation=checksums)
+    payload = os.urandom(17 * MiB + 3)
+    parts = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB)
+    key = f"boto3-{checksums}/ຂໍ້ມູນ.bin"
+    client.upload_fileobj(io.BytesIO(payload), BUCKET, key, Config=parts)
+    assert client.head_object(Bucket=BUCKET, Key=key)["ETag"].endswith('-3"')
+    got = io.BytesIO()
+    client.download_fileobj(BUCKET, key, got, Config=parts)
+    assert got.getvalue() == payload
+    client.put_object(Bucket=BUCKET, Key=f"boto3-{checksums}/note.txt", Body=b"with metadata",
+                      Metadata={"mtime": "1767225600.5"})
+    head = client.head_object(Bucket=BUCKET, Key=f"boto3-{checksums}/note.txt")
+    assert head["Metadata"] == {"mtime": "1767225600.5"}
+
+
+def test_minio_sdk_puts_lists_gets_and_removes_through_gshare_serve(served):
+    client = Minio(served.url.removeprefix("http://"), access_key=served.key.key_id,
+                   secret_key=served.key.secret, secure=False, region="us-east-1",
+                   http_client=urllib3.PoolManager(retries=False))
+    payload = os.urandom(11 * MiB)
+    client.put_object(BUCKET, "minio/ລາຍງານ.bin", io.BytesIO(payload), len(payload),
+                      part_size=5 * MiB)  # three parts
+    response = client.get_object(BUCKET, "minio/ລາຍງານ.bin")
+    try:
+        assert response.read() == payload
+    finally:
+        response.close()
+        response.release_conn()
+    listed = [o.object_name for o in client.list_objects(BUCKET, prefix="minio/",
+                                                          recursive=True)]
+    assert listed == ["minio/ລາຍງານ.bin"]
+    client.remove_object(BUCKET, "minio/ລາຍງານ.bin")
+    assert list(client.list_objects(BUCKET, prefix="minio/", recursive=True)) == []
+
+
+def test_another_department_sees_nothing_until_shared_then_only_clean_shared_files(served,
+                                                                                   tmp_path):
+    source = tmp_path / "source"
+    make_tree(source)
+    (source / "a" / "eicar.txt").write_bytes(eicar_bytes())
+    aws(served, tmp_path, "s3", "sync", "--no-progress", f"{source}/", f"s3://{BUCKET}/dep/")
+    carol = Tool("aws", served, served.add_person("carol", "Health"), tmp_path)
+    down = tmp_path / "carol"
+    down.mkdir()
+    with pytest.raises(AssertionError, match="AccessDenied|NoSuchBucket"):
+        carol.sync(f"s3://{BUCKET}/dep/", f"{down}/")
+    assert files_of(down) == set()
+
+    served.gshare("share", "grant", f"{BUCKET}/dep/a", "--role", "viewer", "--user", "carol")
+    shared = {name for name in files_of(source) if name.startswith("a/")} - {"a/eicar.txt"}
+    deadline = time.monotonic() + 60  # big.bin went in parts: clean once the worker scans it
+    while True:
+        carol.sync(f"s3://{BUCKET}/dep/", f"{down}/")
+        if files_of(down) == shared or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert files_of(down) == shared  # the shared folder only, and never the infected file
+    for name in shared:
+        assert filecmp.cmp(source / name, down / name, shallow=False), name

@@ -85,7 +85,8 @@ class Tool:
                 *(["--delete-removed"] if delete else []), source, target]
 
 
-def _tree(root: Path) -> None:
+def make_tree(root: Path) -> None:
+    """Write the tree the sync tests send: Lao names, nested folders, a 9 MiB file."""
     (root / "ເອກະສານ").mkdir(parents=True)
     (root / "a" / "b").mkdir(parents=True)
     (root / "ເອກະສານ" / "ລາຍງານ 2026.txt").write_text("ລາຍງານປະຈຳປີ\n" * 100)
@@ -116,7 +117,7 @@ def test_tool_syncs_up_again_changed_and_down(s3_site, tmp_path, tool_name):
     person = s3_site.person("alice", "Finance")
     tool = Tool(tool_name, s3_site, person, tmp_path)
     source, down = tmp_path / "source", tmp_path / "down"
-    _tree(source)
+    make_tree(source)
     remote = tool.remote("finance/sync/")
     tool.sync(f"{source}/", remote)
     assert _keys(s3_site, "alice", "finance", "sync/") == _local(source)
@@ -139,7 +140,7 @@ def test_second_department_syncs_down_only_what_is_shared(s3_site, tmp_path):
     alice = s3_site.person("alice", "Finance")
     carol = s3_site.person("carol", "Health")
     source = tmp_path / "source"
-    _tree(source)
+    make_tree(source)
     Tool("aws", s3_site, alice, tmp_path).sync(f"{source}/", "s3://finance/")
     down = tmp_path / "carol"
     down.mkdir()
@@ -165,7 +166,7 @@ def test_a_sync_while_clamd_is_down_stores_everything_and_does_not_loop(s3_site,
     s3_site.person("carol", "Health")
     s3_site.share("alice", "finance", "carol")
     source = tmp_path / "source"
-    _tree(source)
+    make_tree(source)
     aws = Tool("aws", s3_site, alice, tmp_path)
     clamd_daemon.stop()
     try:
