@@ -6,16 +6,12 @@ derived from the server secret; the S3 endpoint decrypts it to verify a request'
 
 from __future__ import annotations
 
-import base64
 import secrets
 import string
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import bindparam, select
 
 from gshare import audit, local
@@ -142,14 +138,7 @@ def _new_key_id() -> str:
 
 
 def _fernet(config) -> Fernet:
-    return _fernet_for(local.secret_key(config))
-
-
-@lru_cache(maxsize=8)
-def _fernet_for(server_secret: str) -> Fernet:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"gshare access-key secrets v1")
-    return Fernet(base64.urlsafe_b64encode(hkdf.derive(server_secret.encode())))
+    return local.fernet(config, b"gshare access-key secrets v1")
 
 
 def _is_self_or_admin(actor, user_id: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -9,7 +10,12 @@ import secrets
 import socket
 import time
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import storage
 from gshare.config import Config
@@ -20,6 +26,19 @@ def secret_key(config: Config) -> str:
     if config.server.secret_key:
         return config.server.secret_key
     return _kept_secret(config.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def fernet(config: Config, purpose: bytes) -> Fernet:
+    """Return the Fernet (AES-128-CBC with HMAC-SHA256) of one purpose, its key derived from
+    the server secret with HKDF: a new purpose gets a key of its own, and a new server secret
+    makes what was encrypted under the old one unreadable."""
+    return _fernet_for(secret_key(config), purpose)
+
+
+@lru_cache(maxsize=16)
+def _fernet_for(server_secret: str, purpose: bytes) -> Fernet:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
+    return Fernet(base64.urlsafe_b64encode(hkdf.derive(server_secret.encode())))
 
 
 def embedded_credentials(config: Config) -> tuple[str, str]:

@@ -1,12 +1,12 @@
 """The S3 access keys page: a person's keys for sync tools (aws cli, rclone, s3cmd).
 
-Thin views over gshare.access_keys. The secret of a new key is kept in the session for the
-one page view that shows it (like API tokens in web/auth.py), then gone.
+Thin views over gshare.access_keys. The secret of a new key reaches the page that shows it
+once through web/shown_once.py, never readable in the session cookie.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from gshare import access_keys
 from gshare.errors import NotFound
 from gshare.models import Space, User
 from gshare.permissions import space_view, visible_spaces
+from web import shown_once
 from web.context import ctx, require_actor
 
 bp = Blueprint("access_keys", __name__)
@@ -33,7 +34,7 @@ def keys():
     live = access_keys.list_keys(ctx(), user, user)
     return render_template("access_keys.html", keys=live, limited_to=_limited_to(live),
                            spaces=[view.space for view in visible_spaces(ctx(), user)],
-                           new_key=session.pop(NEW_KEY, None),
+                           new_key=shown_once.take(NEW_KEY),
                            endpoint=s3_public_url(ctx().config))
 
 
@@ -44,8 +45,8 @@ def create_key():
     space = _visible_space(user, request.form.get("space", ""))
     new = access_keys.create_key(ctx(), user, user, request.form.get("label", ""),
                                  read_only=bool(request.form.get("read_only")), space=space)
-    session[NEW_KEY] = {"key_id": new.key.key_id, "secret": new.secret,
-                        "bucket": space.slug if space else None}
+    shown_once.keep(NEW_KEY, {"key_id": new.key.key_id, "secret": new.secret,
+                              "bucket": space.slug if space else None})
     return redirect(url_for(".keys"))
 
 

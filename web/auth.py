@@ -10,6 +10,7 @@ from flask_login import login_user, logout_user
 
 from gshare import api_tokens, login, users
 from gshare.errors import InvalidInput
+from web import shown_once
 from web.context import WebUser, actor, ctx, require_actor
 from web.i18n import LANGUAGES
 
@@ -74,7 +75,7 @@ def account():
     """Show the person's account: password change and API tokens."""
     user = require_actor()
     tokens = api_tokens.list_tokens(ctx(), user)
-    return render_template("account.html", tokens=tokens, new_token=session.pop("new_token", None))
+    return render_template("account.html", tokens=tokens, new_token=shown_once.take("new_token"))
 
 
 @bp.post("/account/password")
@@ -95,7 +96,7 @@ def change_password():
 def create_token():
     """Create a personal API token and show it once."""
     _token, text = api_tokens.create_token(ctx(), require_actor(), request.form.get("label", ""))
-    session["new_token"] = text
+    shown_once.keep("new_token", text)
     return redirect(url_for("auth.account"))
 
 

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from gshare import links
 from gshare.errors import InvalidInput
 from gshare.models import LinkMode, ShareLink
+from web import shown_once
 from web.context import ctx, require_actor
 from web.downloads import file_response, open_ranged
 
@@ -34,7 +35,7 @@ def create(node_id: int):
         ctx(), require_actor(), node_id, form.get("mode", LinkMode.VIEW),
         password=form.get("password") or None, expires_at=_date(form.get("expires")),
         max_downloads=form.get("max_downloads", type=int))
-    session["new_link"] = url_for(".public", token=token, _external=True)
+    shown_once.keep("new_link", url_for(".public", token=token, _external=True))
     return redirect(url_for("sharing.share_page", node_id=node_id))
 
 

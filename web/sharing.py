@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from gshare import departments, links, sharing, tree, users
 from gshare.errors import InvalidInput
 from gshare.models import Department, User
 from gshare.permissions import Role, allowed_actions
+from web import shown_once
 from web.browse import breadcrumbs
 from web.context import ctx, require_actor
 
@@ -31,7 +32,7 @@ def share_page(node_id: int):
     return render_template("share.html", node=node, access=access, links=node_links,
                            roles=list(Role), departments=departments.list_departments(ctx().db),
                            names=_grantee_names(access), actions=actions,
-                           crumbs=breadcrumbs(node), new_link=session.pop("new_link", None))
+                           crumbs=breadcrumbs(node), new_link=shown_once.take("new_link"))
 
 
 @bp.post("/nodes/<int:node_id>/grants")
