@@ -239,14 +239,23 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--profile", help="profile the endpoint's requests into OUT.<pid>")
     args = parser.parse_args()
+    with bench_world(args.database) as world:
+        run(args, *world)
+
+
+@contextlib.contextmanager
+def bench_world(database: str | None):
+    """Yield (a temporary folder, the S3 server's endpoint, its keys, clamd's address, the
+    database URL): a fresh S3 server, clamd and database (SQLite, or one made on the PostgreSQL
+    server given), all gone at the end."""
     with tempfile.TemporaryDirectory() as tmp, s3_server() as (endpoint, *keys), \
-            database_url(args.database, Path(tmp)) as url:
+            database_url(database, Path(tmp)) as url:
         tmp = Path(tmp)
         (tmp / "clamd").mkdir()
         clamd = ClamdDaemon(tmp / "clamd")
         clamd.start()
         try:
-            run(args, tmp, endpoint, keys, clamd.address, url)
+            yield tmp, endpoint, keys, clamd.address, url
         finally:
             clamd.stop()
 

@@ -19,23 +19,20 @@ import io
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from bench_s3 import database_url, prepare_gshare  # noqa: E402
+from bench_s3 import bench_world, prepare_gshare  # noqa: E402
 from botocore.auth import S3SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
-from common import s3_server  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 import storage  # noqa: E402
 from gshare.runtime import Gshare, make_scanner  # noqa: E402
-from tests.fixtures.clamd import ClamdDaemon  # noqa: E402
 from web.s3.app import create_s3_app  # noqa: E402
 
 HOST = "127.0.0.1:9000"
@@ -106,16 +103,8 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--profile", help="write a cProfile of the PutObject runs to OUT")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, s3_server() as (endpoint, *keys), \
-            database_url(args.database, Path(tmp)) as url:
-        tmp = Path(tmp)
-        (tmp / "clamd").mkdir()
-        clamd = ClamdDaemon(tmp / "clamd")
-        clamd.start()
-        try:
-            run(args, tmp, endpoint, keys, clamd.address, url)
-        finally:
-            clamd.stop()
+    with bench_world(args.database) as world:
+        run(args, *world)
 
 
 def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
