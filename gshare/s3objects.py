@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from gshare import audit, files, folders, quotas, s3markers, spaces, trash
 from gshare.errors import Conflict, NotFound
-from gshare.models import Node, Space, User, Version, utcnow
+from gshare.models import Node, Space, User, Version
 from gshare.permissions import Action, require
 from gshare.s3view import Bucket, check_key, find_node, walk
 from gshare.tree import in_trash, readable_by
@@ -92,11 +92,9 @@ def delete_version(ctx, actor: User, bucket: Bucket, key: str, version_id: int) 
     ctx.db.expire_all()
     if ctx.db.scalar(select(Version.id).where(Version.node_id == node.id).limit(1)) is None:
         if trashed:
-            audit.record(ctx, actor, "node.purge", node=node)
-            trash.purge_subtree(ctx, node)
+            trash.purge(ctx, actor, node)
         else:  # checked for EDIT above; get_node would not find a file with no version
-            node.deleted_at, node.deleted_by = utcnow(), actor.id
-            audit.record(ctx, actor, "node.delete", node=node)
+            trash.move_to_trash(ctx, actor, node)
     return True
 
 

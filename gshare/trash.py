@@ -17,7 +17,12 @@ from gshare.tree import get_node, in_trash
 
 def delete_node(ctx, actor, node_id: int) -> Node:
     """Move a folder or file to the trash of its space."""
-    node = get_node(ctx.db, actor, node_id, Action.EDIT)
+    return move_to_trash(ctx, actor, get_node(ctx.db, actor, node_id, Action.EDIT))
+
+
+def move_to_trash(ctx, actor, node: Node) -> Node:
+    """Move a node the actor was checked for EDIT on to the trash (delete_node finds and checks
+    it; a caller that already did, e.g. for a file left with no version, calls this)."""
     if node.parent_id is None:
         raise InvalidMove("The top folder of a space cannot be deleted.")
     node.deleted_at, node.deleted_by = utcnow(), actor.id
@@ -64,7 +69,11 @@ def restore_hidden(ctx, actor, node: Node) -> Node:
 
 def purge_node(ctx, actor, node_id: int) -> None:
     """Delete an item in the trash for good, with its versions; blobs go after the commit."""
-    node = get_node(ctx.db, actor, node_id, Action.EDIT, trashed=True)
+    purge(ctx, actor, get_node(ctx.db, actor, node_id, Action.EDIT, trashed=True))
+
+
+def purge(ctx, actor, node: Node) -> None:
+    """Delete for good a trashed node the actor was checked for EDIT on, recorded as theirs."""
     audit.record(ctx, actor, "node.purge", node=node)
     purge_subtree(ctx, node)
 

@@ -31,6 +31,7 @@ _COMBINE = {
     "crc32c": crt.combine_crc32c,
     "crc64nvme": crt.combine_crc64nvme,
 }
+FULL_OBJECT_ALGORITHMS = tuple(_COMBINE)  # a multipart object's whole checksum: CRCs only
 
 
 class _Crc:
@@ -152,7 +153,7 @@ def multipart_checksum(parts: list[tuple[dict | None, int]], kind: str = COMPOSI
     algorithm = common.pop()
     digests = [base64.b64decode(checksums[algorithm]) for checksums, _ in parts]
     if kind == FULL_OBJECT or algorithm == "crc64nvme":
-        if algorithm not in _COMBINE:
+        if algorithm not in FULL_OBJECT_ALGORITHMS:
             return None
         value = int.from_bytes(digests[0], "big")
         for digest, (_, size) in zip(digests[1:], parts[1:], strict=True):

@@ -29,6 +29,7 @@ from web.s3.checksums import (
     ALGORITHMS,
     COMPOSITE,
     FULL_OBJECT,
+    FULL_OBJECT_ALGORITHMS,
     Checksum,
     algorithm_of,
     element_name,
@@ -45,7 +46,6 @@ from web.s3.objects import (
 )
 
 MAX_PARTS_LISTED = 1000
-FULL_OBJECT_ALGORITHMS = ("crc32", "crc32c", "crc64nvme")  # the CRCs, which S3 combines
 _PART_CHECKSUMS = {element_name(alg): alg for alg in ALGORITHMS}  # ChecksumCRC32 -> crc32
 _COPY_RANGE = re.compile(r"bytes=([0-9]{1,19})-([0-9]{1,19})")
 
