@@ -27,12 +27,13 @@ from common import PeakRSS, s3_server, timed
 from sqlalchemy import create_engine, insert, select, text
 
 import storage
-from gshare import db as database
-from gshare import departments, maintenance, spaces, users
-from gshare.config import Config
-from gshare.models import Node, NodeKind, ScanState, Version
-from gshare.permissions import SYSTEM
-from gshare.runtime import Gshare
+from gshare.core import db as database
+from gshare.core.actor import OPERATOR
+from gshare.core.config import Config
+from gshare.core.context import Gshare
+from gshare.core.models import Node, NodeKind, ScanState, Version
+from gshare.ops import maintenance
+from gshare.org import departments, spaces, users
 
 SAMPLE, ORPHANS, MISSING = 500, 10, 10
 FILES = 1_000
@@ -61,8 +62,8 @@ class ListedStore:
 def build(gs: Gshare, versions: int, listed: Path, real_blobs: bool) -> None:
     """Insert the rows; store the sample's blobs and the orphans; write the listed keys."""
     with gs.unit_of_work() as ctx:
-        dep = departments.add_department(ctx, SYSTEM, "Bench", slug="bench")
-        alice = users.add_user(ctx, SYSTEM, "alice", "Alice", dep)
+        dep = departments.add_department(ctx, OPERATOR, "Bench", slug="bench")
+        alice = users.add_user(ctx, OPERATOR, "alice", "Alice", dep)
         root = spaces.root_of(ctx.db, spaces.personal_space(ctx.db, alice))
         ctx.db.execute(insert(Node), [
             dict(space_id=root.space_id, parent_id=root.id, path=root.child_path,

@@ -46,13 +46,17 @@ from common import MiB, Synthetic, s3_server  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 import storage  # noqa: E402
-from gshare import access_keys, departments, users  # noqa: E402
-from gshare import db as database  # noqa: E402
-from gshare.config import Config  # noqa: E402
-from gshare.permissions import SYSTEM  # noqa: E402
-from gshare.runtime import Gshare  # noqa: E402
-from gshare.server import S3Server  # noqa: E402
+from gshare.accounts import access_keys  # noqa: E402
+from gshare.core import db as database  # noqa: E402
+from gshare.core.actor import OPERATOR
+from gshare.core.config import Config
+from gshare.core.context import Gshare
+from gshare.org import (
+    departments,  # noqa: E402
+    users,  # noqa: E402
+)
 from tests.fixtures.clamd import ClamdDaemon  # noqa: E402
+from web.serve import S3Server
 
 
 class Full(Synthetic):
@@ -122,9 +126,9 @@ def prepare_gshare(tmp: Path, endpoint: str, keys, clamd: str,
     store.ensure_bucket()
     gs = Gshare(config, store)
     with gs.unit_of_work() as ctx:
-        finance = departments.add_department(ctx, SYSTEM, "Finance")
-        person = users.add_user(ctx, SYSTEM, "bench", "Bench", finance)
-        new = access_keys.create_key(ctx, SYSTEM, person, "bench")
+        finance = departments.add_department(ctx, OPERATOR, "Finance")
+        person = users.add_user(ctx, OPERATOR, "bench", "Bench", finance)
+        new = access_keys.create_key(ctx, OPERATOR, person, "bench")
     gs.engine.dispose()
     return config, new.key.key_id, new.secret
 

@@ -32,7 +32,7 @@ from botocore.credentials import Credentials  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 import storage  # noqa: E402
-from gshare.runtime import Gshare, make_scanner  # noqa: E402
+from gshare.core.context import Gshare, make_scanner
 from web.s3.app import create_s3_app  # noqa: E402
 
 HOST = "127.0.0.1:9000"

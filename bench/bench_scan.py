@@ -27,12 +27,19 @@ from common import TEXT_BLOCK, MiB, PeakRSS, Synthetic, s3_server  # noqa: E402
 
 import storage  # noqa: E402
 from antivirus import ClamdScanner  # noqa: E402
-from gshare import db as database  # noqa: E402
-from gshare import departments, files, sharing, spaces, users  # noqa: E402
-from gshare.config import Config  # noqa: E402
-from gshare.permissions import SYSTEM, Role  # noqa: E402
-from gshare.runtime import Gshare  # noqa: E402
-from gshare.scan_queue import Backoff, claim, scan_version  # noqa: E402
+from gshare.access.permissions import Role
+from gshare.core import db as database  # noqa: E402
+from gshare.core.actor import OPERATOR
+from gshare.core.config import Config
+from gshare.core.context import Gshare
+from gshare.files import content  # noqa: E402
+from gshare.org import (
+    departments,  # noqa: E402
+    spaces,  # noqa: E402
+    users,  # noqa: E402
+)
+from gshare.scanning.queue import Backoff, claim, scan_version
+from gshare.sharing import grants  # noqa: E402
 from tests.fixtures.clamd import ClamdDaemon  # noqa: E402
 
 
@@ -68,12 +75,12 @@ def setup(tmp: Path, endpoint, access, secret, clamd) -> tuple[Gshare, object, o
     store.ensure_bucket()
     gs = Gshare(config, store, scanner=ClamdScanner(clamd.address, timeout=600))
     with gs.unit_of_work() as ctx:
-        finance = departments.add_department(ctx, SYSTEM, "Finance", slug="finance")
-        audit = departments.add_department(ctx, SYSTEM, "Audit", slug="audit")
-        alice = users.add_user(ctx, SYSTEM, "alice", "Alice", finance)
-        bob = users.add_user(ctx, SYSTEM, "bob", "Bob", audit)
+        finance = departments.add_department(ctx, OPERATOR, "Finance", slug="finance")
+        audit = departments.add_department(ctx, OPERATOR, "Audit", slug="audit")
+        alice = users.add_user(ctx, OPERATOR, "alice", "Alice", finance)
+        bob = users.add_user(ctx, OPERATOR, "bob", "Bob", audit)
         root = spaces.root_of(ctx.db, departments.department_space(ctx.db, finance))
-        sharing.grant_role(ctx, SYSTEM, root.id, Role.VIEWER, department=audit)
+        grants.grant_role(ctx, OPERATOR, root.id, Role.VIEWER, department=audit)
     return gs, alice, bob, root
 
 
@@ -81,14 +88,14 @@ def upload(gs, alice, root, name, stream, size, inline: bool):
     gs.config = gs.config.replace(antivirus={"scan_while_uploading": inline})
     with gs.unit_of_work() as ctx:
         ctx.db.add_all([alice, root])
-        return files.upload_file(ctx, alice, root, name, stream, size)
+        return content.upload_file(ctx, alice, root, name, stream, size)
 
 
 def readable_by(gs, bob, node_id) -> bool:
     with gs.unit_of_work() as ctx:
         ctx.db.add(bob)
         try:
-            files.open_download(ctx, bob, node_id).stream.close()
+            content.open_download(ctx, bob, node_id).stream.close()
         except Exception:
             return False
         return True
@@ -141,7 +148,7 @@ def scan_rates(gs, alice, root, clamd, tmp: Path, count: int, size: int) -> tupl
 def _requeue(gs, ids):
     from sqlalchemy import update
 
-    from gshare.models import Version
+    from gshare.core.models import Version
 
     with gs.unit_of_work() as ctx:
         ctx.db.execute(update(Version).where(Version.id.in_(ids)).values(scan_state="pending"))

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
-from gshare.db import make_engine  # noqa: E402
+from gshare.core.db import make_engine
 
 
 def writers(url: str, gate: bool, threads: int, each: int, slowest) -> None:

@@ -19,11 +19,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import MiB, PeakRSS, Synthetic, s3_server, timed  # noqa: E402
 
 import storage  # noqa: E402
-from gshare import db as database  # noqa: E402
-from gshare import departments, files, spaces, users  # noqa: E402
-from gshare.config import Config  # noqa: E402
-from gshare.permissions import SYSTEM  # noqa: E402
-from gshare.runtime import Gshare  # noqa: E402
+from gshare.core import db as database  # noqa: E402
+from gshare.core.actor import OPERATOR
+from gshare.core.config import Config
+from gshare.core.context import Gshare
+from gshare.files import content  # noqa: E402
+from gshare.org import (
+    departments,  # noqa: E402
+    spaces,  # noqa: E402
+    users,  # noqa: E402
+)
 
 
 def direct(endpoint, access, secret, size):
@@ -57,20 +62,20 @@ def through_gshare(endpoint, access, secret, size, tmp):
     store.ensure_bucket()
     gs = Gshare(config, store)
     with gs.unit_of_work() as ctx:
-        dep = departments.add_department(ctx, SYSTEM, "Bench", slug="bench")
-        alice = users.add_user(ctx, SYSTEM, "alice", "Alice", dep)
+        dep = departments.add_department(ctx, OPERATOR, "Bench", slug="bench")
+        alice = users.add_user(ctx, OPERATOR, "alice", "Alice", dep)
     result = {}
 
     def upload():
         with gs.unit_of_work() as ctx:
             ctx.db.add(alice)
             home = spaces.root_of(ctx.db, spaces.personal_space(ctx.db, alice))
-            result["v"] = files.upload_file(ctx, alice, home, "big.bin", Synthetic(size), size)
+            result["v"] = content.upload_file(ctx, alice, home, "big.bin", Synthetic(size), size)
 
     def download():
         with gs.unit_of_work() as ctx:
             ctx.db.add(alice)
-            dl = files.open_download(ctx, alice, result["v"].node_id)
+            dl = content.open_download(ctx, alice, result["v"].node_id)
             with dl.stream as stream:
                 for _ in stream:
                     pass

@@ -15,27 +15,30 @@ import uuid
 from common import median_ms
 from sqlalchemy import create_engine, insert, text
 
-from gshare import db as database
-from gshare import departments, folders, permissions, spaces, tree, users
-from gshare.config import Config
-from gshare.models import Grant, Node, NodeKind, ScanState, User, Version
-from gshare.permissions import SYSTEM, Action
-from gshare.runtime import Gshare
+from gshare.access import permissions
+from gshare.access.permissions import Action
+from gshare.core import db as database
+from gshare.core.actor import OPERATOR
+from gshare.core.config import Config
+from gshare.core.context import Gshare
+from gshare.core.models import Grant, Node, NodeKind, ScanState, User, Version
+from gshare.files import folders, lookup
+from gshare.org import departments, spaces, users
 
 FILES, DEPTH, GRANTS = 10_000, 10, 1_000
 
 
 def build(gs: Gshare):
     with gs.unit_of_work() as ctx:
-        dep = departments.add_department(ctx, SYSTEM, "Bench", slug=f"bench-{uuid.uuid4().hex[:6]}")
-        others = [departments.add_department(ctx, SYSTEM, f"Other {i}", slug=f"o{i}-{dep.id}")
+        dep = departments.add_department(ctx, OPERATOR, "Bench", slug=f"bench-{uuid.uuid4().hex[:6]}")
+        others = [departments.add_department(ctx, OPERATOR, f"Other {i}", slug=f"o{i}-{dep.id}")
                   for i in range(20)]
-        alice = users.add_user(ctx, SYSTEM, f"alice{dep.id}", "Alice", dep)
+        alice = users.add_user(ctx, OPERATOR, f"alice{dep.id}", "Alice", dep)
         root = spaces.root_of(ctx.db, departments.department_space(ctx.db, dep))
-        big = folders.create_folder(ctx, SYSTEM, root, "big")
+        big = folders.create_folder(ctx, OPERATOR, root, "big")
         deep = root
         for level in range(DEPTH):
-            deep = folders.create_folder(ctx, SYSTEM, deep, f"level {level}")
+            deep = folders.create_folder(ctx, OPERATOR, deep, f"level {level}")
         _files(ctx, alice, big)
         _grants(ctx, deep, others)
         return alice.id, root.id, big.id, deep.id
@@ -72,9 +75,9 @@ def run(label: str, url: str) -> None:
         alice, root, big, deep = (db.get(User, alice_id), db.get(Node, root_id),
                                   db.get(Node, big_id), db.get(Node, deep_id))
         path = "/".join(f"level {i}" for i in range(DEPTH))
-        listing = median_ms(lambda: tree.list_folder(db, alice, big, limit=None))
-        page = median_ms(lambda: tree.list_folder(db, alice, big, limit=100))
-        resolve = median_ms(lambda: tree.resolve_path(db, alice, root, path), runs=200)
+        listing = median_ms(lambda: lookup.list_folder(db, alice, big, limit=None))
+        page = median_ms(lambda: lookup.list_folder(db, alice, big, limit=100))
+        resolve = median_ms(lambda: lookup.resolve_path(db, alice, root, path), runs=200)
         check = median_ms(lambda: permissions.require(db, alice, Action.READ, deep), runs=500)
     print(f"{label:10} list 10,000: {listing:7.1f} ms   first page of 100: {page:6.2f} ms   "
           f"resolve 10 deep: {resolve:5.2f} ms   permission check (1,000 grants): {check:5.3f} ms")

@@ -40,13 +40,18 @@ from common import MiB, Synthetic, median_ms, s3_server  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 import storage  # noqa: E402
-from gshare import db as database  # noqa: E402
-from gshare import departments, folders, spaces, users  # noqa: E402
-from gshare.config import Config  # noqa: E402
-from gshare.models import Node  # noqa: E402
-from gshare.permissions import SYSTEM  # noqa: E402
-from gshare.runtime import Gshare  # noqa: E402
-from gshare.server import WebServer  # noqa: E402
+from gshare.core import db as database  # noqa: E402
+from gshare.core.actor import OPERATOR
+from gshare.core.config import Config
+from gshare.core.context import Gshare
+from gshare.core.models import Node
+from gshare.files import folders  # noqa: E402
+from gshare.org import (
+    departments,  # noqa: E402
+    spaces,  # noqa: E402
+    users,  # noqa: E402
+)
+from web.serve import WebServer
 
 CHUNK = 8 * MiB  # the page script's part size (CHUNK in web/static/app.js)
 PARALLEL = 3  # and how many parts it sends at once (PARALLEL there)
@@ -136,10 +141,10 @@ def prepare(tmp: Path, url: str) -> tuple[Config, dict]:
     database.upgrade(url)
     gs = Gshare(config, store=None)
     with gs.unit_of_work() as ctx:
-        dep = departments.add_department(ctx, SYSTEM, "Bench", slug=f"b-{uuid.uuid4().hex[:6]}")
-        person = users.add_user(ctx, SYSTEM, f"u{dep.id}", "Bench", dep, password=PASSWORD)
+        dep = departments.add_department(ctx, OPERATOR, "Bench", slug=f"b-{uuid.uuid4().hex[:6]}")
+        person = users.add_user(ctx, OPERATOR, f"u{dep.id}", "Bench", dep, password=PASSWORD)
         root = spaces.root_of(ctx.db, departments.department_space(ctx.db, dep))
-        big = folders.create_folder(ctx, SYSTEM, root, "big")
+        big = folders.create_folder(ctx, OPERATOR, root, "big")
         names = {"username": person.username, "big": big.id}
     gs.engine.dispose()
     return config, names

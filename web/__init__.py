@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gshare.config import Config
+from gshare.core import crypto
+from gshare.core.config import Config
+from gshare.core.context import Gshare
+from web import context, errors, i18n, security
 
 BLUEPRINTS = ("health", "auth", "browse", "files", "sharing", "links", "admin", "api",
               "notices", "access_keys")
@@ -14,11 +19,8 @@ BLUEPRINTS = ("health", "auth", "browse", "files", "sharing", "links", "admin", 
 
 def create_app(config: Config, gshare=None) -> Flask:
     """Build the Flask app for a config; `gshare` is the runtime (built from config if None)."""
-    from gshare import local
-    from gshare.runtime import Gshare
-
     app = Flask(__name__)
-    app.config.update(_settings(config, local.secret_key(config)))
+    app.config.update(_settings(config, crypto.secret_key(config)))
     app.extensions["gshare"] = gshare or Gshare.from_config(config)
     _install(app)
     _trust_proxies(app, config.server.trusted_proxies)
@@ -29,8 +31,6 @@ def _trust_proxies(app: Flask, count: int) -> None:
     """Take the client's address, scheme and host from the X-Forwarded-* headers that the
     `count` reverse proxies in front set; without proxies those headers are ignored."""
     if count > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
@@ -53,10 +53,6 @@ def _settings(config: Config, secret_key: str) -> dict:
 
 
 def _install(app: Flask) -> None:
-    import importlib
-
-    from web import context, errors, i18n, security
-
     context.install(app)
     security.install(app)
     i18n.install(app)

@@ -10,10 +10,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from gshare import access_keys
-from gshare.errors import NotFound
-from gshare.models import Space, User
-from gshare.permissions import space_view, visible_spaces
+from gshare.access.visibility import space_view, visible_spaces
+from gshare.accounts import access_keys
+from gshare.core.errors import NotFound
+from gshare.core.models import Space, User
 from web import shown_once
 from web.context import ctx, require_actor
 

@@ -9,11 +9,13 @@ from datetime import datetime
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gshare import audit, departments, quarantine, spaces, users
-from gshare.config import GiB
-from gshare.errors import InvalidInput, NotFound
-from gshare.models import Department, Space, User, UserRole
-from web import health
+from gshare.activity import audit
+from gshare.core.config import GiB
+from gshare.core.errors import InvalidInput, NotFound
+from gshare.core.models import Department, Space, User, UserRole
+from gshare.ops import health
+from gshare.org import departments, spaces, users
+from gshare.scanning import quarantine
 from web.context import ctx, gshare, require_actor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

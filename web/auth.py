@@ -8,8 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from gshare import api_tokens, login, users
-from gshare.errors import InvalidInput
+from gshare.accounts import api_tokens, login
+from gshare.core.errors import InvalidInput
+from gshare.org import users
 from web import shown_once
 from web.context import WebUser, actor, ctx, require_actor
 from web.i18n import LANGUAGES

@@ -8,10 +8,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from gshare import departments, sharing, spaces, trash, tree
-from gshare.errors import InvalidInput
-from gshare.models import Space
-from gshare.permissions import allowed_actions
+from gshare.access import visibility
+from gshare.access.permissions import allowed_actions
+from gshare.core.errors import InvalidInput
+from gshare.core.models import Space, User
+from gshare.files import lookup, trash
+from gshare.org import departments, spaces
 from web.context import ctx, require_actor
 
 bp = Blueprint("browse", __name__)
@@ -107,11 +109,11 @@ def shared_with_department():
 def folder(node_id: int):
     """Show a folder: breadcrumbs, sub-folders, then files, sorted and paginated."""
     user = require_actor()
-    node = tree.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx().db, user, node_id)
     if not node.is_folder:
         return redirect(url_for("files.file_page", node_id=node.id))
     sort, descending, page = _sorting()
-    entries = tree.list_folder(ctx().db, user, node, sort, descending, PAGE_SIZE + 1,
+    entries = lookup.list_folder(ctx().db, user, node, sort, descending, PAGE_SIZE + 1,
                                page * PAGE_SIZE)
     return render_template("folder.html", node=node, entries=entries[:PAGE_SIZE],
                            more=len(entries) > PAGE_SIZE, page=page, sort=sort,
@@ -125,9 +127,9 @@ def folder(node_id: int):
 def search(node_id: int):
     """Find items below a folder by part of their name."""
     user = require_actor()
-    node = tree.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx().db, user, node_id)
     text = request.args.get("q", "").strip()
-    entries = tree.search(ctx().db, user, node, text) if text else []
+    entries = lookup.search(ctx().db, user, node, text) if text else []
     return render_template("search.html", node=node, entries=entries, q=text,
                            crumbs=breadcrumbs(node))
 
@@ -136,19 +138,19 @@ def search(node_id: int):
 def trash_page(space_id: int):
     """List the deleted items of a space that the person may restore."""
     user = require_actor()
-    root = tree.get_node(ctx().db, user, _space_root_id(space_id))
+    root = lookup.get_node(ctx().db, user, _space_root_id(space_id))
     items = trash.list_trash(ctx(), user, space_id)
     return render_template("trash.html", root=root, items=items, crumbs=breadcrumbs(root))
 
 
 def breadcrumbs(node) -> list[tuple[int, str]]:
     """Return (id, name) of the folders above a node that the person may see, then the node."""
-    return tree.breadcrumbs(ctx().db, require_actor(), node)
+    return lookup.breadcrumbs(ctx().db, require_actor(), node)
 
 
 def _seen_space(space_id: int) -> Space:
     """Return the space if the person may see its root folder, else NotFound."""
-    tree.get_node(ctx().db, require_actor(), _space_root_id(space_id))
+    lookup.get_node(ctx().db, require_actor(), _space_root_id(space_id))
     return ctx().db.get(Space, space_id)
 
 
@@ -160,21 +162,19 @@ def _space_root_id(space_id: int) -> int:
 def _sorting() -> tuple[str, bool, int]:
     sort = request.args.get("sort", "name")
     page = request.args.get("page", "0")
-    return (sort if sort in tree.SORTS else "name", request.args.get("desc") == "1",
+    return (sort if sort in lookup.SORTS else "name", request.args.get("desc") == "1",
             int(page) if page.isdigit() else 0)
 
 
 def _shared(personal: bool):
     user = require_actor()
-    items = [(node, grant) for node, grant in sharing.shared_with(ctx(), user)
+    items = [(node, grant) for node, grant in visibility.shared_with(ctx(), user)
              if (grant.user_id is not None) == personal]
     return render_template("shared.html", items=items, personal=personal,
                            owners=_creators(items))
 
 
 def _creators(items) -> dict:
-    from gshare.models import User
-
     ids = {grant.created_by for _, grant in items} - {None}
     return {u.id: u for u in ctx().db.scalars(select(User).where(User.id.in_(ids)))}
 

@@ -12,8 +12,8 @@ import contextlib
 from flask import Flask, abort, current_app, g, request, session
 from flask_login import LoginManager, current_user
 
-from gshare import api_tokens
-from gshare.models import User
+from gshare.accounts import api_tokens
+from gshare.core.models import User
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

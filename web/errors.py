@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from gshare import errors
+from gshare.core import errors
 from web import context
 
 STATUS = {
@@ -88,8 +88,6 @@ def _http(exc: HTTPException):
 
 
 def _unauthorized():
-    from flask import redirect, url_for
-
     if wants_json():
         return respond("unauthorized", str(SENTENCES["unauthorized"]), 401)
     context.failed()

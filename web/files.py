@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gshare import files, folders, trash, tree, zipstream
-from gshare.permissions import allowed_actions
+from gshare.access.permissions import allowed_actions
+from gshare.files import content, folders, lookup, trash, zipstream
 from web.browse import breadcrumbs
 from web.context import ctx, require_actor
 from web.downloads import file_response, open_ranged, preview_kind, zip_response
@@ -23,10 +23,10 @@ def _signed_in():
 def file_page(node_id: int):
     """Show a file: its preview, versions and what the person may do with it."""
     user = require_actor()
-    node = tree.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx().db, user, node_id)
     if node.is_folder:
         return redirect(url_for("browse.folder", node_id=node.id))
-    versions = files.list_versions(ctx(), user, node.id)
+    versions = content.list_versions(ctx(), user, node.id)
     return render_template("file.html", node=node, versions=versions, current=versions[0],
                            preview=preview_kind(versions[0].content_type),
                            crumbs=breadcrumbs(node),
@@ -38,13 +38,13 @@ def download(node_id: int):
     """Send a file (or one version of it) as an attachment, streamed, with byte ranges."""
     user, version_id = require_actor(), request.args.get("version", type=int)
     return file_response(open_ranged(
-        lambda byte_range: files.open_download(ctx(), user, node_id, version_id, byte_range)))
+        lambda byte_range: content.open_download(ctx(), user, node_id, version_id, byte_range)))
 
 
 @bp.get("/files/<int:node_id>/raw")
 def raw(node_id: int):
     """Send a file for a sandboxed preview (images, PDF, text only)."""
-    opened = files.open_download(ctx(), require_actor(), node_id)
+    opened = content.open_download(ctx(), require_actor(), node_id)
     if preview_kind(opened.version.content_type) is None:
         if opened.stream:
             opened.stream.close()
@@ -63,7 +63,7 @@ def folder_zip(node_id: int):
 def new_folder(node_id: int):
     """Create a folder inside a folder."""
     user = require_actor()
-    parent = tree.get_node(ctx().db, user, node_id)
+    parent = lookup.get_node(ctx().db, user, node_id)
     created = folders.create_folder(ctx(), user, parent, request.form.get("name", ""))
     return redirect(url_for("browse.folder", node_id=created.id))
 
@@ -80,14 +80,14 @@ def rename(node_id: int):
 def move_or_copy(node_id: int, verb: str):
     """Pick a target folder, then move or copy a folder or file into it."""
     user = require_actor()
-    node = tree.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx().db, user, node_id)
     if request.method == "POST":
         do = folders.move_node if verb == "move" else folders.copy_node
         result = do(ctx(), user, node.id, request.form.get("target", type=int) or 0)
         flash(_("Moved.") if verb == "move" else _("Copied."))
         return redirect(_parent_url(result))
-    target = tree.get_node(ctx().db, user, request.args.get("to", type=int) or node.parent_id)
-    subfolders = [e.node for e in tree.list_folder(ctx().db, user, target) if e.node.is_folder]
+    target = lookup.get_node(ctx().db, user, request.args.get("to", type=int) or node.parent_id)
+    subfolders = [e.node for e in lookup.list_folder(ctx().db, user, target) if e.node.is_folder]
     return render_template("pick_folder.html", node=node, verb=verb, target=target,
                            subfolders=subfolders, crumbs=breadcrumbs(target))
 
@@ -112,7 +112,7 @@ def restore(node_id: int):
 def purge(node_id: int):
     """Delete an item in the trash for good."""
     user = require_actor()
-    node = tree.get_node(ctx().db, user, node_id, trashed=True)
+    node = lookup.get_node(ctx().db, user, node_id, trashed=True)
     space_id = node.space_id
     trash.purge_node(ctx(), user, node_id)
     flash(_("Deleted for good."))
@@ -122,7 +122,7 @@ def purge(node_id: int):
 @bp.post("/files/<int:node_id>/versions/<int:version_id>/restore")
 def restore_version(node_id: int, version_id: int):
     """Make an older version the current one again."""
-    files.restore_version(ctx(), require_actor(), node_id, version_id)
+    content.restore_version(ctx(), require_actor(), node_id, version_id)
     flash(_("The older version is now the current one."))
     return redirect(url_for(".file_page", node_id=node_id))
 

@@ -17,9 +17,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from gshare import links
-from gshare.errors import InvalidInput
-from gshare.models import LinkMode, ShareLink
+from gshare.core.errors import InvalidInput
+from gshare.core.models import LinkMode, ShareLink
+from gshare.sharing import links
 from web import shown_once
 from web.context import ctx, require_actor
 from web.downloads import file_response, open_ranged

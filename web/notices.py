@@ -11,7 +11,7 @@ import re
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gshare import notifications
+from gshare.activity import notifications
 from web.context import actor, ctx, require_actor
 
 bp = Blueprint("notices", __name__)

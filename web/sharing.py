@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gshare import departments, links, sharing, tree, users
-from gshare.errors import InvalidInput
-from gshare.models import Department, User
-from gshare.permissions import Role, allowed_actions
+from gshare.access.permissions import Role, allowed_actions
+from gshare.core.errors import InvalidInput
+from gshare.core.models import Department, Grant, User
+from gshare.files import lookup
+from gshare.org import departments, users
+from gshare.sharing import grants, links
 from web import shown_once
 from web.browse import breadcrumbs
 from web.context import ctx, require_actor
@@ -25,8 +27,8 @@ def _signed_in():
 def share_page(node_id: int):
     """Show who has access and the forms to share and to create links."""
     user = require_actor()
-    node = tree.get_node(ctx().db, user, node_id)
-    access = sharing.list_access(ctx(), user, node.id)
+    node = lookup.get_node(ctx().db, user, node_id)
+    access = grants.list_access(ctx(), user, node.id)
     actions = allowed_actions(ctx().db, user, node)
     node_links = links.list_links(ctx(), user, node.id) if "share" in actions else []
     return render_template("share.html", node=node, access=access, links=node_links,
@@ -40,7 +42,7 @@ def grant(node_id: int):
     """Give a person or a department a role on a folder or file."""
     user = require_actor()
     grantee = _grantee()
-    sharing.grant_role(ctx(), user, node_id, request.form.get("role", ""), **grantee,
+    grants.grant_role(ctx(), user, node_id, request.form.get("role", ""), **grantee,
                        include_subdepartments=request.form.get("subdepartments") == "1")
     flash(_("Shared."))
     return redirect(url_for(".share_page", node_id=node_id))
@@ -49,11 +51,9 @@ def grant(node_id: int):
 @bp.post("/grants/<int:grant_id>/revoke")
 def revoke(grant_id: int):
     """Take back a grant."""
-    from gshare.models import Grant
-
     grant_row = ctx().db.get(Grant, grant_id)
     node_id = grant_row.node_id if grant_row else 0
-    sharing.revoke_grant(ctx(), require_actor(), grant_id)
+    grants.revoke_grant(ctx(), require_actor(), grant_id)
     flash(_("Access was taken back."))
     return redirect(url_for(".share_page", node_id=node_id))
 

@@ -14,7 +14,7 @@ import json
 from cryptography.fernet import InvalidToken
 from flask import session
 
-from gshare import local
+from gshare.core import crypto
 from web.context import ctx
 
 SHOWN_WITHIN_SECONDS = 300
@@ -23,7 +23,7 @@ _PURPOSE = b"gshare shown-once v1"
 
 def keep(name: str, value) -> None:
     """Keep a value (anything JSON can hold) for the next page that takes it."""
-    box = local.fernet(ctx().config, _PURPOSE)
+    box = crypto.fernet(ctx().config, _PURPOSE)
     session[name] = box.encrypt(json.dumps(value).encode()).decode("ascii")
 
 
@@ -32,7 +32,7 @@ def take(name: str):
     sealed = session.pop(name, None)
     if not isinstance(sealed, str):
         return None
-    box = local.fernet(ctx().config, _PURPOSE)
+    box = crypto.fernet(ctx().config, _PURPOSE)
     try:
         return json.loads(box.decrypt(sealed.encode("ascii"), ttl=SHOWN_WITHIN_SECONDS))
     except (InvalidToken, ValueError):

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from gshare.models import Base
+from gshare.core.models import Base
 
 config = context.config
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from gshare import access_keys
-from gshare.errors import NotFound, PermissionDenied
-from gshare.models import AccessKey
-from gshare.permissions import SYSTEM
+from gshare.accounts import access_keys
+from gshare.core.actor import OPERATOR
+from gshare.core.errors import NotFound, PermissionDenied
+from gshare.core.models import AccessKey
 
 
 def test_secret_is_stored_encrypted_and_found_again(ctx, world):
@@ -20,7 +20,7 @@ def test_secret_is_stored_encrypted_and_found_again(ctx, world):
 def test_revoked_key_and_disabled_owner_are_not_found(ctx, world):
     alice, bob = world.user("alice"), world.user("bob")
     first = access_keys.create_key(ctx, alice, alice)
-    second = access_keys.create_key(ctx, SYSTEM, bob)
+    second = access_keys.create_key(ctx, OPERATOR, bob)
     access_keys.revoke_key(ctx, alice, first.key.key_id)
     bob.disabled = True
     ctx.db.flush()

@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from gshare.cli import main
+from web.cli import main
 
 
 def test_operator_builds_departments_and_people(gshare):
@@ -86,7 +86,7 @@ def test_every_command_explains_itself(command):
 
 
 def test_operator_reviews_and_releases_the_quarantine(gshare, gs):
-    from gshare.models import ScanState
+    from gshare.core.models import ScanState
     from tests.fixtures.world import World, mark_scanned
 
     with gs.unit_of_work() as ctx:

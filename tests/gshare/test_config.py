@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gshare.config import Config, ConfigError, load_config
+from gshare.core.config import Config, ConfigError, load_config
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 

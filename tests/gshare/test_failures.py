@@ -6,10 +6,12 @@ from datetime import timedelta
 import pytest
 
 import storage
-from gshare import files, maintenance, spaces
-from gshare.errors import QuotaExceeded, StorageDown
-from gshare.permissions import SYSTEM
-from gshare.runtime import Gshare
+from gshare.core.actor import OPERATOR
+from gshare.core.context import Gshare
+from gshare.core.errors import QuotaExceeded, StorageDown
+from gshare.files import content
+from gshare.ops import maintenance
+from gshare.org import spaces
 
 MiB = 1024 * 1024
 
@@ -43,25 +45,24 @@ def blobs(store) -> list[str]:
 
 def test_known_size_over_quota_is_refused_before_reading_a_byte(ctx, world):
     alice = world.user("alice")
-    spaces.set_quota(ctx, SYSTEM, spaces.personal_space(ctx.db, alice), 1000)
+    spaces.set_quota(ctx, OPERATOR, spaces.personal_space(ctx.db, alice), 1000)
     with pytest.raises(QuotaExceeded):
-        files.upload_file(ctx, alice, world.home(alice), "big.bin", Untouchable(), 1001)
+        content.upload_file(ctx, alice, world.home(alice), "big.bin", Untouchable(), 1001)
 
 
 def test_quota_exceeded_mid_stream_keeps_nothing(ctx, world):
     alice = world.user("alice")
     space = spaces.personal_space(ctx.db, alice)
-    spaces.set_quota(ctx, SYSTEM, space, 7 * MiB)
+    spaces.set_quota(ctx, OPERATOR, space, 7 * MiB)
     with pytest.raises(QuotaExceeded):
-        files.upload_file(ctx, alice, world.home(alice), "big.bin", Chunks(12 * MiB))
+        content.upload_file(ctx, alice, world.home(alice), "big.bin", Chunks(12 * MiB))
     assert blobs(ctx.store) == []
     assert list(ctx.store.list_multipart_uploads()) == []
     assert space.used_bytes == 0
 
 
 def test_quota_counts_every_version_and_is_given_back_on_purge(ctx, world):
-    from gshare import trash
-
+    from gshare.files import trash
     alice = world.user("alice")
     space = spaces.personal_space(ctx.db, alice)
     v1 = world.upload(alice, world.home(alice), "a.txt", b"12345")
@@ -80,7 +81,7 @@ def test_database_failing_after_the_blob_is_stored_leaves_no_blob(gs, s3_store):
         alice = World(ctx).user("alice")
     with pytest.raises(RuntimeError), gs.unit_of_work() as ctx:
         ctx.db.add(alice)
-        files.upload_file(ctx, alice, World(ctx).home(alice), "a.txt", io.BytesIO(b"abc"), 3)
+        content.upload_file(ctx, alice, World(ctx).home(alice), "a.txt", io.BytesIO(b"abc"), 3)
         assert len(blobs(s3_store)) == 1
         raise RuntimeError("database went away before commit")
     assert blobs(s3_store) == []
@@ -126,11 +127,11 @@ def test_object_store_down_mid_upload_saves_nothing_and_gc_clears_the_rest(fragi
 
     with pytest.raises(StorageDown), gs.unit_of_work() as ctx:
         ctx.db.add(alice)
-        files.upload_file(ctx, alice, World(ctx).home(alice), "big.bin", Chunks(20 * MiB,
+        content.upload_file(ctx, alice, World(ctx).home(alice), "big.bin", Chunks(20 * MiB,
                                                                                stop_midway))
     server.start()
     with gs.unit_of_work() as ctx:
-        assert World(ctx).ctx.db.query(files.Version).count() == 0
+        assert World(ctx).ctx.db.query(content.Version).count() == 0
         maintenance.gc(ctx, grace=timedelta(0))
     assert blobs(store) == []
     assert list(store.list_multipart_uploads()) == []

@@ -6,9 +6,9 @@ import unicodedata
 
 import pytest
 
-from gshare import files
-from gshare.errors import NameInvalid, NameTaken, NotFound, Quarantined, RangeNotSatisfiable
-from gshare.models import ScanState
+from gshare.core.errors import NameInvalid, NameTaken, NotFound, Quarantined, RangeNotSatisfiable
+from gshare.core.models import ScanState
+from gshare.files import content
 from tests.fixtures.world import mark_scanned
 
 
@@ -24,7 +24,7 @@ def test_uploaded_file_downloads_with_the_same_bytes_and_hashes(ctx, world):
     assert (version.size, version.sha256) == (len(data), hashlib.sha256(data).hexdigest())
     assert version.md5 == hashlib.md5(data).hexdigest()
     assert version.content_type == "text/plain"
-    assert read_all(files.open_download(ctx, alice, version.node_id)) == data
+    assert read_all(content.open_download(ctx, alice, version.node_id)) == data
 
 
 def test_same_name_again_adds_a_version_and_keeps_the_old_one(ctx, world):
@@ -32,18 +32,18 @@ def test_same_name_again_adds_a_version_and_keeps_the_old_one(ctx, world):
     first = world.upload(alice, world.home(alice), "plan.txt", b"one")
     second = world.upload(alice, world.home(alice), "plan.txt", b"two")
     assert second.node_id == first.node_id and second.number == 2
-    history = files.list_versions(ctx, alice, first.node_id)
+    history = content.list_versions(ctx, alice, first.node_id)
     assert [v.number for v in history] == [2, 1]
-    assert read_all(files.open_download(ctx, alice, first.node_id, first.id)) == b"one"
+    assert read_all(content.open_download(ctx, alice, first.node_id, first.id)) == b"one"
 
 
 def test_restoring_an_old_version_makes_it_current_again(ctx, world):
     alice = world.user("alice")
     first = world.upload(alice, world.home(alice), "plan.txt", b"one")
     world.upload(alice, world.home(alice), "plan.txt", b"two")
-    restored = files.restore_version(ctx, alice, first.node_id, first.id)
+    restored = content.restore_version(ctx, alice, first.node_id, first.id)
     assert restored.number == 3
-    assert read_all(files.open_download(ctx, alice, first.node_id)) == b"one"
+    assert read_all(content.open_download(ctx, alice, first.node_id)) == b"one"
 
 
 @pytest.mark.parametrize("byte_range, expected", [
@@ -52,7 +52,7 @@ def test_restoring_an_old_version_makes_it_current_again(ctx, world):
 def test_byte_ranges_return_just_those_bytes(ctx, world, byte_range, expected):
     alice = world.user("alice")
     version = world.upload(alice, world.home(alice), "digits.txt", b"0123456789")
-    download = files.open_download(ctx, alice, version.node_id, byte_range=byte_range)
+    download = content.open_download(ctx, alice, version.node_id, byte_range=byte_range)
     assert read_all(download) == expected and download.partial
 
 
@@ -60,13 +60,13 @@ def test_range_past_the_end_is_refused(ctx, world):
     alice = world.user("alice")
     version = world.upload(alice, world.home(alice), "digits.txt", b"0123456789")
     with pytest.raises(RangeNotSatisfiable):
-        files.open_download(ctx, alice, version.node_id, byte_range=(10, None))
+        content.open_download(ctx, alice, version.node_id, byte_range=(10, None))
 
 
 def test_empty_file_can_be_uploaded_and_downloaded(ctx, world):
     alice = world.user("alice")
     version = world.upload(alice, world.home(alice), "empty.txt", b"")
-    download = files.open_download(ctx, alice, version.node_id)
+    download = content.open_download(ctx, alice, version.node_id)
     assert version.size == 0 and download.length == 0 and download.stream is None
 
 
@@ -102,9 +102,9 @@ def test_pending_upload_is_seen_by_its_uploader_only(ctx, world):
     root = world.department_root("Finance")
     version = world.upload(alice, root, "draft.txt", b"draft", clean=False)
     assert version.scan_state == ScanState.PENDING
-    assert files.open_download(ctx, alice, version.node_id).version.id == version.id
+    assert content.open_download(ctx, alice, version.node_id).version.id == version.id
     with pytest.raises(NotFound):
-        files.open_download(ctx, bob, version.node_id)
+        content.open_download(ctx, bob, version.node_id)
 
 
 def test_new_pending_version_does_not_hide_the_clean_one(ctx, world):
@@ -112,9 +112,9 @@ def test_new_pending_version_does_not_hide_the_clean_one(ctx, world):
     root = world.department_root("Finance")
     clean = world.upload(alice, root, "plan.txt", b"clean")
     pending = world.upload(alice, root, "plan.txt", b"pending", clean=False)
-    assert read_all(files.open_download(ctx, bob, clean.node_id)) == b"clean"
-    assert files.open_download(ctx, alice, clean.node_id).version.id == pending.id
-    assert [v.number for v in files.list_versions(ctx, bob, clean.node_id)] == [1]
+    assert read_all(content.open_download(ctx, bob, clean.node_id)) == b"clean"
+    assert content.open_download(ctx, alice, clean.node_id).version.id == pending.id
+    assert [v.number for v in content.list_versions(ctx, bob, clean.node_id)] == [1]
 
 
 def test_infected_version_is_quarantined_for_its_uploader_and_gone_for_others(ctx, world):
@@ -123,63 +123,64 @@ def test_infected_version_is_quarantined_for_its_uploader_and_gone_for_others(ct
     version = world.upload(alice, root, "invoice.pdf", b"bad", clean=False)
     mark_scanned(version, ScanState.INFECTED)
     with pytest.raises(Quarantined):
-        files.open_download(ctx, alice, version.node_id)
+        content.open_download(ctx, alice, version.node_id)
     with pytest.raises(NotFound):
-        files.open_download(ctx, bob, version.node_id)
+        content.open_download(ctx, bob, version.node_id)
 
 
 def test_uploader_role_drops_files_without_overwriting_or_seeing(ctx, world):
-    from gshare import sharing, tree
-    from gshare.permissions import Role
+    from gshare.access.permissions import Role
+    from gshare.files import lookup
+    from gshare.sharing import grants
 
     owner, guest = world.user("owner"), world.user("guest", "Audit")
     inbox = world.folder(world.home(owner), "Inbox", actor=owner)
     world.upload(owner, inbox, "form.pdf", b"owner's")
-    sharing.grant_role(ctx, owner, inbox.id, Role.UPLOADER, user=guest)
-    dropped = files.upload_file(ctx, guest, inbox, "form.pdf", io.BytesIO(b"guest's"), 7)
+    grants.grant_role(ctx, owner, inbox.id, Role.UPLOADER, user=guest)
+    dropped = content.upload_file(ctx, guest, inbox, "form.pdf", io.BytesIO(b"guest's"), 7)
     assert dropped.node.name == "form (2).pdf"
     mark_scanned(dropped, ScanState.CLEAN)
-    names = [e.node.name for e in tree.list_folder(ctx.db, owner, inbox)]
+    names = [e.node.name for e in lookup.list_folder(ctx.db, owner, inbox)]
     assert names == ["form (2).pdf", "form.pdf"]
     with pytest.raises(Exception, match="does not allow"):
-        tree.list_folder(ctx.db, guest, inbox)
+        lookup.list_folder(ctx.db, guest, inbox)
 
 
 def test_every_upload_and_every_read_of_shared_content_is_in_the_audit_log(ctx, world):
-    from gshare.audit import list_events
+    from gshare.activity.audit import list_events
 
     alice = world.user("alice")
     version = world.upload(alice, world.department_root("Finance"), "a.txt", b"a")
     mark_scanned(version, ScanState.CLEAN)
-    read_all(files.open_download(ctx, alice, version.node_id))
+    read_all(content.open_download(ctx, alice, version.node_id))
     actions = [e.action for e in list_events(ctx.db, actor_id=alice.id)]
     assert actions[:2] == ["file.download", "file.upload"]
     assert list_events(ctx.db, action="file.upload")[0].target.endswith("/a.txt")
 
 
 def test_a_download_in_parts_is_one_audit_row_and_a_new_download_another(ctx, world):
-    from gshare.audit import list_events
+    from gshare.activity.audit import list_events
 
     alice, bob = world.user("alice"), world.user("bob")
     version = world.upload(alice, world.department_root("Finance"), "big.txt", bytes(100))
     mark_scanned(version, ScanState.CLEAN)
     for first, last in ((0, 39), (40, 79), (80, 99), (40, 79)):
-        assert len(read_all(files.open_download(ctx, bob, version.node_id,
+        assert len(read_all(content.open_download(ctx, bob, version.node_id,
                                                 byte_range=(first, last)))) == last - first + 1
     assert [e.detail for e in list_events(ctx.db, actor_id=bob.id)] == [{"range": "0-39"}]
-    read_all(files.open_download(ctx, bob, version.node_id))  # the whole file again
-    read_all(files.open_download(ctx, bob, version.node_id, byte_range=(0, 9)))  # a new start
+    read_all(content.open_download(ctx, bob, version.node_id))  # the whole file again
+    read_all(content.open_download(ctx, bob, version.node_id, byte_range=(0, 9)))  # a new start
     assert len(list_events(ctx.db, actor_id=bob.id)) == 3
-    read_all(files.open_download(ctx, alice, version.node_id, byte_range=(50, 59)))
+    read_all(content.open_download(ctx, alice, version.node_id, byte_range=(50, 59)))
     assert [e.detail for e in list_events(ctx.db, actor_id=alice.id, action="file.download")] \
         == [{"range": "50-59"}]  # another person's first part, wherever it starts
 
 
 def test_reading_ones_own_personal_space_leaves_no_audit_row(ctx, world):
-    from gshare.audit import list_events
+    from gshare.activity.audit import list_events
 
     alice = world.user("alice")
     version = world.upload(alice, world.home(alice), "mine.txt", b"a")
-    read_all(files.open_download(ctx, alice, version.node_id))
+    read_all(content.open_download(ctx, alice, version.node_id))
     actions = [e.action for e in list_events(ctx.db, actor_id=alice.id)]
     assert actions == ["file.upload"]

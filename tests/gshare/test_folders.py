@@ -2,13 +2,14 @@
 
 import pytest
 
-from gshare import files, folders, spaces, trash, tree
-from gshare.errors import InvalidMove, NameTaken, NotFound
-from gshare.permissions import SYSTEM
+from gshare.core.actor import OPERATOR
+from gshare.core.errors import InvalidMove, NameTaken, NotFound
+from gshare.files import content, folders, lookup, trash
+from gshare.org import spaces
 
 
 def names(ctx, actor, folder):
-    return [entry.node.name for entry in tree.list_folder(ctx.db, actor, folder)]
+    return [entry.node.name for entry in lookup.list_folder(ctx.db, actor, folder)]
 
 
 def test_folders_list_before_files_in_name_order(ctx, world):
@@ -32,7 +33,7 @@ def test_rename_keeps_the_blob_and_changes_the_name(ctx, world):
     version = world.upload(alice, world.home(alice), "old.txt", b"same bytes")
     folders.rename_node(ctx, alice, version.node_id, "ໃໝ່.txt")
     assert names(ctx, alice, world.home(alice)) == ["ໃໝ່.txt"]
-    assert files.open_download(ctx, alice, version.node_id).version.blob_key == version.blob_key
+    assert content.open_download(ctx, alice, version.node_id).version.blob_key == version.blob_key
 
 
 def test_move_carries_the_whole_subtree(ctx, world):
@@ -42,7 +43,7 @@ def test_move_carries_the_whole_subtree(ctx, world):
     deep = world.folder(world.folder(a, "b", actor=alice), "c", actor=alice)
     version = world.upload(alice, deep, "f.txt", b"f")
     folders.move_node(ctx, alice, a.id, target.id)
-    found = tree.resolve_path(ctx.db, alice, home, "target/a/b/c/f.txt")
+    found = lookup.resolve_path(ctx.db, alice, home, "target/a/b/c/f.txt")
     assert found.id == version.node_id
 
 
@@ -58,7 +59,7 @@ def test_folder_cannot_move_into_itself_or_below(ctx, world):
 def test_move_to_another_space_moves_the_quota_use(ctx, world):
     alice = world.user("alice")
     world.upload(alice, world.home(alice), "f.txt", b"12345")
-    node = tree.resolve_path(ctx.db, alice, world.home(alice), "f.txt")
+    node = lookup.resolve_path(ctx.db, alice, world.home(alice), "f.txt")
     dept_root = world.department_root("Finance")
     folders.move_node(ctx, alice, node.id, dept_root.id)
     home_space = spaces.personal_space(ctx.db, alice)
@@ -74,8 +75,8 @@ def test_copy_of_a_folder_has_its_own_blobs(ctx, world):
     original = world.upload(alice, src, "f.txt", b"content")
     copy = folders.copy_node(ctx, alice, src.id, home.id)
     assert copy.name == "src (2)"
-    copied = tree.resolve_path(ctx.db, alice, home, "src (2)/f.txt")
-    version = files.open_download(ctx, alice, copied.id).version
+    copied = lookup.resolve_path(ctx.db, alice, home, "src (2)/f.txt")
+    version = content.open_download(ctx, alice, copied.id).version
     assert version.blob_key != original.blob_key and version.sha256 == original.sha256
 
 
@@ -83,10 +84,10 @@ def test_search_ignores_case_and_unicode_spelling(ctx, world):
     alice = world.user("alice")
     home = world.home(alice)
     world.upload(alice, world.folder(home, "x", actor=alice), "Budget ງົບປະມານ.xlsx")
-    found = tree.search(ctx.db, alice, home, "BUDGET")
+    found = lookup.search(ctx.db, alice, home, "BUDGET")
     assert [e.node.name for e in found] == ["Budget ງົບປະມານ.xlsx"]
-    assert len(tree.search(ctx.db, alice, home, "ງົບ")) == 1
-    assert tree.search(ctx.db, alice, home, "100%") == []
+    assert len(lookup.search(ctx.db, alice, home, "ງົບ")) == 1
+    assert lookup.search(ctx.db, alice, home, "100%") == []
 
 
 def test_deleted_item_leaves_the_folder_and_comes_back_on_restore(ctx, world):
@@ -97,10 +98,10 @@ def test_deleted_item_leaves_the_folder_and_comes_back_on_restore(ctx, world):
     trash.delete_node(ctx, alice, folder.id)
     assert names(ctx, alice, home) == []
     with pytest.raises(NotFound):
-        files.open_download(ctx, alice, version.node_id)
+        content.open_download(ctx, alice, version.node_id)
     assert [n.name for n in trash.list_trash(ctx, alice, folder.space_id)] == ["Old"]
     trash.restore_node(ctx, alice, folder.id)
-    assert files.open_download(ctx, alice, version.node_id).version.id == version.id
+    assert content.open_download(ctx, alice, version.node_id).version.id == version.id
 
 
 def test_restore_next_to_a_newer_item_of_the_same_name_renames_it(ctx, world):
@@ -129,11 +130,11 @@ def test_purge_removes_rows_now_and_blobs_after_commit(gs):
 def test_trash_past_retention_is_purged(ctx, world):
     from datetime import timedelta
 
-    from gshare.models import utcnow
+    from gshare.core.models import utcnow
 
     alice = world.user("alice")
     version = world.upload(alice, world.home(alice), "f.txt")
     trash.delete_node(ctx, alice, version.node_id)
     assert trash.purge_expired(ctx, utcnow() - timedelta(days=1)) == 0
     assert trash.purge_expired(ctx, utcnow() + timedelta(seconds=1)) == 1
-    assert trash.list_trash(ctx, SYSTEM, version.node.space_id) == []
+    assert trash.list_trash(ctx, OPERATOR, version.node.space_id) == []

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from gshare import maintenance
-from gshare.models import Version
+from gshare.core.models import Version
+from gshare.ops import maintenance
 from tests.fixtures.world import World
 
 LOCALE_COLLATIONS = ("en-x-icu", "und-x-icu", "en_US.utf8", "en_US")

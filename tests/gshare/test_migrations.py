@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from gshare.models import Base
+from gshare.core.models import Base
 
 
 def test_upgrade_head_on_empty_database_gives_the_models_schema(db_url):

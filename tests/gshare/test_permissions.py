@@ -7,18 +7,13 @@ they end up with at each depth; the test checks every action against that role.
 
 import pytest
 
-from gshare import sharing
-from gshare.errors import NotFound, PermissionDenied
-from gshare.models import Space, UserRole
-from gshare.permissions import (
-    ALLOWED,
-    SYSTEM,
-    Action,
-    Role,
-    require,
-    space_view,
-    visible_spaces,
-)
+from gshare.access import visibility
+from gshare.access.permissions import ALLOWED, Action, Role, require
+from gshare.access.visibility import space_view, visible_spaces
+from gshare.core.actor import OPERATOR
+from gshare.core.errors import NotFound, PermissionDenied
+from gshare.core.models import Space, UserRole
+from gshare.sharing import grants
 
 V, E, M, U = Role.VIEWER, Role.EDITOR, Role.MANAGER, Role.UPLOADER
 DEPTHS = ("root", "a", "b", "c")
@@ -77,9 +72,9 @@ def tree(world):
     c = w.folder(b, "c")
     ctx = w.ctx
     for name, role in (("u_viewer", V), ("u_editor", E), ("u_manager", M), ("u_uploader", U)):
-        sharing.grant_role(ctx, SYSTEM, a.id, role, user=people[name])
-    sharing.grant_role(ctx, SYSTEM, a.id, E, department=s)
-    sharing.grant_role(ctx, SYSTEM, a.id, V, department=p, include_subdepartments=True)
+        grants.grant_role(ctx, OPERATOR, a.id, role, user=people[name])
+    grants.grant_role(ctx, OPERATOR, a.id, E, department=s)
+    grants.grant_role(ctx, OPERATOR, a.id, V, department=p, include_subdepartments=True)
     return people, dict(zip(DEPTHS, (root, a, b, c), strict=True))
 
 
@@ -99,16 +94,16 @@ def test_each_person_can_do_exactly_what_their_role_allows(ctx, tree, person):
 
 def test_grants_only_add_a_viewer_grant_does_not_lower_an_editor(ctx, world, tree):
     people, nodes = tree
-    sharing.grant_role(ctx, SYSTEM, nodes["b"].id, V, user=people["u_editor"])
+    grants.grant_role(ctx, OPERATOR, nodes["b"].id, V, user=people["u_editor"])
     assert require(ctx.db, people["u_editor"], Action.EDIT, nodes["c"]) == E
 
 
 def test_revoked_grant_makes_the_folder_disappear(ctx, tree):
     people, nodes = tree
-    access = sharing.list_access(ctx, SYSTEM, nodes["b"].id)
+    access = grants.list_access(ctx, OPERATOR, nodes["b"].id)
     viewer_grant = next(a.grant for a in access if a.grant.user_id == people["u_viewer"].id)
     assert access[0].inherited_from is not None
-    sharing.revoke_grant(ctx, SYSTEM, viewer_grant.id)
+    grants.revoke_grant(ctx, OPERATOR, viewer_grant.id)
     with pytest.raises(NotFound):
         require(ctx.db, people["u_viewer"], Action.SEE, nodes["b"])
 
@@ -125,9 +120,9 @@ def test_personal_space_belongs_to_its_owner_alone(ctx, world):
 
 def test_shared_with_me_lists_person_and_department_grants(ctx, tree):
     people, nodes = tree
-    shared = sharing.shared_with(ctx, people["p1_member"])
+    shared = visibility.shared_with(ctx, people["p1_member"])
     assert [node.name for node, _ in shared] == ["a"]
-    assert sharing.shared_with(ctx, people["x_member"]) == []
+    assert visibility.shared_with(ctx, people["x_member"]) == []
 
 
 def test_other_department_sees_the_shared_folder_and_the_folders_above_only_as_ways_in(
@@ -135,7 +130,7 @@ def test_other_department_sees_the_shared_folder_and_the_folders_above_only_as_w
     people, nodes = tree
     stranger = people["x_member"]
     aside = world.folder(nodes["a"], "aside")  # beside the shared folder: not theirs
-    sharing.grant_role(ctx, SYSTEM, nodes["b"].id, V, user=stranger)
+    grants.grant_role(ctx, OPERATOR, nodes["b"].id, V, user=stranger)
     space = ctx.db.get(Space, nodes["b"].space_id)
 
     view = space_view(ctx, stranger, space)

@@ -14,12 +14,16 @@ import zipfile
 import pytest
 
 from antivirus import ClamdScanner
-from gshare import files, notifications, quarantine, sharing, tree
-from gshare.errors import NotFound, Quarantined
-from gshare.models import ScanState, Version
-from gshare.permissions import SYSTEM, Role
-from gshare.runtime import Gshare
-from gshare.scan_queue import Backoff, Worker, claim, scan_version
+from gshare.access.permissions import Role
+from gshare.activity import notifications
+from gshare.core.actor import OPERATOR
+from gshare.core.context import Gshare
+from gshare.core.errors import NotFound, Quarantined
+from gshare.core.models import ScanState, Version
+from gshare.files import content, lookup
+from gshare.scanning import quarantine
+from gshare.scanning.queue import Backoff, Worker, claim, scan_version
+from gshare.sharing import grants
 from tests.fixtures.clamd import EICAR_SIGNATURE, MARKER, body_signature, eicar_bytes
 from tests.fixtures.world import World
 
@@ -48,14 +52,14 @@ def office(gs):
         world = World(ctx)
         alice, bob = world.user("alice", "Finance"), world.user("bob", "Audit")
         root = world.department_root("Finance")
-        sharing.grant_role(ctx, SYSTEM, root.id, Role.VIEWER, department=bob.department)
+        grants.grant_role(ctx, OPERATOR, root.id, Role.VIEWER, department=bob.department)
         return alice, bob, root
 
 
 def upload(gs, actor, folder, name, data: bytes, size: int | None = -1) -> Version:
     with gs.unit_of_work() as ctx:
         ctx.db.add_all([actor, folder])
-        return files.upload_file(ctx, actor, folder, name, io.BytesIO(data),
+        return content.upload_file(ctx, actor, folder, name, io.BytesIO(data),
                                  len(data) if size == -1 else size)
 
 
@@ -68,7 +72,7 @@ def can_read(gs, actor, node_id: int) -> bool:
     with gs.unit_of_work() as ctx:
         ctx.db.add(actor)
         try:
-            download = files.open_download(ctx, actor, node_id)
+            download = content.open_download(ctx, actor, node_id)
         except (NotFound, Quarantined):
             return False
         if download.stream:
@@ -128,13 +132,13 @@ def test_eicar_is_quarantined_invisible_to_others_and_its_uploader_is_told(gs, o
     assert not can_read(gs, bob, version.node_id)
     with gs.unit_of_work() as ctx:
         ctx.db.add_all([alice, bob, root])
-        assert [e.node.name for e in tree.list_folder(ctx.db, bob, root)] == []
+        assert [e.node.name for e in lookup.list_folder(ctx.db, bob, root)] == []
         with pytest.raises(Quarantined):
-            files.open_download(ctx, alice, version.node_id)
+            content.open_download(ctx, alice, version.node_id)
         notices = notifications.list_notifications(ctx, alice)
         assert [(n.kind, n.params["signature"]) for n in notices] == [
             ("scan.infected", EICAR_SIGNATURE)]
-        assert [i.version.id for i in quarantine.list_quarantine(ctx, SYSTEM)] == [version.id]
+        assert [i.version.id for i in quarantine.list_quarantine(ctx, OPERATOR)] == [version.id]
 
 
 def test_marker_inside_a_zip_is_caught(gs, office):
@@ -170,7 +174,7 @@ def test_unscannable_files_may_be_allowed_by_setting(scan_config, s3_store, scan
         version = world.upload(alice, world.department_root("Finance"), "big.bin",
                                bytes(21 * MiB), clean=False)
         assert version.scan_state == ScanState.UNSCANNABLE
-        assert files.open_download(ctx, bob, version.node_id).version.id == version.id
+        assert content.open_download(ctx, bob, version.node_id).version.id == version.id
 
 
 def test_size_unknown_upload_is_scanned_by_the_worker(gs, office, worker):
@@ -224,14 +228,14 @@ def test_new_signature_pulls_back_a_formerly_clean_file(gs, office, clamd_daemon
 
 
 def test_admin_releases_a_false_positive_with_a_reason(gs, office):
-    from gshare.audit import list_events
+    from gshare.activity.audit import list_events
 
     alice, bob, root = office
     version = upload(gs, alice, root, "flagged.txt", eicar_bytes())
     with gs.unit_of_work() as ctx, pytest.raises(Exception, match="Say why"):
-        quarantine.release_version(ctx, SYSTEM, version.id, "  ")
+        quarantine.release_version(ctx, OPERATOR, version.id, "  ")
     with gs.unit_of_work() as ctx:
-        quarantine.release_version(ctx, SYSTEM, version.id, "test file, agreed with ICT")
+        quarantine.release_version(ctx, OPERATOR, version.id, "test file, agreed with ICT")
     assert can_read(gs, bob, version.node_id)
     with gs.unit_of_work() as ctx:
         event = list_events(ctx.db, action="quarantine.release")[0]
@@ -242,7 +246,7 @@ def test_admin_deletes_a_quarantined_file_and_its_blob(gs, office):
     alice, _, root = office
     version = upload(gs, alice, root, "bad.txt", eicar_bytes())
     with gs.unit_of_work() as ctx:
-        quarantine.delete_quarantined(ctx, SYSTEM, version.id)
+        quarantine.delete_quarantined(ctx, OPERATOR, version.id)
     assert [o.key for o in gs.store.list()] == []
     assert not can_read(gs, alice, version.node_id)
 

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +48,7 @@ def served(tmp_path, clamd_daemon):
                       f'data_dir = "{tmp_path / "var"}"\nworkers = 1\n'
                       f'[storage]\nembedded_port = {objects}\n'
                       f'[antivirus]\nclamd = "{clamd_daemon.address}"\n')
-    process = subprocess.Popen([sys.executable, "-m", "gshare", "--config", str(config), "serve"],
+    process = subprocess.Popen([str(Path(sys.executable).parent / "gshare"), "--config", str(config), "serve"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     yield process, web, s3, tmp_path / "var"

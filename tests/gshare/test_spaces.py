@@ -5,10 +5,13 @@ import io
 import pytest
 from sqlalchemy import select
 
-from gshare import access_keys, files, sharing, spaces
-from gshare.errors import InvalidInput, NameInvalid, PermissionDenied
-from gshare.models import AccessKey, AuditEvent, Space
-from gshare.permissions import SYSTEM
+from gshare.accounts import access_keys
+from gshare.core.actor import OPERATOR
+from gshare.core.errors import InvalidInput, NameInvalid, PermissionDenied
+from gshare.core.models import AccessKey, AuditEvent, Space
+from gshare.files import content
+from gshare.org import spaces
+from gshare.sharing import grants
 
 
 def _audit(ctx, action):
@@ -29,7 +32,7 @@ def test_rename_keeps_the_sync_name_and_is_audited(ctx, world):
 def test_only_the_manager_renames_or_deletes(ctx, world):
     alice, bob = world.user("alice"), world.user("bob")
     space = spaces.create_project_space(ctx, alice, "Roads", "roads-2026")
-    sharing.grant_role(ctx, SYSTEM, spaces.root_of(ctx.db, space).id, "editor", user=bob)
+    grants.grant_role(ctx, OPERATOR, spaces.root_of(ctx.db, space).id, "editor", user=bob)
     with pytest.raises(PermissionDenied):
         spaces.rename_project_space(ctx, bob, space, "Mine now")
     with pytest.raises(PermissionDenied):
@@ -53,7 +56,7 @@ def test_delete_an_empty_space_revokes_its_keys(ctx, world):
 def test_a_space_with_a_file_is_not_deleted(ctx, world):
     alice = world.user("alice")
     space = spaces.create_project_space(ctx, alice, "Busy", "busy")
-    files.upload_file(ctx, alice, spaces.root_of(ctx.db, space), "a.txt", io.BytesIO(b"x"), 1)
+    content.upload_file(ctx, alice, spaces.root_of(ctx.db, space), "a.txt", io.BytesIO(b"x"), 1)
     with pytest.raises(InvalidInput) as refused:
         spaces.delete_project_space(ctx, alice, space)
     assert refused.value.detail["reason"] == "not_empty"

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from gshare.db import make_engine
+from gshare.core.db import make_engine
 
 
 def _setup(url: str) -> None:

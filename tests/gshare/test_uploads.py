@@ -5,11 +5,11 @@ import io
 
 import pytest
 
-from gshare import files, uploads
-from gshare.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
-from gshare.models import ScanState, UploadSession
-from gshare.permissions import SYSTEM
-from gshare.sharing import grant_role
+from gshare.core.actor import OPERATOR
+from gshare.core.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
+from gshare.core.models import ScanState, UploadSession
+from gshare.files import content, uploads
+from gshare.sharing.grants import grant_role
 
 MiB = 1024 * 1024
 
@@ -19,7 +19,7 @@ def send(ctx, actor, session, number, data):
 
 
 def read_back(ctx, actor, version):
-    download = files.open_download(ctx, actor, version.node_id, version.id)
+    download = content.open_download(ctx, actor, version.node_id, version.id)
     with download.stream as stream:
         return b"".join(stream)
 
@@ -56,7 +56,7 @@ def test_uploader_role_gets_a_free_name(ctx, world):
     alice, bob = world.user("alice"), world.user("bob", "Health")
     inbox = world.folder(world.home(alice), "inbox")
     world.upload(alice, inbox, "cv.pdf", b"mine")
-    grant_role(ctx, SYSTEM, inbox.id, "uploader", user=bob)
+    grant_role(ctx, OPERATOR, inbox.id, "uploader", user=bob)
     session = uploads.start_upload(ctx, bob, inbox, "cv.pdf")
     send(ctx, bob, session, 1, b"theirs")
     assert uploads.complete_upload(ctx, bob, session.token).node.name == "cv (2).pdf"
@@ -78,7 +78,7 @@ def test_only_the_owner_of_a_session_sees_it(ctx, world):
 def test_viewer_cannot_start_an_upload(ctx, world):
     alice, bob = world.user("alice"), world.user("bob", "Health")
     shared = world.folder(world.home(alice), "shared")
-    grant_role(ctx, SYSTEM, shared.id, "viewer", user=bob)
+    grant_role(ctx, OPERATOR, shared.id, "viewer", user=bob)
     with pytest.raises(PermissionDenied):
         uploads.start_upload(ctx, bob, shared, "x.txt")
 
@@ -118,7 +118,7 @@ def test_abort_drops_the_session_and_its_backend_upload(ctx, world):
 
 
 def test_gc_helpers_know_session_uploads_and_expire_stale_ones(ctx, world):
-    from gshare.models import utcnow
+    from gshare.core.models import utcnow
 
     alice = world.user("alice")
     session = uploads.start_upload(ctx, alice, world.home(alice), "x.bin")

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from gshare import files
-from gshare.models import ScanState
+from gshare.core.models import ScanState
+from gshare.files import content as files
 from tests.fixtures.world import PASSWORD, World, mark_scanned
 from web import create_app
 

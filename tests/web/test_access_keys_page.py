@@ -11,10 +11,11 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
-from gshare import access_keys, departments
-from gshare.models import AccessKey, UserRole
-from gshare.permissions import SYSTEM
-from gshare.runtime import Gshare
+from gshare.accounts import access_keys
+from gshare.core.actor import OPERATOR
+from gshare.core.context import Gshare
+from gshare.core.models import AccessKey, UserRole
+from gshare.org import departments
 from tests.web.conftest import post, sign_in
 from web import create_app
 from web.s3.app import create_s3_app
@@ -130,7 +131,7 @@ def test_revoked_key_is_no_longer_listed_and_no_longer_works(site, browser_for, 
 def test_another_persons_key_answers_404(site, browser_for, gs):
     other = site.user("bounmy", "Planning")
     theirs = site.run(lambda w: access_keys.create_key(
-        w.ctx, SYSTEM, w.ctx.db.merge(other), "theirs").key.key_id)
+        w.ctx, OPERATOR, w.ctx.db.merge(other), "theirs").key.key_id)
     web = _english(browser_for(site.user("somsak")))
     assert theirs not in web.get("/account/keys").get_data(as_text=True)
     assert post(web, f"/account/keys/{theirs}/label", {"label": "mine"}).status_code == 404
@@ -143,7 +144,7 @@ def test_another_persons_key_answers_404(site, browser_for, gs):
 def test_an_administrator_changes_only_their_own_keys_here(site, browser_for):
     other = site.user("bounmy")
     theirs = site.run(lambda w: access_keys.create_key(
-        w.ctx, SYSTEM, w.ctx.db.merge(other), "theirs").key.key_id)
+        w.ctx, OPERATOR, w.ctx.db.merge(other), "theirs").key.key_id)
     web = _english(browser_for(site.user("admin", role=UserRole.SYSTEM_ADMIN)))
     assert post(web, f"/account/keys/{theirs}/revoke").status_code == 404
 
@@ -160,7 +161,7 @@ def test_a_space_the_person_does_not_see_cannot_be_chosen(site, browser_for, gs)
 def test_forms_need_the_csrf_token(site, browser_for, gs):
     user = site.user("somsak")
     key_id = site.run(lambda w: access_keys.create_key(
-        w.ctx, SYSTEM, w.ctx.db.merge(user), "mine").key.key_id)
+        w.ctx, OPERATOR, w.ctx.db.merge(user), "mine").key.key_id)
     web = browser_for(user)
     assert web.post("/account/keys", data={"label": "x"}).status_code == 400
     assert web.post(f"/account/keys/{key_id}/label", data={"label": "x"}).status_code == 400

@@ -2,7 +2,7 @@
 
 import os
 
-from gshare import api_tokens
+from gshare.accounts import api_tokens
 from tests.web.conftest import csrf_token
 
 
@@ -92,10 +92,10 @@ def test_a_script_lists_the_spaces_it_works_in(site, client):
     assert names == []  # the folder id opens the space
 
     def share_health(w):
-        from gshare import sharing
-        from gshare.permissions import SYSTEM
+        from gshare.core.actor import OPERATOR
+        from gshare.sharing import grants
         root = w.department_root("Health")
-        sharing.grant_role(w.ctx, SYSTEM, root.id, "viewer", user=w.ctx.db.merge(user))
+        grants.grant_role(w.ctx, OPERATOR, root.id, "viewer", user=w.ctx.db.merge(user))
     site.run(share_health)
     listed = client.get("/api/v1/spaces", headers=auth).json["items"]
     assert [s["name"] for s in listed if s["kind"] == "department"] == ["Finance", "Health"]
@@ -106,7 +106,7 @@ def test_a_script_reads_its_notices_and_marks_them_read(site, client):
     auth = {"Authorization": f"Bearer {_token(site, user)}"}
 
     def notice(w):
-        from gshare import notifications
+        from gshare.activity import notifications
         notifications.notify(w.ctx, user.id, "scan.infected", name="a.doc",
                              signature="Eicar-Test-Signature")
     site.run(notice)

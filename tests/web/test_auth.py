@@ -1,8 +1,8 @@
 """Signing in and out, sessions that end, lockout, CSRF, language."""
 
-from gshare import users
-from gshare.models import AuditEvent
-from gshare.permissions import SYSTEM
+from gshare.core.actor import OPERATOR
+from gshare.core.models import AuditEvent
+from gshare.org import users
 from tests.web.conftest import csrf_token, post, sign_in
 
 
@@ -61,7 +61,7 @@ def test_disabling_an_account_ends_its_sessions(site, browser_for):
     user = site.user("somsak")
     web = browser_for(user)
     assert web.get("/account").status_code == 200
-    site.run(lambda w: users.set_disabled(w.ctx, SYSTEM, w.ctx.db.merge(user), True))
+    site.run(lambda w: users.set_disabled(w.ctx, OPERATOR, w.ctx.db.merge(user), True))
     assert web.get("/account").status_code == 302
 
 

@@ -2,8 +2,8 @@
 
 import re
 
-from gshare import scanning
-from gshare.models import ScanState, UserRole, Version
+from gshare.core.models import ScanState, UserRole, Version
+from gshare.scanning import verdicts
 from tests.web.conftest import post
 
 EN, LO = {"Accept-Language": "en"}, {"Accept-Language": "lo"}
@@ -11,7 +11,7 @@ DISGUISED = "the content is a program (application/x-dosexec) but the name says 
 
 
 def _verdict(site, version, state, signature=None):
-    site.run(lambda w: scanning.record_verdict(w.ctx, w.ctx.db.get(Version, version.id), state,
+    site.run(lambda w: verdicts.record_verdict(w.ctx, w.ctx.db.get(Version, version.id), state,
                                                signature))
 
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from gshare.models import AuditEvent
+from gshare.core.models import AuditEvent
 from tests.web.conftest import sign_in
 from web import create_app
 
@@ -23,7 +23,7 @@ def _failed_addresses(gs) -> list[str]:
 
 def test_behind_a_proxy_the_sign_in_limit_counts_each_person_by_their_own_address(
         site, config, gs, monkeypatch):
-    monkeypatch.setattr("gshare.login.MAX_ADDRESS_FAILURES", 3)
+    monkeypatch.setattr("gshare.accounts.login.MAX_ADDRESS_FAILURES", 3)
     site.user("somsak")
     attacker = _client(config, gs, 1, "203.0.113.7")
     for _ in range(3):

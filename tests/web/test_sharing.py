@@ -2,7 +2,7 @@
 
 import re
 
-from gshare.models import ScanState, UserRole, Version
+from gshare.core.models import ScanState, UserRole, Version
 from tests.web.conftest import csrf_token, post
 
 

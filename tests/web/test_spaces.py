@@ -2,10 +2,12 @@
 
 from sqlalchemy import select
 
-from gshare import sharing, spaces, trash
-from gshare.models import Space
-from gshare.permissions import SYSTEM
-from gshare.runtime import Gshare
+from gshare.core.actor import OPERATOR
+from gshare.core.context import Gshare
+from gshare.core.models import Space
+from gshare.files import trash
+from gshare.org import spaces
+from gshare.sharing import grants
 from tests.web.conftest import post
 from web import create_app
 
@@ -98,7 +100,7 @@ def test_a_space_with_a_file_or_a_trashed_file_is_not_deleted(site, browser_for)
 def test_an_editor_of_the_space_sees_no_settings_and_may_not_change_it(site, browser_for):
     owner, editor = site.user("somsak"), site.user("noy")
     folder_url, space = _new_space(site, browser_for(owner), "Shared project")
-    site.run(lambda w: sharing.grant_role(w.ctx, SYSTEM, int(folder_url.rsplit("/", 1)[1]),
+    site.run(lambda w: grants.grant_role(w.ctx, OPERATOR, int(folder_url.rsplit("/", 1)[1]),
                                           "editor", user=w.ctx.db.merge(editor)))
     web = browser_for(editor)
     page = web.get(folder_url, headers=EN)

@@ -17,9 +17,11 @@ from urllib.parse import parse_qsl, unquote
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_input_stream
 
-from gshare import access_keys, s3view
-from gshare.errors import GshareError, NotFound
-from gshare.models import Space, User
+from gshare.accounts import access_keys
+from gshare.core.context import Gshare
+from gshare.core.errors import GshareError, NotFound
+from gshare.core.models import Space, User
+from gshare.s3 import view
 from web.s3 import routing
 from web.s3.errors import S3Error, error_response, from_gshare, no_such_bucket
 from web.s3.payload import Reader, verified_body
@@ -50,18 +52,18 @@ class S3Request:
         with self.gshare.unit_of_work(ip=self.environ.get("REMOTE_ADDR")) as ctx:
             yield ctx, ctx.db.merge(self.holder.user, load=False)  # loaded for this request
 
-    def open_bucket(self, ctx, actor: User, name: str | None = None) -> s3view.Bucket:
+    def open_bucket(self, ctx, actor: User, name: str | None = None) -> view.Bucket:
         """Return the bucket named (or this request's) as the actor sees it, within key limits."""
         name = name or self.bucket
-        return self._bucket(ctx, ("view", name), lambda: s3view.get_bucket(ctx, actor, name))
+        return self._bucket(ctx, ("view", name), lambda: view.get_bucket(ctx, actor, name))
 
-    def open_space(self, ctx) -> s3view.Bucket:
+    def open_space(self, ctx) -> view.Bucket:
         """Return this request's bucket for an object request: its space and root, within key
         limits; the object's own check decides the rest (see S3App._handle)."""
         name = self.bucket
-        return self._bucket(ctx, ("space", name), lambda: s3view.find_space(ctx, name))
+        return self._bucket(ctx, ("space", name), lambda: view.find_space(ctx, name))
 
-    def _bucket(self, ctx, cache_key: tuple[str, str], find) -> s3view.Bucket:
+    def _bucket(self, ctx, cache_key: tuple[str, str], find) -> view.Bucket:
         opened = ctx.extra.setdefault("s3.buckets", {})  # held: the session's map is weak
         try:
             bucket = opened.get(cache_key) or find()
@@ -186,6 +188,5 @@ def _drain(environ) -> None:
 
 def create_s3_app(config, gshare=None) -> S3App:
     """Build the S3 endpoint's WSGI app for a config (gshare is built from it when None)."""
-    from gshare.runtime import Gshare
 
     return S3App(config, gshare or Gshare.from_config(config))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from gshare import s3objects, s3view
-from gshare.errors import Conflict, NotFound
+from gshare.core.errors import Conflict, NotFound
+from gshare.s3 import objects, view
 from web.s3 import xml
 from web.s3.errors import S3Error
 
@@ -32,7 +32,7 @@ def owner(parent, user) -> None:
 def list_buckets(request) -> Response:
     """ListBuckets: the spaces the key's owner sees (only its space for a limited key)."""
     with request.unit_of_work() as (ctx, actor):
-        buckets = [b for b in s3view.list_buckets(ctx, actor) if request.allowed_space(b.space)]
+        buckets = [b for b in view.list_buckets(ctx, actor) if request.allowed_space(b.space)]
         root = xml.document("ListAllMyBucketsResult")
         owner(root, actor)
         listed = xml.add(root, "Buckets")
@@ -75,7 +75,7 @@ def create_bucket(request) -> Response:
     request.body(compute=()).read()
     try:
         with request.unit_of_work() as (ctx, actor):
-            s3objects.create_bucket(ctx, actor, request.bucket)
+            objects.create_bucket(ctx, actor, request.bucket)
     except Conflict as taken:
         raise _taken(request, taken.detail.get("space_id")) from None
     return empty_response(headers={"Location": f"/{request.bucket}"})
@@ -85,14 +85,14 @@ def delete_bucket(request) -> Response:
     """DeleteBucket: remove an empty project space the key's owner manages."""
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
-        s3objects.delete_bucket(ctx, actor, bucket)
+        objects.delete_bucket(ctx, actor, bucket)
     return empty_response(204)
 
 
 def _taken(request, space_id) -> S3Error:
     with request.unit_of_work() as (ctx, actor):
         try:
-            mine = s3view.get_bucket(ctx, actor, request.bucket).space.id == space_id
+            mine = view.get_bucket(ctx, actor, request.bucket).space.id == space_id
         except NotFound:
             mine = False
     if mine:

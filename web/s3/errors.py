@@ -6,7 +6,7 @@ from email.utils import formatdate
 
 from werkzeug.wrappers import Response
 
-from gshare import errors
+from gshare.core import errors
 from web.s3 import xml
 
 # gshare error -> (S3 code, HTTP status); clients retry 5xx and stop on 4xx.

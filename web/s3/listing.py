@@ -9,7 +9,7 @@ from urllib.parse import quote_plus
 
 from werkzeug.wrappers import Response
 
-from gshare import s3markers, s3view
+from gshare.s3 import markers, view
 from web.s3 import xml
 from web.s3.buckets import owner, xml_response
 from web.s3.errors import S3Error, error_response
@@ -77,7 +77,7 @@ def list_objects(request):
     marker = _start(request) if v2 else request.query.get("marker", "")
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
-        objects = s3view.list_objects(ctx, actor, bucket, p.prefix, p.delimiter)
+        objects = view.list_objects(ctx, actor, bucket, p.prefix, p.delimiter)
         page = paginate(objects, lambda o: o.key, p, marker)
         root = xml.document("ListBucketResult")
         _head(root, request, p, v2, page)
@@ -98,7 +98,7 @@ def list_object_versions(request):
                       "key marker.", ArgumentName="version-id-marker")
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
-        entries = s3view.list_object_versions(ctx, actor, bucket, p.prefix, p.delimiter)
+        entries = view.list_object_versions(ctx, actor, bucket, p.prefix, p.delimiter)
         entries = _after_version(entries, key_marker, version_marker, p)
         page = paginate(entries, lambda e: e.key, p, "")
         root = xml.document("ListVersionsResult")
@@ -109,7 +109,7 @@ def list_object_versions(request):
     return xml_response(root)
 
 
-def delete_marker_response(request, hit: s3markers.DeleteMarkerHit) -> Response:
+def delete_marker_response(request, hit: markers.DeleteMarkerHit) -> Response:
     """Answer a GET or HEAD that met a delete marker: 404 NoSuchKey for the key, 405
     MethodNotAllowed when versionId named the marker; both say x-amz-delete-marker."""
     if hit.named:
@@ -126,14 +126,14 @@ def delete_marker_response(request, hit: s3markers.DeleteMarkerHit) -> Response:
     return response
 
 
-def marker_headers(marker: s3markers.DeleteMarker | None) -> dict:
+def marker_headers(marker: markers.DeleteMarker | None) -> dict:
     """Return the headers of a reply about a delete marker (none when there is none)."""
     if marker is None:
         return {}
     return {"x-amz-delete-marker": "true", "x-amz-version-id": marker.id}
 
 
-def marker_fields(marker: s3markers.DeleteMarker | None) -> list[tuple[str, object]]:
+def marker_fields(marker: markers.DeleteMarker | None) -> list[tuple[str, object]]:
     """Return the <Deleted> fields of DeleteObjects about a delete marker."""
     if marker is None:
         return []
@@ -184,12 +184,12 @@ def _head(root, request, p: Params, v2: bool, page: Page) -> None:
         xml.add(root, "NextMarker", encoded(page.next_marker, p))
 
 
-def _content(element, obj: s3view.S3Object, p: Params, person) -> None:
+def _content(element, obj: view.S3Object, p: Params, person) -> None:
     xml.add(element, "Key", encoded(obj.key, p))
     _details(element, obj, person)
 
 
-def _details(element, obj: s3view.S3Object, person) -> None:
+def _details(element, obj: view.S3Object, person) -> None:
     version = obj.version
     xml.add_all(element, [
         ("LastModified", version.uploaded_at if version else obj.node.updated_at),
@@ -239,12 +239,12 @@ def _versions_head(root, request, p: Params, page: Page, key_marker: str) -> Non
         xml.add(root, "NextVersionIdMarker", page.items[-1].version_id)
 
 
-def _version(root, entry: s3view.VersionEntry, p: Params, person) -> None:
+def _version(root, entry: view.VersionEntry, p: Params, person) -> None:
     element = xml.add(root, "DeleteMarker" if entry.marker else "Version")
     xml.add_all(element, [("Key", encoded(entry.key, p)), ("VersionId", entry.version_id),
                           ("IsLatest", entry.latest)])
     if entry.marker is None:
-        _details(element, s3view.S3Object(entry.key, entry.node, entry.version), person)
+        _details(element, view.S3Object(entry.key, entry.node, entry.version), person)
         return
     xml.add(element, "LastModified", entry.marker.deleted_at)
     owner(element, person)

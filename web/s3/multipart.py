@@ -12,11 +12,13 @@ import unicodedata
 
 from werkzeug.wrappers import Response
 
-from gshare import s3view, uploads
-from gshare.errors import NotFound
-from gshare.models import Node, UploadPart, UploadSession
-from gshare.permissions import Action
-from gshare.tree import get_node, node_path
+from gshare.access.permissions import Action
+from gshare.core.errors import NotFound
+from gshare.core.models import Node, UploadPart, UploadSession
+from gshare.core.paths import node_path
+from gshare.files import uploads
+from gshare.files.lookup import get_node
+from gshare.s3 import view
 from web.s3 import xml
 from web.s3.buckets import empty_response, owner, xml_response
 from web.s3.checksum_headers import (
@@ -52,7 +54,7 @@ _COPY_RANGE = re.compile(r"bytes=([0-9]{1,19})-([0-9]{1,19})")
 
 def create_upload(request) -> Response:
     """CreateMultipartUpload: a session for a key, in the folder the key names."""
-    s3view.check_key(request.key)
+    view.check_key(request.key)
     if request.key.endswith("/"):
         raise S3Error("InvalidArgument", "A key ending in '/' names a folder.")
     metadata = stored_metadata(request.headers)

@@ -9,10 +9,13 @@ from urllib.parse import unquote
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from gshare import files, s3markers, s3objects, s3view
-from gshare.errors import GshareError, NameTaken, NotFound
-from gshare.models import Node, Version
-from gshare.permissions import Action
+from gshare.access import gate
+from gshare.access.permissions import Action
+from gshare.core.errors import GshareError, NameTaken, NotFound
+from gshare.core.models import Node, Version
+from gshare.files import content
+from gshare.s3 import markers as s3markers
+from gshare.s3 import objects, view
 from web.s3 import xml
 from web.s3.buckets import empty_response, xml_response
 from web.s3.checksum_headers import (
@@ -53,7 +56,7 @@ def put_or_copy_object(request) -> Response:
 
 def put_object(request) -> Response:
     """PutObject: a new file or a new version of one; a key ending in '/' makes a folder."""
-    s3view.check_key(request.key)
+    view.check_key(request.key)
     metadata = stored_metadata(request.headers)
     reader = request.body(compute=["md5"])
     if request.key.endswith("/"):
@@ -64,7 +67,7 @@ def put_object(request) -> Response:
         return empty_response(headers={"ETag": f'"{EMPTY_MD5}"'})
     with request.unit_of_work() as (ctx, actor):
         folder = target_folder(request, ctx, actor)
-        version = s3objects.put_object(ctx, actor, folder, request.key, reader,
+        version = objects.put_object(ctx, actor, folder, request.key, reader,
                                        request.payload_length(), metadata,
                                        checksum=declared_checksum(request, reader))
         etag, version_id = version.etag, version.id
@@ -76,7 +79,7 @@ def put_object(request) -> Response:
 def copy_object(request) -> Response:
     """CopyObject: the source read as the person, onto a key (the same key too); the copy
     keeps the source's checksum."""
-    s3view.check_key(request.key)
+    view.check_key(request.key)
     copy_source(request.headers)
     directive = request.headers.get("x-amz-metadata-directive", "COPY").upper()
     metadata = stored_metadata(request.headers) if directive == "REPLACE" else None
@@ -84,7 +87,7 @@ def copy_object(request) -> Response:
     with request.unit_of_work() as (ctx, actor):
         source = open_copy_source(request, ctx, actor)
         folder = target_folder(request, ctx, actor)
-        version = s3objects.copy_object(ctx, actor, source, folder, request.key, metadata)
+        version = objects.copy_object(ctx, actor, source, folder, request.key, metadata)
         root = xml.document("CopyObjectResult")
         xml.add_all(root, [("LastModified", version.uploaded_at), ("ETag", f'"{version.etag}"'),
                            *checksum_elements(version.checksum)])
@@ -98,8 +101,8 @@ def open_copy_source(request, ctx, actor) -> Version:
     space reads only there), once its x-amz-copy-source-if-* conditions hold."""
     bucket_name, key, version_id = copy_source(request.headers)
     bucket = request.open_bucket(ctx, actor, bucket_name)
-    node = s3view.find_node(ctx, actor, bucket, key, Action.READ)
-    source = files.readable_version(ctx.db, actor, node, version_id)
+    node = view.find_node(ctx, actor, bucket, key, Action.READ)
+    source = gate.readable_version(ctx.db, actor, node, version_id)
     check_copy_conditions(request.headers, source)
     return source
 
@@ -193,7 +196,7 @@ def _read(request, head: bool) -> Response:
     _check_part_number(request.query.get("partNumber"))
     with request.unit_of_work() as (ctx, actor):
         try:
-            found = s3view.find_object(ctx, actor, request.open_space(ctx), request.key,
+            found = view.find_object(ctx, actor, request.open_space(ctx), request.key,
                                        version_id)
         except s3markers.DeleteMarkerHit as hit:  # the key is in the trash, or versionId names it
             return delete_marker_response(request, hit)
@@ -206,7 +209,7 @@ def _read(request, head: bool) -> Response:
         unchanged = _preconditions(request.headers, version, headers)
         if unchanged is not None or head:
             return unchanged or _head_response(headers, version.size)
-        download = files.read_version(ctx, actor, node, version, byte_range)
+        download = content.read_version(ctx, actor, node, version, byte_range)
     return _body_response(download, headers)
 
 
@@ -344,10 +347,10 @@ def target_folder(request, ctx, actor) -> Node:
     """Return the folder the request's key goes into; one still to be made is made (and
     committed) in a transaction of its own, see prepare_folder."""
     bucket = request.open_space(ctx)
-    folder = s3objects.find_folder(ctx, bucket, request.key)
+    folder = objects.find_folder(ctx, bucket, request.key)
     if folder is None:
         prepare_folder(request)
-        folder = s3objects.find_folder(ctx, bucket, request.key)
+        folder = objects.find_folder(ctx, bucket, request.key)
     if folder is None:
         raise NotFound("The folder was removed meanwhile.")
     return folder
@@ -362,7 +365,7 @@ def prepare_folder(request, attempts: int = 3) -> int:
         try:
             with request.unit_of_work() as (ctx, actor):
                 bucket = request.open_bucket(ctx, actor)
-                return s3objects.prepare_folder(ctx, actor, bucket, request.key).id
+                return objects.prepare_folder(ctx, actor, bucket, request.key).id
         except (IntegrityError, NameTaken):
             if attempt == attempts - 1:
                 raise
@@ -374,9 +377,9 @@ def _delete(ctx, actor, bucket, key: str, version_id: int | str | None):
     if isinstance(version_id, str):
         return s3markers.undelete_object(ctx, actor, bucket, key, version_id)
     if version_id is not None:
-        s3objects.delete_version(ctx, actor, bucket, key, version_id)
+        objects.delete_version(ctx, actor, bucket, key, version_id)
         return None
-    if s3objects.delete_object(ctx, actor, bucket, key):
+    if objects.delete_object(ctx, actor, bucket, key):
         return s3markers.latest_delete_marker(ctx, actor, bucket, key)
     return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from gshare.models import UserRole
+from gshare.core.models import UserRole
 from tests.fixtures.clamd import eicar_bytes
 from tests.web.browser.conftest import follow, shot, sign_in
 

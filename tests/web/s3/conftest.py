@@ -10,10 +10,11 @@ import pytest
 from botocore.config import Config as BotoConfig
 from werkzeug.serving import make_server
 
-from gshare import access_keys, sharing
-from gshare.models import User
-from gshare.permissions import SYSTEM
-from gshare.runtime import Gshare
+from gshare.accounts import access_keys
+from gshare.core.actor import OPERATOR
+from gshare.core.context import Gshare
+from gshare.core.models import User
+from gshare.sharing import grants
 from tests.fixtures.world import World
 from web.s3.app import create_s3_app
 
@@ -51,7 +52,7 @@ class S3Site:
         """Add a person with an access key (limits passed to create_key)."""
         def make(w: World):
             user = w.user(username, department)
-            new = access_keys.create_key(w.ctx, SYSTEM, user, "test", **key_options)
+            new = access_keys.create_key(w.ctx, OPERATOR, user, "test", **key_options)
             return Person(user, new.key.key_id, new.secret)
         self.people[username] = self.run(make)
         return self.people[username]
@@ -60,7 +61,7 @@ class S3Site:
         """Give an existing person another key."""
         def make(w: World):
             user = w.ctx.db.get(User, self.people[username].user.id)
-            new = access_keys.create_key(w.ctx, SYSTEM, user, "more", **key_options)
+            new = access_keys.create_key(w.ctx, OPERATOR, user, "more", **key_options)
             return Person(user, new.key.key_id, new.secret)
         return self.run(make)
 
@@ -76,12 +77,12 @@ class S3Site:
 
     def share(self, owner: str, slug_path: str, grantee: str, role: str = "viewer") -> None:
         """Grant a role on SPACE/PATH to a person."""
-        from gshare.cli_people import find_node
+        from gshare.cli.people import find_node
 
         def grant(w: World):
             node = find_node(w.ctx, slug_path)
             user = w.ctx.db.get(User, self.people[grantee].user.id)
-            sharing.grant_role(w.ctx, SYSTEM, node.id, role, user=user)
+            grants.grant_role(w.ctx, OPERATOR, node.id, role, user=user)
         self.run(grant)
 
 

@@ -4,8 +4,8 @@ and paging through unfinished uploads."""
 import pytest
 from botocore.exceptions import ClientError
 
-from gshare import spaces
-from gshare.models import Space, User
+from gshare.core.models import Space, User
+from gshare.org import spaces
 from tests.web.s3.answers import error_code
 
 KiB = 1024

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError, FlexibleChecksumError
 from botocore.httpchecksum import StreamingChecksumBody
 from sqlalchemy import select
 
-from gshare.models import Node, Version
+from gshare.core.models import Node, Version
 from tests.web.s3.answers import error_code, some_bytes
 from tests.web.s3.conftest import REGION
 from tests.web.s3.s3_client_requests import unsigned_chunks

@@ -9,7 +9,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from sqlalchemy import select
 
-from gshare.models import ScanState, Space, Version
+from gshare.core.models import ScanState, Space, Version
 from tests.web.s3.answers import error_code, some_bytes
 from web.s3.checksums import checksum_of, multipart_checksum
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from gshare import trash
-from gshare.cli_people import find_node
-from gshare.models import ScanState, User, Version
+from gshare.cli.people import find_node
+from gshare.core.models import ScanState, User, Version
+from gshare.files import trash
 from tests.web.s3.test_s3_sync_tools import Tool
 
 BUCKET = "finance"

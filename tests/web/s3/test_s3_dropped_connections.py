@@ -12,7 +12,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from gshare import maintenance
+from gshare.ops import maintenance
 
 MiB = 1024 * 1024
 

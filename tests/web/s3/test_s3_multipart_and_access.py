@@ -10,8 +10,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from minio import Minio
 
-from gshare import scanning
-from gshare.models import ScanState, Version
+from gshare.core.models import ScanState, Version
+from gshare.scanning import verdicts
 from tests.fixtures.clamd import eicar_bytes
 from tests.web.s3.answers import error_code
 
@@ -158,4 +158,4 @@ def test_create_and_delete_a_bucket(people):
 
 def _set_state(ctx, name, state):
     version = ctx.db.query(Version).join(Version.node).filter_by(name=name).one()
-    scanning.record_verdict(ctx, version, state)
+    verdicts.record_verdict(ctx, version, state)

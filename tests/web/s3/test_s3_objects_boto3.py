@@ -6,7 +6,7 @@ import io
 import pytest
 from botocore.exceptions import ClientError
 
-from gshare import spaces
+from gshare.org import spaces
 from tests.web.s3.answers import error_code
 
 HOME = "home-alice"
@@ -134,12 +134,12 @@ def test_unknown_key_and_wrong_secret_are_refused(s3_site, alice):
 
 
 def test_revoked_key_stops_working_at_once(s3_site, alice):
-    from gshare import access_keys
-    from gshare.permissions import SYSTEM
+    from gshare.accounts import access_keys
+    from gshare.core.actor import OPERATOR
 
     alice.list_buckets()
     key_id = s3_site.people["alice"].key_id
-    s3_site.run(lambda w: access_keys.revoke_key(w.ctx, SYSTEM, key_id))
+    s3_site.run(lambda w: access_keys.revoke_key(w.ctx, OPERATOR, key_id))
     with pytest.raises(ClientError) as refused:
         alice.list_buckets()
     assert error_code(refused) == "InvalidAccessKeyId"

@@ -30,9 +30,9 @@ from botocore.exceptions import ClientError
 from click.testing import CliRunner
 from minio import Minio
 
-from gshare.cli import main as gshare_cli
 from tests.fixtures.clamd import eicar_bytes
 from tests.web.s3.test_s3_sync_tools import Tool, make_tree
+from web.cli import main as gshare_cli
 
 MiB = 1024 * 1024
 BUCKET = "finance"
@@ -120,7 +120,7 @@ def served(tmp_path_factory, clamd_daemon):
     log = root / "serve.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gshare", "--config", str(config), "serve"],
+            [str(Path(sys.executable).parent / "gshare"), "--config", str(config), "serve"],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_up(f"http://127.0.0.1:{web}/readyz", process, log)

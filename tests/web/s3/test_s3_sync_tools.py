@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gshare import scan_queue
+from gshare.scanning import queue
 
 MiB = 1024 * 1024
 TOOLS = ["aws", "rclone", "s3cmd"]
@@ -151,7 +151,7 @@ def test_second_department_syncs_down_only_what_is_shared(s3_site, tmp_path):
     aws.sync("s3://finance/", f"{down}/")
     shared = {n for n in _local(source) if n.startswith("a/")}
     assert _local(down) == shared - {"a/b/big.bin"}  # multipart: pending until scanned
-    worker = scan_queue.Worker(s3_site.gs)
+    worker = queue.Worker(s3_site.gs)
     while worker.run_once(None):
         pass
     aws.sync("s3://finance/", f"{down}/")
@@ -181,7 +181,7 @@ def test_a_sync_while_clamd_is_down_stores_everything_and_does_not_loop(s3_site,
         assert files == set()  # the folders, as empty ones, but none of the files
     finally:
         clamd_daemon.start()
-    worker = scan_queue.Worker(s3_site.gs)
+    worker = queue.Worker(s3_site.gs)
     while worker.run_once(None):
         pass
     assert _keys(s3_site, "carol", "finance", "docs/") == _local(source)

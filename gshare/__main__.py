@@ -1,3 +1,0 @@
-from gshare.cli import main
-
-main()

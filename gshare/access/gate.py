@@ -1,0 +1,79 @@
+"""The scan gate: which versions of a file a person may read, and so which files exist for them.
+
+A version is readable by others than its uploader once the scanner found it clean or an
+administrator released it (with a reason, or by the site's `unscannable = "allow"` policy).
+Its uploader reads their own versions in any state, so sync tools do not loop; the operator
+reads everything. A file exists for a person only through a version they may read: a file with
+none is NotFound for them everywhere (listings, downloads, S3, links, ZIP, notices).
+
+`readable_by_others` is written once with operators that mean the same on a `Version` row
+(a Python bool) and on the `Version` class or an alias of it (an SQL condition), so the rule
+in queries and the rule in Python cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gshare.core.actor import Actor
+from gshare.core.errors import NotFound, Quarantined
+from gshare.core.models import Node, ScanState, Version
+
+
+def readable_by_others(version=Version):
+    """Return whether a version may be read by others than its uploader (on a row), or the
+    SQL condition for it (on the class or an alias)."""
+    return (version.scan_state == ScanState.CLEAN) | (version.release_reason != None)  # noqa: E711
+
+
+def is_quarantined(version=Version):
+    """Return whether a version is held back as infected or blocked and not released (on a
+    row), or the SQL condition for it (on the class or an alias)."""
+    held = (version.scan_state == ScanState.INFECTED) | (version.scan_state == ScanState.BLOCKED)
+    return held & (version.release_reason == None)  # noqa: E711
+
+
+def allowed_by_policy(version: Version) -> bool:
+    """Tell whether a version is readable only because the site's policy let an unscannable
+    file through (not a person's release, not a clean verdict)."""
+    return version.release_reason is not None and version.released_by is None and (
+        version.scan_state == ScanState.UNSCANNABLE)
+
+
+def readable_by(actor: Actor | None, version=Version):
+    """Return the SQL condition for the versions this actor may read (None: an anonymous
+    reader through a public link)."""
+    if actor is None:
+        return readable_by_others(version)
+    if actor.is_operator:
+        return version.id.is_not(None)
+    return readable_by_others(version) | (version.uploaded_by == actor.id)
+
+
+def current_version(db: Session, actor: Actor | None, node: Node) -> Version | None:
+    """Return the newest version of a file this actor may read."""
+    return db.scalar(select(Version).where(Version.node_id == node.id, readable_by(actor))
+                     .order_by(Version.number.desc()).limit(1))
+
+
+def readable_version(db: Session, actor: Actor | None, node: Node,
+                     version_id: int | None = None) -> Version:
+    """Return the version to hand out (the newest the actor may read, or version_id), else
+    NotFound; Quarantined for a quarantined version (its uploader learns why)."""
+    if version_id is None:
+        version = current_version(db, actor, node)
+    else:
+        version = db.scalar(select(Version).where(Version.id == version_id,
+                                                  Version.node_id == node.id,
+                                                  readable_by(actor)))
+    if version is None:
+        raise NotFound()
+    require_not_quarantined(version)
+    return version
+
+
+def require_not_quarantined(version: Version) -> None:
+    """Raise Quarantined for a version held back by the scanner or the content policy."""
+    if is_quarantined(version):
+        raise Quarantined(f"This version is quarantined: {version.scan_signature}.")

@@ -1,0 +1,165 @@
+"""Who may do what: roles, the actions they allow, inheritance down the tree, one `require`.
+
+Every service asks `require(db, actor, action, node)` before doing anything. A person with no
+role at all on a node gets NotFound (the item does not exist for them); a person with some role
+but not this action gets PermissionDenied.
+
+What a person sees of a whole space at once is in visibility.py; which versions they may read
+(the scan gate) in gate.py.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from gshare.core.errors import NotFound, PermissionDenied
+from gshare.core.models import Department, Grant, Node, Space, SpaceKind, User, UserRole
+
+
+class Role(enum.StrEnum):
+    UPLOADER = "uploader"
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    MANAGER = "manager"
+
+
+class Action(enum.StrEnum):
+    SEE = "see"          # see the item and list a folder
+    READ = "read"        # download
+    UPLOAD = "upload"    # add files (a new file or a new version)
+    EDIT = "edit"        # create folders, rename, move, copy into, delete, restore
+    SHARE = "share"      # grant and revoke roles, create and revoke links
+
+
+CHAIN_CACHE = "gshare.department_chains"
+
+RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.MANAGER: 3}
+
+ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.UPLOADER: frozenset({Action.UPLOAD}),
+    Role.VIEWER: frozenset({Action.SEE, Action.READ}),
+    Role.EDITOR: frozenset({Action.SEE, Action.READ, Action.UPLOAD, Action.EDIT}),
+    Role.MANAGER: frozenset(Action),
+}
+
+SEEING = frozenset(role for role, actions in ALLOWED.items() if Action.SEE in actions)
+
+
+def best_role(roles) -> Role | None:
+    """Return the highest of several roles; uploader only wins when nothing else applies."""
+    ranked = [Role(r) for r in roles if Role(r) in RANK]
+    if ranked:
+        return max(ranked, key=RANK.__getitem__)
+    return Role.UPLOADER if Role.UPLOADER in {Role(r) for r in roles} else None
+
+
+def effective_role(db: Session, actor: User | None, node: Node) -> Role | None:
+    """Return the actor's role on the node: the highest of implicit and granted roles."""
+    if actor is None or actor.disabled:
+        return None
+    if actor.is_operator:
+        return Role.MANAGER
+    roles = set(_space_roles(db, actor, node.space_id))
+    if Role.MANAGER in roles:
+        return Role.MANAGER  # no grant gives more: no need to look
+    roles.update(_granted_roles(db, actor, [*node.ancestor_ids, node.id]))
+    return best_role(roles)
+
+
+def allowed_actions(db: Session, actor: User | None, node: Node) -> frozenset[Action]:
+    """Return what the actor may do to the node (templates use this to hide buttons)."""
+    role = effective_role(db, actor, node)
+    return ALLOWED[role] if role else frozenset()
+
+
+def require(db: Session, actor: User | None, action: Action, node: Node) -> Role:
+    """Raise NotFound or PermissionDenied unless the actor may do the action to the node."""
+    role = effective_role(db, actor, node)
+    if role is None:
+        raise NotFound()
+    if action not in ALLOWED[role]:
+        raise PermissionDenied(f"Your role here ({role}) does not allow this ({action}).")
+    return role
+
+
+def require_system_admin(actor: User | None) -> None:
+    """Raise PermissionDenied unless the actor is an enabled system administrator."""
+    if actor is None or actor.disabled or actor.role != UserRole.SYSTEM_ADMIN:
+        raise PermissionDenied("Only a system administrator may do this.")
+
+
+def may_manage_department(db: Session, actor: User | None, department_id: int) -> bool:
+    """Return whether the actor administers this department (or one above it)."""
+    if actor is None or actor.disabled:
+        return False
+    if actor.role == UserRole.SYSTEM_ADMIN:
+        return True
+    return (actor.role == UserRole.DEPARTMENT_ADMIN
+            and actor.department_id in department_chain(db, department_id))
+
+
+def managers_of(db: Session, node: Node) -> set[int]:
+    """Return the ids of the people who manage a node (to tell them what happens to it)."""
+    space = db.get(Space, node.space_id)
+    ids = {space.owner_id} if space.owner_id else set()
+    if space.kind == SpaceKind.DEPARTMENT:
+        ids.update(db.scalars(select(User.id).where(
+            User.role == UserRole.DEPARTMENT_ADMIN, User.disabled.is_(False),
+            User.department_id.in_(department_chain(db, space.department_id)))))
+    ids.update(db.scalars(select(Grant.user_id).where(
+        Grant.node_id.in_([*node.ancestor_ids, node.id]), Grant.role == Role.MANAGER,
+        Grant.user_id.is_not(None))))
+    return ids
+
+
+def department_chain(db: Session, department_id: int) -> list[int]:
+    """Return the department's id followed by the ids of the departments above it (cached for
+    the unit of work; departments.move_department clears the cache)."""
+    cache = db.info.setdefault(CHAIN_CACHE, {})
+    if department_id not in cache:
+        chain, current = [], department_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = db.scalar(select(Department.parent_id).where(Department.id == current))
+        cache[department_id] = chain
+    return cache[department_id]
+
+
+def _space_roles(db: Session, actor: User, space_id: int) -> list[Role]:
+    space = db.get(Space, space_id)
+    if space.owner_id == actor.id and space.kind in (SpaceKind.PERSONAL, SpaceKind.PROJECT):
+        return [Role.MANAGER]
+    if space.kind != SpaceKind.DEPARTMENT:
+        return []
+    if actor.role == UserRole.DEPARTMENT_ADMIN and may_manage_department(
+            db, actor, space.department_id):
+        return [Role.MANAGER]
+    return [Role.EDITOR] if actor.department_id == space.department_id else []
+
+
+def _granted_roles(db: Session, actor: User, node_ids: list[int]) -> list[str]:
+    return list(db.scalars(_GRANTED, {"nodes": node_ids, **grantee_params(db, actor)}))
+
+
+# The grants that give a person a role: theirs, their department's, and a department's above
+# theirs given "with sub-departments". One rule, with the person as parameters
+# (grantee_params), for role checks here and for "shared with me" (visibility.shared_with).
+APPLIES_TO_GRANTEE = or_(
+    Grant.user_id == bindparam("user"),
+    Grant.department_id == bindparam("department"),
+    Grant.department_id.in_(bindparam("above", expanding=True)) & Grant.include_subdepartments,
+)
+
+
+def grantee_params(db: Session, actor: User) -> dict:
+    """Return the parameters of APPLIES_TO_GRANTEE for a person."""
+    chain = department_chain(db, actor.department_id)
+    return {"user": actor.id, "department": actor.department_id, "above": chain[1:]}
+
+
+# Built once: every request asks it, and building a statement costs more than running it here.
+_GRANTED = select(Grant.role).where(Grant.node_id.in_(bindparam("nodes", expanding=True)),
+                                    APPLIES_TO_GRANTEE)

@@ -1,0 +1,157 @@
+"""Access keys for the S3 endpoint: one person's key id and secret, maybe read-only or one space.
+
+The secret is shown once, when the key is created, and stored encrypted (Fernet) under a key
+derived from the server secret; the S3 endpoint decrypts it to verify a request's signature.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import bindparam, select
+
+from gshare.activity import audit
+from gshare.core import crypto
+from gshare.core.errors import NotFound, PermissionDenied
+from gshare.core.models import AccessKey, Space, User, utcnow
+
+KEY_ID_PREFIX = "GS"
+_KEY_ID_ALPHABET = string.ascii_uppercase + string.digits
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just created: the row, and its secret (shown this once, never again)."""
+
+    key: AccessKey
+    secret: str
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """Who signs with a key, and what the key limits them to."""
+
+    key: AccessKey
+    user: User
+    secret: str
+
+
+def create_key(ctx, actor, user: User, label: str = "", read_only: bool = False,
+               space: Space | None = None) -> NewKey:
+    """Create an access key for a person; return it with its secret."""
+    _require_self_or_admin(actor, user)
+    secret = secrets.token_urlsafe(30)
+    key = AccessKey(user_id=user.id, key_id=_new_key_id(), label=label.strip()[:200],
+                    secret_encrypted=_fernet(ctx.config).encrypt(secret.encode()).decode(),
+                    read_only=read_only, space_id=space.id if space else None)
+    ctx.db.add(key)
+    ctx.db.flush()
+    audit.record(ctx, actor, "key.create", target=key.key_id, user=user.username,
+                 read_only=read_only, space=space.slug if space else None)
+    return NewKey(key, secret)
+
+
+def list_keys(ctx, actor, user: User | None = None, revoked: bool = False) -> list[AccessKey]:
+    """Return a person's keys (everyone's for an administrator and user None), oldest first."""
+    if user is None:
+        _require_admin(actor)
+    else:
+        _require_self_or_admin(actor, user)
+    query = select(AccessKey).order_by(AccessKey.id)
+    if user is not None:
+        query = query.where(AccessKey.user_id == user.id)
+    if not revoked:
+        query = query.where(AccessKey.revoked_at.is_(None))
+    return list(ctx.db.scalars(query))
+
+
+def label_key(ctx, actor, key_id: str, label: str) -> AccessKey:
+    """Change the label of a key."""
+    key = get_key(ctx, actor, key_id)
+    key.label = label.strip()[:200]
+    ctx.db.flush()
+    return key
+
+
+def revoke_key(ctx, actor, key_id: str) -> AccessKey:
+    """Revoke a key: requests signed with it are refused from now on."""
+    key = get_key(ctx, actor, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        ctx.db.flush()
+        audit.record(ctx, actor, "key.revoke", target=key.key_id)
+    return key
+
+
+def get_key(ctx, actor, key_id: str) -> AccessKey:
+    """Return a key of the actor's (any key for an administrator), else NotFound."""
+    key = ctx.db.scalar(select(AccessKey).where(AccessKey.key_id == key_id))
+    if key is None or not _is_self_or_admin(actor, key.user_id):
+        raise NotFound(f"No access key '{key_id}'.")
+    return key
+
+
+def get_own_key(ctx, actor, key_id: str) -> AccessKey:
+    """Return one of the actor's own keys, else NotFound (for an administrator too: the web
+    page changes one's own keys; `gshare key` manages everyone's)."""
+    key = ctx.db.scalar(select(AccessKey).where(AccessKey.key_id == key_id))
+    if key is None or actor.is_operator or key.user_id != actor.id:
+        raise NotFound(f"No access key '{key_id}'.")
+    return key
+
+
+def find_holder(db, config, key_id: str) -> KeyHolder | None:
+    """Return the live key with this id, its enabled owner and its secret, or None."""
+    row = db.execute(_LIVE_KEY, {"key_id": key_id}).first()
+    if row is None:
+        return None
+    try:
+        secret = _fernet(config).decrypt(row[0].secret_encrypted.encode()).decode()
+    except InvalidToken:
+        return None  # encrypted under another server secret: the key cannot be used
+    return KeyHolder(row[0], row[1], secret)
+
+
+# Built once: every S3 request asks it.
+_LIVE_KEY = (select(AccessKey, User).join(User, User.id == AccessKey.user_id)
+             .where(AccessKey.key_id == bindparam("key_id"), AccessKey.revoked_at.is_(None),
+                    User.disabled.is_(False)))
+
+
+def touch_key(db, key: AccessKey) -> bool:
+    """Record that a key was used (at most every few minutes); tell whether it wrote."""
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < _TOUCH_EVERY:
+        return False
+    db.execute(AccessKey.__table__.update().where(AccessKey.id == key.id)
+               .values(last_used_at=now))
+    return True
+
+
+def _new_key_id() -> str:
+    return KEY_ID_PREFIX + "".join(secrets.choice(_KEY_ID_ALPHABET) for _ in range(18))
+
+
+def _fernet(config) -> Fernet:
+    return crypto.fernet(config, b"gshare access-key secrets v1")
+
+
+def _is_self_or_admin(actor, user_id: int) -> bool:
+    if actor.is_operator:
+        return True
+    return not actor.disabled and (actor.id == user_id or actor.is_system_admin)
+
+
+def _require_self_or_admin(actor, user: User) -> None:
+    if not _is_self_or_admin(actor, user.id):
+        raise PermissionDenied("Only the person themselves or an administrator manages keys.")
+
+
+def _require_admin(actor) -> None:
+    if not actor.is_operator and (actor.disabled or not actor.is_system_admin):
+        raise PermissionDenied("Only an administrator lists everyone's keys.")

@@ -1,0 +1,1 @@
+"""What happened, kept and told: the audit log (audit.py) and in-app notices (notifications.py)."""

@@ -1,0 +1,79 @@
+"""The audit log: one event for every change, every grant and every read of shared content."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from sqlalchemy import select
+
+from gshare.access.permissions import require_system_admin
+from gshare.core.models import AuditEvent, Node, Version
+from gshare.core.paths import node_path
+
+
+def record(ctx, actor, action: str, *, node: Node | None = None, version: Version | None = None,
+           space_id: int | None = None, target: str = "", **detail) -> AuditEvent:
+    """Add an audit event (flushed with the caller's transaction)."""
+    if node is not None and not target:
+        target = node_path(ctx.db, node)
+    event = AuditEvent(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        space_id=space_id if space_id is not None else getattr(node, "space_id", None),
+        node_id=getattr(node, "id", None),
+        version_id=getattr(version, "id", None),
+        target=target,
+        ip=ctx.ip,
+        detail=detail or None,
+    )
+    ctx.db.add(event)
+    return event
+
+
+def record_download(ctx, actor, node: Node, version: Version, byte_range: str | None) -> None:
+    """Record a read of shared content.
+
+    A download in parts (S3 tools fetch 8 MiB at a time, browsers resume) is one access: its
+    first part is recorded, and the parts after it at most once per PARTS_WINDOW seconds per
+    person, version and server process. Whole reads, and parts that start the file, are always
+    recorded.
+    """
+    seen = (getattr(actor, "id", None), version.blob_key)  # a blob key is never reused
+    now = time.monotonic()
+    later_part = byte_range is not None and not byte_range.startswith("0-")
+    if later_part and now - _parts_seen.get(seen, -PARTS_WINDOW) < PARTS_WINDOW:
+        return
+    _parts_seen[seen] = now
+    if len(_parts_seen) > _PARTS_SEEN_MAX:
+        for key, at in list(_parts_seen.items()):
+            if now - at >= PARTS_WINDOW:
+                _parts_seen.pop(key, None)
+    record(ctx, actor, "file.download", node=node, version=version, range=byte_range)
+
+
+PARTS_WINDOW = 600.0
+_PARTS_SEEN_MAX = 10_000
+_parts_seen: dict[tuple[int | None, str], float] = {}
+
+
+def list_events(db, *, actor_id: int | None = None, action: str | None = None,
+                space_id: int | None = None, since: datetime | None = None,
+                until: datetime | None = None, limit: int = 100) -> list[AuditEvent]:
+    """Return the newest audit events matching the filters."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    for column, value in ((AuditEvent.actor_id, actor_id), (AuditEvent.action, action),
+                          (AuditEvent.space_id, space_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    return list(db.scalars(query))
+
+
+def search_events(ctx, actor, **filters) -> list[AuditEvent]:
+    """Return audit events for a system administrator (filters as in list_events)."""
+    require_system_admin(actor)
+    return list_events(ctx.db, **filters)

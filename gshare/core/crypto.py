@@ -1,0 +1,66 @@
+"""The server secret (configured, or generated once and kept under data_dir) and the keys
+derived from it, one per purpose; also the other secrets gshare makes and keeps for itself."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from gshare.core.config import Config
+
+
+def secret_key(config: Config) -> str:
+    """Return the configured secret key, or one generated once and kept in data_dir."""
+    if config.server.secret_key:
+        return config.server.secret_key
+    return kept_secret(config.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def fernet(config: Config, purpose: bytes) -> Fernet:
+    """Return the Fernet (AES-128-CBC with HMAC-SHA256) of one purpose, its key derived from
+    the server secret with HKDF: a new purpose gets a key of its own, and a new server secret
+    makes what was encrypted under the old one unreadable."""
+    return _fernet_for(secret_key(config), purpose)
+
+
+@lru_cache(maxsize=16)
+def _fernet_for(server_secret: str, purpose: bytes) -> Fernet:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
+    return Fernet(base64.urlsafe_b64encode(hkdf.derive(server_secret.encode())))
+
+
+def kept_secret(path: Path, make) -> str:
+    """Return the secret kept in a file, made and written first if there is none (read once
+    per process: the S3 endpoint asks for it on every request)."""
+    if path not in _KEPT:
+        _KEPT[path] = _read_or_make(path, make)
+    return _KEPT[path]
+
+
+_KEPT: dict[Path, str] = {}
+
+
+def _read_or_make(path: Path, make) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: theirs is the one
+        for _ in range(100):
+            if kept := path.read_text().strip():
+                return kept
+            time.sleep(0.02)  # created, not yet written
+        raise
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value

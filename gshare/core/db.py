@@ -1,0 +1,157 @@
+"""Engines, sessions and schema migrations (Alembic) for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import collections
+import fcntl
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+
+
+def make_engine(url: str, write_gate: bool = True) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and the write gate
+    (see _write_gate; turned off only to measure it)."""
+    if url.startswith("sqlite"):
+        path = _ensure_sqlite_dir(url)
+        connect_args = {"timeout": 30}
+        if path is not None and write_gate:
+            connect_args["factory"] = _write_gate(path)
+        engine = create_engine(url, connect_args=connect_args)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory; services flush, callers commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    """Return an Alembic config pointing at gshare's migrations and the given database."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database schema up to the given revision."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def _ensure_sqlite_dir(url: str) -> Path | None:
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return Path(path)
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_holders: collections.Counter[int] = collections.Counter()  # thread id -> gates held
+_holders_lock = threading.Lock()
+
+
+def _write_gate(database: Path) -> type[sqlite3.Connection]:
+    """Return a connection class whose writers queue for the database in the kernel.
+
+    SQLite lets one transaction write at a time and makes the others poll, sleeping up to
+    100 ms between tries, so under parallel uploads most of the time goes to sleeping. A
+    connection of this class takes an flock on `<database>.writegate` before its transaction's
+    first write and lets go at its commit or rollback: waiting writers, in every gshare process
+    on the machine, are woken the moment the writer before them is done. A thread that already
+    holds the gate through another connection does not queue again (SQLite's own wait applies
+    then, as before).
+    """
+    gate = f"{database}.writegate"
+
+    class GatedConnection(sqlite3.Connection):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._gate = os.open(gate, os.O_RDWR | os.O_CREAT, 0o600)
+            self._held: int | bool = False  # the id of the thread holding the gate through us
+
+        def cursor(self, factory=None):
+            return super().cursor(factory or GatedCursor)
+
+        def before_write(self, sql: str) -> None:
+            if self._held or not sql.lstrip()[:7].upper().startswith(_WRITES):
+                return
+            thread = threading.get_ident()
+            if _holders[thread]:
+                return
+            fcntl.flock(self._gate, fcntl.LOCK_EX)
+            with _holders_lock:
+                _holders[thread] += 1
+            self._held = thread
+
+        def commit(self):
+            try:
+                super().commit()
+            finally:
+                self._let_go()
+
+        def rollback(self):
+            try:
+                super().rollback()
+            finally:
+                self._let_go()
+
+        def close(self):
+            try:
+                super().close()
+            finally:
+                self._let_go()
+                self._close_gate()
+
+        def __del__(self):  # a connection dropped without close() must not keep its descriptor
+            self._close_gate()
+
+        def _close_gate(self) -> None:
+            gate_fd, self._gate = getattr(self, "_gate", -1), -1
+            if gate_fd >= 0:
+                os.close(gate_fd)
+
+        def _let_go(self) -> None:
+            if self._held:
+                with _holders_lock:
+                    _holders[self._held] -= 1
+                self._held = False
+                fcntl.flock(self._gate, fcntl.LOCK_UN)
+
+    class GatedCursor(sqlite3.Cursor):
+        def execute(self, sql, *args):
+            self.connection.before_write(sql)
+            return super().execute(sql, *args)
+
+        def executemany(self, sql, *args):
+            self.connection.before_write(sql)
+            return super().executemany(sql, *args)
+
+    return GatedConnection
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

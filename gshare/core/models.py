@@ -1,0 +1,359 @@
+"""The SQL schema: departments, users, spaces, the tree, versions, grants, links, keys, audit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use gshare.models.utcnow()")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UserRole(enum.StrEnum):
+    MEMBER = "member"
+    DEPARTMENT_ADMIN = "department_admin"
+    SYSTEM_ADMIN = "system_admin"
+
+
+class SpaceKind(enum.StrEnum):
+    DEPARTMENT = "department"
+    PERSONAL = "personal"
+    PROJECT = "project"
+
+
+class NodeKind(enum.StrEnum):
+    FOLDER = "folder"
+    FILE = "file"
+
+
+class ScanState(enum.StrEnum):
+    PENDING = "pending"
+    CLEAN = "clean"
+    INFECTED = "infected"
+    UNSCANNABLE = "unscannable"
+    ERROR = "error"
+    BLOCKED = "blocked"  # refused by the content-type policy (an executable, a disguised type)
+
+
+QUARANTINED = (ScanState.INFECTED, ScanState.BLOCKED)
+
+
+class LinkMode(enum.StrEnum):
+    VIEW = "view"
+    UPLOAD = "upload"
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[Department | None] = relationship(remote_side=[id])
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=UserRole.MEMBER)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department] = relationship()
+
+    is_operator = False  # a person, not the operator at the command line (core/actor.py)
+
+    @property
+    def is_system_admin(self) -> bool:
+        return self.role == UserRole.SYSTEM_ADMIN
+
+
+class Space(Base):
+    __tablename__ = "spaces"
+    __table_args__ = (
+        Index("uq_spaces_personal_owner", "owner_id", unique=True,
+              sqlite_where=text("kind = 'personal'"), postgresql_where=text("kind = 'personal'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    quota_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    used_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Node(Base):
+    """A folder or a file. `path` lists the ids of its ancestors, root first: '/1/7/'."""
+
+    __tablename__ = "nodes"
+    __table_args__ = (
+        Index("uq_nodes_live_name", "parent_id", "name", unique=True,
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
+        Index("uq_nodes_space_root", "space_id", unique=True,
+              sqlite_where=text("parent_id IS NULL"), postgresql_where=text("parent_id IS NULL")),
+        Index("ix_nodes_path", "path"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"))
+    path: Mapped[str] = mapped_column(String(1024))
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(255))
+    search_name: Mapped[str] = mapped_column(String(255), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    space: Mapped[Space] = relationship()
+
+    @property
+    def is_folder(self) -> bool:
+        return self.kind == NodeKind.FOLDER
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    @property
+    def child_path(self) -> str:
+        return f"{self.path}{self.id}/"
+
+
+class Version(Base):
+    """One stored content of a file: an immutable blob plus its scan state."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("node_id", "number"),
+        Index("ix_versions_scan_queue", "scan_state", "scan_not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    blob_key: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))  # None until scanned (multipart)
+    md5: Mapped[str | None] = mapped_column(String(32))
+    etag: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_metadata: Mapped[dict | None] = mapped_column(JSON)
+    # The checksum its uploader sent and the upload verified, as S3 returns it:
+    # {"algorithm": "crc32", "type": "FULL_OBJECT" or "COMPOSITE", "value": base64 ("-N")}.
+    checksum: Mapped[dict | None] = mapped_column(JSON)
+    scan_state: Mapped[str] = mapped_column(String(16), default=ScanState.PENDING)
+    scan_signature: Mapped[str | None] = mapped_column(String(255))
+    scan_db_version: Mapped[str | None] = mapped_column(String(64))
+    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    scan_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_lease_owner: Mapped[str | None] = mapped_column(String(64))
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+    last_accessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    node: Mapped[Node] = relationship()
+
+
+class Notification(Base):
+    """An in-app notice to one person (e.g. "your upload was found infected")."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    node_id: Mapped[int | None] = mapped_column(Integer)
+    version_id: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Grant(Base):
+    """A role on a node for a user or a department (optionally with its sub-departments)."""
+
+    __tablename__ = "grants"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (department_id IS NULL)", name="one_grantee"),
+        UniqueConstraint("node_id", "user_id"),
+        UniqueConstraint("node_id", "department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    include_subdepartments: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShareLink(Base):
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    mode: Mapped[str] = mapped_column(String(8), default=LinkMode.VIEW)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_downloads: Mapped[int | None] = mapped_column(Integer)
+    download_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccessKey(Base):
+    __tablename__ = "access_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A personal token for the JSON API (shown once, stored as a digest)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UploadSession(Base):
+    """An upload in progress, in parts (browser chunks or S3 multipart), resumable."""
+
+    __tablename__ = "upload_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
+    folder_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    name: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    user_metadata: Mapped[dict | None] = mapped_column(JSON)
+    blob_key: Mapped[str] = mapped_column(String(64), unique=True)
+    backend_upload_id: Mapped[str] = mapped_column(String(255))
+    # The checksum S3's CreateMultipartUpload asked for: every part carries this algorithm's
+    # ("crc32", ...), and the object's is of this type ("COMPOSITE" or "FULL_OBJECT").
+    checksum_algorithm: Mapped[str | None] = mapped_column(String(16))
+    checksum_type: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UploadPart(Base):
+    __tablename__ = "upload_parts"
+
+    upload_id: Mapped[int] = mapped_column(ForeignKey("upload_sessions.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(String(64))
+    md5: Mapped[str | None] = mapped_column(String(32))
+    checksums: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """One line of the audit log. Ids are plain numbers: the log outlives what it mentions."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    space_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    node_id: Mapped[int | None] = mapped_column(Integer)
+    version_id: Mapped[int | None] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[dict | None] = mapped_column(JSON)

@@ -1,0 +1,297 @@
+"""Files and their versions: upload (streamed), download (streamed, ranges), history.
+
+Bytes go to the object store under a fresh opaque key first; the version row is added after the
+blob is complete, so nothing half-written is ever visible. A blob whose row is never committed
+is deleted on rollback, or found by `gshare fsck` after a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+import storage
+from antivirus import SNIFF_BYTES, detect_content_type
+from gshare.access.gate import (
+    readable_by,
+    readable_version,
+    require_not_quarantined,
+)
+from gshare.access.permissions import Action, Role, require
+from gshare.activity import audit
+from gshare.core.errors import (
+    NameTaken,
+    NotFound,
+    QuotaExceeded,
+    RangeNotSatisfiable,
+    StorageDown,
+    UploadIncomplete,
+)
+from gshare.core.models import Node, NodeKind, Space, SpaceKind, User, Version, utcnow
+from gshare.core.names import clean_name, numbered, search_key
+from gshare.core.paths import child_named, node_path
+from gshare.files.lookup import get_node
+from gshare.org import quotas
+from gshare.scanning import verdicts
+
+ACCESS_RESOLUTION = timedelta(hours=1)
+
+
+class Meter:
+    """Wrap an input stream: count, hash and sniff its bytes, enforce a limit, feed observers."""
+
+    def __init__(self, raw, limit: int | None = None,
+                 observers: Iterable[Callable[[bytes], None]] = ()):
+        self.raw, self.limit, self.observers = raw, limit, list(observers)
+        self.size, self.head = 0, b""
+        self.sha256, self.md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        if not data:
+            return b""
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise QuotaExceeded(f"The upload went over the space's quota ({self.limit:,} bytes "
+                                "left); nothing was saved.")
+        self.sha256.update(data)
+        self.md5.update(data)
+        if len(self.head) < SNIFF_BYTES:
+            self.head += data[: SNIFF_BYTES - len(self.head)]
+        for observe in self.observers:
+            observe(data)
+        return data
+
+
+def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | None = None,
+                metadata: dict | None = None, observers=(),
+                checksum: Callable[[], tuple[str, str] | None] | None = None) -> Version:
+    """Store a file in a folder: a new file, or a new version when the name exists.
+
+    checksum, asked once the stream is read to its end, gives the (algorithm, base64 value)
+    its sender declared and the stream verified; the version keeps it.
+    """
+    role = require(ctx.db, actor, Action.UPLOAD, folder)
+    name, existing = upload_target(ctx.db, role, folder, clean_name(name))
+    space = ctx.db.get(Space, folder.space_id)
+    if size is not None:
+        quotas.check_room(space, size)
+    inline = verdicts.InlineScan.start(ctx, size)
+    try:
+        key, meter = _store_blob(ctx, stream, size, quotas.room_left(space),
+                                         [*observers, *([inline.feed] if inline else [])])
+    except BaseException:
+        if inline:
+            inline.abort()
+        raise
+    ctx.delete_blob_after_rollback(key)
+    if inline:
+        inline.finish()  # clamd's verdict before the first write
+    content_type = detect_content_type(meter.head)
+    # The writes come last and together: the first one takes the database's write lock (all
+    # of it on SQLite, the space's row on PostgreSQL) until the commit.
+    target = f"{node_path(ctx.db, folder)}/{name}"
+    node = existing or add_file_node(ctx.db, actor, folder, name, flush=False)
+    version = add_version(ctx.db, node, actor, None if existing else 1, flush=False, key=key,
+                          size=meter.size, sha256=meter.sha256.hexdigest(),
+                          md5=meter.md5.hexdigest(), etag=meter.md5.hexdigest(),
+                          content_type=content_type, user_metadata=metadata,
+                          checksum=full_object_checksum(checksum))
+    verdicts.judge_new_version(ctx, version, inline)
+    ctx.db.flush()
+    audit.record(ctx, actor, "file.upload", node=node, version=version, target=target,
+                 size=meter.size)
+    ctx.db.flush()
+    quotas.charge(ctx.db, space, meter.size)  # last: PostgreSQL locks the space's row for it
+    return version
+
+
+@dataclass
+class Download:
+    """An open download: what it is, which bytes, and the stream of them (close it)."""
+
+    node: Node
+    version: Version
+    start: int
+    end: int
+    stream: storage.ObjectStream | None
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1 if self.version.size else 0
+
+    @property
+    def partial(self) -> bool:
+        return self.length != self.version.size
+
+
+def open_download(ctx, actor: User, node_id: int, version_id: int | None = None,
+                  byte_range: tuple[int | None, int | None] | None = None) -> Download:
+    """Open a file (or one of its versions) for reading; byte_range is HTTP-style, inclusive."""
+    node = get_node(ctx.db, actor, node_id, Action.READ)
+    version = readable_version(ctx.db, actor, node, version_id)
+    return read_version(ctx, actor, node, version, byte_range)
+
+
+def read_version(ctx, actor: User, node: Node, version: Version,
+                 byte_range: tuple[int | None, int | None] | None = None) -> Download:
+    """Open a version the actor was just checked for (get_node READ, then readable_version).
+
+    The audit log gets every read of shared content (a download in parts once, see
+    audit.record_download); reading one's own personal space is not sharing anything, so it
+    goes unrecorded.
+    """
+    download = open_checked(ctx, node, version, byte_range)
+    space = ctx.db.get(Space, node.space_id)
+    if not (space.kind == SpaceKind.PERSONAL and space.owner_id == actor.id):
+        audit.record_download(ctx, actor, node, version, f"{download.start}-{download.end}"
+                              if download.partial else None)
+    return download
+
+
+def list_versions(ctx, actor: User, node_id: int) -> list[Version]:
+    """Return the versions of a file the actor may see, newest first."""
+    node = get_node(ctx.db, actor, node_id, Action.READ)
+    return list(ctx.db.scalars(select(Version).where(Version.node_id == node.id,
+                                                     readable_by(actor))
+                               .order_by(Version.number.desc())))
+
+
+def restore_version(ctx, actor: User, node_id: int, version_id: int) -> Version:
+    """Make an older version the newest again (as a new version; history is kept)."""
+    node = get_node(ctx.db, actor, node_id, Action.EDIT)
+    old = readable_version(ctx.db, actor, node, version_id)
+    version = copy_version(ctx, actor, old, node)
+    audit.record(ctx, actor, "file.restore_version", node=node, version=version,
+                 from_version=old.number)
+    return version
+
+
+def copy_version(ctx, actor: User, source: Version, node: Node) -> Version:
+    """Add to a file node a new version with the same bytes as source (server-side copy)."""
+    space = ctx.db.get(Space, node.space_id)
+    quotas.check_room(space, source.size)
+    key = new_blob_key()
+    try:
+        ctx.store.copy(source.blob_key, key)
+    except storage.StorageError as exc:
+        raise StorageDown(str(exc)) from exc
+    ctx.delete_blob_after_rollback(key)
+    quotas.charge(ctx.db, space, source.size)
+    return add_version(
+        ctx.db, node, actor, key=key, size=source.size, sha256=source.sha256, md5=source.md5,
+        etag=source.etag, content_type=source.content_type, user_metadata=source.user_metadata,
+        checksum=source.checksum, scan_state=source.scan_state,
+        scan_signature=source.scan_signature, scan_db_version=source.scan_db_version,
+        scanned_at=source.scanned_at, released_by=source.released_by,
+        release_reason=source.release_reason)
+
+
+def full_object_checksum(checksum: Callable[[], tuple[str, str] | None] | None) -> dict | None:
+    """Return a verified checksum of a whole upload as a version keeps it (Version.checksum)."""
+    declared = checksum() if checksum is not None else None
+    if declared is None:
+        return None
+    algorithm, value = declared
+    return {"algorithm": algorithm, "type": "FULL_OBJECT", "value": value}
+
+
+def upload_target(db, role: Role, folder: Node, name: str) -> tuple[str, Node | None]:
+    if not folder.is_folder:
+        raise NotFound("Files can only be uploaded into a folder.")
+    existing = child_named(db, folder, name)
+    if existing is not None and existing.kind == NodeKind.FOLDER:
+        raise NameTaken(f"A folder named '{name}' already exists here.")
+    if existing is not None and role == Role.UPLOADER:
+        return free_name(db, folder, name), None
+    return name, existing
+
+
+def free_name(db, folder: Node, name: str) -> str:
+    """Return name, or 'name (2)', 'name (3)'... whichever is free in the folder."""
+    candidate, n = name, 1
+    while child_named(db, folder, candidate) is not None:
+        n += 1
+        candidate = numbered(name, n)
+    return candidate
+
+
+def _store_blob(ctx, stream, size, limit, observers):
+    key = new_blob_key()
+    meter = Meter(stream, limit, observers)
+    try:
+        ctx.store.put(key, meter, length=size)
+    except storage.StorageUnavailable as exc:
+        raise StorageDown(f"The file store did not answer; nothing was saved ({exc}).") from exc
+    except storage.StorageError as exc:
+        raise UploadIncomplete(f"The upload did not complete; nothing was saved ({exc}).") from exc
+    return key, meter
+
+
+def new_blob_key() -> str:
+    return f"v/{uuid.uuid4().hex}"
+
+
+def add_file_node(db, actor, folder: Node, name: str, flush: bool = True) -> Node:
+    """Add a file node to a folder (flush False: inserted at the caller's next flush)."""
+    node = Node(space_id=folder.space_id, parent_id=folder.id, path=folder.child_path,
+                kind=NodeKind.FILE, name=name, search_name=search_key(name),
+                created_by=actor.id)
+    db.add(node)
+    if flush:
+        db.flush()
+    return node
+
+
+def add_version(db, node: Node, actor, number: int | None = None, flush: bool = True,
+                **fields) -> Version:
+    """Add a version to a file node; flush False leaves the INSERT to the caller's next flush
+    (an upload gives it its verdict first: one INSERT instead of an INSERT and an UPDATE)."""
+    if number is None:  # a node just added passes 1
+        number = (db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id))
+                  or 0) + 1
+    version = Version(node_id=node.id, number=number, blob_key=fields.pop("key"),
+                      uploaded_by=actor.id, **fields)
+    version.node = node
+    db.add(version)
+    if number > 1:  # a node's first version: the node was just added with its time
+        node.updated_at = utcnow()
+    if flush:
+        db.flush()
+    return version
+
+
+def _resolve_range(byte_range, size: int) -> tuple[int, int]:
+    if byte_range is None:
+        return 0, max(size - 1, 0)
+    first, last = byte_range
+    if first is None:
+        if not last:
+            raise RangeNotSatisfiable()
+        return max(size - last, 0), size - 1
+    if first >= size:
+        raise RangeNotSatisfiable(f"The file has {size:,} bytes; the range starts at {first:,}.")
+    return first, size - 1 if last is None or last >= size else last
+
+
+def open_checked(ctx, node: Node, version: Version | None, byte_range=None) -> Download:
+    """Open a version whose reader the caller has checked already (a public link's token)."""
+    if version is None:
+        raise NotFound()
+    require_not_quarantined(version)
+    start, end = _resolve_range(byte_range, version.size)
+    stream = None
+    if version.size:
+        try:
+            stream = ctx.store.get(version.blob_key, start, end)
+        except storage.StorageError as exc:
+            raise StorageDown(str(exc)) from exc
+    now = utcnow()
+    if version.last_accessed_at is None or now - version.last_accessed_at > ACCESS_RESOLUTION:
+        version.last_accessed_at = now  # orders rescans; an hour's precision saves a write a read
+    return Download(node, version, start, end, stream)

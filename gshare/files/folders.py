@@ -1,0 +1,139 @@
+"""Folders and the shape of the tree: create, rename, move, copy.
+
+Rename and move change rows only, whatever the size of the files: blobs never move.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, literal, select, update
+
+from gshare.access.gate import current_version
+from gshare.access.permissions import Action
+from gshare.activity import audit
+from gshare.core.errors import InvalidMove, NameTaken
+from gshare.core.models import Node, NodeKind, Space, User, Version, utcnow
+from gshare.core.names import clean_name, search_key
+from gshare.core.paths import child_named
+from gshare.files import content
+from gshare.files.lookup import get_node, list_folder
+from gshare.org import quotas
+
+
+def create_folder(ctx, actor: User, parent: Node, name: str) -> Node:
+    """Create a folder inside a folder."""
+    parent = get_node(ctx.db, actor, parent.id, Action.EDIT)
+    name = _free_or_raise(ctx.db, parent, clean_name(name))
+    folder = Node(space_id=parent.space_id, parent_id=parent.id, path=parent.child_path,
+                  kind=NodeKind.FOLDER, name=name, search_name=search_key(name),
+                  created_by=actor.id)
+    ctx.db.add(folder)
+    ctx.db.flush()
+    audit.record(ctx, actor, "folder.create", node=folder)
+    return folder
+
+
+def ensure_folders(ctx, actor: User, root: Node, path: str) -> Node:
+    """Return the folder at a path below root, creating missing folders on the way."""
+    folder = root
+    for part in (p for p in path.split("/") if p):
+        existing = child_named(ctx.db, folder, clean_name(part))
+        if existing is not None and not existing.is_folder:
+            raise NameTaken(f"'{part}' is a file, not a folder.")
+        folder = existing or create_folder(ctx, actor, folder, part)
+    return folder
+
+
+def rename_node(ctx, actor: User, node_id: int, new_name: str) -> Node:
+    """Rename a folder or file in place."""
+    node = get_node(ctx.db, actor, node_id, Action.EDIT)
+    _refuse_root(node, "renamed")
+    new_name = clean_name(new_name)
+    if new_name == node.name:
+        return node
+    parent = ctx.db.get(Node, node.parent_id)
+    _free_or_raise(ctx.db, parent, new_name)
+    old_name = node.name
+    node.name, node.search_name, node.updated_at = new_name, search_key(new_name), utcnow()
+    ctx.db.flush()
+    audit.record(ctx, actor, "node.rename", node=node, old_name=old_name)
+    return node
+
+
+def move_node(ctx, actor: User, node_id: int, target_id: int,
+              new_name: str | None = None) -> Node:
+    """Move a folder or file into another folder, possibly of another space."""
+    node = get_node(ctx.db, actor, node_id, Action.EDIT)
+    target = get_node(ctx.db, actor, target_id, Action.EDIT)
+    _refuse_root(node, "moved")
+    if not target.is_folder:
+        raise InvalidMove("Items can only be moved into a folder.")
+    if target.id == node.id or node.id in target.ancestor_ids:
+        raise InvalidMove("A folder cannot be moved into itself or a folder inside it.")
+    name = _free_or_raise(ctx.db, target, clean_name(new_name or node.name))
+    relocate_node(ctx.db, node, target, name)
+    audit.record(ctx, actor, "node.move", node=node)
+    return node
+
+
+def relocate_node(db, node: Node, target: Node, name: str) -> None:
+    """Put a node (and everything below it) into a folder under a name; no checks, rows only."""
+    if target.space_id != node.space_id:
+        _move_bytes_between_spaces(db, node, target.space_id)
+    old_path, new_path = node.child_path, f"{target.child_path}{node.id}/"
+    db.execute(update(Node).where(Node.path.startswith(old_path))
+               .values(path=literal(new_path) + func.substr(Node.path, len(old_path) + 1),
+                       space_id=target.space_id)
+               .execution_options(synchronize_session=False))
+    node.parent_id, node.path, node.space_id = target.id, target.child_path, target.space_id
+    node.name, node.search_name, node.updated_at = name, search_key(name), utcnow()
+    db.flush()
+    db.expire_all()
+
+
+def copy_node(ctx, actor: User, node_id: int, target_id: int,
+              new_name: str | None = None) -> Node:
+    """Copy a file (its current version) or a folder (what the actor sees in it) into a folder."""
+    node = get_node(ctx.db, actor, node_id, Action.READ)
+    target = get_node(ctx.db, actor, target_id, Action.EDIT)
+    if not target.is_folder:
+        raise InvalidMove("Items can only be copied into a folder.")
+    if node.is_folder and (target.id == node.id or node.id in target.ancestor_ids):
+        raise InvalidMove("A folder cannot be copied into itself or a folder inside it.")
+    name = content.free_name(ctx.db, target, clean_name(new_name or node.name))
+    copy = _copy_tree(ctx, actor, node, target, name)
+    audit.record(ctx, actor, "node.copy", node=copy, source_id=node.id)
+    return copy
+
+
+def _copy_tree(ctx, actor, node: Node, target: Node, name: str) -> Node:
+    if not node.is_folder:
+        copy = content.add_file_node(ctx.db, actor, target, name)
+        content.copy_version(ctx, actor, current_version(ctx.db, actor, node), copy)
+        return copy
+    copy = Node(space_id=target.space_id, parent_id=target.id, path=target.child_path,
+                kind=NodeKind.FOLDER, name=name, search_name=search_key(name),
+                created_by=actor.id)
+    ctx.db.add(copy)
+    ctx.db.flush()
+    for entry in list_folder(ctx.db, actor, node):
+        _copy_tree(ctx, actor, entry.node, copy, entry.node.name)
+    return copy
+
+
+def _move_bytes_between_spaces(db, node: Node, space_id: int) -> None:
+    ids = select(Node.id).where((Node.id == node.id) | Node.path.startswith(node.child_path))
+    size = db.scalar(select(func.coalesce(func.sum(Version.size), 0))
+                     .where(Version.node_id.in_(ids)))
+    quotas.charge(db, db.get(Space, space_id), size)
+    quotas.refund(db, node.space_id, size)
+
+
+def _free_or_raise(db, folder: Node, name: str) -> str:
+    if child_named(db, folder, name) is not None:
+        raise NameTaken(f"'{name}' already exists in this folder.")
+    return name
+
+
+def _refuse_root(node: Node, verb: str) -> None:
+    if node.parent_id is None:
+        raise InvalidMove(f"The top folder of a space cannot be {verb}.")

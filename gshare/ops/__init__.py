@@ -1,0 +1,1 @@
+"""Keeping a site healthy: health checks (health.py), fsck and gc (maintenance.py)."""

@@ -1,0 +1,130 @@
+"""Keeping SQL and the object store in step: fsck finds mismatches, gc cleans up.
+
+fsck walks two lists side by side, both in byte order of the key: the version rows' blob keys,
+streamed from the database, and the object store's listing, fetched page by page. Its memory
+stays flat whatever the number of versions; only what it reports is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import storage
+from gshare.core.models import Version, utcnow
+from gshare.core.paths import node_path
+from gshare.files import trash, uploads
+
+BLOB_PREFIX = "v/"
+ROWS_PER_FETCH = 10_000
+# Collations that compare keys byte by byte (UTF-8 bytes, as S3 orders a listing; Python's str
+# order is the same). PostgreSQL's default collation usually is not: 'a-b' > 'a_B' in en_US.
+BYTE_ORDER = {"postgresql": "C", "sqlite": "BINARY"}
+
+
+class KeysOutOfOrder(RuntimeError):
+    """The database returned blob keys out of byte order; fsck stops rather than guess."""
+
+
+@dataclass
+class FsckReport:
+    """What does not match: rows whose blob is gone, blobs no row points to."""
+
+    missing_blobs: list[tuple[Version, str]] = field(default_factory=list)
+    orphan_blobs: list[storage.ObjectInfo] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing_blobs and not self.orphan_blobs
+
+
+def fsck(ctx) -> FsckReport:
+    """Compare every version row with the blobs in the object store."""
+    report = FsckReport()
+    unmatched: dict[str, int] = {}  # rows the walk passed by: missing unless listed later
+    rows = _rows_by_key(ctx.db)
+    row = next(rows, None)
+    highest = None
+    for blob in ctx.store.list(BLOB_PREFIX):
+        if highest is not None and blob.key <= highest:
+            if not _listed_late(ctx.db, unmatched, blob.key):
+                report.orphan_blobs.append(blob)
+            continue
+        highest = blob.key
+        while row is not None and row[0] < blob.key:
+            unmatched[row[0]] = row[1]
+            row = next(rows, None)
+        if row is not None and row[0] == blob.key:
+            row = next(rows, None)
+        else:
+            report.orphan_blobs.append(blob)
+    if row is not None:
+        unmatched[row[0]] = row[1]
+    unmatched.update(rows)
+    report.missing_blobs = _describe(ctx.db, list(unmatched.values()))
+    return report
+
+
+def _rows_by_key(db: Session) -> Iterator[tuple[str, int]]:
+    """Yield every version's (blob key, id) in byte order of the key, streamed."""
+    collation = BYTE_ORDER.get(db.get_bind().dialect.name)
+    key = Version.blob_key.collate(collation) if collation else Version.blob_key
+    query = select(Version.blob_key, Version.id).order_by(key)
+    previous = None
+    with db.execute(query, execution_options={"yield_per": ROWS_PER_FETCH}) as result:
+        for blob_key, version_id in result:
+            if previous is not None and blob_key <= previous:
+                raise KeysOutOfOrder(f"the database sorted {blob_key!r} after {previous!r}")
+            previous = blob_key
+            yield blob_key, version_id
+
+
+def _listed_late(db: Session, unmatched: dict[str, int], key: str) -> bool:
+    """Tell whether a key the store listed out of byte order has a row. SeaweedFS, for one,
+    lists the keys under 'v/a/' right after 'v/a', before 'v/a-b'; the walk has passed such
+    a key's row by then, into `unmatched` (the lookup is for a key listed twice)."""
+    if unmatched.pop(key, None) is not None:
+        return True
+    return db.scalar(select(Version.id).where(Version.blob_key == key)) is not None
+
+
+def _describe(db: Session, version_ids: list[int]) -> list[tuple[Version, str]]:
+    """Return the versions with the given ids, in that order, each with its file's path."""
+    described = []
+    for start in range(0, len(version_ids), 1000):
+        chunk = version_ids[start:start + 1000]
+        versions = {v.id: v for v in db.scalars(select(Version).where(Version.id.in_(chunk)))}
+        described.extend((versions[i], node_path(db, versions[i].node)) for i in chunk)
+    return described
+
+
+@dataclass
+class GcReport:
+    orphans_removed: int = 0
+    uploads_aborted: int = 0
+    trash_purged: int = 0
+
+
+def gc(ctx, grace: timedelta | None = None) -> GcReport:
+    """Remove orphan blobs, upload sessions untouched for the grace period and backend
+    uploads nobody tracks, and purge trash kept longer than the retention."""
+    grace = timedelta(hours=ctx.config.retention.orphan_grace_hours) if grace is None else grace
+    cutoff = utcnow() - grace
+    report = GcReport()
+    for blob in fsck(ctx).orphan_blobs:
+        if blob.last_modified is None or blob.last_modified <= cutoff:
+            ctx.store.delete(blob.key)
+            report.orphans_removed += 1
+    report.uploads_aborted = uploads.expire_uploads(ctx, cutoff)
+    in_sessions = uploads.session_upload_ids(ctx.db)
+    for upload in ctx.store.list_multipart_uploads(BLOB_PREFIX):
+        if upload.upload_id not in in_sessions and (
+                upload.initiated is None or upload.initiated <= cutoff):
+            ctx.store.abort_multipart(upload.key, upload.upload_id)
+            report.uploads_aborted += 1
+    report.trash_purged = trash.purge_expired(ctx, trash.retention_cutoff(ctx.config))
+    return report

@@ -1,0 +1,1 @@
+"""The organisation: departments, people, spaces and their quotas."""

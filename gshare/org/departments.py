@@ -1,0 +1,93 @@
+"""Departments: the tree of ministry > department > division, each with its own space."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gshare.access.permissions import CHAIN_CACHE, department_chain, require_system_admin
+from gshare.activity import audit
+from gshare.core.errors import Conflict, InvalidInput, NotFound
+from gshare.core.models import Department, Space, SpaceKind
+from gshare.core.names import clean_name
+from gshare.org import spaces
+
+
+def add_department(ctx, actor, name: str, parent: Department | None = None,
+                   slug: str | None = None) -> Department:
+    """Create a department under a parent (or at the top) together with its space."""
+    require_system_admin(actor)
+    name = clean_name(name)
+    parent_id = parent.id if parent else None
+    if _sibling_named(ctx.db, parent_id, name) is not None:
+        raise Conflict(f"A department named '{name}' already exists there.")
+    department = Department(name=name, parent_id=parent_id)
+    ctx.db.add(department)
+    ctx.db.flush()
+    spaces.create_space(
+        ctx, kind=SpaceKind.DEPARTMENT, name=name, department_id=department.id,
+        slug=slug or spaces.slug_from(name, f"dept-{department.id}"),
+        quota_bytes=spaces.default_quota(ctx.config, SpaceKind.DEPARTMENT))
+    audit.record(ctx, actor, "department.add", target=full_name(ctx.db, department))
+    return department
+
+
+def rename_department(ctx, actor, department: Department, name: str) -> None:
+    """Rename a department (its space keeps its sync name)."""
+    require_system_admin(actor)
+    name = clean_name(name)
+    if _sibling_named(ctx.db, department.parent_id, name) not in (None, department.id):
+        raise Conflict(f"A department named '{name}' already exists there.")
+    old = full_name(ctx.db, department)
+    department.name = name
+    department_space(ctx.db, department).name = name
+    audit.record(ctx, actor, "department.rename", target=old, new_name=name)
+
+
+def move_department(ctx, actor, department: Department, parent: Department | None) -> None:
+    """Move a department under another one (never under itself or its own sub-departments)."""
+    require_system_admin(actor)
+    if parent is not None and department.id in department_chain(ctx.db, parent.id):
+        raise InvalidInput("A department cannot be moved under itself or its sub-departments.")
+    parent_id = parent.id if parent else None
+    if _sibling_named(ctx.db, parent_id, department.name) not in (None, department.id):
+        raise Conflict(f"A department named '{department.name}' already exists there.")
+    department.parent_id = parent_id
+    ctx.db.flush()
+    ctx.db.info.pop(CHAIN_CACHE, None)
+    audit.record(ctx, actor, "department.move", target=full_name(ctx.db, department))
+
+
+def list_departments(db) -> list[tuple[Department, str]]:
+    """Return every department with its full name ('Ministry / Department'), sorted."""
+    rows = [(d, full_name(db, d)) for d in db.scalars(select(Department))]
+    return sorted(rows, key=lambda row: row[1])
+
+
+def find_department(db, ref: str) -> Department:
+    """Find a department by id, by full name ('Ministry / Department') or by its space's slug."""
+    if ref.isdigit() and (department := db.get(Department, int(ref))):
+        return department
+    for department, name in list_departments(db):
+        if name == ref or department.name == ref:
+            return department
+    space = db.scalar(select(Space).where(Space.slug == ref, Space.kind == SpaceKind.DEPARTMENT))
+    if space is not None:
+        return db.get(Department, space.department_id)
+    raise NotFound(f"No department '{ref}'.")
+
+
+def full_name(db, department: Department) -> str:
+    """Return 'Ministry / Department / Division'."""
+    names = [db.get(Department, i).name for i in department_chain(db, department.id)]
+    return " / ".join(reversed(names))
+
+
+def department_space(db, department: Department) -> Space:
+    """Return the department's space."""
+    return db.scalar(select(Space).where(Space.department_id == department.id))
+
+
+def _sibling_named(db, parent_id: int | None, name: str) -> int | None:
+    parent_match = (Department.parent_id.is_(None) if parent_id is None
+                    else Department.parent_id == parent_id)
+    return db.scalar(select(Department.id).where(parent_match, Department.name == name))

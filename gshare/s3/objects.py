@@ -1,0 +1,122 @@
+"""Changing gshare in S3's shape: put, copy and delete objects, create and delete buckets.
+
+Every function goes through the services and their checks: an object written here is a file
+version like any other, scanned and gated like any other.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from gshare.access.gate import readable_by
+from gshare.access.permissions import Action, require
+from gshare.activity import audit
+from gshare.core.errors import Conflict, NotFound
+from gshare.core.models import Node, Space, User, Version
+from gshare.core.paths import in_trash
+from gshare.files import content, folders, trash
+from gshare.org import quotas, spaces
+from gshare.s3 import markers
+from gshare.s3.view import Bucket, check_key, find_node, walk
+
+
+def prepare_folder(ctx, actor: User, bucket: Bucket, key: str) -> Node:
+    """Return the folder a key's file goes into ('x/' names the folder), made if needed."""
+    check_key(key)
+    directory = key if key.endswith("/") else key.rpartition("/")[0]
+    existing = walk(ctx.db, bucket.root, directory)
+    if existing is not None and existing.is_folder:
+        return existing
+    return folders.ensure_folders(ctx, actor, bucket.root, directory)
+
+
+def find_folder(ctx, bucket: Bucket, key: str) -> Node | None:
+    """Return the live folder a key's file goes into, or None when it is still to be made."""
+    existing = walk(ctx.db, bucket.root, key.rpartition("/")[0])
+    return existing if existing is not None and existing.is_folder else None
+
+
+def put_object(ctx, actor: User, folder: Node, key: str, stream, size: int | None,
+               metadata: dict | None = None, checksum=None) -> Version:
+    """Store a file at a key inside its live folder (found with find_folder in this unit of
+    work); upload_file checks the role. Its ETag is the MD5 of its bytes, as S3 clients expect;
+    the checksum its client declared (see upload_file) is kept for GetObject to return."""
+    name = key.rpartition("/")[2]
+    return content.upload_file(ctx, actor, folder, name, stream, size, metadata=metadata,
+                             checksum=checksum)
+
+
+def copy_object(ctx, actor: User, source: Version, folder: Node, key: str,
+                metadata: dict | None) -> Version:
+    """Copy a readable version to a key (onto itself too); metadata None keeps the source's."""
+    role = require(ctx.db, actor, Action.UPLOAD, folder)
+    name, existing = content.upload_target(ctx.db, role, folder, check_key(key)[-1])
+    node = existing or content.add_file_node(ctx.db, actor, folder, name)
+    version = content.copy_version(ctx, actor, source, node)
+    version.etag = source.etag
+    if metadata is not None:
+        version.user_metadata = metadata or None
+    ctx.db.flush()
+    audit.record(ctx, actor, "node.copy", node=node, version=version, source_id=source.node_id)
+    return version
+
+
+def delete_object(ctx, actor: User, bucket: Bucket, key: str) -> bool:
+    """Move the file at a key to the trash; a folder only when empty. Tell whether it existed."""
+    try:
+        node = find_node(ctx, actor, bucket, key, Action.SEE)
+    except NotFound:
+        return False
+    if node.is_folder and (node.parent_id is None or _has_live_children(ctx.db, node)):
+        return True  # deleting a folder marker in S3 never deletes what is below it
+    trash.delete_node(ctx, actor, node.id)
+    return True
+
+
+def delete_version(ctx, actor: User, bucket: Bucket, key: str, version_id: int) -> bool:
+    """Delete one version of a file at a key for good, the file live or in the trash.
+
+    Deleting the last version of a live file trashes the file; of a trashed one, purges it
+    (all that is left of the key is its delete marker, as in S3).
+    """
+    files_here = {node.id: node for node in markers.files_at(ctx.db, bucket.root, key)}
+    version = ctx.db.scalar(select(Version).where(Version.id == version_id,
+                                                  Version.node_id.in_(files_here),
+                                                  readable_by(actor)))
+    if version is None:
+        return False
+    node = files_here[version.node_id]
+    trashed = in_trash(ctx.db, node)
+    require(ctx.db, actor, Action.EDIT, node)
+    audit.record(ctx, actor, "file.delete_version", node=node, version=version,
+                 number=version.number)
+    quotas.refund(ctx.db, node.space_id, version.size)
+    ctx.db.execute(delete(Version).where(Version.id == version.id))
+    ctx.delete_blob_after_commit(version.blob_key)
+    ctx.db.expire_all()
+    if ctx.db.scalar(select(Version.id).where(Version.node_id == node.id).limit(1)) is None:
+        if trashed:
+            trash.purge(ctx, actor, node)
+        else:  # checked for EDIT above; get_node would not find a file with no version
+            trash.move_to_trash(ctx, actor, node)
+    return True
+
+
+def create_bucket(ctx, actor: User, slug: str) -> Space:
+    """Create a project space of the person's own, named like an S3 bucket."""
+    spaces.check_slug(slug)
+    taken = ctx.db.scalar(select(Space).where(Space.slug == slug))
+    if taken is not None:
+        raise Conflict(f"The space name '{slug}' is already taken.", space_id=taken.id)
+    return spaces.create_project_space(ctx, actor, slug, slug)
+
+
+def delete_bucket(ctx, actor: User, bucket: Bucket) -> None:
+    """Delete an empty project space the person manages (nothing in it, nothing in its trash)."""
+    spaces.delete_project_space(ctx, actor, bucket.space)
+
+
+def _has_live_children(db, folder: Node) -> bool:
+    return db.scalar(select(Node.id).where(Node.parent_id == folder.id,
+                                           Node.deleted_at.is_(None)).limit(1)) is not None
+

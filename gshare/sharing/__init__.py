@@ -1,0 +1,1 @@
+"""Sharing: roles granted to people and departments (grants.py), public links (links.py)."""
