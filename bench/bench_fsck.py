@@ -65,21 +65,43 @@ def build(gs: Gshare, versions: int, listed: Path, real_blobs: bool) -> None:
         dep = departments.add_department(ctx, OPERATOR, "Bench", slug="bench")
         alice = users.add_user(ctx, OPERATOR, "alice", "Alice", dep)
         root = spaces.root_of(ctx.db, spaces.personal_space(ctx.db, alice))
-        ctx.db.execute(insert(Node), [
-            dict(space_id=root.space_id, parent_id=root.id, path=root.child_path,
-                 kind=NodeKind.FILE, name=f"file {i:04}.pdf", search_name=f"file {i:04}.pdf",
-                 created_by=alice.id) for i in range(FILES)])
+        ctx.db.execute(
+            insert(Node),
+            [
+                dict(
+                    space_id=root.space_id,
+                    parent_id=root.id,
+                    path=root.child_path,
+                    kind=NodeKind.FILE,
+                    name=f"file {i:04}.pdf",
+                    search_name=f"file {i:04}.pdf",
+                    created_by=alice.id,
+                )
+                for i in range(FILES)
+            ],
+        )
         nodes = ctx.db.scalars(select(Node.id).where(Node.parent_id == root.id)).all()
         keys = [f"v/{uuid.uuid4().hex}" for _ in range(versions)]
         for start in range(0, versions, BATCH):
-            ctx.db.execute(insert(Version), [
-                dict(node_id=nodes[i % FILES], number=i // FILES + 1, blob_key=keys[i], size=1,
-                     etag="0" * 32, content_type="application/pdf", uploaded_by=alice.id,
-                     scan_state=ScanState.CLEAN)
-                for i in range(start, min(start + BATCH, versions))])
+            ctx.db.execute(
+                insert(Version),
+                [
+                    dict(
+                        node_id=nodes[i % FILES],
+                        number=i // FILES + 1,
+                        blob_key=keys[i],
+                        size=1,
+                        etag="0" * 32,
+                        content_type="application/pdf",
+                        uploaded_by=alice.id,
+                        scan_state=ScanState.CLEAN,
+                    )
+                    for i in range(start, min(start + BATCH, versions))
+                ],
+            )
     shuffled = random.sample(keys, len(keys))
     missing = set(shuffled[:MISSING])
-    stored = shuffled[MISSING:] if real_blobs else shuffled[MISSING:MISSING + SAMPLE]
+    stored = shuffled[MISSING:] if real_blobs else shuffled[MISSING : MISSING + SAMPLE]
     orphans = [f"v/{uuid.uuid4().hex}" for _ in range(ORPHANS)]
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda key: gs.store.put(key, io.BytesIO(b"x"), 1), stored + orphans))
@@ -119,8 +141,11 @@ def run(label: str, url: str, args, s3) -> None:
         child.join()
     for blob in store.list():
         store.delete(blob.key)
-    print(f"{label:10} {args.versions:,} versions: fsck {seconds:6.2f} s, peak RSS "
-          f"+{growth:6.1f} MB ({missing} missing, {orphans} orphans found)", flush=True)
+    print(
+        f"{label:10} {args.versions:,} versions: fsck {seconds:6.2f} s, peak RSS "
+        f"+{growth:6.1f} MB ({missing} missing, {orphans} orphans found)",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -107,20 +107,27 @@ def free_port() -> int:
 
 
 def client(url: str, key: str, secret: str):
-    return boto3.client("s3", endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id=key, aws_secret_access_key=secret,
-                        config=BotoConfig(s3={"addressing_style": "path"},
-                                          max_pool_connections=16))
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=BotoConfig(s3={"addressing_style": "path"}, max_pool_connections=16),
+    )
 
 
-def prepare_gshare(tmp: Path, endpoint: str, keys, clamd: str,
-                   url: str) -> tuple[Config, str, str]:
+def prepare_gshare(tmp: Path, endpoint: str, keys, clamd: str, url: str) -> tuple[Config, str, str]:
     """Make a database with one person and an access key; return config and the key."""
     config = Config().replace(
         database={"url": url},
-        server={"data_dir": str(tmp / "var"), "s3_listen": f"127.0.0.1:{free_port()}",
-                "workers": 2},
-        antivirus={"clamd": clamd})
+        server={
+            "data_dir": str(tmp / "var"),
+            "s3_listen": f"127.0.0.1:{free_port()}",
+            "workers": 2,
+        },
+        antivirus={"clamd": clamd},
+    )
     database.upgrade(url)
     store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket)
     store.ensure_bucket()
@@ -186,8 +193,9 @@ class _Closing:
             self.done()
 
 
-def start_endpoint(config: Config, endpoint: str, keys,
-                   profile: str | None = None) -> multiprocessing.Process:
+def start_endpoint(
+    config: Config, endpoint: str, keys, profile: str | None = None
+) -> multiprocessing.Process:
     def serve():
         server = QuietS3Server(config, endpoint, keys)
         server.profile = profile
@@ -218,12 +226,30 @@ def big_object(s3, bucket: str, size: int, transfer: TransferConfig) -> tuple[fl
 
 
 def aws_sync(url: str, key: str, secret: str, source: Path, target: str) -> float:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     aws = str(Path(sys.executable).parent / "aws")
     start = time.perf_counter()
-    subprocess.run([aws, "--endpoint-url", url, "s3", "sync", "--no-progress", "--only-show-errors",
-                    str(source), target], env=env, check=True)
+    subprocess.run(
+        [
+            aws,
+            "--endpoint-url",
+            url,
+            "s3",
+            "sync",
+            "--no-progress",
+            "--only-show-errors",
+            str(source),
+            target,
+        ],
+        env=env,
+        check=True,
+    )
     return time.perf_counter() - start
 
 
@@ -252,8 +278,11 @@ def bench_world(database: str | None):
     """Yield (a temporary folder, the S3 server's endpoint, its keys, clamd's address, the
     database URL): a fresh S3 server, clamd and database (SQLite, or one made on the PostgreSQL
     server given), all gone at the end."""
-    with tempfile.TemporaryDirectory() as tmp, s3_server() as (endpoint, *keys), \
-            database_url(database, Path(tmp)) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        s3_server() as (endpoint, *keys),
+        database_url(database, Path(tmp)) as url,
+    ):
         tmp = Path(tmp)
         (tmp / "clamd").mkdir()
         clamd = ClamdDaemon(tmp / "clamd")
@@ -300,8 +329,9 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
 
 
 def big_phase(size_mib: int, part_mib: int, gshare_s3, direct, pid: int) -> None:
-    transfer = TransferConfig(multipart_threshold=part_mib * MiB,
-                              multipart_chunksize=part_mib * MiB, max_concurrency=8)
+    transfer = TransferConfig(
+        multipart_threshold=part_mib * MiB, multipart_chunksize=part_mib * MiB, max_concurrency=8
+    )
     cpu = CpuMeter(pid)
     d_up, d_down = big_object(direct, "direct", size_mib * MiB, transfer)
     direct_cpu = cpu.lap()
@@ -310,10 +340,14 @@ def big_phase(size_mib: int, part_mib: int, gshare_s3, direct, pid: int) -> None
     rss.stop()
     print(f"CPU seconds, direct up+down: {direct_cpu}\nCPU seconds, gshare up+down: {cpu.lap()}")
     print(f"parts and ranges of {part_mib} MiB, 8 at a time")
-    print(f"{size_mib} MiB up:   gshare {g_up:7.1f} MiB/s  direct {d_up:7.1f} MiB/s  "
-          f"ratio {g_up / d_up:.2f}")
-    print(f"{size_mib} MiB down: gshare {g_down:7.1f} MiB/s  direct {d_down:7.1f} MiB/s"
-          f"  ratio {g_down / d_down:.2f}")
+    print(
+        f"{size_mib} MiB up:   gshare {g_up:7.1f} MiB/s  direct {d_up:7.1f} MiB/s  "
+        f"ratio {g_up / d_up:.2f}"
+    )
+    print(
+        f"{size_mib} MiB down: gshare {g_down:7.1f} MiB/s  direct {d_down:7.1f} MiB/s"
+        f"  ratio {g_down / d_down:.2f}"
+    )
     print(f"endpoint RSS: {rss.start / MiB:.0f} MiB at start, peak {rss.peak / MiB:.0f} MiB")
 
 
@@ -325,8 +359,10 @@ def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple, endpoint_pid: 
     g_sync = aws_sync(*ours, source, "s3://finance/small")
     gshare_cpu = cpu.lap()
     again = aws_sync(*ours, source, "s3://finance/small")
-    print(f"aws s3 sync {files} x 4 KiB: gshare {files / g_sync:6.1f} files/s  "
-          f"direct {files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}")
+    print(
+        f"aws s3 sync {files} x 4 KiB: gshare {files / g_sync:6.1f} files/s  "
+        f"direct {files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}"
+    )
     print(f"no-change re-sync: {again:.2f} s")
     print(f"CPU seconds, direct sync: {direct_cpu}")
     print(f"CPU seconds, gshare sync: {gshare_cpu}")
@@ -347,8 +383,10 @@ class CpuMeter:
 
     def _now(self) -> dict[str, float]:
         own = os.times()
-        totals = {"client": own[0] + own[1],  # boto3 in this process
-                  "aws cli": own[2] + own[3]}  # finished children: the aws runs
+        totals = {
+            "client": own[0] + own[1],  # boto3 in this process
+            "aws cli": own[2] + own[3],
+        }  # finished children: the aws runs
         for proc in psutil.Process().children(recursive=True):
             with contextlib.suppress(psutil.Error):
                 name = "endpoint" if self._in_endpoint(proc) else proc.name()

@@ -44,18 +44,33 @@ class Caller:
     def __init__(self, app, key_id: str, secret: str):
         self.app, self.credentials = app, Credentials(key_id, secret)
 
-    def __call__(self, method: str, path: str, body: bytes = b"", query: str = "",
-                 headers: dict | None = None) -> tuple[str, bytes]:
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        query: str = "",
+        headers: dict | None = None,
+    ) -> tuple[str, bytes]:
         url = f"http://{HOST}{path}" + (f"?{query}" if query else "")
-        request = AWSRequest(method=method, url=url, data=body,
-                             headers={"Host": HOST, **(headers or {})})
+        request = AWSRequest(
+            method=method, url=url, data=body, headers={"Host": HOST, **(headers or {})}
+        )
         request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
         S3SigV4Auth(self.credentials, "s3", "us-east-1").add_auth(request)
-        environ = {"REQUEST_METHOD": method, "RAW_URI": path + (f"?{query}" if query else ""),
-                   "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
-                   "SERVER_PORT": "9000", "SERVER_PROTOCOL": "HTTP/1.1",
-                   "REMOTE_ADDR": "127.0.0.1", "wsgi.input": io.BytesIO(body),
-                   "wsgi.url_scheme": "http", "CONTENT_LENGTH": str(len(body))}
+        environ = {
+            "REQUEST_METHOD": method,
+            "RAW_URI": path + (f"?{query}" if query else ""),
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "9000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            "CONTENT_LENGTH": str(len(body)),
+        }
         for name, value in request.headers.items():
             name = name.upper().replace("-", "_")
             if name not in ("CONTENT_LENGTH", "CONTENT_TYPE"):
@@ -123,22 +138,45 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         assert answer[0].split()[0] in expected, answer
 
     ok(call("PUT", "/finance/folder/"), "200")  # the folder the files go in
-    measure("PutObject, new key (4 KiB text)",
-            lambda i: ok(call("PUT", f"/finance/folder/new{i}.txt", text(i)), "200"),
-            runs, statements, profile)
-    measure("PutObject, new version of a key",
-            lambda i: ok(call("PUT", "/finance/folder/new0.txt", text(i)), "200"),
-            runs, statements)
-    measure("HeadObject",
-            lambda i: ok(call("HEAD", "/finance/folder/new1.txt"), "200"), runs, statements)
-    measure("GetObject, whole (4 KiB)",
-            lambda i: ok(call("GET", "/finance/folder/new1.txt"), "200"), runs, statements)
-    measure("GetObject, a range",
-            lambda i: ok(call("GET", "/finance/folder/new1.txt",
-                              headers={"Range": "bytes=0-1023"}), "206"), runs, statements)
-    measure(f"ListObjectsV2, {runs} keys",
-            lambda i: ok(call("GET", "/finance", query="list-type=2&prefix=folder%2F"), "200"),
-            max(runs // 20, 5), statements)
+    measure(
+        "PutObject, new key (4 KiB text)",
+        lambda i: ok(call("PUT", f"/finance/folder/new{i}.txt", text(i)), "200"),
+        runs,
+        statements,
+        profile,
+    )
+    measure(
+        "PutObject, new version of a key",
+        lambda i: ok(call("PUT", "/finance/folder/new0.txt", text(i)), "200"),
+        runs,
+        statements,
+    )
+    measure(
+        "HeadObject",
+        lambda i: ok(call("HEAD", "/finance/folder/new1.txt"), "200"),
+        runs,
+        statements,
+    )
+    measure(
+        "GetObject, whole (4 KiB)",
+        lambda i: ok(call("GET", "/finance/folder/new1.txt"), "200"),
+        runs,
+        statements,
+    )
+    measure(
+        "GetObject, a range",
+        lambda i: ok(
+            call("GET", "/finance/folder/new1.txt", headers={"Range": "bytes=0-1023"}), "206"
+        ),
+        runs,
+        statements,
+    )
+    measure(
+        f"ListObjectsV2, {runs} keys",
+        lambda i: ok(call("GET", "/finance", query="list-type=2&prefix=folder%2F"), "200"),
+        max(runs // 20, 5),
+        statements,
+    )
     if profile is not None:
         profile.dump_stats(args.profile)
         print(f"profile of the PutObject runs: {args.profile} (python -m pstats)")

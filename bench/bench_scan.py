@@ -69,8 +69,10 @@ def setup(tmp: Path, endpoint, access, secret, clamd) -> tuple[Gshare, object, o
     url = f"sqlite:///{tmp}/bench.db"
     database.upgrade(url)
     config = Config().replace(
-        database={"url": url}, quota={"personal_gb": 0.0, "department_gb": 0.0},
-        antivirus={"clamd": clamd.address, "max_scan_size_mb": 2047, "timeout_seconds": 600})
+        database={"url": url},
+        quota={"personal_gb": 0.0, "department_gb": 0.0},
+        antivirus={"clamd": clamd.address, "max_scan_size_mb": 2047, "timeout_seconds": 600},
+    )
     store = storage.S3Store(endpoint, access, secret, bucket="gshare", part_size=16 * MiB)
     store.ensure_bucket()
     gs = Gshare(config, store, scanner=ClamdScanner(clamd.address, timeout=600))
@@ -131,8 +133,13 @@ def scan_rates(gs, alice, root, clamd, tmp: Path, count: int, size: int) -> tupl
         data = _file_bytes(size)
         (blobs / f"{i}.bin").write_bytes(data)
         ids.append(upload(gs, alice, root, f"scan-{i}.bin", io.BytesIO(data), size, False).id)
-    command = ["clamdscan", "--stream", "--no-summary", f"--config-file={clamd.root}/clamd.conf",
-               *map(str, sorted(blobs.iterdir()))]
+    command = [
+        "clamdscan",
+        "--stream",
+        "--no-summary",
+        f"--config-file={clamd.root}/clamd.conf",
+        *map(str, sorted(blobs.iterdir())),
+    ]
     worker, direct = [], []
     for _ in range(3):
         _requeue(gs, ids)
@@ -171,8 +178,12 @@ def worker_rss(gs, alice, root, size: int) -> tuple[float, float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--big-mib", type=int, default=2047,
-                        help="size of the big file (clamd scans at most 2 GiB - 1 byte)")
+    parser.add_argument(
+        "--big-mib",
+        type=int,
+        default=2047,
+        help="size of the big file (clamd scans at most 2 GiB - 1 byte)",
+    )
     args = parser.parse_args()
     if not shutil.which("clamdscan"):
         sys.exit("clamdscan is missing (Debian package clamav)")
@@ -202,19 +213,27 @@ def report(gs, alice, bob, root, clamd, tmp, big):
         scan_only = clamd_seconds(gs, hundred, block)
         inline_ready = time_to_readable(gs, alice, bob, root, hundred, True, block)
         queued_ready = time_to_readable(gs, alice, bob, root, hundred, False, block)
-        print(f"100 MiB {label}: end of upload -> readable by another department: "
-              f"{inline_ready:.3f} s inline, {queued_ready:.3f} s via worker "
-              f"(clamd alone scans it in {scan_only:.3f} s)")
+        print(
+            f"100 MiB {label}: end of upload -> readable by another department: "
+            f"{inline_ready:.3f} s inline, {queued_ready:.3f} s via worker "
+            f"(clamd alone scans it in {scan_only:.3f} s)"
+        )
         plain = upload_rate(gs, alice, root, 4 * hundred, False, block)
         inline = upload_rate(gs, alice, root, 4 * hundred, True, block)
-        print(f"400 MiB {label} upload: {plain:.1f} MiB/s without scan, {inline:.1f} MiB/s "
-              f"with inline scan, ratio {inline / plain:.2f}")
+        print(
+            f"400 MiB {label} upload: {plain:.1f} MiB/s without scan, {inline:.1f} MiB/s "
+            f"with inline scan, ratio {inline / plain:.2f}"
+        )
     worker, direct = scan_rates(gs, alice, root, clamd, tmp, 10, 20 * MiB)
-    print(f"10 x 20 MiB: worker {worker:.1f} MiB/s, clamdscan --stream {direct:.1f} MiB/s, "
-          f"ratio {worker / direct:.2f}")
+    print(
+        f"10 x 20 MiB: worker {worker:.1f} MiB/s, clamdscan --stream {direct:.1f} MiB/s, "
+        f"ratio {worker / direct:.2f}"
+    )
     growth, rate, outcome = worker_rss(gs, alice, root, big)
-    print(f"worker scanning {big // MiB} MiB: peak RSS growth {growth:.1f} MB, {rate:.1f} MiB/s "
-          f"({outcome})")
+    print(
+        f"worker scanning {big // MiB} MiB: peak RSS growth {growth:.1f} MB, {rate:.1f} MiB/s "
+        f"({outcome})"
+    )
 
 
 if __name__ == "__main__":

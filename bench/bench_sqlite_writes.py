@@ -61,8 +61,10 @@ def run(gate: bool, processes: int, threads: int, each: int) -> tuple[float, flo
         fork = multiprocessing.get_context("fork")
         slowest = fork.Value("d", 0.0)
         start = time.perf_counter()
-        running = [fork.Process(target=writers, args=(url, gate, threads, each, slowest))
-                   for _ in range(processes)]
+        running = [
+            fork.Process(target=writers, args=(url, gate, threads, each, slowest))
+            for _ in range(processes)
+        ]
         for process in running:
             process.start()
         for process in running:
@@ -79,8 +81,10 @@ def main() -> None:
     args = parser.parse_args()
     for gate in (True, False, True, False):
         rate, worst = run(gate, args.processes, args.threads, args.each)
-        print(f"write gate {'on ' if gate else 'off'}: {rate:6.0f} transactions/s, "
-              f"slowest {worst * 1000:6.1f} ms")
+        print(
+            f"write gate {'on ' if gate else 'off'}: {rate:6.0f} transactions/s, "
+            f"slowest {worst * 1000:6.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,9 @@ def direct(endpoint, access, secret, size):
     if not client.bucket_exists("direct"):
         client.make_bucket("direct")
     with PeakRSS() as up_rss:
-        up = timed(lambda: client.put_object("direct", "big", Synthetic(size), size,
-                                             part_size=16 * MiB))
+        up = timed(
+            lambda: client.put_object("direct", "big", Synthetic(size), size, part_size=16 * MiB)
+        )
 
     def fetch():
         response = client.get_object("direct", "big")
@@ -96,10 +97,14 @@ def main() -> None:
         g_up, g_down, g_up_rss, g_down_rss = through_gshare(endpoint, access, secret, size, tmp)
     mib = size / MiB
     print(f"{mib:.0f} MiB       direct (minio SDK)      gshare services        ratio")
-    print(f"upload     {mib / d_up:8.1f} MiB/s {d_up_rss:6.1f} MB   {mib / g_up:8.1f} MiB/s "
-          f"{g_up_rss:6.1f} MB   {d_up / g_up:5.2f}")
-    print(f"download   {mib / d_down:8.1f} MiB/s {d_down_rss:6.1f} MB   {mib / g_down:8.1f} MiB/s "
-          f"{g_down_rss:6.1f} MB   {d_down / g_down:5.2f}")
+    print(
+        f"upload     {mib / d_up:8.1f} MiB/s {d_up_rss:6.1f} MB   {mib / g_up:8.1f} MiB/s "
+        f"{g_up_rss:6.1f} MB   {d_up / g_up:5.2f}"
+    )
+    print(
+        f"download   {mib / d_down:8.1f} MiB/s {d_down_rss:6.1f} MB   {mib / g_down:8.1f} MiB/s "
+        f"{g_down_rss:6.1f} MB   {d_down / g_down:5.2f}"
+    )
     print("(MB = peak RSS growth of this process during the transfer)")
 
 

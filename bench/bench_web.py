@@ -83,10 +83,15 @@ class Browser:
         self.http = urllib3.PoolManager(maxsize=PARALLEL, retries=False, timeout=600)
 
     def call(self, method: str, path: str, body=None, headers=None, expect=200):
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-                   "X-CSRFToken": self.csrf, "Accept": "application/json", **(headers or {})}
-        response = self.http.request(method, self.base + path, body=body, headers=headers,
-                                     redirect=False)
+        headers = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "X-CSRFToken": self.csrf,
+            "Accept": "application/json",
+            **(headers or {}),
+        }
+        response = self.http.request(
+            method, self.base + path, body=body, headers=headers, redirect=False
+        )
         for header in response.headers.getlist("Set-Cookie"):
             self.cookies.update({k: m.value for k, m in SimpleCookie(header).items()})
         if response.status != expect:
@@ -95,10 +100,18 @@ class Browser:
 
     def sign_in(self, username: str) -> None:
         page = self.call("GET", "/login").data.decode()
-        form = {"username": username, "password": PASSWORD,
-                "csrf_token": _CSRF.search(page).group(1)}
-        self.call("POST", "/login", urlencode(form),
-                  {"Content-Type": "application/x-www-form-urlencoded"}, expect=302)
+        form = {
+            "username": username,
+            "password": PASSWORD,
+            "csrf_token": _CSRF.search(page).group(1),
+        }
+        self.call(
+            "POST",
+            "/login",
+            urlencode(form),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            expect=302,
+        )
         self.csrf = _CSRF.search(self.call("GET", "/").data.decode()).group(1)
 
     def json(self, method: str, path: str, data=None, expect=200) -> dict:
@@ -108,16 +121,23 @@ class Browser:
 
     def upload(self, folder: int, name: str, size: int) -> dict:
         """Upload a file in parts exactly as app.js does (Item.chunked)."""
-        token = self.json("POST", "/api/v1/uploads", {"folder": folder, "name": name, "path": "",
-                                                      "size": size, "content_type": None},
-                          expect=201)["token"]
+        token = self.json(
+            "POST",
+            "/api/v1/uploads",
+            {"folder": folder, "name": name, "path": "", "size": size, "content_type": None},
+            expect=201,
+        )["token"]
         self.json("GET", f"/api/v1/uploads/{token}/parts")
         block = Synthetic(0).block
 
         def put(number: int) -> None:
             length = min(CHUNK, size - (number - 1) * CHUNK)
-            self.call("PUT", f"/api/v1/uploads/{token}/parts/{number}", Body(length, block),
-                      {"Content-Length": str(length)})
+            self.call(
+                "PUT",
+                f"/api/v1/uploads/{token}/parts/{number}",
+                Body(length, block),
+                {"Content-Length": str(length)},
+            )
 
         with ThreadPoolExecutor(PARALLEL) as pool:
             list(pool.map(put, range(1, -(-size // CHUNK) + 1)))
@@ -135,9 +155,15 @@ class QuietWebServer(WebServer):
 def prepare(tmp: Path, url: str) -> tuple[Config, dict]:
     """Make a database at head with one person in a department; return config and names."""
     config = Config().replace(
-        database={"url": url}, quota={"personal_gb": 0.0, "department_gb": 0.0},
-        server={"data_dir": str(tmp / "var"), "listen": f"127.0.0.1:{free_port()}",
-                "workers": 1, "secret_key": uuid.uuid4().hex * 2})
+        database={"url": url},
+        quota={"personal_gb": 0.0, "department_gb": 0.0},
+        server={
+            "data_dir": str(tmp / "var"),
+            "listen": f"127.0.0.1:{free_port()}",
+            "workers": 1,
+            "secret_key": uuid.uuid4().hex * 2,
+        },
+    )
     database.upgrade(url)
     gs = Gshare(config, store=None)
     with gs.unit_of_work() as ctx:
@@ -155,7 +181,8 @@ def start_web(config: Config, endpoint: str, keys):
     import socket
 
     process = multiprocessing.get_context("fork").Process(
-        target=lambda: QuietWebServer(config, endpoint, keys).run(), daemon=True)
+        target=lambda: QuietWebServer(config, endpoint, keys).run(), daemon=True
+    )
     process.start()
     host, port = config.server.listen.split(":")
     for _ in range(400):
@@ -204,16 +231,24 @@ def upload_bench(size_mib: int, rounds: int) -> None:
         finally:
             process.terminate()
             process.join(timeout=30)
-    print(f"{size_mib} MiB upload, best of {rounds}: browser path {size_mib / min(web):7.1f} MiB/s"
-          f"   minio SDK direct {size_mib / min(direct):7.1f} MiB/s   "
-          f"ratio {min(direct) / min(web):.2f}")
+    print(
+        f"{size_mib} MiB upload, best of {rounds}: browser path {size_mib / min(web):7.1f} MiB/s"
+        f"   minio SDK direct {size_mib / min(direct):7.1f} MiB/s   "
+        f"ratio {min(direct) / min(web):.2f}"
+    )
     pairs = [d / w for w, d in zip(web, direct, strict=True)]
-    print("  each round (browser / direct MiB/s, ratio): " + ", ".join(
-        f"{size_mib / w:.0f} / {size_mib / d:.0f} = {r:.2f}"
-        for w, d, r in zip(web, direct, pairs, strict=True))
-        + f"; median ratio {statistics.median(pairs):.2f}")
-    print(f"web server RSS (gunicorn arbiter + worker): {rss.start / MiB:.0f} MiB signed in, "
-          f"before the first upload; peak {rss.peak / MiB:.0f} MiB over all uploads")
+    print(
+        "  each round (browser / direct MiB/s, ratio): "
+        + ", ".join(
+            f"{size_mib / w:.0f} / {size_mib / d:.0f} = {r:.2f}"
+            for w, d, r in zip(web, direct, pairs, strict=True)
+        )
+        + f"; median ratio {statistics.median(pairs):.2f}"
+    )
+    print(
+        f"web server RSS (gunicorn arbiter + worker): {rss.start / MiB:.0f} MiB signed in, "
+        f"before the first upload; peak {rss.peak / MiB:.0f} MiB over all uploads"
+    )
 
 
 def folder_bench(label: str, url: str, tmp: Path) -> None:
@@ -227,13 +262,26 @@ def folder_bench(label: str, url: str, tmp: Path) -> None:
         _files(ctx, users.find_user(ctx.db, names["username"]), big)
     web = create_app(config, gs).test_client()
     page = web.get("/login").get_data(as_text=True)
-    web.post("/login", data={"username": names["username"], "password": PASSWORD,
-                             "csrf_token": _CSRF.search(page).group(1)})
-    results = {what: median_ms(lambda q=query: _get(web, f"/f/{names['big']}{q}"))
-               for what, query in (("first page", ""), ("page 25", "?page=25"),
-                                   ("by size, desc", "?sort=size&desc=1"))}
-    print(f"{label:10} folder of {FILES:,} files, page of 200: " + "   ".join(
-        f"{what} {ms:6.1f} ms" for what, ms in results.items()))
+    web.post(
+        "/login",
+        data={
+            "username": names["username"],
+            "password": PASSWORD,
+            "csrf_token": _CSRF.search(page).group(1),
+        },
+    )
+    results = {
+        what: median_ms(lambda q=query: _get(web, f"/f/{names['big']}{q}"))
+        for what, query in (
+            ("first page", ""),
+            ("page 25", "?page=25"),
+            ("by size, desc", "?sort=size&desc=1"),
+        )
+    }
+    print(
+        f"{label:10} folder of {FILES:,} files, page of 200: "
+        + "   ".join(f"{what} {ms:6.1f} ms" for what, ms in results.items())
+    )
     gs.engine.dispose()
 
 

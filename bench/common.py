@@ -14,8 +14,10 @@ from pathlib import Path
 MiB = 1024 * 1024
 
 
-TEXT_BLOCK = ("ບົດລາຍງານປະຈຳປີ ຂອງກະຊວງ, ພາກທີ 4.2: annual report of the ministry, "
-              "section 4.2, budget lines and staffing\n" * 12000).encode()[:MiB]
+TEXT_BLOCK = (
+    "ບົດລາຍງານປະຈຳປີ ຂອງກະຊວງ, ພາກທີ 4.2: annual report of the ministry, "
+    "section 4.2, budget lines and staffing\n" * 12000
+).encode()[:MiB]
 
 
 class Synthetic:

@@ -13,5 +13,6 @@ pytest_plugins = [
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch):
     """Hash test passwords with argon2's cheapest settings; production keeps the defaults."""
-    monkeypatch.setattr("gshare.org.users._hasher",
-                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    monkeypatch.setattr(
+        "gshare.org.users._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )

@@ -13,8 +13,18 @@ from gshare.core.config import Config
 from gshare.core.context import Gshare
 from web import context, errors, i18n, security
 
-BLUEPRINTS = ("health", "auth", "browse", "files", "sharing", "links", "admin", "api",
-              "notices", "access_keys")
+BLUEPRINTS = (
+    "health",
+    "auth",
+    "browse",
+    "files",
+    "sharing",
+    "links",
+    "admin",
+    "api",
+    "notices",
+    "access_keys",
+)
 
 
 def create_app(config: Config, gshare=None) -> Flask:

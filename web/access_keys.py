@@ -32,10 +32,14 @@ def keys():
     """List the person's live keys, the form to create one, and a new key's secret once."""
     user = require_actor()
     live = access_keys.list_keys(ctx(), user, user)
-    return render_template("access_keys.html", keys=live, limited_to=_limited_to(live),
-                           spaces=[view.space for view in visible_spaces(ctx(), user)],
-                           new_key=shown_once.take(NEW_KEY),
-                           endpoint=s3_public_url(ctx().config))
+    return render_template(
+        "access_keys.html",
+        keys=live,
+        limited_to=_limited_to(live),
+        spaces=[view.space for view in visible_spaces(ctx(), user)],
+        new_key=shown_once.take(NEW_KEY),
+        endpoint=s3_public_url(ctx().config),
+    )
 
 
 @bp.post("/account/keys")
@@ -43,10 +47,18 @@ def create_key():
     """Create a key for oneself, maybe read-only or limited to one space the person sees."""
     user = require_actor()
     space = _visible_space(user, request.form.get("space", ""))
-    new = access_keys.create_key(ctx(), user, user, request.form.get("label", ""),
-                                 read_only=bool(request.form.get("read_only")), space=space)
-    shown_once.keep(NEW_KEY, {"key_id": new.key.key_id, "secret": new.secret,
-                              "bucket": space.slug if space else None})
+    new = access_keys.create_key(
+        ctx(),
+        user,
+        user,
+        request.form.get("label", ""),
+        read_only=bool(request.form.get("read_only")),
+        space=space,
+    )
+    shown_once.keep(
+        NEW_KEY,
+        {"key_id": new.key.key_id, "secret": new.secret, "bucket": space.slug if space else None},
+    )
     return redirect(url_for(".keys"))
 
 
@@ -62,8 +74,12 @@ def label_key(key_id: str):
 def revoke_key(key_id: str):
     """Revoke one of one's own keys: the next request signed with it is refused."""
     access_keys.revoke_key(ctx(), _own_key_actor(key_id), key_id)
-    flash(_("The key %(key_id)s was revoked; sync tools using it are refused from now on.",
-            key_id=key_id))
+    flash(
+        _(
+            "The key %(key_id)s was revoked; sync tools using it are refused from now on.",
+            key_id=key_id,
+        )
+    )
     return redirect(url_for(".keys"))
 
 

@@ -31,27 +31,38 @@ def overview():
     """Show the administration start page with the scanner's health."""
     user = require_actor()
     people = users.list_manageable(ctx().db, user)
-    return render_template("admin/overview.html", scanner=health.scanner_status(gshare()),
-                           people=len(people))
+    return render_template(
+        "admin/overview.html", scanner=health.scanner_status(gshare()), people=len(people)
+    )
 
 
 @bp.get("/users")
 def people():
     """List the people the administrator manages, with the form to add one."""
     user = require_actor()
-    return render_template("admin/users.html", people=users.list_manageable(ctx().db, user),
-                           departments=departments.list_departments(ctx().db),
-                           roles=list(UserRole), imported=None)
+    return render_template(
+        "admin/users.html",
+        people=users.list_manageable(ctx().db, user),
+        departments=departments.list_departments(ctx().db),
+        roles=list(UserRole),
+        imported=None,
+    )
 
 
 @bp.post("/users")
 def add_person():
     """Add an account."""
     form = request.form
-    users.add_user(ctx(), require_actor(), form.get("username", ""), form.get("display_name", ""),
-                   _department(form.get("department", type=int)),
-                   role=_role(form.get("role")), password=form.get("password") or None,
-                   email=form.get("email") or None)
+    users.add_user(
+        ctx(),
+        require_actor(),
+        form.get("username", ""),
+        form.get("display_name", ""),
+        _department(form.get("department", type=int)),
+        role=_role(form.get("role")),
+        password=form.get("password") or None,
+        email=form.get("email") or None,
+    )
     flash(_("The account was created."))
     return redirect(url_for(".people"))
 
@@ -63,9 +74,13 @@ def import_people():
     upload = request.files.get("csv")
     text = upload.read(1024 * 1024).decode("utf-8-sig") if upload else ""
     created = users.import_users(ctx(), user, io.StringIO(text))
-    return render_template("admin/users.html", people=users.list_manageable(ctx().db, user),
-                           departments=departments.list_departments(ctx().db),
-                           roles=list(UserRole), imported=created)
+    return render_template(
+        "admin/users.html",
+        people=users.list_manageable(ctx().db, user),
+        departments=departments.list_departments(ctx().db),
+        roles=list(UserRole),
+        imported=created,
+    )
 
 
 @bp.post("/users/<int:user_id>/<any(disable, enable):verb>")
@@ -88,16 +103,21 @@ def reset_password(user_id: int):
 def department_tree():
     """Show the department tree with forms to add, rename and move."""
     require_actor()
-    return render_template("admin/departments.html",
-                           departments=departments.list_departments(ctx().db))
+    return render_template(
+        "admin/departments.html", departments=departments.list_departments(ctx().db)
+    )
 
 
 @bp.post("/departments")
 def add_department():
     """Add a department (and its space)."""
     parent_id = request.form.get("parent", type=int)
-    departments.add_department(ctx(), require_actor(), request.form.get("name", ""),
-                               _department(parent_id) if parent_id else None)
+    departments.add_department(
+        ctx(),
+        require_actor(),
+        request.form.get("name", ""),
+        _department(parent_id) if parent_id else None,
+    )
     flash(_("The department was added."))
     return redirect(url_for(".department_tree"))
 
@@ -105,8 +125,9 @@ def add_department():
 @bp.post("/departments/<int:department_id>/rename")
 def rename_department(department_id: int):
     """Rename a department."""
-    departments.rename_department(ctx(), require_actor(), _department(department_id),
-                                  request.form.get("name", ""))
+    departments.rename_department(
+        ctx(), require_actor(), _department(department_id), request.form.get("name", "")
+    )
     return redirect(url_for(".department_tree"))
 
 
@@ -114,8 +135,12 @@ def rename_department(department_id: int):
 def move_department(department_id: int):
     """Move a department under another one (or to the top)."""
     parent_id = request.form.get("parent", type=int)
-    departments.move_department(ctx(), require_actor(), _department(department_id),
-                                _department(parent_id) if parent_id else None)
+    departments.move_department(
+        ctx(),
+        require_actor(),
+        _department(department_id),
+        _department(parent_id) if parent_id else None,
+    )
     return redirect(url_for(".department_tree"))
 
 
@@ -167,8 +192,9 @@ def delete_quarantined(version_id: int):
 def audit_log():
     """Show the audit log, filtered by person, space, action and time."""
     events = audit.search_events(ctx(), require_actor(), **_audit_filters(), limit=500)
-    return render_template("admin/audit.html", events=events, who=_people_by_id(events),
-                           args=request.args)
+    return render_template(
+        "admin/audit.html", events=events, who=_people_by_id(events), args=request.args
+    )
 
 
 @bp.get("/audit.csv")
@@ -180,18 +206,35 @@ def audit_csv():
     writer = csv.writer(out)
     writer.writerow(["id", "at", "person", "action", "target", "space_id", "ip", "detail"])
     for e in events:
-        writer.writerow([e.id, e.at.isoformat(), who.get(e.actor_id, ""), e.action, e.target,
-                         e.space_id or "", e.ip or "", e.detail or ""])
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+        writer.writerow(
+            [
+                e.id,
+                e.at.isoformat(),
+                who.get(e.actor_id, ""),
+                e.action,
+                e.target,
+                e.space_id or "",
+                e.ip or "",
+                e.detail or "",
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )
 
 
 def _audit_filters() -> dict:
     args = request.args
     person = args.get("person", "").strip()
-    return {"actor_id": users.find_user(ctx().db, person).id if person else None,
-            "action": args.get("action") or None, "space_id": args.get("space", type=int),
-            "since": _moment(args.get("since")), "until": _moment(args.get("until"))}
+    return {
+        "actor_id": users.find_user(ctx().db, person).id if person else None,
+        "action": args.get("action") or None,
+        "space_id": args.get("space", type=int),
+        "since": _moment(args.get("since")),
+        "until": _moment(args.get("until")),
+    }
 
 
 def _moment(text: str | None) -> datetime | None:

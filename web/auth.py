@@ -29,8 +29,9 @@ def login_page():
     """Show the sign-in form and sign a person in."""
     if request.method == "GET":
         return render_template("login.html", refusal=None)
-    result = login.sign_in(ctx(), request.form.get("username", ""),
-                           request.form.get("password", ""))
+    result = login.sign_in(
+        ctx(), request.form.get("username", ""), request.form.get("password", "")
+    )
     if result.outcome != login.Outcome.OK:
         return render_template("login.html", refusal=REFUSALS[result.outcome]), 401
     start_session(result.user)
@@ -111,7 +112,6 @@ def revoke_token(token_id: int):
 
 def _safe_next(target: str | None) -> str:
     parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or not target.startswith("/") or (
-            "\\" in target):
+    if not target or parts.scheme or parts.netloc or not target.startswith("/") or ("\\" in target):
         return url_for("browse.home")
     return target

@@ -29,11 +29,14 @@ def _signed_in():
 def home():
     """Show the spaces a person works in and what is shared with them."""
     user = require_actor()
-    return render_template("home.html", personal=_root(spaces.personal_space(ctx().db, user)),
-                           department=_department_root(user),
-                           department_spaces=spaces.department_spaces(ctx().db, user),
-                           projects=[(s, _root(s)) for s in spaces.project_spaces(ctx().db, user)],
-                           may_create=ctx().config.spaces.allow_user_spaces)
+    return render_template(
+        "home.html",
+        personal=_root(spaces.personal_space(ctx().db, user)),
+        department=_department_root(user),
+        department_spaces=spaces.department_spaces(ctx().db, user),
+        projects=[(s, _root(s)) for s in spaces.project_spaces(ctx().db, user)],
+        may_create=ctx().config.spaces.allow_user_spaces,
+    )
 
 
 @bp.post("/spaces/new")
@@ -42,7 +45,8 @@ def new_project_space():
     user, form = require_actor(), request.form
     name = form.get("name", "")
     slug = form.get("slug", "").strip().lower() or spaces.slug_from(
-        name, f"project-{secrets.token_hex(3)}")
+        name, f"project-{secrets.token_hex(3)}"
+    )
     space = spaces.create_project_space(ctx(), user, name, slug)
     flash(_("The space %(name)s was created.", name=space.name))
     return redirect(url_for(".folder", node_id=_root(space).id))
@@ -76,8 +80,9 @@ def delete_project_space(space_id: int):
 @bp.get("/my")
 def my_files():
     """Open the person's own space."""
-    return redirect(url_for(".folder", node_id=_root(
-        spaces.personal_space(ctx().db, require_actor())).id))
+    return redirect(
+        url_for(".folder", node_id=_root(spaces.personal_space(ctx().db, require_actor())).id)
+    )
 
 
 @bp.get("/department")
@@ -89,8 +94,9 @@ def my_department():
 @bp.get("/spaces")
 def department_spaces():
     """List every department space the person may see."""
-    return render_template("spaces.html",
-                           spaces=spaces.department_spaces(ctx().db, require_actor()))
+    return render_template(
+        "spaces.html", spaces=spaces.department_spaces(ctx().db, require_actor())
+    )
 
 
 @bp.get("/shared")
@@ -113,14 +119,23 @@ def folder(node_id: int):
     if not node.is_folder:
         return redirect(url_for("files.file_page", node_id=node.id))
     sort, descending, page = _sorting()
-    entries = lookup.list_folder(ctx().db, user, node, sort, descending, PAGE_SIZE + 1,
-                               page * PAGE_SIZE)
-    return render_template("folder.html", node=node, entries=entries[:PAGE_SIZE],
-                           more=len(entries) > PAGE_SIZE, page=page, sort=sort,
-                           descending=descending, crumbs=breadcrumbs(node),
-                           actions=allowed_actions(ctx().db, user, node),
-                           managed_space=None if node.parent_id else
-                           spaces.managed_project_space(ctx().db, user, node.space))
+    entries = lookup.list_folder(
+        ctx().db, user, node, sort, descending, PAGE_SIZE + 1, page * PAGE_SIZE
+    )
+    return render_template(
+        "folder.html",
+        node=node,
+        entries=entries[:PAGE_SIZE],
+        more=len(entries) > PAGE_SIZE,
+        page=page,
+        sort=sort,
+        descending=descending,
+        crumbs=breadcrumbs(node),
+        actions=allowed_actions(ctx().db, user, node),
+        managed_space=None
+        if node.parent_id
+        else spaces.managed_project_space(ctx().db, user, node.space),
+    )
 
 
 @bp.get("/f/<int:node_id>/search")
@@ -130,8 +145,9 @@ def search(node_id: int):
     node = lookup.get_node(ctx().db, user, node_id)
     text = request.args.get("q", "").strip()
     entries = lookup.search(ctx().db, user, node, text) if text else []
-    return render_template("search.html", node=node, entries=entries, q=text,
-                           crumbs=breadcrumbs(node))
+    return render_template(
+        "search.html", node=node, entries=entries, q=text, crumbs=breadcrumbs(node)
+    )
 
 
 @bp.get("/spaces/<int:space_id>/trash")
@@ -162,16 +178,21 @@ def _space_root_id(space_id: int) -> int:
 def _sorting() -> tuple[str, bool, int]:
     sort = request.args.get("sort", "name")
     page = request.args.get("page", "0")
-    return (sort if sort in lookup.SORTS else "name", request.args.get("desc") == "1",
-            int(page) if page.isdigit() else 0)
+    return (
+        sort if sort in lookup.SORTS else "name",
+        request.args.get("desc") == "1",
+        int(page) if page.isdigit() else 0,
+    )
 
 
 def _shared(personal: bool):
     user = require_actor()
-    items = [(node, grant) for node, grant in visibility.shared_with(ctx(), user)
-             if (grant.user_id is not None) == personal]
-    return render_template("shared.html", items=items, personal=personal,
-                           owners=_creators(items))
+    items = [
+        (node, grant)
+        for node, grant in visibility.shared_with(ctx(), user)
+        if (grant.user_id is not None) == personal
+    ]
+    return render_template("shared.html", items=items, personal=personal, owners=_creators(items))
 
 
 def _creators(items) -> dict:

@@ -61,8 +61,7 @@ def preview_kind(content_type: str) -> str | None:
         return "image"
     if content_type == "application/pdf":
         return "pdf"
-    if content_type.startswith("text/") or content_type in ("application/json",
-                                                             "application/xml"):
+    if content_type.startswith("text/") or content_type in ("application/json", "application/xml"):
         return "text"
     return None
 
@@ -70,15 +69,20 @@ def preview_kind(content_type: str) -> str | None:
 def file_response(download, inline: bool = False) -> Response:
     """Stream an open download with range, caching and safe-name headers."""
     version = download.version
-    response = Response(_chunks(download.stream), status=206 if download.partial else 200,
-                        direct_passthrough=True, mimetype=_mimetype(version, inline))
+    response = Response(
+        _chunks(download.stream),
+        status=206 if download.partial else 200,
+        direct_passthrough=True,
+        mimetype=_mimetype(version, inline),
+    )
     headers = response.headers
     headers["Content-Length"] = str(download.length)
     headers["Accept-Ranges"] = "bytes"
     headers["ETag"] = etag_of(version)
     response.last_modified = version.uploaded_at
     headers["Content-Disposition"] = content_disposition(
-        "inline" if inline else "attachment", download.node.name)
+        "inline" if inline else "attachment", download.node.name
+    )
     if download.partial:
         headers["Content-Range"] = f"bytes {download.start}-{download.end}/{version.size}"
     if inline:

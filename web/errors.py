@@ -12,10 +12,18 @@ from gshare.core import errors
 from web import context
 
 STATUS = {
-    errors.NotFound: 404, errors.PermissionDenied: 403, errors.NameInvalid: 400,
-    errors.NameTaken: 409, errors.InvalidMove: 400, errors.QuotaExceeded: 413,
-    errors.UploadIncomplete: 400, errors.StorageDown: 503, errors.Quarantined: 403,
-    errors.NotClean: 409, errors.Conflict: 409, errors.InvalidInput: 400,
+    errors.NotFound: 404,
+    errors.PermissionDenied: 403,
+    errors.NameInvalid: 400,
+    errors.NameTaken: 409,
+    errors.InvalidMove: 400,
+    errors.QuotaExceeded: 413,
+    errors.UploadIncomplete: 400,
+    errors.StorageDown: 503,
+    errors.Quarantined: 403,
+    errors.NotClean: 409,
+    errors.Conflict: 409,
+    errors.InvalidInput: 400,
     errors.RangeNotSatisfiable: 416,
 }
 
@@ -25,12 +33,16 @@ SENTENCES = {
     "name_invalid": _l("That name cannot be used. Avoid '/' and leave it not empty."),
     "name_taken": _l("An item with that name already exists here. Choose another name."),
     "invalid_move": _l("That move is not possible."),
-    "quota_exceeded": _l("The space has no room left for this file. Delete files or ask "
-                         "an administrator for more room."),
-    "upload_incomplete": _l("The upload ended before all its bytes arrived; nothing was "
-                            "saved. Try again."),
-    "storage_unavailable": _l("The file store does not answer; nothing was saved. Try again "
-                              "in a moment."),
+    "quota_exceeded": _l(
+        "The space has no room left for this file. Delete files or ask "
+        "an administrator for more room."
+    ),
+    "upload_incomplete": _l(
+        "The upload ended before all its bytes arrived; nothing was saved. Try again."
+    ),
+    "storage_unavailable": _l(
+        "The file store does not answer; nothing was saved. Try again in a moment."
+    ),
     "quarantined": _l("This version was found infected and is quarantined."),
     "not_scanned": _l("This version has not been cleared by the virus scanner yet."),
     "conflict": _l("This conflicts with what is there now. Reload the page and try again."),

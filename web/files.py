@@ -27,18 +27,26 @@ def file_page(node_id: int):
     if node.is_folder:
         return redirect(url_for("browse.folder", node_id=node.id))
     versions = content.list_versions(ctx(), user, node.id)
-    return render_template("file.html", node=node, versions=versions, current=versions[0],
-                           preview=preview_kind(versions[0].content_type),
-                           crumbs=breadcrumbs(node),
-                           actions=allowed_actions(ctx().db, user, node))
+    return render_template(
+        "file.html",
+        node=node,
+        versions=versions,
+        current=versions[0],
+        preview=preview_kind(versions[0].content_type),
+        crumbs=breadcrumbs(node),
+        actions=allowed_actions(ctx().db, user, node),
+    )
 
 
 @bp.get("/files/<int:node_id>/download")
 def download(node_id: int):
     """Send a file (or one version of it) as an attachment, streamed, with byte ranges."""
     user, version_id = require_actor(), request.args.get("version", type=int)
-    return file_response(open_ranged(
-        lambda byte_range: content.open_download(ctx(), user, node_id, version_id, byte_range)))
+    return file_response(
+        open_ranged(
+            lambda byte_range: content.open_download(ctx(), user, node_id, version_id, byte_range)
+        )
+    )
 
 
 @bp.get("/files/<int:node_id>/raw")
@@ -88,8 +96,14 @@ def move_or_copy(node_id: int, verb: str):
         return redirect(_parent_url(result))
     target = lookup.get_node(ctx().db, user, request.args.get("to", type=int) or node.parent_id)
     subfolders = [e.node for e in lookup.list_folder(ctx().db, user, target) if e.node.is_folder]
-    return render_template("pick_folder.html", node=node, verb=verb, target=target,
-                           subfolders=subfolders, crumbs=breadcrumbs(target))
+    return render_template(
+        "pick_folder.html",
+        node=node,
+        verb=verb,
+        target=target,
+        subfolders=subfolders,
+        crumbs=breadcrumbs(target),
+    )
 
 
 @bp.post("/nodes/<int:node_id>/delete")

@@ -32,9 +32,14 @@ def create(node_id: int):
     """Create a public link and show its address once."""
     form = request.form
     _link, token = links.create_link(
-        ctx(), require_actor(), node_id, form.get("mode", LinkMode.VIEW),
-        password=form.get("password") or None, expires_at=_date(form.get("expires")),
-        max_downloads=form.get("max_downloads", type=int))
+        ctx(),
+        require_actor(),
+        node_id,
+        form.get("mode", LinkMode.VIEW),
+        password=form.get("password") or None,
+        expires_at=_date(form.get("expires")),
+        max_downloads=form.get("max_downloads", type=int),
+    )
     shown_once.keep("new_link", url_for(".public", token=token, _external=True))
     return redirect(url_for("sharing.share_page", node_id=node_id))
 
@@ -67,8 +72,9 @@ def public(token: str):
 def public_download(token: str, node_id: int):
     """Download a file through a view link."""
     link = _open(token)
-    return file_response(open_ranged(
-        lambda byte_range: links.open_link_download(ctx(), link, node_id, byte_range)))
+    return file_response(
+        open_ranged(lambda byte_range: links.open_link_download(ctx(), link, node_id, byte_range))
+    )
 
 
 @bp.post("/s/<token>/upload")
@@ -77,8 +83,9 @@ def public_upload(token: str):
     link = _open(token)
     if request.content_length is None:
         abort(411)
-    version = links.upload_to_link(ctx(), link, request.args.get("name", ""), request.stream,
-                                   request.content_length)
+    version = links.upload_to_link(
+        ctx(), link, request.args.get("name", ""), request.stream, request.content_length
+    )
     return jsonify(name=version.node.name, size=version.size), 201
 
 
@@ -98,9 +105,15 @@ def _show(link: ShareLink, token: str, node_id: int | None):
     if link.mode == LinkMode.UPLOAD:
         return render_template("public_upload.html", token=token, node=node)
     entries = links.list_link_folder(ctx(), link, node) if node.is_folder else []
-    return render_template("public_view.html", token=token, node=node, entries=entries,
-                           link=link, left=links.downloads_left(link),
-                           root_id=link.node_id)
+    return render_template(
+        "public_view.html",
+        token=token,
+        node=node,
+        entries=entries,
+        link=link,
+        left=links.downloads_left(link),
+        root_id=link.node_id,
+    )
 
 
 def _date(text: str | None) -> datetime | None:

@@ -56,22 +56,34 @@ def notice_text(notice) -> str:
     params = notice.params or {}
     name, signature = params.get("name", ""), params.get("signature") or ""
     if notice.kind == "scan.infected":
-        return _("Your upload %(name)s was found infected (%(signature)s). It is quarantined "
-                 "and nobody else can see it.", name=name, signature=signature)
+        return _(
+            "Your upload %(name)s was found infected (%(signature)s). It is quarantined "
+            "and nobody else can see it.",
+            name=name,
+            signature=signature,
+        )
     if notice.kind == "scan.blocked":
-        return _("Your upload %(name)s was blocked: %(reason)s. Nobody else can see it.",
-                 name=name, reason=blocked_reason(signature))
+        return _(
+            "Your upload %(name)s was blocked: %(reason)s. Nobody else can see it.",
+            name=name,
+            reason=blocked_reason(signature),
+        )
     if notice.kind == "scan.pulled_back":
-        return _("%(name)s was found infected (%(signature)s) after it had been shared, and "
-                 "was withdrawn. Anyone who downloaded it before should delete their copy.",
-                 name=name, signature=signature)
+        return _(
+            "%(name)s was found infected (%(signature)s) after it had been shared, and "
+            "was withdrawn. Anyone who downloaded it before should delete their copy.",
+            name=name,
+            signature=signature,
+        )
     return _("Notice: %(kind)s %(name)s", kind=notice.kind, name=name)
 
 
 _PROGRAM = re.compile(r"^programs and scripts \((?P<type>[^)]*)\) may not be shared$")
 _EXTENSION = re.compile(r"^files ending in (?P<ext>\S+) may not be shared$")
-_DISGUISED = re.compile(r"^the content is a program \((?P<type>[^)]*)\) but the name says "
-                        r"(?P<claimed>\S+)$")
+_DISGUISED = re.compile(
+    r"^the content is a program \((?P<type>[^)]*)\) but the name says "
+    r"(?P<claimed>\S+)$"
+)
 
 
 @bp.app_template_filter("blocked_reason")
@@ -83,6 +95,9 @@ def blocked_reason(reason: str | None) -> str:
     if match := _EXTENSION.match(reason):
         return _("files ending in %(ext)s may not be shared", ext=match["ext"])
     if match := _DISGUISED.match(reason):
-        return _("the content is a program (%(type)s) but the name says %(claimed)s",
-                 type=match["type"], claimed=match["claimed"])
+        return _(
+            "the content is a program (%(type)s) but the name says %(claimed)s",
+            type=match["type"],
+            claimed=match["claimed"],
+        )
     return reason

@@ -41,8 +41,9 @@ class WebServer(BaseApplication):
         self.cfg.set("control_socket", str(self.gshare_config.data_dir / "gunicorn.ctl"))
 
     def load(self):
-        gs = Gshare.from_config(self.gshare_config, storage_endpoint=self.endpoint,
-                                storage_keys=self.keys)
+        gs = Gshare.from_config(
+            self.gshare_config, storage_endpoint=self.endpoint, storage_keys=self.keys
+        )
         return create_app(self.gshare_config, gs)
 
 
@@ -57,8 +58,9 @@ class S3Server(WebServer):
         self.cfg.set("timeout", 600)  # a part of a multipart upload may take minutes
 
     def load(self):
-        gs = Gshare.from_config(self.gshare_config, storage_endpoint=self.endpoint,
-                                storage_keys=self.keys)
+        gs = Gshare.from_config(
+            self.gshare_config, storage_endpoint=self.endpoint, storage_keys=self.keys
+        )
         return create_s3_app(self.gshare_config, gs)
 
 
@@ -89,12 +91,19 @@ def serve(config: Config) -> None:
     if config.database.auto_upgrade:
         db.upgrade(config.database_url)
     with embedded.object_store(config) as (endpoint, keys):
-        store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket,
-                                region=config.storage.region)
+        store = storage.S3Store(
+            endpoint, *keys, bucket=config.storage.bucket, region=config.storage.region
+        )
         store.ensure_bucket()
-        log.info("G-Share on http://%s, S3 endpoint on http://%s (objects: %s, database: %s)",
-                 config.server.listen, config.server.s3_listen, endpoint,
-                 config.database_url.split("://")[0])
-        with child_process("gshare-worker", lambda: run_workers(config)), \
-                child_process("gshare-s3", lambda: S3Server(config, endpoint, keys).run()):
+        log.info(
+            "G-Share on http://%s, S3 endpoint on http://%s (objects: %s, database: %s)",
+            config.server.listen,
+            config.server.s3_listen,
+            endpoint,
+            config.database_url.split("://")[0],
+        )
+        with (
+            child_process("gshare-worker", lambda: run_workers(config)),
+            child_process("gshare-s3", lambda: S3Server(config, endpoint, keys).run()),
+        ):
             WebServer(config, endpoint, keys).run()

@@ -31,10 +31,18 @@ def share_page(node_id: int):
     access = grants.list_access(ctx(), user, node.id)
     actions = allowed_actions(ctx().db, user, node)
     node_links = links.list_links(ctx(), user, node.id) if "share" in actions else []
-    return render_template("share.html", node=node, access=access, links=node_links,
-                           roles=list(Role), departments=departments.list_departments(ctx().db),
-                           names=_grantee_names(access), actions=actions,
-                           crumbs=breadcrumbs(node), new_link=shown_once.take("new_link"))
+    return render_template(
+        "share.html",
+        node=node,
+        access=access,
+        links=node_links,
+        roles=list(Role),
+        departments=departments.list_departments(ctx().db),
+        names=_grantee_names(access),
+        actions=actions,
+        crumbs=breadcrumbs(node),
+        new_link=shown_once.take("new_link"),
+    )
 
 
 @bp.post("/nodes/<int:node_id>/grants")
@@ -42,8 +50,14 @@ def grant(node_id: int):
     """Give a person or a department a role on a folder or file."""
     user = require_actor()
     grantee = _grantee()
-    grants.grant_role(ctx(), user, node_id, request.form.get("role", ""), **grantee,
-                       include_subdepartments=request.form.get("subdepartments") == "1")
+    grants.grant_role(
+        ctx(),
+        user,
+        node_id,
+        request.form.get("role", ""),
+        **grantee,
+        include_subdepartments=request.form.get("subdepartments") == "1",
+    )
     flash(_("Shared."))
     return redirect(url_for(".share_page", node_id=node_id))
 
@@ -77,6 +91,7 @@ def _grantee_names(access) -> dict:
             person = db.get(User, grant_row.user_id)
             names[grant_row.id] = f"{person.display_name} ({person.username})"
         else:
-            names[grant_row.id] = departments.full_name(db, db.get(Department,
-                                                                   grant_row.department_id))
+            names[grant_row.id] = departments.full_name(
+                db, db.get(Department, grant_row.department_id)
+            )
     return names

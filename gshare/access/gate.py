@@ -37,8 +37,11 @@ def is_quarantined(version=Version):
 def allowed_by_policy(version: Version) -> bool:
     """Tell whether a version is readable only because the site's policy let an unscannable
     file through (not a person's release, not a clean verdict)."""
-    return version.release_reason is not None and version.released_by is None and (
-        version.scan_state == ScanState.UNSCANNABLE)
+    return (
+        version.release_reason is not None
+        and version.released_by is None
+        and (version.scan_state == ScanState.UNSCANNABLE)
+    )
 
 
 def readable_by(actor: Actor | None, version=Version):
@@ -53,20 +56,27 @@ def readable_by(actor: Actor | None, version=Version):
 
 def current_version(db: Session, actor: Actor | None, node: Node) -> Version | None:
     """Return the newest version of a file this actor may read."""
-    return db.scalar(select(Version).where(Version.node_id == node.id, readable_by(actor))
-                     .order_by(Version.number.desc()).limit(1))
+    return db.scalar(
+        select(Version)
+        .where(Version.node_id == node.id, readable_by(actor))
+        .order_by(Version.number.desc())
+        .limit(1)
+    )
 
 
-def readable_version(db: Session, actor: Actor | None, node: Node,
-                     version_id: int | None = None) -> Version:
+def readable_version(
+    db: Session, actor: Actor | None, node: Node, version_id: int | None = None
+) -> Version:
     """Return the version to hand out (the newest the actor may read, or version_id), else
     NotFound; Quarantined for a quarantined version (its uploader learns why)."""
     if version_id is None:
         version = current_version(db, actor, node)
     else:
-        version = db.scalar(select(Version).where(Version.id == version_id,
-                                                  Version.node_id == node.id,
-                                                  readable_by(actor)))
+        version = db.scalar(
+            select(Version).where(
+                Version.id == version_id, Version.node_id == node.id, readable_by(actor)
+            )
+        )
     if version is None:
         raise NotFound()
     require_not_quarantined(version)

@@ -27,11 +27,11 @@ class Role(enum.StrEnum):
 
 
 class Action(enum.StrEnum):
-    SEE = "see"          # see the item and list a folder
-    READ = "read"        # download
-    UPLOAD = "upload"    # add files (a new file or a new version)
-    EDIT = "edit"        # create folders, rename, move, copy into, delete, restore
-    SHARE = "share"      # grant and revoke roles, create and revoke links
+    SEE = "see"  # see the item and list a folder
+    READ = "read"  # download
+    UPLOAD = "upload"  # add files (a new file or a new version)
+    EDIT = "edit"  # create folders, rename, move, copy into, delete, restore
+    SHARE = "share"  # grant and revoke roles, create and revoke links
 
 
 CHAIN_CACHE = "gshare.department_chains"
@@ -97,8 +97,9 @@ def may_manage_department(db: Session, actor: User | None, department_id: int) -
         return False
     if actor.role == UserRole.SYSTEM_ADMIN:
         return True
-    return (actor.role == UserRole.DEPARTMENT_ADMIN
-            and actor.department_id in department_chain(db, department_id))
+    return actor.role == UserRole.DEPARTMENT_ADMIN and actor.department_id in department_chain(
+        db, department_id
+    )
 
 
 def managers_of(db: Session, node: Node) -> set[int]:
@@ -106,12 +107,24 @@ def managers_of(db: Session, node: Node) -> set[int]:
     space = db.get(Space, node.space_id)
     ids = {space.owner_id} if space.owner_id else set()
     if space.kind == SpaceKind.DEPARTMENT:
-        ids.update(db.scalars(select(User.id).where(
-            User.role == UserRole.DEPARTMENT_ADMIN, User.disabled.is_(False),
-            User.department_id.in_(department_chain(db, space.department_id)))))
-    ids.update(db.scalars(select(Grant.user_id).where(
-        Grant.node_id.in_([*node.ancestor_ids, node.id]), Grant.role == Role.MANAGER,
-        Grant.user_id.is_not(None))))
+        ids.update(
+            db.scalars(
+                select(User.id).where(
+                    User.role == UserRole.DEPARTMENT_ADMIN,
+                    User.disabled.is_(False),
+                    User.department_id.in_(department_chain(db, space.department_id)),
+                )
+            )
+        )
+    ids.update(
+        db.scalars(
+            select(Grant.user_id).where(
+                Grant.node_id.in_([*node.ancestor_ids, node.id]),
+                Grant.role == Role.MANAGER,
+                Grant.user_id.is_not(None),
+            )
+        )
+    )
     return ids
 
 
@@ -135,7 +148,8 @@ def _space_roles(db: Session, actor: User, space_id: int) -> list[Role]:
     if space.kind != SpaceKind.DEPARTMENT:
         return []
     if actor.role == UserRole.DEPARTMENT_ADMIN and may_manage_department(
-            db, actor, space.department_id):
+        db, actor, space.department_id
+    ):
         return [Role.MANAGER]
     return [Role.EDITOR] if actor.department_id == space.department_id else []
 
@@ -161,5 +175,6 @@ def grantee_params(db: Session, actor: User) -> dict:
 
 
 # Built once: every request asks it, and building a statement costs more than running it here.
-_GRANTED = select(Grant.role).where(Grant.node_id.in_(bindparam("nodes", expanding=True)),
-                                    APPLIES_TO_GRANTEE)
+_GRANTED = select(Grant.role).where(
+    Grant.node_id.in_(bindparam("nodes", expanding=True)), APPLIES_TO_GRANTEE
+)

@@ -50,8 +50,9 @@ class SpaceView:
 def visible_spaces(ctx, actor: User) -> list[SpaceView]:
     """Return the spaces the person sees anything of, each as they see it, by slug."""
     shared = shared_with(ctx, actor)
-    spaces = ctx.db.scalars(select(Space).where(Space.id.in_(_candidates(ctx.db, actor, shared)))
-                            .order_by(Space.slug))
+    spaces = ctx.db.scalars(
+        select(Space).where(Space.id.in_(_candidates(ctx.db, actor, shared))).order_by(Space.slug)
+    )
     views = (_view(ctx, actor, space, lambda: shared) for space in spaces)
     return [view for view in views if view is not None]
 
@@ -64,17 +65,30 @@ def space_view(ctx, actor: User, space: Space) -> SpaceView | None:
 def shared_with(ctx, actor: User) -> list[tuple[Node, Grant]]:
     """Return the live items shared with the actor directly or through their department
     (files only when the actor may read a version of them: the scan gate)."""
-    query = (select(Node, Grant).join(Grant, Grant.node_id == Node.id)
-             .where(APPLIES_TO_GRANTEE).order_by(Grant.created_at.desc()))
+    query = (
+        select(Node, Grant)
+        .join(Grant, Grant.node_id == Node.id)
+        .where(APPLIES_TO_GRANTEE)
+        .order_by(Grant.created_at.desc())
+    )
     rows = ctx.db.execute(query, grantee_params(ctx.db, actor))
-    return [(n, g) for n, g in rows if not in_trash(ctx.db, n) and (
-        n.is_folder or current_version(ctx.db, actor, n) is not None)]
+    return [
+        (n, g)
+        for n, g in rows
+        if not in_trash(ctx.db, n)
+        and (n.is_folder or current_version(ctx.db, actor, n) is not None)
+    ]
 
 
 def _candidates(db, actor: User, shared: list[tuple[Node, Grant]]) -> set[int]:
     """Return the ids of the spaces the person may see something of (a few more, not fewer)."""
-    ids = set(db.scalars(select(Space.id).where(or_(
-        Space.owner_id == actor.id, Space.department_id == actor.department_id))))
+    ids = set(
+        db.scalars(
+            select(Space.id).where(
+                or_(Space.owner_id == actor.id, Space.department_id == actor.department_id)
+            )
+        )
+    )
     if actor.role == UserRole.DEPARTMENT_ADMIN:
         ids.update(db.scalars(select(Space.id).where(Space.kind == SpaceKind.DEPARTMENT)))
     ids.update(node.space_id for node, _ in shared)
@@ -90,5 +104,10 @@ def _view(ctx, actor: User, space: Space, shared_with) -> SpaceView | None:
     if role is None and not shared:
         return None
     seeing = [n for n, g in shared if g.role in SEEING]
-    return SpaceView(space, root, role, frozenset(n.id for n in seeing),
-                     frozenset(i for n in seeing for i in n.ancestor_ids))
+    return SpaceView(
+        space,
+        root,
+        role,
+        frozenset(n.id for n in seeing),
+        frozenset(i for n in seeing for i in n.ancestor_ids),
+    )

@@ -41,18 +41,31 @@ class KeyHolder:
     secret: str
 
 
-def create_key(ctx, actor, user: User, label: str = "", read_only: bool = False,
-               space: Space | None = None) -> NewKey:
+def create_key(
+    ctx, actor, user: User, label: str = "", read_only: bool = False, space: Space | None = None
+) -> NewKey:
     """Create an access key for a person; return it with its secret."""
     _require_self_or_admin(actor, user)
     secret = secrets.token_urlsafe(30)
-    key = AccessKey(user_id=user.id, key_id=_new_key_id(), label=label.strip()[:200],
-                    secret_encrypted=_fernet(ctx.config).encrypt(secret.encode()).decode(),
-                    read_only=read_only, space_id=space.id if space else None)
+    key = AccessKey(
+        user_id=user.id,
+        key_id=_new_key_id(),
+        label=label.strip()[:200],
+        secret_encrypted=_fernet(ctx.config).encrypt(secret.encode()).decode(),
+        read_only=read_only,
+        space_id=space.id if space else None,
+    )
     ctx.db.add(key)
     ctx.db.flush()
-    audit.record(ctx, actor, "key.create", target=key.key_id, user=user.username,
-                 read_only=read_only, space=space.slug if space else None)
+    audit.record(
+        ctx,
+        actor,
+        "key.create",
+        target=key.key_id,
+        user=user.username,
+        read_only=read_only,
+        space=space.slug if space else None,
+    )
     return NewKey(key, secret)
 
 
@@ -118,9 +131,15 @@ def find_holder(db, config, key_id: str) -> KeyHolder | None:
 
 
 # Built once: every S3 request asks it.
-_LIVE_KEY = (select(AccessKey, User).join(User, User.id == AccessKey.user_id)
-             .where(AccessKey.key_id == bindparam("key_id"), AccessKey.revoked_at.is_(None),
-                    User.disabled.is_(False)))
+_LIVE_KEY = (
+    select(AccessKey, User)
+    .join(User, User.id == AccessKey.user_id)
+    .where(
+        AccessKey.key_id == bindparam("key_id"),
+        AccessKey.revoked_at.is_(None),
+        User.disabled.is_(False),
+    )
+)
 
 
 def touch_key(db, key: AccessKey) -> bool:
@@ -128,8 +147,7 @@ def touch_key(db, key: AccessKey) -> bool:
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < _TOUCH_EVERY:
         return False
-    db.execute(AccessKey.__table__.update().where(AccessKey.id == key.id)
-               .values(last_used_at=now))
+    db.execute(AccessKey.__table__.update().where(AccessKey.id == key.id).values(last_used_at=now))
     return True
 
 

@@ -31,9 +31,13 @@ def create_token(ctx, actor: User, label: str = "") -> tuple[ApiToken, str]:
 
 def list_tokens(ctx, actor: User) -> list[ApiToken]:
     """Return the actor's tokens that are not revoked, newest first."""
-    return list(ctx.db.scalars(select(ApiToken).where(
-        ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None))
-        .order_by(ApiToken.id.desc())))
+    return list(
+        ctx.db.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.id.desc())
+        )
+    )
 
 
 def revoke_token(ctx, actor: User, token_id: int) -> None:
@@ -49,8 +53,9 @@ def authenticate_token(db, text: str) -> User | None:
     """Return the enabled user a live token belongs to, else None."""
     if not text or not text.startswith(PREFIX):
         return None
-    token = db.scalar(select(ApiToken).where(ApiToken.token_digest == digest(text),
-                                             ApiToken.revoked_at.is_(None)))
+    token = db.scalar(
+        select(ApiToken).where(ApiToken.token_digest == digest(text), ApiToken.revoked_at.is_(None))
+    )
     if token is None:
         return None
     user = db.get(User, token.user_id)

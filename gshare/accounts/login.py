@@ -17,17 +17,17 @@ from gshare.activity import audit
 from gshare.core.models import AuditEvent, User, utcnow
 from gshare.org import users
 
-MAX_FAILURES = 5               # failed passwords in a row before the account is locked
-LOCK_MINUTES = 15              # how long a locked account waits
-ADDRESS_WINDOW_MINUTES = 15    # window of the per-address limit
-MAX_ADDRESS_FAILURES = 30      # failed sign-ins from one address in that window
+MAX_FAILURES = 5  # failed passwords in a row before the account is locked
+LOCK_MINUTES = 15  # how long a locked account waits
+ADDRESS_WINDOW_MINUTES = 15  # window of the per-address limit
+MAX_ADDRESS_FAILURES = 30  # failed sign-ins from one address in that window
 
 
 class Outcome(enum.StrEnum):
     OK = "ok"
-    WRONG = "wrong"            # unknown user, wrong password, disabled account: one answer
-    LOCKED = "locked"          # the account is locked for a while
-    THROTTLED = "throttled"    # too many failures from this address
+    WRONG = "wrong"  # unknown user, wrong password, disabled account: one answer
+    LOCKED = "locked"  # the account is locked for a while
+    THROTTLED = "throttled"  # too many failures from this address
 
 
 @dataclass(frozen=True)
@@ -81,5 +81,8 @@ def _address_failures(ctx) -> int:
     if not ctx.ip:
         return 0
     since = utcnow() - timedelta(minutes=ADDRESS_WINDOW_MINUTES)
-    return ctx.db.scalar(select(func.count()).where(
-        AuditEvent.action == "login.failed", AuditEvent.ip == ctx.ip, AuditEvent.at >= since))
+    return ctx.db.scalar(
+        select(func.count()).where(
+            AuditEvent.action == "login.failed", AuditEvent.ip == ctx.ip, AuditEvent.at >= since
+        )
+    )

@@ -12,8 +12,17 @@ from gshare.core.models import AuditEvent, Node, Version
 from gshare.core.paths import node_path
 
 
-def record(ctx, actor, action: str, *, node: Node | None = None, version: Version | None = None,
-           space_id: int | None = None, target: str = "", **detail) -> AuditEvent:
+def record(
+    ctx,
+    actor,
+    action: str,
+    *,
+    node: Node | None = None,
+    version: Version | None = None,
+    space_id: int | None = None,
+    target: str = "",
+    **detail,
+) -> AuditEvent:
     """Add an audit event (flushed with the caller's transaction)."""
     if node is not None and not target:
         target = node_path(ctx.db, node)
@@ -57,13 +66,23 @@ _PARTS_SEEN_MAX = 10_000
 _parts_seen: dict[tuple[int | None, str], float] = {}
 
 
-def list_events(db, *, actor_id: int | None = None, action: str | None = None,
-                space_id: int | None = None, since: datetime | None = None,
-                until: datetime | None = None, limit: int = 100) -> list[AuditEvent]:
+def list_events(
+    db,
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    space_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
     """Return the newest audit events matching the filters."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    for column, value in ((AuditEvent.actor_id, actor_id), (AuditEvent.action, action),
-                          (AuditEvent.space_id, space_id)):
+    for column, value in (
+        (AuditEvent.actor_id, actor_id),
+        (AuditEvent.action, action),
+        (AuditEvent.space_id, space_id),
+    ):
         if value is not None:
             query = query.where(column == value)
     if since is not None:

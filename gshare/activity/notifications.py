@@ -7,17 +7,26 @@ from sqlalchemy import func, select, update
 from gshare.core.models import Notification, utcnow
 
 
-def notify(ctx, user_id: int, kind: str, *, node_id: int | None = None,
-           version_id: int | None = None, **params) -> Notification:
+def notify(
+    ctx,
+    user_id: int,
+    kind: str,
+    *,
+    node_id: int | None = None,
+    version_id: int | None = None,
+    **params,
+) -> Notification:
     """Leave a notice for a person (shown in the web UI until read)."""
-    notice = Notification(user_id=user_id, kind=kind, node_id=node_id, version_id=version_id,
-                          params=params or None)
+    notice = Notification(
+        user_id=user_id, kind=kind, node_id=node_id, version_id=version_id, params=params or None
+    )
     ctx.db.add(notice)
     return notice
 
 
-def list_notifications(ctx, actor, unread_only: bool = False,
-                       limit: int = 50) -> list[Notification]:
+def list_notifications(
+    ctx, actor, unread_only: bool = False, limit: int = 50
+) -> list[Notification]:
     """Return the actor's notices, newest first."""
     query = select(Notification).where(Notification.user_id == actor.id)
     if unread_only:
@@ -27,12 +36,16 @@ def list_notifications(ctx, actor, unread_only: bool = False,
 
 def mark_read(ctx, actor, ids: list[int]) -> None:
     """Mark some of the actor's notices as read."""
-    ctx.db.execute(update(Notification)
-                   .where(Notification.user_id == actor.id, Notification.id.in_(ids))
-                   .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    ctx.db.execute(
+        update(Notification)
+        .where(Notification.user_id == actor.id, Notification.id.in_(ids))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def count_unread(ctx, actor) -> int:
     """Return how many of the actor's notices are unread."""
-    return ctx.db.scalar(select(func.count()).where(Notification.user_id == actor.id,
-                                                    Notification.read_at.is_(None)))
+    return ctx.db.scalar(
+        select(func.count()).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+    )

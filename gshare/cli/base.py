@@ -53,8 +53,12 @@ class Group(click.Group):
 
 
 @click.group(cls=Group)
-@click.option("--config", "config_path", metavar="PATH",
-              help="Config file (default: $GSHARE_CONFIG, else the built-in defaults).")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file (default: $GSHARE_CONFIG, else the built-in defaults).",
+)
 @click.pass_context
 def main(ctx, config_path):
     """G-Share: the government file-share."""

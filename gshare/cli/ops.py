@@ -14,8 +14,9 @@ from gshare.scanning.worker import run_workers
 
 
 @main.command()
-@click.option("--threads", type=int, help="Scan threads (default: [server] scan_workers; "
-              "always 1 on SQLite).")
+@click.option(
+    "--threads", type=int, help="Scan threads (default: [server] scan_workers; always 1 on SQLite)."
+)
 @click.pass_obj
 def worker(obj, threads):
     """Scan uploads with clamd until stopped (run on as many machines as you like)."""
@@ -46,19 +47,27 @@ def fsck(obj):
             click.echo(f"missing blob\t{version.blob_key}\t{path} (version {version.number})")
         for blob in report.orphan_blobs:
             click.echo(f"orphan blob\t{blob.key}\t{blob.size} bytes\t{blob.last_modified}")
-    click.echo("ok" if report.ok else
-               f"{len(report.missing_blobs)} missing, {len(report.orphan_blobs)} orphans")
+    click.echo(
+        "ok"
+        if report.ok
+        else f"{len(report.missing_blobs)} missing, {len(report.orphan_blobs)} orphans"
+    )
     sys.exit(0 if report.ok else 1)
 
 
 @main.command()
-@click.option("--grace-hours", type=float,
-              help="Keep orphans younger than this (default: [retention] orphan_grace_hours).")
+@click.option(
+    "--grace-hours",
+    type=float,
+    help="Keep orphans younger than this (default: [retention] orphan_grace_hours).",
+)
 @click.pass_obj
 def gc(obj, grace_hours):
     """Remove orphan blobs and abandoned uploads; purge trash past its retention."""
     grace = timedelta(hours=grace_hours) if grace_hours is not None else None
     with obj.unit_of_work(with_storage=True) as ctx:
         report = maintenance.gc(ctx, grace)
-    click.echo(f"removed {report.orphans_removed} orphan blobs, aborted "
-               f"{report.uploads_aborted} uploads, purged {report.trash_purged} trashed items")
+    click.echo(
+        f"removed {report.orphans_removed} orphan blobs, aborted "
+        f"{report.uploads_aborted} uploads, purged {report.trash_purged} trashed items"
+    )

@@ -16,6 +16,7 @@ from gshare.sharing import grants
 
 # -- departments -----------------------------------------------------------------------------
 
+
 @main.group(cls=Group)
 def department():
     """Departments (ministry > department > division)."""
@@ -71,6 +72,7 @@ def department_rename(obj, ref, name):
 
 # -- users -----------------------------------------------------------------------------------
 
+
 def read_password(username: str, from_stdin: bool) -> str:
     """Read a password from a hidden prompt, or one line of stdin; never from argv."""
     if from_stdin or not sys.stdin.isatty():
@@ -87,20 +89,28 @@ def user():
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Full name as shown to others.")
 @click.option("--department", "department_ref", required=True)
-@click.option("--role", type=click.Choice([r.value for r in UserRole]), default="member",
-              show_default=True)
+@click.option(
+    "--role", type=click.Choice([r.value for r in UserRole]), default="member", show_default=True
+)
 @click.option("--email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--no-password", is_flag=True, help="Create without a password (set one later).")
 @click.pass_obj
-def user_add(obj, username, display_name, department_ref, role, email, password_stdin,
-             no_password):
+def user_add(obj, username, display_name, department_ref, role, email, password_stdin, no_password):
     """Add a person with their personal space."""
     password = None if no_password else read_password(username, password_stdin)
     with obj.unit_of_work() as ctx:
         dep = departments.find_department(ctx.db, department_ref)
-        new = users.add_user(ctx, OPERATOR, username, display_name, dep, role=UserRole(role),
-                             password=password, email=email)
+        new = users.add_user(
+            ctx,
+            OPERATOR,
+            username,
+            display_name,
+            dep,
+            role=UserRole(role),
+            password=password,
+            email=email,
+        )
         click.echo(f"{new.id}\t{new.username}\t{spaces.personal_space(ctx.db, new).slug}")
 
 
@@ -166,6 +176,7 @@ def user_import(obj, csv_file):
 
 # -- spaces and shares -----------------------------------------------------------------------
 
+
 @main.group(cls=Group)
 def space():
     """Spaces and their quotas."""
@@ -206,8 +217,9 @@ def share():
 
 @share.command("grant")
 @click.argument("path")
-@click.option("--role", type=click.Choice(["viewer", "editor", "manager", "uploader"]),
-              required=True)
+@click.option(
+    "--role", type=click.Choice(["viewer", "editor", "manager", "uploader"]), required=True
+)
 @click.option("--user", "user_ref")
 @click.option("--department", "department_ref")
 @click.option("--with-subdepartments", is_flag=True)
@@ -217,8 +229,15 @@ def share_grant(obj, path, role, user_ref, department_ref, with_subdepartments):
     with obj.unit_of_work() as ctx:
         node = find_node(ctx, path)
         who, dep = grantee(ctx, user_ref, department_ref)
-        grants.grant_role(ctx, OPERATOR, node.id, role, user=who, department=dep,
-                           include_subdepartments=with_subdepartments)
+        grants.grant_role(
+            ctx,
+            OPERATOR,
+            node.id,
+            role,
+            user=who,
+            department=dep,
+            include_subdepartments=with_subdepartments,
+        )
         click.echo(f"{path}\t{role}\t{user_ref or department_ref}")
 
 
@@ -235,7 +254,8 @@ def share_revoke(obj, path, user_ref, department_ref):
         for access in grants.list_access(ctx, OPERATOR, node.id):
             grant = access.grant
             if access.inherited_from is None and (
-                    (who and grant.user_id == who.id) or (dep and grant.department_id == dep.id)):
+                (who and grant.user_id == who.id) or (dep and grant.department_id == dep.id)
+            ):
                 grants.revoke_grant(ctx, OPERATOR, grant.id)
                 click.echo(f"revoked {grant.role} on {path}")
                 return
@@ -251,8 +271,11 @@ def share_list(obj, path):
     with obj.unit_of_work() as ctx:
         for access in grants.list_access(ctx, OPERATOR, find_node(ctx, path).id):
             g = access.grant
-            who = (ctx.db.get(User, g.user_id).username if g.user_id else
-                   departments.full_name(ctx.db, ctx.db.get(Department, g.department_id))
-                   + (" (+sub-departments)" if g.include_subdepartments else ""))
+            who = (
+                ctx.db.get(User, g.user_id).username
+                if g.user_id
+                else departments.full_name(ctx.db, ctx.db.get(Department, g.department_id))
+                + (" (+sub-departments)" if g.include_subdepartments else "")
+            )
             where = "here" if access.inherited_from is None else f"from #{g.node_id}"
             click.echo(f"{g.role}\t{who}\t{where}")

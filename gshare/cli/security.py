@@ -13,6 +13,7 @@ from gshare.scanning import quarantine
 
 # -- quarantine ------------------------------------------------------------------------------
 
+
 @main.group("quarantine", cls=Group)
 def quarantine_group():
     """Versions found infected or blocked, kept out of every path."""
@@ -26,8 +27,10 @@ def quarantine_list(obj):
         for item in quarantine.list_quarantine(ctx, OPERATOR):
             v = item.version
             who = item.uploader.username if item.uploader else "-"
-            click.echo(f"{v.id}\t{v.uploaded_at:%Y-%m-%d %H:%M}\t{who}\t{item.path}\t"
-                       f"{v.scan_state}: {v.scan_signature}")
+            click.echo(
+                f"{v.id}\t{v.uploaded_at:%Y-%m-%d %H:%M}\t{who}\t{item.path}\t"
+                f"{v.scan_state}: {v.scan_signature}"
+            )
 
 
 @quarantine_group.command("show")
@@ -38,12 +41,19 @@ def quarantine_show(obj, version_id):
     with obj.unit_of_work() as ctx:
         item = quarantine.show_quarantined(ctx, OPERATOR, version_id)
         v = item.version
-        for label, value in (("path", item.path), ("version", v.number), ("state", v.scan_state),
-                             ("signature", v.scan_signature), ("size", v.size),
-                             ("sha256", v.sha256), ("type", v.content_type),
-                             ("uploader", item.uploader.username if item.uploader else "-"),
-                             ("uploaded", v.uploaded_at), ("scanned", v.scanned_at),
-                             ("signatures", v.scan_db_version)):
+        for label, value in (
+            ("path", item.path),
+            ("version", v.number),
+            ("state", v.scan_state),
+            ("signature", v.scan_signature),
+            ("size", v.size),
+            ("sha256", v.sha256),
+            ("type", v.content_type),
+            ("uploader", item.uploader.username if item.uploader else "-"),
+            ("uploaded", v.uploaded_at),
+            ("scanned", v.scanned_at),
+            ("signatures", v.scan_db_version),
+        ):
             click.echo(f"{label}:\t{value}")
 
 
@@ -69,6 +79,7 @@ def quarantine_delete(obj, version_id):
 
 
 # -- access keys for the S3 endpoint ---------------------------------------------------------
+
 
 @main.group(cls=Group)
 def key():

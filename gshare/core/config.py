@@ -58,16 +58,47 @@ class AntivirusConfig:
     unscannable: str = "block"
     lease_seconds: int = 300
     deny_types: tuple = (
-        "application/x-dosexec", "application/x-msdownload",
-        "application/vnd.microsoft.portable-executable", "application/x-msi",
-        "application/x-ole-storage-msi", "application/x-executable", "application/x-elf",
-        "application/x-sharedlib", "application/x-pie-executable", "application/x-mach-binary",
-        "application/x-sh", "text/x-shellscript", "application/x-shellscript",
-        "text/x-msdos-batch", "application/x-bat", "application/x-ms-shortcut",
-        "application/vnd.android.package-archive", "application/x-java-applet")
+        "application/x-dosexec",
+        "application/x-msdownload",
+        "application/vnd.microsoft.portable-executable",
+        "application/x-msi",
+        "application/x-ole-storage-msi",
+        "application/x-executable",
+        "application/x-elf",
+        "application/x-sharedlib",
+        "application/x-pie-executable",
+        "application/x-mach-binary",
+        "application/x-sh",
+        "text/x-shellscript",
+        "application/x-shellscript",
+        "text/x-msdos-batch",
+        "application/x-bat",
+        "application/x-ms-shortcut",
+        "application/vnd.android.package-archive",
+        "application/x-java-applet",
+    )
     deny_extensions: tuple = (
-        ".exe", ".msi", ".com", ".scr", ".pif", ".bat", ".cmd", ".ps1", ".vbs", ".vbe",
-        ".wsf", ".hta", ".jse", ".lnk", ".cpl", ".dll", ".sh", ".apk", ".jar", ".elf")
+        ".exe",
+        ".msi",
+        ".com",
+        ".scr",
+        ".pif",
+        ".bat",
+        ".cmd",
+        ".ps1",
+        ".vbs",
+        ".vbe",
+        ".wsf",
+        ".hta",
+        ".jse",
+        ".lnk",
+        ".cpl",
+        ".dll",
+        ".sh",
+        ".apk",
+        ".jar",
+        ".elf",
+    )
     check_name_matches_content: bool = True
 
 
@@ -175,27 +206,37 @@ def _validated(config: Config) -> Config:
     if not config.server.public_url.startswith(("http://", "https://")):
         raise ConfigError("'server.public_url' must start with http:// or https://")
     if config.server.s3_public_url and not config.server.s3_public_url.startswith(
-            ("http://", "https://")):
+        ("http://", "https://")
+    ):
         raise ConfigError("'server.s3_public_url' must be empty or start with http:// or https://")
     if config.storage.endpoint and not config.storage.endpoint.startswith(("http://", "https://")):
         raise ConfigError("'storage.endpoint' must be empty (embedded) or an http(s):// URL")
     if config.storage.endpoint and not (config.storage.access_key and config.storage.secret_key):
         raise ConfigError(
-            "'storage.access_key' and 'storage.secret_key' are needed with an endpoint")
+            "'storage.access_key' and 'storage.secret_key' are needed with an endpoint"
+        )
     if config.antivirus.unscannable not in ("block", "allow"):
-        raise ConfigError("'antivirus.unscannable' must be \"block\" or \"allow\"")
+        raise ConfigError('\'antivirus.unscannable\' must be "block" or "allow"')
     if not config.antivirus.clamd.startswith(("unix://", "tcp://")):
         raise ConfigError("'antivirus.clamd' must look like unix:///path or tcp://host:port")
-    _check_positive(config, "server.workers", "server.scan_workers", "storage.part_size_mb",
-                    "antivirus.max_scan_size_mb", "antivirus.timeout_seconds",
-                    "antivirus.lease_seconds")
+    _check_positive(
+        config,
+        "server.workers",
+        "server.scan_workers",
+        "storage.part_size_mb",
+        "antivirus.max_scan_size_mb",
+        "antivirus.timeout_seconds",
+        "antivirus.lease_seconds",
+    )
     if config.storage.part_size_mb < 5:
         raise ConfigError("'storage.part_size_mb' must be at least 5 (the S3 minimum part size)")
     if config.server.trusted_proxies < 0:
         raise ConfigError("'server.trusted_proxies' must be 0 (no proxy) or more")
     if config.antivirus.max_scan_size_mb > MAX_CLAMD_MB:
-        raise ConfigError(f"'antivirus.max_scan_size_mb' can be at most {MAX_CLAMD_MB}: clamd "
-                          "cannot scan a file of 2 GiB or more")
+        raise ConfigError(
+            f"'antivirus.max_scan_size_mb' can be at most {MAX_CLAMD_MB}: clamd "
+            "cannot scan a file of 2 GiB or more"
+        )
     if config.quota.department_gb < 0 or config.quota.personal_gb < 0:
         raise ConfigError("quotas must be 0 (unlimited) or more")
     return config

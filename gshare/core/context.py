@@ -45,8 +45,9 @@ class Context:
 class Gshare:
     """One process's gshare: engine, session factory, object store and scanner."""
 
-    def __init__(self, config: Config, store: storage.S3Store, scanner=None,
-                 engine: Engine | None = None):
+    def __init__(
+        self, config: Config, store: storage.S3Store, scanner=None, engine: Engine | None = None
+    ):
         self.config = config
         self.engine = engine or make_engine(config.database_url)
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
@@ -56,14 +57,22 @@ class Gshare:
         event.listen(self.sessions, "after_rollback", self._after_rollback)
 
     @classmethod
-    def from_config(cls, config: Config, storage_endpoint: str | None = None,
-                    storage_keys: tuple[str, str] | None = None) -> Gshare:
+    def from_config(
+        cls,
+        config: Config,
+        storage_endpoint: str | None = None,
+        storage_keys: tuple[str, str] | None = None,
+    ) -> Gshare:
         """Build gshare from config; the embedded server passes its own endpoint and keys."""
         access, secret = storage_keys or (config.storage.access_key, config.storage.secret_key)
         store = storage.S3Store(
-            endpoint=storage_endpoint or config.storage.endpoint, access_key=access,
-            secret_key=secret, bucket=config.storage.bucket, region=config.storage.region,
-            part_size=config.storage.part_size_mb * MiB)
+            endpoint=storage_endpoint or config.storage.endpoint,
+            access_key=access,
+            secret_key=secret,
+            bucket=config.storage.bucket,
+            region=config.storage.region,
+            part_size=config.storage.part_size_mb * MiB,
+        )
         return cls(config, store, scanner=make_scanner(config))
 
     @contextlib.contextmanager
@@ -71,8 +80,7 @@ class Gshare:
         """Yield a context whose changes are committed at the end, or rolled back on error."""
         with self.sessions() as db:
             db.info["store"] = self.store
-            ctx = Context(db=db, store=self.store, config=self.config,
-                          scanner=self.scanner, ip=ip)
+            ctx = Context(db=db, store=self.store, config=self.config, scanner=self.scanner, ip=ip)
             try:
                 yield ctx
                 db.commit()
@@ -98,5 +106,6 @@ class Gshare:
 
 def make_scanner(config: Config):
     """Return the clamd scanner named by the config."""
-    return antivirus.ClamdScanner(config.antivirus.clamd,
-                                  timeout=float(config.antivirus.timeout_seconds))
+    return antivirus.ClamdScanner(
+        config.antivirus.clamd, timeout=float(config.antivirus.timeout_seconds)
+    )

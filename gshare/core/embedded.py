@@ -17,8 +17,12 @@ from gshare.core.crypto import kept_secret
 def embedded_credentials(config: Config) -> tuple[str, str]:
     """Return the access and secret key of the embedded S3 server, made on first use."""
     path = config.data_dir / "s3" / "credentials.json"
-    text = kept_secret(path, lambda: json.dumps(
-        {"access_key": "gshare" + secrets.token_hex(6), "secret_key": secrets.token_urlsafe(30)}))
+    text = kept_secret(
+        path,
+        lambda: json.dumps(
+            {"access_key": "gshare" + secrets.token_hex(6), "secret_key": secrets.token_urlsafe(30)}
+        ),
+    )
     data = json.loads(text)
     return data["access_key"], data["secret_key"]
 

@@ -131,8 +131,13 @@ class User(Base):
 class Space(Base):
     __tablename__ = "spaces"
     __table_args__ = (
-        Index("uq_spaces_personal_owner", "owner_id", unique=True,
-              sqlite_where=text("kind = 'personal'"), postgresql_where=text("kind = 'personal'")),
+        Index(
+            "uq_spaces_personal_owner",
+            "owner_id",
+            unique=True,
+            sqlite_where=text("kind = 'personal'"),
+            postgresql_where=text("kind = 'personal'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,10 +156,21 @@ class Node(Base):
 
     __tablename__ = "nodes"
     __table_args__ = (
-        Index("uq_nodes_live_name", "parent_id", "name", unique=True,
-              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
-        Index("uq_nodes_space_root", "space_id", unique=True,
-              sqlite_where=text("parent_id IS NULL"), postgresql_where=text("parent_id IS NULL")),
+        Index(
+            "uq_nodes_live_name",
+            "parent_id",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "uq_nodes_space_root",
+            "space_id",
+            unique=True,
+            sqlite_where=text("parent_id IS NULL"),
+            postgresql_where=text("parent_id IS NULL"),
+        ),
         Index("ix_nodes_path", "path"),
     )
 

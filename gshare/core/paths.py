@@ -27,8 +27,11 @@ def in_trash(db: Session, node: Node) -> bool:
     if node.deleted_at is not None:
         return True
     ids = node.ancestor_ids
-    return bool(ids) and db.scalar(
-        select(func.count()).where(Node.id.in_(ids), Node.deleted_at.is_not(None))) > 0
+    return (
+        bool(ids)
+        and db.scalar(select(func.count()).where(Node.id.in_(ids), Node.deleted_at.is_not(None)))
+        > 0
+    )
 
 
 def node_path(db: Session, node: Node) -> str:
@@ -51,8 +54,11 @@ def node_path(db: Session, node: Node) -> str:
 
 def child_named(db: Session, folder: Node, name: str) -> Node | None:
     """Return the live child of a folder with exactly this (NFC) name."""
-    return db.scalar(select(Node).where(Node.parent_id == folder.id, Node.name == name,
-                                        Node.deleted_at.is_(None)))
+    return db.scalar(
+        select(Node).where(
+            Node.parent_id == folder.id, Node.name == name, Node.deleted_at.is_(None)
+        )
+    )
 
 
 def walk(db: Session, root: Node, path: str) -> Node | None:
@@ -94,8 +100,11 @@ def _path_query(depth: int, live: bool):
     """
     with _path_lock:
         levels = tuple(aliased(Node, name=f"level{i}") for i in range(depth))
-        query = (select(levels[-1]).select_from(levels[0])
-                 .where(levels[0].parent_id == bindparam("root")))
+        query = (
+            select(levels[-1])
+            .select_from(levels[0])
+            .where(levels[0].parent_id == bindparam("root"))
+        )
         for parent, child in zip(levels, levels[1:], strict=False):
             query = query.join(child, child.parent_id == parent.id)
         for i, level in enumerate(levels):

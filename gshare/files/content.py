@@ -45,8 +45,9 @@ ACCESS_RESOLUTION = timedelta(hours=1)
 class Meter:
     """Wrap an input stream: count, hash and sniff its bytes, enforce a limit, feed observers."""
 
-    def __init__(self, raw, limit: int | None = None,
-                 observers: Iterable[Callable[[bytes], None]] = ()):
+    def __init__(
+        self, raw, limit: int | None = None, observers: Iterable[Callable[[bytes], None]] = ()
+    ):
         self.raw, self.limit, self.observers = raw, limit, list(observers)
         self.size, self.head = 0, b""
         self.sha256, self.md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
@@ -57,8 +58,10 @@ class Meter:
             return b""
         self.size += len(data)
         if self.limit is not None and self.size > self.limit:
-            raise QuotaExceeded(f"The upload went over the space's quota ({self.limit:,} bytes "
-                                "left); nothing was saved.")
+            raise QuotaExceeded(
+                f"The upload went over the space's quota ({self.limit:,} bytes "
+                "left); nothing was saved."
+            )
         self.sha256.update(data)
         self.md5.update(data)
         if len(self.head) < SNIFF_BYTES:
@@ -68,9 +71,17 @@ class Meter:
         return data
 
 
-def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | None = None,
-                metadata: dict | None = None, observers=(),
-                checksum: Callable[[], tuple[str, str] | None] | None = None) -> Version:
+def upload_file(
+    ctx,
+    actor: User,
+    folder: Node,
+    name: str,
+    stream,
+    size: int | None = None,
+    metadata: dict | None = None,
+    observers=(),
+    checksum: Callable[[], tuple[str, str] | None] | None = None,
+) -> Version:
     """Store a file in a folder: a new file, or a new version when the name exists.
 
     checksum, asked once the stream is read to its end, gives the (algorithm, base64 value)
@@ -83,8 +94,13 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
         quotas.check_room(space, size)
     inline = verdicts.InlineScan.start(ctx, size)
     try:
-        key, meter = _store_blob(ctx, stream, size, quotas.room_left(space),
-                                         [*observers, *([inline.feed] if inline else [])])
+        key, meter = _store_blob(
+            ctx,
+            stream,
+            size,
+            quotas.room_left(space),
+            [*observers, *([inline.feed] if inline else [])],
+        )
     except BaseException:
         if inline:
             inline.abort()
@@ -97,15 +113,26 @@ def upload_file(ctx, actor: User, folder: Node, name: str, stream, size: int | N
     # of it on SQLite, the space's row on PostgreSQL) until the commit.
     target = f"{node_path(ctx.db, folder)}/{name}"
     node = existing or add_file_node(ctx.db, actor, folder, name, flush=False)
-    version = add_version(ctx.db, node, actor, None if existing else 1, flush=False, key=key,
-                          size=meter.size, sha256=meter.sha256.hexdigest(),
-                          md5=meter.md5.hexdigest(), etag=meter.md5.hexdigest(),
-                          content_type=content_type, user_metadata=metadata,
-                          checksum=full_object_checksum(checksum))
+    version = add_version(
+        ctx.db,
+        node,
+        actor,
+        None if existing else 1,
+        flush=False,
+        key=key,
+        size=meter.size,
+        sha256=meter.sha256.hexdigest(),
+        md5=meter.md5.hexdigest(),
+        etag=meter.md5.hexdigest(),
+        content_type=content_type,
+        user_metadata=metadata,
+        checksum=full_object_checksum(checksum),
+    )
     verdicts.judge_new_version(ctx, version, inline)
     ctx.db.flush()
-    audit.record(ctx, actor, "file.upload", node=node, version=version, target=target,
-                 size=meter.size)
+    audit.record(
+        ctx, actor, "file.upload", node=node, version=version, target=target, size=meter.size
+    )
     ctx.db.flush()
     quotas.charge(ctx.db, space, meter.size)  # last: PostgreSQL locks the space's row for it
     return version
@@ -130,16 +157,26 @@ class Download:
         return self.length != self.version.size
 
 
-def open_download(ctx, actor: User, node_id: int, version_id: int | None = None,
-                  byte_range: tuple[int | None, int | None] | None = None) -> Download:
+def open_download(
+    ctx,
+    actor: User,
+    node_id: int,
+    version_id: int | None = None,
+    byte_range: tuple[int | None, int | None] | None = None,
+) -> Download:
     """Open a file (or one of its versions) for reading; byte_range is HTTP-style, inclusive."""
     node = get_node(ctx.db, actor, node_id, Action.READ)
     version = readable_version(ctx.db, actor, node, version_id)
     return read_version(ctx, actor, node, version, byte_range)
 
 
-def read_version(ctx, actor: User, node: Node, version: Version,
-                 byte_range: tuple[int | None, int | None] | None = None) -> Download:
+def read_version(
+    ctx,
+    actor: User,
+    node: Node,
+    version: Version,
+    byte_range: tuple[int | None, int | None] | None = None,
+) -> Download:
     """Open a version the actor was just checked for (get_node READ, then readable_version).
 
     The audit log gets every read of shared content (a download in parts once, see
@@ -149,17 +186,26 @@ def read_version(ctx, actor: User, node: Node, version: Version,
     download = open_checked(ctx, node, version, byte_range)
     space = ctx.db.get(Space, node.space_id)
     if not (space.kind == SpaceKind.PERSONAL and space.owner_id == actor.id):
-        audit.record_download(ctx, actor, node, version, f"{download.start}-{download.end}"
-                              if download.partial else None)
+        audit.record_download(
+            ctx,
+            actor,
+            node,
+            version,
+            f"{download.start}-{download.end}" if download.partial else None,
+        )
     return download
 
 
 def list_versions(ctx, actor: User, node_id: int) -> list[Version]:
     """Return the versions of a file the actor may see, newest first."""
     node = get_node(ctx.db, actor, node_id, Action.READ)
-    return list(ctx.db.scalars(select(Version).where(Version.node_id == node.id,
-                                                     readable_by(actor))
-                               .order_by(Version.number.desc())))
+    return list(
+        ctx.db.scalars(
+            select(Version)
+            .where(Version.node_id == node.id, readable_by(actor))
+            .order_by(Version.number.desc())
+        )
+    )
 
 
 def restore_version(ctx, actor: User, node_id: int, version_id: int) -> Version:
@@ -167,8 +213,9 @@ def restore_version(ctx, actor: User, node_id: int, version_id: int) -> Version:
     node = get_node(ctx.db, actor, node_id, Action.EDIT)
     old = readable_version(ctx.db, actor, node, version_id)
     version = copy_version(ctx, actor, old, node)
-    audit.record(ctx, actor, "file.restore_version", node=node, version=version,
-                 from_version=old.number)
+    audit.record(
+        ctx, actor, "file.restore_version", node=node, version=version, from_version=old.number
+    )
     return version
 
 
@@ -184,12 +231,24 @@ def copy_version(ctx, actor: User, source: Version, node: Node) -> Version:
     ctx.delete_blob_after_rollback(key)
     quotas.charge(ctx.db, space, source.size)
     return add_version(
-        ctx.db, node, actor, key=key, size=source.size, sha256=source.sha256, md5=source.md5,
-        etag=source.etag, content_type=source.content_type, user_metadata=source.user_metadata,
-        checksum=source.checksum, scan_state=source.scan_state,
-        scan_signature=source.scan_signature, scan_db_version=source.scan_db_version,
-        scanned_at=source.scanned_at, released_by=source.released_by,
-        release_reason=source.release_reason)
+        ctx.db,
+        node,
+        actor,
+        key=key,
+        size=source.size,
+        sha256=source.sha256,
+        md5=source.md5,
+        etag=source.etag,
+        content_type=source.content_type,
+        user_metadata=source.user_metadata,
+        checksum=source.checksum,
+        scan_state=source.scan_state,
+        scan_signature=source.scan_signature,
+        scan_db_version=source.scan_db_version,
+        scanned_at=source.scanned_at,
+        released_by=source.released_by,
+        release_reason=source.release_reason,
+    )
 
 
 def full_object_checksum(checksum: Callable[[], tuple[str, str] | None] | None) -> dict | None:
@@ -239,24 +298,33 @@ def new_blob_key() -> str:
 
 def add_file_node(db, actor, folder: Node, name: str, flush: bool = True) -> Node:
     """Add a file node to a folder (flush False: inserted at the caller's next flush)."""
-    node = Node(space_id=folder.space_id, parent_id=folder.id, path=folder.child_path,
-                kind=NodeKind.FILE, name=name, search_name=search_key(name),
-                created_by=actor.id)
+    node = Node(
+        space_id=folder.space_id,
+        parent_id=folder.id,
+        path=folder.child_path,
+        kind=NodeKind.FILE,
+        name=name,
+        search_name=search_key(name),
+        created_by=actor.id,
+    )
     db.add(node)
     if flush:
         db.flush()
     return node
 
 
-def add_version(db, node: Node, actor, number: int | None = None, flush: bool = True,
-                **fields) -> Version:
+def add_version(
+    db, node: Node, actor, number: int | None = None, flush: bool = True, **fields
+) -> Version:
     """Add a version to a file node; flush False leaves the INSERT to the caller's next flush
     (an upload gives it its verdict first: one INSERT instead of an INSERT and an UPDATE)."""
     if number is None:  # a node just added passes 1
-        number = (db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id))
-                  or 0) + 1
-    version = Version(node_id=node.id, number=number, blob_key=fields.pop("key"),
-                      uploaded_by=actor.id, **fields)
+        number = (
+            db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id)) or 0
+        ) + 1
+    version = Version(
+        node_id=node.id, number=number, blob_key=fields.pop("key"), uploaded_by=actor.id, **fields
+    )
     version.node = node
     db.add(version)
     if number > 1:  # a node's first version: the node was just added with its time

@@ -23,9 +23,15 @@ def create_folder(ctx, actor: User, parent: Node, name: str) -> Node:
     """Create a folder inside a folder."""
     parent = get_node(ctx.db, actor, parent.id, Action.EDIT)
     name = _free_or_raise(ctx.db, parent, clean_name(name))
-    folder = Node(space_id=parent.space_id, parent_id=parent.id, path=parent.child_path,
-                  kind=NodeKind.FOLDER, name=name, search_name=search_key(name),
-                  created_by=actor.id)
+    folder = Node(
+        space_id=parent.space_id,
+        parent_id=parent.id,
+        path=parent.child_path,
+        kind=NodeKind.FOLDER,
+        name=name,
+        search_name=search_key(name),
+        created_by=actor.id,
+    )
     ctx.db.add(folder)
     ctx.db.flush()
     audit.record(ctx, actor, "folder.create", node=folder)
@@ -59,8 +65,7 @@ def rename_node(ctx, actor: User, node_id: int, new_name: str) -> Node:
     return node
 
 
-def move_node(ctx, actor: User, node_id: int, target_id: int,
-              new_name: str | None = None) -> Node:
+def move_node(ctx, actor: User, node_id: int, target_id: int, new_name: str | None = None) -> Node:
     """Move a folder or file into another folder, possibly of another space."""
     node = get_node(ctx.db, actor, node_id, Action.EDIT)
     target = get_node(ctx.db, actor, target_id, Action.EDIT)
@@ -80,18 +85,22 @@ def relocate_node(db, node: Node, target: Node, name: str) -> None:
     if target.space_id != node.space_id:
         _move_bytes_between_spaces(db, node, target.space_id)
     old_path, new_path = node.child_path, f"{target.child_path}{node.id}/"
-    db.execute(update(Node).where(Node.path.startswith(old_path))
-               .values(path=literal(new_path) + func.substr(Node.path, len(old_path) + 1),
-                       space_id=target.space_id)
-               .execution_options(synchronize_session=False))
+    db.execute(
+        update(Node)
+        .where(Node.path.startswith(old_path))
+        .values(
+            path=literal(new_path) + func.substr(Node.path, len(old_path) + 1),
+            space_id=target.space_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
     node.parent_id, node.path, node.space_id = target.id, target.child_path, target.space_id
     node.name, node.search_name, node.updated_at = name, search_key(name), utcnow()
     db.flush()
     db.expire_all()
 
 
-def copy_node(ctx, actor: User, node_id: int, target_id: int,
-              new_name: str | None = None) -> Node:
+def copy_node(ctx, actor: User, node_id: int, target_id: int, new_name: str | None = None) -> Node:
     """Copy a file (its current version) or a folder (what the actor sees in it) into a folder."""
     node = get_node(ctx.db, actor, node_id, Action.READ)
     target = get_node(ctx.db, actor, target_id, Action.EDIT)
@@ -110,9 +119,15 @@ def _copy_tree(ctx, actor, node: Node, target: Node, name: str) -> Node:
         copy = content.add_file_node(ctx.db, actor, target, name)
         content.copy_version(ctx, actor, current_version(ctx.db, actor, node), copy)
         return copy
-    copy = Node(space_id=target.space_id, parent_id=target.id, path=target.child_path,
-                kind=NodeKind.FOLDER, name=name, search_name=search_key(name),
-                created_by=actor.id)
+    copy = Node(
+        space_id=target.space_id,
+        parent_id=target.id,
+        path=target.child_path,
+        kind=NodeKind.FOLDER,
+        name=name,
+        search_name=search_key(name),
+        created_by=actor.id,
+    )
     ctx.db.add(copy)
     ctx.db.flush()
     for entry in list_folder(ctx.db, actor, node):
@@ -122,8 +137,9 @@ def _copy_tree(ctx, actor, node: Node, target: Node, name: str) -> Node:
 
 def _move_bytes_between_spaces(db, node: Node, space_id: int) -> None:
     ids = select(Node.id).where((Node.id == node.id) | Node.path.startswith(node.child_path))
-    size = db.scalar(select(func.coalesce(func.sum(Version.size), 0))
-                     .where(Version.node_id.in_(ids)))
+    size = db.scalar(
+        select(func.coalesce(func.sum(Version.size), 0)).where(Version.node_id.in_(ids))
+    )
     quotas.charge(db, db.get(Space, space_id), size)
     quotas.refund(db, node.space_id, size)
 

@@ -28,15 +28,17 @@ class Entry:
     version: Version | None
 
 
-def get_node(db, actor, node_id: int, action: Action = Action.SEE,
-             trashed: bool = False) -> Node:
+def get_node(db, actor, node_id: int, action: Action = Action.SEE, trashed: bool = False) -> Node:
     """Return a live node (or a trashed one) the actor may act on, else NotFound."""
     node = db.get(Node, node_id)
     if node is None or in_trash(db, node) != trashed:
         raise NotFound()
     require(db, actor, action, node)
-    if node.kind == NodeKind.FILE and action != Action.UPLOAD and (
-            current_version(db, actor, node) is None):
+    if (
+        node.kind == NodeKind.FILE
+        and action != Action.UPLOAD
+        and (current_version(db, actor, node) is None)
+    ):
         raise NotFound()
     return node
 
@@ -60,13 +62,21 @@ def resolve_path(db, actor, root: Node, path: str, action: Action = Action.SEE) 
     return get_node(db, actor, node.id, action)
 
 
-def list_folder(db, actor, folder: Node, sort: str = "name", descending: bool = False,
-                limit: int | None = None, offset: int = 0) -> list[Entry]:
+def list_folder(
+    db,
+    actor,
+    folder: Node,
+    sort: str = "name",
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Entry]:
     """List what the actor sees in a folder: folders first, then files with their version."""
     require(db, actor, Action.SEE, folder)
     order = _sort_key(actor, sort)
     query = _visible_nodes(actor, Node.parent_id == folder.id).order_by(
-        Node.kind.desc(), order.desc() if descending else order, Node.id)
+        Node.kind.desc(), order.desc() if descending else order, Node.id
+    )
     return _with_versions(db, actor, db.scalars(query.limit(limit).offset(offset)).all())
 
 
@@ -75,7 +85,8 @@ def search(db, actor, folder: Node, text: str, limit: int = 200) -> list[Entry]:
     require(db, actor, Action.SEE, folder)
     needle = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     scope = Node.path.startswith(folder.child_path) & Node.search_name.like(
-        f"%{needle}%", escape="\\")
+        f"%{needle}%", escape="\\"
+    )
     query = _visible_nodes(actor, scope).order_by(Node.name).limit(limit)
     nodes = [n for n in db.scalars(query) if not in_trash(db, n)]
     return _with_versions(db, actor, nodes)
@@ -86,16 +97,23 @@ def _sort_key(actor, sort: str):
     if sort == "modified":
         return Node.updated_at
     if sort == "size":
-        return (select(Version.size).where(Version.node_id == Node.id, readable_by(actor))
-                .order_by(Version.number.desc()).limit(1).correlate(Node).scalar_subquery())
+        return (
+            select(Version.size)
+            .where(Version.node_id == Node.id, readable_by(actor))
+            .order_by(Version.number.desc())
+            .limit(1)
+            .correlate(Node)
+            .scalar_subquery()
+        )
     return Node.name
 
 
 def _visible_nodes(actor, scope):
     """Select the live nodes matching scope: folders, and files with a version the actor sees."""
     has_version = select(Version.id).where(Version.node_id == Node.id, readable_by(actor))
-    return select(Node).where(scope, Node.deleted_at.is_(None),
-                              or_(Node.kind == NodeKind.FOLDER, has_version.exists()))
+    return select(Node).where(
+        scope, Node.deleted_at.is_(None), or_(Node.kind == NodeKind.FOLDER, has_version.exists())
+    )
 
 
 def entries_where(db, actor, scope) -> list[Entry]:
@@ -108,16 +126,20 @@ def _with_versions(db, actor, nodes: list[Node]) -> list[Entry]:
     """Pair each node with the newest version the actor may see (one query for all)."""
     files = [n.id for n in nodes if n.kind == NodeKind.FILE]
     newest: dict[int, Version] = {}
-    for chunk in (files[i:i + 5000] for i in range(0, len(files), 5000)):
-        query = (select(Version).where(Version.node_id.in_(chunk), readable_by(actor))
-                 .order_by(Version.node_id, Version.number.desc()))
+    for chunk in (files[i : i + 5000] for i in range(0, len(files), 5000)):
+        query = (
+            select(Version)
+            .where(Version.node_id.in_(chunk), readable_by(actor))
+            .order_by(Version.node_id, Version.number.desc())
+        )
         for version in db.scalars(query):
             newest.setdefault(version.node_id, version)
     return [Entry(n, newest.get(n.id)) for n in nodes]
 
 
-def list_clean(db, folder: Node, sort: str = "name", limit: int | None = None,
-               offset: int = 0) -> list[Entry]:
+def list_clean(
+    db, folder: Node, sort: str = "name", limit: int | None = None, offset: int = 0
+) -> list[Entry]:
     """List a folder with clean versions only, unchecked (a public link's token is the grant)."""
     query = _visible_nodes(None, Node.parent_id == folder.id)
     query = query.order_by(Node.kind.desc(), _sort_key(None, sort), Node.id)

@@ -36,9 +36,11 @@ def move_to_trash(ctx, actor, node: Node) -> Node:
 
 def list_trash(ctx, actor, space_id: int) -> list[Node]:
     """Return the deleted items of a space the actor may restore, newest first."""
-    rows = ctx.db.scalars(select(Node).where(Node.space_id == space_id,
-                                             Node.deleted_at.is_not(None))
-                          .order_by(Node.deleted_at.desc()))
+    rows = ctx.db.scalars(
+        select(Node)
+        .where(Node.space_id == space_id, Node.deleted_at.is_not(None))
+        .order_by(Node.deleted_at.desc())
+    )
     return [node for node in rows if _may_edit(ctx.db, actor, node)]
 
 
@@ -49,8 +51,9 @@ def restore_node(ctx, actor, node_id: int) -> Node:
         raise InvalidMove("Restore the deleted folder that contains this item.")
     parent = ctx.db.get(Node, node.parent_id)
     if in_trash(ctx.db, parent):
-        parent = ctx.db.scalar(select(Node).where(Node.space_id == node.space_id,
-                                                  Node.parent_id.is_(None)))
+        parent = ctx.db.scalar(
+            select(Node).where(Node.space_id == node.space_id, Node.parent_id.is_(None))
+        )
     node.name = free_name(ctx.db, parent, node.name)
     node.deleted_at = node.deleted_by = None
     relocate_node(ctx.db, node, parent, node.name)
@@ -61,8 +64,9 @@ def restore_node(ctx, actor, node_id: int) -> Node:
 def restore_hidden(ctx, actor, node: Node) -> Node:
     """Bring a file back from the trash with the deleted folders that hold it, outermost first
     (each restored as restore_node does, checked as it checks)."""
-    above = ctx.db.scalars(select(Node).where(Node.id.in_(node.ancestor_ids),
-                                              Node.deleted_at.is_not(None)))
+    above = ctx.db.scalars(
+        select(Node).where(Node.id.in_(node.ancestor_ids), Node.deleted_at.is_not(None))
+    )
     for folder in sorted(above, key=lambda n: len(n.path)):
         restore_node(ctx, actor, folder.id)
     if node.deleted_at is not None:
@@ -99,11 +103,15 @@ def purge_subtree(ctx, node: Node) -> None:
     """Delete a node, everything below it and their versions; blobs go after the commit."""
     ids = select(Node.id).where((Node.id == node.id) | Node.path.startswith(node.child_path))
     ids = list(ctx.db.scalars(ids))
-    versions = list(ctx.db.execute(select(Version.blob_key, Version.size)
-                                   .where(Version.node_id.in_(ids))))
+    versions = list(
+        ctx.db.execute(select(Version.blob_key, Version.size).where(Version.node_id.in_(ids)))
+    )
     quotas.refund(ctx.db, node.space_id, sum(size for _, size in versions))
-    for model, column in ((Version, Version.node_id), (Grant, Grant.node_id),
-                          (ShareLink, ShareLink.node_id)):
+    for model, column in (
+        (Version, Version.node_id),
+        (Grant, Grant.node_id),
+        (ShareLink, ShareLink.node_id),
+    ):
         ctx.db.execute(delete(model).where(column.in_(ids)))
     ctx.db.execute(delete(Node).where(Node.id.in_(ids)))
     ctx.db.expire_all()

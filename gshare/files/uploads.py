@@ -44,10 +44,17 @@ MAX_PARTS = 10_000
 NamedPart = tuple[int, str] | tuple[int, str, dict[str, str]]
 
 
-def start_upload(ctx, actor: User, folder: Node, name: str, size: int | None = None,
-                 content_type: str | None = None, metadata: dict | None = None,
-                 checksum_algorithm: str | None = None,
-                 checksum_type: str | None = None) -> UploadSession:
+def start_upload(
+    ctx,
+    actor: User,
+    folder: Node,
+    name: str,
+    size: int | None = None,
+    content_type: str | None = None,
+    metadata: dict | None = None,
+    checksum_algorithm: str | None = None,
+    checksum_type: str | None = None,
+) -> UploadSession:
     """Open an upload session for a file in a folder; its parts may come in any order.
 
     checksum_algorithm and checksum_type are what S3's CreateMultipartUpload asked for (see
@@ -62,18 +69,34 @@ def start_upload(ctx, actor: User, folder: Node, name: str, size: int | None = N
     key = content.new_blob_key()
     with _store_errors():
         upload_id = ctx.store.create_multipart(key)
-    session = UploadSession(token=secrets.token_urlsafe(32), user_id=actor.id,
-                            space_id=folder.space_id, folder_id=folder.id, name=name, size=size,
-                            content_type=content_type, user_metadata=metadata, blob_key=key,
-                            backend_upload_id=upload_id, checksum_algorithm=checksum_algorithm,
-                            checksum_type=checksum_type)
+    session = UploadSession(
+        token=secrets.token_urlsafe(32),
+        user_id=actor.id,
+        space_id=folder.space_id,
+        folder_id=folder.id,
+        name=name,
+        size=size,
+        content_type=content_type,
+        user_metadata=metadata,
+        blob_key=key,
+        backend_upload_id=upload_id,
+        checksum_algorithm=checksum_algorithm,
+        checksum_type=checksum_type,
+    )
     ctx.db.add(session)
     ctx.db.flush()
     return session
 
 
-def upload_part(ctx, actor: User, token: str, number: int, stream, length: int,
-                checksum: Callable[[], tuple[str, str] | None] | None = None) -> UploadPart:
+def upload_part(
+    ctx,
+    actor: User,
+    token: str,
+    number: int,
+    stream,
+    length: int,
+    checksum: Callable[[], tuple[str, str] | None] | None = None,
+) -> UploadPart:
     """Store one part (sending a number again replaces that part); return it with its MD5.
 
     checksum, asked once the stream is read, gives the (algorithm, base64 value) its sender
@@ -84,15 +107,23 @@ def upload_part(ctx, actor: User, token: str, number: int, stream, length: int,
     _check_part_room(ctx, session, number, length)
     digest = _Md5(stream)
     with _store_errors():
-        etag = ctx.store.upload_part(session.blob_key, session.backend_upload_id, number,
-                                     digest, length)
+        etag = ctx.store.upload_part(
+            session.blob_key, session.backend_upload_id, number, digest, length
+        )
     declared = checksum() if checksum is not None else None
     checksums = {declared[0]: declared[1]} if declared else None
     return _record_part(ctx, session, number, length, etag, digest.md5.hexdigest(), checksums)
 
 
-def copy_part(ctx, actor: User, token: str, number: int, source: Version,
-              byte_range: tuple[int, int] | None = None, checksum=None) -> UploadPart:
+def copy_part(
+    ctx,
+    actor: User,
+    token: str,
+    number: int,
+    source: Version,
+    byte_range: tuple[int, int] | None = None,
+    checksum=None,
+) -> UploadPart:
     """Fill one part, in the store, with a version or its bytes first..last (inclusive);
     return it with its MD5, like upload_part.
 
@@ -107,8 +138,9 @@ def copy_part(ctx, actor: User, token: str, number: int, source: Version,
     length = last - first + 1
     _check_part_room(ctx, session, number, length)
     with _store_errors():
-        etag = ctx.store.upload_part_copy(session.blob_key, session.backend_upload_id, number,
-                                          source.blob_key, byte_range)
+        etag = ctx.store.upload_part_copy(
+            session.blob_key, session.backend_upload_id, number, source.blob_key, byte_range
+        )
     whole = byte_range is None or (first, last) == (0, source.size - 1)
     known = _whole_checksum(source, checksum.algorithm) if checksum and whole else None
     if whole and source.md5 and (checksum is None or known):
@@ -116,20 +148,35 @@ def copy_part(ctx, actor: User, token: str, number: int, source: Version,
     else:
         md5 = _digest_of(ctx, source, first, last, checksum if known is None else None)
     checksums = {checksum.algorithm: known or checksum.b64digest()} if checksum else None
-    audit.record(ctx, actor, "file.copy_part", node=source.node, version=source,
-                 range=f"{first}-{last}", upload=session.id)
+    audit.record(
+        ctx,
+        actor,
+        "file.copy_part",
+        node=source.node,
+        version=source,
+        range=f"{first}-{last}",
+        upload=session.id,
+    )
     return _record_part(ctx, session, number, length, etag, md5, checksums)
 
 
 def list_parts(ctx, actor: User, token: str) -> list[UploadPart]:
     """Return the parts uploaded so far, by number."""
     session = get_upload(ctx, actor, token)
-    return list(ctx.db.scalars(select(UploadPart).where(UploadPart.upload_id == session.id)
-                               .order_by(UploadPart.number)))
+    return list(
+        ctx.db.scalars(
+            select(UploadPart).where(UploadPart.upload_id == session.id).order_by(UploadPart.number)
+        )
+    )
 
 
-def complete_upload(ctx, actor: User, token: str, parts: list[NamedPart] | None = None,
-                    combine: Callable[[list[UploadPart]], dict | None] | None = None) -> Version:
+def complete_upload(
+    ctx,
+    actor: User,
+    token: str,
+    parts: list[NamedPart] | None = None,
+    combine: Callable[[list[UploadPart]], dict | None] | None = None,
+) -> Version:
     """Assemble the parts (all, or those named with their ETags and, if given, checksums)
     into a new file version.
 
@@ -148,19 +195,30 @@ def complete_upload(ctx, actor: User, token: str, parts: list[NamedPart] | None 
     space = ctx.db.get(Space, folder.space_id)
     quotas.check_room(space, total)
     with _store_errors():
-        ctx.store.complete_multipart(session.blob_key, session.backend_upload_id,
-                                     [(p.number, p.etag) for p in chosen])
+        ctx.store.complete_multipart(
+            session.blob_key, session.backend_upload_id, [(p.number, p.etag) for p in chosen]
+        )
     ctx.delete_blob_after_rollback(session.blob_key)
     quotas.charge(ctx.db, space, total)
     node = existing or content.add_file_node(ctx.db, actor, folder, name)
     version = content.add_version(
-        ctx.db, node, actor, key=session.blob_key, size=total, sha256=None, md5=None,
-        etag=multipart_etag([p.md5 for p in chosen]), user_metadata=session.user_metadata,
-        checksum=checksum, content_type=_sniff(ctx, session.blob_key, total))
+        ctx.db,
+        node,
+        actor,
+        key=session.blob_key,
+        size=total,
+        sha256=None,
+        md5=None,
+        etag=multipart_etag([p.md5 for p in chosen]),
+        user_metadata=session.user_metadata,
+        checksum=checksum,
+        content_type=_sniff(ctx, session.blob_key, total),
+    )
     _forget(ctx.db, session)
     verdicts.judge_new_version(ctx, version, None)
-    audit.record(ctx, actor, "file.upload", node=node, version=version, size=total,
-                 parts=len(chosen))
+    audit.record(
+        ctx, actor, "file.upload", node=node, version=version, size=total, parts=len(chosen)
+    )
     return version
 
 
@@ -200,8 +258,7 @@ def session_upload_ids(db) -> set[str]:
 
 def expire_uploads(ctx, older_than: datetime) -> int:
     """Abort the sessions not touched since a time; return how many."""
-    stale = list(ctx.db.scalars(select(UploadSession)
-                                .where(UploadSession.updated_at < older_than)))
+    stale = list(ctx.db.scalars(select(UploadSession).where(UploadSession.updated_at < older_than)))
     for session in stale:
         _abort_backend(ctx, session)
         _forget(ctx.db, session)
@@ -242,8 +299,9 @@ def _copied_range(size: int, byte_range: tuple[int, int] | None) -> tuple[int, i
     """Return the first and last byte a part copies; a range must lie inside the source."""
     first, last = byte_range if byte_range is not None else (0, size - 1)
     if byte_range is not None and not first <= last < size:
-        raise RangeNotSatisfiable(f"The source has {size:,} bytes; bytes {first:,}-{last:,} "
-                                  "are not all in it.")
+        raise RangeNotSatisfiable(
+            f"The source has {size:,} bytes; bytes {first:,}-{last:,} are not all in it."
+        )
     if last - first + 1 > MAX_PART_SIZE:
         raise InvalidInput("A part holds at most 5 GiB: copy the source a range at a time.")
     return first, last
@@ -270,10 +328,12 @@ def _whole_checksum(source: Version, algorithm: str) -> str | None:
     return None
 
 
-def _record_part(ctx, session: UploadSession, number: int, size: int, etag: str, md5: str,
-                 checksums: dict | None) -> UploadPart:
-    part = ctx.db.get(UploadPart, (session.id, number)) or UploadPart(upload_id=session.id,
-                                                                      number=number)
+def _record_part(
+    ctx, session: UploadSession, number: int, size: int, etag: str, md5: str, checksums: dict | None
+) -> UploadPart:
+    part = ctx.db.get(UploadPart, (session.id, number)) or UploadPart(
+        upload_id=session.id, number=number
+    )
     part.size, part.etag, part.md5, part.checksums = size, etag, md5, checksums
     part.created_at = session.updated_at = utcnow()
     ctx.db.add(part)
@@ -284,11 +344,16 @@ def _record_part(ctx, session: UploadSession, number: int, size: int, etag: str,
 def _check_part_room(ctx, session: UploadSession, number: int, length: int) -> None:
     space = ctx.db.get(Space, session.space_id)
     left = quotas.room_left(space)
-    others = ctx.db.scalar(select(func.coalesce(func.sum(UploadPart.size), 0)).where(
-        UploadPart.upload_id == session.id, UploadPart.number != number))
+    others = ctx.db.scalar(
+        select(func.coalesce(func.sum(UploadPart.size), 0)).where(
+            UploadPart.upload_id == session.id, UploadPart.number != number
+        )
+    )
     if left is not None and others + length > left:
-        raise QuotaExceeded(f"The space '{space.name}' has {left:,} bytes left; this upload "
-                            f"needs {others + length:,} so far.")
+        raise QuotaExceeded(
+            f"The space '{space.name}' has {left:,} bytes left; this upload "
+            f"needs {others + length:,} so far."
+        )
 
 
 def _chosen_parts(stored: list[UploadPart], wanted: list[NamedPart] | None):
@@ -298,27 +363,33 @@ def _chosen_parts(stored: list[UploadPart], wanted: list[NamedPart] | None):
         by_number = {part.number: part for part in stored}
         numbers = [named[0] for named in wanted]
         if numbers != sorted(set(numbers)):
-            raise InvalidInput("List the parts once each, in ascending order.",
-                               reason="invalid_part_order")
+            raise InvalidInput(
+                "List the parts once each, in ascending order.", reason="invalid_part_order"
+            )
         chosen = [_matching(by_number, *named) for named in wanted]
     if not chosen:
         raise InvalidInput("An upload needs at least one part.", reason="invalid_part")
     if any(part.size < MIN_PART_SIZE for part in chosen[:-1]):
-        raise InvalidInput("Every part but the last needs at least 5 MiB.",
-                           reason="part_too_small")
+        raise InvalidInput("Every part but the last needs at least 5 MiB.", reason="part_too_small")
     return chosen
 
 
-def _matching(by_number: dict[int, UploadPart], number: int, etag: str,
-              checksums: dict[str, str] | None = None) -> UploadPart:
+def _matching(
+    by_number: dict[int, UploadPart],
+    number: int,
+    etag: str,
+    checksums: dict[str, str] | None = None,
+) -> UploadPart:
     part = by_number.get(number)
     if part is None or etag.strip().strip('"') not in (part.md5, part.etag):
-        raise InvalidInput(f"Part {number} was not uploaded or has another ETag.",
-                           reason="invalid_part")
+        raise InvalidInput(
+            f"Part {number} was not uploaded or has another ETag.", reason="invalid_part"
+        )
     kept = part.checksums or {}
     if any(kept.get(algorithm) != value for algorithm, value in (checksums or {}).items()):
-        raise InvalidInput(f"Part {number} was uploaded with another checksum.",
-                           reason="invalid_part")
+        raise InvalidInput(
+            f"Part {number} was uploaded with another checksum.", reason="invalid_part"
+        )
     return part
 
 

@@ -24,7 +24,7 @@ MAX_ENTRIES = 20_000
 @dataclass(frozen=True)
 class ZipEntry:
     path: str
-    blob_key: str | None   # None for an empty folder
+    blob_key: str | None  # None for an empty folder
     size: int
     modified: tuple
 
@@ -59,14 +59,21 @@ def _walk(ctx, actor, folder: Node, prefix: str, entries: list[ZipEntry]) -> Non
         if entry.node.is_folder:
             _walk(ctx, actor, entry.node, f"{path}/", entries)
         elif entry.version.scan_state not in QUARANTINED or entry.version.release_reason:
-            entries.append(ZipEntry(path, entry.version.blob_key, entry.version.size,
-                                    _stamp(entry.node)))
+            entries.append(
+                ZipEntry(path, entry.version.blob_key, entry.version.size, _stamp(entry.node))
+            )
 
 
 def _stamp(node: Node) -> tuple:
     moment = node.updated_at
-    return (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute,
-            moment.second)
+    return (
+        max(moment.year, 1980),
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+    )
 
 
 class _Sink:

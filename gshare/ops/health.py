@@ -13,8 +13,11 @@ from gshare.scanning.queue import queue_stats
 
 def components(gs: Gshare) -> dict[str, dict]:
     """Return each part's state: {"up": bool, ...details or "reason"}."""
-    return {"database": database_status(gs), "object_store": object_store_status(gs),
-            "scanner": scanner_status(gs)}
+    return {
+        "database": database_status(gs),
+        "object_store": object_store_status(gs),
+        "scanner": scanner_status(gs),
+    }
 
 
 def database_status(gs: Gshare) -> dict:
@@ -42,13 +45,21 @@ def scanner_status(gs: Gshare) -> dict:
         version = gs.scanner.version()
     except antivirus.ScannerError as exc:
         return {"up": False, "reason": str(exc) or type(exc).__name__}
-    return {"up": True, "engine": version.engine, "signatures": version.database,
-            "signatures_date": version.database_date}
+    return {
+        "up": True,
+        "engine": version.engine,
+        "signatures": version.database,
+        "signatures_date": version.database_date,
+    }
 
 
 def scan_queue(gs: Gshare) -> dict:
     """Return the scan queue's depth and age."""
     with gs.sessions() as db:
         stats = queue_stats(db)
-    return {"pending": stats.pending, "errors": stats.errors, "quarantined": stats.quarantined,
-            "oldest_pending_seconds": stats.oldest_pending_seconds}
+    return {
+        "pending": stats.pending,
+        "errors": stats.errors,
+        "quarantined": stats.quarantined,
+        "oldest_pending_seconds": stats.oldest_pending_seconds,
+    }

@@ -96,7 +96,7 @@ def _describe(db: Session, version_ids: list[int]) -> list[tuple[Version, str]]:
     """Return the versions with the given ids, in that order, each with its file's path."""
     described = []
     for start in range(0, len(version_ids), 1000):
-        chunk = version_ids[start:start + 1000]
+        chunk = version_ids[start : start + 1000]
         versions = {v.id: v for v in db.scalars(select(Version).where(Version.id.in_(chunk)))}
         described.extend((versions[i], node_path(db, versions[i].node)) for i in chunk)
     return described
@@ -123,7 +123,8 @@ def gc(ctx, grace: timedelta | None = None) -> GcReport:
     in_sessions = uploads.session_upload_ids(ctx.db)
     for upload in ctx.store.list_multipart_uploads(BLOB_PREFIX):
         if upload.upload_id not in in_sessions and (
-                upload.initiated is None or upload.initiated <= cutoff):
+            upload.initiated is None or upload.initiated <= cutoff
+        ):
             ctx.store.abort_multipart(upload.key, upload.upload_id)
             report.uploads_aborted += 1
     report.trash_purged = trash.purge_expired(ctx, trash.retention_cutoff(ctx.config))

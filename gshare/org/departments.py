@@ -12,8 +12,9 @@ from gshare.core.names import clean_name
 from gshare.org import spaces
 
 
-def add_department(ctx, actor, name: str, parent: Department | None = None,
-                   slug: str | None = None) -> Department:
+def add_department(
+    ctx, actor, name: str, parent: Department | None = None, slug: str | None = None
+) -> Department:
     """Create a department under a parent (or at the top) together with its space."""
     require_system_admin(actor)
     name = clean_name(name)
@@ -24,9 +25,13 @@ def add_department(ctx, actor, name: str, parent: Department | None = None,
     ctx.db.add(department)
     ctx.db.flush()
     spaces.create_space(
-        ctx, kind=SpaceKind.DEPARTMENT, name=name, department_id=department.id,
+        ctx,
+        kind=SpaceKind.DEPARTMENT,
+        name=name,
+        department_id=department.id,
         slug=slug or spaces.slug_from(name, f"dept-{department.id}"),
-        quota_bytes=spaces.default_quota(ctx.config, SpaceKind.DEPARTMENT))
+        quota_bytes=spaces.default_quota(ctx.config, SpaceKind.DEPARTMENT),
+    )
     audit.record(ctx, actor, "department.add", target=full_name(ctx.db, department))
     return department
 
@@ -88,6 +93,7 @@ def department_space(db, department: Department) -> Space:
 
 
 def _sibling_named(db, parent_id: int | None, name: str) -> int | None:
-    parent_match = (Department.parent_id.is_(None) if parent_id is None
-                    else Department.parent_id == parent_id)
+    parent_match = (
+        Department.parent_id.is_(None) if parent_id is None else Department.parent_id == parent_id
+    )
     return db.scalar(select(Department.id).where(parent_match, Department.name == name))

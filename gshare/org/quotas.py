@@ -41,24 +41,33 @@ def charge(db, space: Space, size: int) -> None:
 
 
 # Built once: an upload runs it, and building a statement costs more than running it here.
-_CHARGE = (update(Space)
-           .where(Space.id == bindparam("space_id"),
-                  Space.quota_bytes.is_(None)
-                  | (Space.used_bytes + bindparam("size") <= Space.quota_bytes))
-           .values(used_bytes=Space.used_bytes + bindparam("size"))
-           .returning(Space.used_bytes)
-           .execution_options(synchronize_session=False))
+_CHARGE = (
+    update(Space)
+    .where(
+        Space.id == bindparam("space_id"),
+        Space.quota_bytes.is_(None) | (Space.used_bytes + bindparam("size") <= Space.quota_bytes),
+    )
+    .values(used_bytes=Space.used_bytes + bindparam("size"))
+    .returning(Space.used_bytes)
+    .execution_options(synchronize_session=False)
+)
 
 
 def refund(db, space_id: int, size: int) -> None:
     """Give back the bytes of purged versions (to the owner's personal space too)."""
     project = aliased(Space)
-    owner = (select(project.owner_id)
-             .where(project.id == space_id, project.kind == SpaceKind.PROJECT).scalar_subquery())
+    owner = (
+        select(project.owner_id)
+        .where(project.id == space_id, project.kind == SpaceKind.PROJECT)
+        .scalar_subquery()
+    )
     personal = (Space.kind == SpaceKind.PERSONAL) & (Space.owner_id == owner)
-    db.execute(update(Space).where((Space.id == space_id) | personal)
-               .values(used_bytes=Space.used_bytes - size)
-               .execution_options(synchronize_session=False))
+    db.execute(
+        update(Space)
+        .where((Space.id == space_id) | personal)
+        .values(used_bytes=Space.used_bytes - size)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _own_room(space: Space) -> int | None:
@@ -72,10 +81,12 @@ def _owner_space(space: Space) -> Space | None:
     db = object_session(space)
     if db is None or space.kind != SpaceKind.PROJECT or space.owner_id is None:
         return None
-    return db.scalar(select(Space).where(Space.owner_id == space.owner_id,
-                                         Space.kind == SpaceKind.PERSONAL))
+    return db.scalar(
+        select(Space).where(Space.owner_id == space.owner_id, Space.kind == SpaceKind.PERSONAL)
+    )
 
 
 def _message(space: Space, size: int) -> str:
-    return (f"The space '{space.name}' has {room_left(space):,} bytes left; "
-            f"this file needs {size:,}.")
+    return (
+        f"The space '{space.name}' has {room_left(space):,} bytes left; this file needs {size:,}."
+    )

@@ -41,7 +41,8 @@ def check_slug(slug: str) -> str:
     if not _SLUG.match(slug) or "--" in slug:
         raise InvalidInput(
             "A space name for sync tools must be 3-63 characters: lowercase letters, digits "
-            "and single hyphens, starting and ending with a letter or digit.")
+            "and single hyphens, starting and ending with a letter or digit."
+        )
     return slug
 
 
@@ -52,18 +53,41 @@ def slug_from(text: str, fallback: str) -> str:
     return slug if len(slug) >= 3 else fallback
 
 
-def create_space(ctx, *, kind: SpaceKind, name: str, slug: str, quota_bytes: int | None,
-                 department_id: int | None = None, owner: User | None = None) -> Space:
+def create_space(
+    ctx,
+    *,
+    kind: SpaceKind,
+    name: str,
+    slug: str,
+    quota_bytes: int | None,
+    department_id: int | None = None,
+    owner: User | None = None,
+) -> Space:
     """Create a space with its root folder."""
     check_slug(slug)
     if ctx.db.scalar(select(Space.id).where(Space.slug == slug)) is not None:
         raise Conflict(f"The space name '{slug}' is already taken.")
-    space = Space(kind=kind, name=clean_name(name), slug=slug, quota_bytes=quota_bytes,
-                  department_id=department_id, owner_id=owner.id if owner else None)
+    space = Space(
+        kind=kind,
+        name=clean_name(name),
+        slug=slug,
+        quota_bytes=quota_bytes,
+        department_id=department_id,
+        owner_id=owner.id if owner else None,
+    )
     ctx.db.add(space)
     ctx.db.flush()
-    ctx.db.add(Node(space_id=space.id, parent_id=None, path="/", kind=NodeKind.FOLDER,
-                    name="", search_name="", created_by=owner.id if owner else None))
+    ctx.db.add(
+        Node(
+            space_id=space.id,
+            parent_id=None,
+            path="/",
+            kind=NodeKind.FOLDER,
+            name="",
+            search_name="",
+            created_by=owner.id if owner else None,
+        )
+    )
     ctx.db.flush()
     return space
 
@@ -78,8 +102,14 @@ def create_project_space(ctx, actor: User, name: str, slug: str) -> Space:
     """Create a space of the actor's own (a project, a committee) that they manage."""
     if not ctx.config.spaces.allow_user_spaces:
         raise PermissionDenied("Creating spaces of your own is turned off on this site.")
-    space = create_space(ctx, kind=SpaceKind.PROJECT, name=name, slug=slug, owner=actor,
-                         quota_bytes=default_quota(ctx.config, SpaceKind.PROJECT))
+    space = create_space(
+        ctx,
+        kind=SpaceKind.PROJECT,
+        name=name,
+        slug=slug,
+        owner=actor,
+        quota_bytes=default_quota(ctx.config, SpaceKind.PROJECT),
+    )
     audit.record(ctx, actor, "space.create", space_id=space.id, target=slug)
     return space
 
@@ -108,24 +138,35 @@ def rename_project_space(ctx, actor: User, space: Space, name: str) -> Space:
     _require_manager(ctx.db, actor, space, "Only a project space you manage can be renamed.")
     old, space.name = space.name, clean_name(name)
     ctx.db.flush()
-    audit.record(ctx, actor, "space.rename", space_id=space.id, target=space.slug,
-                 old_name=old, new_name=space.name)
+    audit.record(
+        ctx,
+        actor,
+        "space.rename",
+        space_id=space.id,
+        target=space.slug,
+        old_name=old,
+        new_name=space.name,
+    )
     return space
 
 
 def delete_project_space(ctx, actor: User, space: Space) -> None:
     """Delete an empty project space the actor manages (nothing in it, nothing in its trash)."""
-    root = _require_manager(ctx.db, actor, space,
-                            "Only an empty project space you manage can be deleted.")
+    root = _require_manager(
+        ctx.db, actor, space, "Only an empty project space you manage can be deleted."
+    )
     count = ctx.db.scalar(select(func.count()).where(Node.space_id == space.id))
     uploads = ctx.db.scalar(select(func.count()).where(UploadSession.space_id == space.id))
     if count > 1 or uploads:
-        raise InvalidInput("The space is not empty (its trash and unfinished uploads count).",
-                           reason="not_empty")
+        raise InvalidInput(
+            "The space is not empty (its trash and unfinished uploads count).", reason="not_empty"
+        )
     audit.record(ctx, actor, "space.delete", space_id=space.id, target=space.slug)
-    ctx.db.execute(AccessKey.__table__.update().where(AccessKey.space_id == space.id)
-                   .values(space_id=None, revoked_at=func.coalesce(AccessKey.revoked_at,
-                                                                   utcnow())))
+    ctx.db.execute(
+        AccessKey.__table__.update()
+        .where(AccessKey.space_id == space.id)
+        .values(space_id=None, revoked_at=func.coalesce(AccessKey.revoked_at, utcnow()))
+    )
     for model in (Grant, ShareLink):
         ctx.db.execute(delete(model).where(model.node_id == root.id))
     ctx.db.execute(delete(Node).where(Node.space_id == space.id))
@@ -135,18 +176,24 @@ def delete_project_space(ctx, actor: User, space: Space) -> None:
 
 def project_spaces(db, actor: User) -> list[Space]:
     """Return the project spaces the actor created, by name."""
-    return list(db.scalars(select(Space).where(Space.owner_id == actor.id,
-                                               Space.kind == SpaceKind.PROJECT)
-                           .order_by(Space.name)))
+    return list(
+        db.scalars(
+            select(Space)
+            .where(Space.owner_id == actor.id, Space.kind == SpaceKind.PROJECT)
+            .order_by(Space.name)
+        )
+    )
 
 
 def department_spaces(db, actor: User) -> list[tuple[Space, Node]]:
     """Return the department spaces the actor may see into, with their roots, by name."""
-    rows = db.execute(select(Space, Node)
-                      .join(Node, (Node.space_id == Space.id) & Node.parent_id.is_(None))
-                      .where(Space.kind == SpaceKind.DEPARTMENT).order_by(Space.name))
-    return [(space, root) for space, root in rows
-            if Action.SEE in allowed_actions(db, actor, root)]
+    rows = db.execute(
+        select(Space, Node)
+        .join(Node, (Node.space_id == Space.id) & Node.parent_id.is_(None))
+        .where(Space.kind == SpaceKind.DEPARTMENT)
+        .order_by(Space.name)
+    )
+    return [(space, root) for space, root in rows if Action.SEE in allowed_actions(db, actor, root)]
 
 
 def get_space(db, actor, slug: str) -> Space:
@@ -160,8 +207,9 @@ def get_space(db, actor, slug: str) -> Space:
 
 def personal_space(db, user: User) -> Space:
     """Return the user's personal space."""
-    return db.scalar(select(Space).where(Space.owner_id == user.id,
-                                         Space.kind == SpaceKind.PERSONAL))
+    return db.scalar(
+        select(Space).where(Space.owner_id == user.id, Space.kind == SpaceKind.PERSONAL)
+    )
 
 
 def set_quota(ctx, actor, space: Space, quota_bytes: int | None) -> None:
@@ -170,8 +218,9 @@ def set_quota(ctx, actor, space: Space, quota_bytes: int | None) -> None:
     if quota_bytes is not None and quota_bytes < 0:
         raise InvalidInput("A quota cannot be negative.")
     space.quota_bytes = quota_bytes
-    audit.record(ctx, actor, "space.quota", space_id=space.id, target=space.slug,
-                 quota_bytes=quota_bytes)
+    audit.record(
+        ctx, actor, "space.quota", space_id=space.id, target=space.slug, quota_bytes=quota_bytes
+    )
 
 
 def list_spaces(ctx, actor) -> list[Space]:

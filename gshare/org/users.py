@@ -38,24 +38,42 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def add_user(ctx, actor, username: str, display_name: str, department: Department,
-             role: UserRole = UserRole.MEMBER, password: str | None = None,
-             email: str | None = None) -> User:
+def add_user(
+    ctx,
+    actor,
+    username: str,
+    display_name: str,
+    department: Department,
+    role: UserRole = UserRole.MEMBER,
+    password: str | None = None,
+    email: str | None = None,
+) -> User:
     """Create an account with its personal space."""
     _require_manager_of(ctx.db, actor, department.id, role)
     username = check_username(username)
     if ctx.db.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"The username '{username}' is already taken.")
-    user = User(username=username, display_name=display_name.strip() or username,
-                email=email or None, department_id=department.id, role=UserRole(role),
-                password_hash=hash_password(password) if password else None)
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        email=email or None,
+        department_id=department.id,
+        role=UserRole(role),
+        password_hash=hash_password(password) if password else None,
+    )
     ctx.db.add(user)
     ctx.db.flush()
-    spaces.create_space(ctx, kind=SpaceKind.PERSONAL, name=user.display_name, owner=user,
-                        slug=_personal_slug(ctx.db, username),
-                        quota_bytes=spaces.default_quota(ctx.config, SpaceKind.PERSONAL))
-    audit.record(ctx, actor, "user.add", target=username, role=str(role),
-                 department_id=department.id)
+    spaces.create_space(
+        ctx,
+        kind=SpaceKind.PERSONAL,
+        name=user.display_name,
+        owner=user,
+        slug=_personal_slug(ctx.db, username),
+        quota_bytes=spaces.default_quota(ctx.config, SpaceKind.PERSONAL),
+    )
+    audit.record(
+        ctx, actor, "user.add", target=username, role=str(role), department_id=department.id
+    )
     return user
 
 
@@ -128,9 +146,16 @@ def import_users(ctx, actor, lines) -> list[ImportedUser]:
         try:
             department = departments.find_department(ctx.db, row["department"].strip())
             password = secrets.token_urlsafe(12)
-            add_user(ctx, actor, row["username"], row["display_name"], department,
-                     role=UserRole(row.get("role") or UserRole.MEMBER), password=password,
-                     email=(row.get("email") or "").strip() or None)
+            add_user(
+                ctx,
+                actor,
+                row["username"],
+                row["display_name"],
+                department,
+                role=UserRole(row.get("role") or UserRole.MEMBER),
+                password=password,
+                email=(row.get("email") or "").strip() or None,
+            )
         except (InvalidInput, Conflict, NotFound, ValueError) as exc:
             raise InvalidInput(f"Line {number}: {exc}") from exc
         created.append(ImportedUser(check_username(row["username"]), password))
@@ -157,5 +182,4 @@ def list_manageable(db, actor) -> list[User]:
     """Return the people the actor administers: everyone for a system administrator."""
     if actor is None or actor.role not in (UserRole.SYSTEM_ADMIN, UserRole.DEPARTMENT_ADMIN):
         raise PermissionDenied("Only administrators may list people.")
-    return [user for user in list_users(db)
-            if may_manage_department(db, actor, user.department_id)]
+    return [user for user in list_users(db) if may_manage_department(db, actor, user.department_id)]

@@ -58,8 +58,7 @@ def latest_delete_marker(ctx, actor: User, bucket: Bucket, key: str) -> DeleteMa
     return markers[0] if markers else None
 
 
-def undelete_object(ctx, actor: User, bucket: Bucket, key: str,
-                    marker: str) -> DeleteMarker | None:
+def undelete_object(ctx, actor: User, bucket: Bucket, key: str, marker: str) -> DeleteMarker | None:
     """Bring back from the trash the file a delete marker stands for (S3: delete the marker),
     checked as trash restore is; None when the key has no such marker."""
     found = marker_named(ctx, actor, bucket, key, marker)
@@ -84,8 +83,9 @@ def marker_named(ctx, actor: User, bucket: Bucket, key: str, marker: str) -> Del
     return next((m for m in _markers_at(ctx, actor, bucket, key) if m.id == marker), None)
 
 
-def find_in_trash(ctx, actor: User, bucket: Bucket, key: str,
-                  version_id: int | None) -> tuple[Node, Version]:
+def find_in_trash(
+    ctx, actor: User, bucket: Bucket, key: str, version_id: int | None
+) -> tuple[Node, Version]:
     """Return a trashed file at a key with its version version_id, else NotFound; with no
     version_id, a key whose file is in the trash raises DeleteMarkerHit."""
     markers = _markers_at(ctx, actor, bucket, key)
@@ -103,15 +103,22 @@ def trashed_under(ctx, bucket: Bucket, prefix: str) -> list[DeleteMarker]:
     db, prefix = ctx.db, unicodedata.normalize("NFC", prefix)
     base = walk(db, bucket.root, prefix.rpartition("/")[0])
     scope = (base if base is not None and base.is_folder else bucket.root).child_path
-    trashed = list(db.scalars(select(Node).where(
-        Node.space_id == bucket.space.id, Node.deleted_at.is_not(None),
-        Node.path.startswith(scope))))
+    trashed = list(
+        db.scalars(
+            select(Node).where(
+                Node.space_id == bucket.space.id,
+                Node.deleted_at.is_not(None),
+                Node.path.startswith(scope),
+            )
+        )
+    )
     files = [n for n in trashed if not n.is_folder]
     folders = [n for n in trashed if n.is_folder]
     for start in range(0, len(folders), 100):
-        inside = or_(*(Node.path.startswith(f.child_path) for f in folders[start:start + 100]))
-        files += db.scalars(select(Node).where(Node.kind == NodeKind.FILE,
-                                               Node.deleted_at.is_(None), inside))
+        inside = or_(*(Node.path.startswith(f.child_path) for f in folders[start : start + 100]))
+        files += db.scalars(
+            select(Node).where(Node.kind == NodeKind.FILE, Node.deleted_at.is_(None), inside)
+        )
     ancestry = _ancestry(db, files)
     markers = []
     for node in files:
@@ -131,9 +138,13 @@ def _markers_at(ctx, actor: User, bucket: Bucket, key: str) -> list[DeleteMarker
     files = files_at(db, bucket.root, key)
     ancestry = _ancestry(db, files)
     markers = [DeleteMarker(key, node, _deleted_at(node, ancestry)) for node in files]
-    seen = [m for m in markers if m.deleted_at is not None
-            and Action.READ in allowed_actions(db, actor, m.node)
-            and current_version(db, actor, m.node) is not None]
+    seen = [
+        m
+        for m in markers
+        if m.deleted_at is not None
+        and Action.READ in allowed_actions(db, actor, m.node)
+        and current_version(db, actor, m.node) is not None
+    ]
     return sorted(seen, key=lambda m: (m.deleted_at, m.node.id), reverse=True)
 
 
@@ -146,8 +157,11 @@ def _ancestry(db, nodes: list[Node]) -> dict[int, tuple[str, datetime | None]]:
     ids = sorted({i for node in nodes for i in node.ancestor_ids})
     found = {}
     for start in range(0, len(ids), _CHUNK):
-        rows = db.execute(select(Node.id, Node.name, Node.deleted_at)
-                          .where(Node.id.in_(ids[start:start + _CHUNK])))
+        rows = db.execute(
+            select(Node.id, Node.name, Node.deleted_at).where(
+                Node.id.in_(ids[start : start + _CHUNK])
+            )
+        )
         found.update((node_id, (name, deleted)) for node_id, name, deleted in rows)
     return found
 

@@ -36,18 +36,28 @@ def find_folder(ctx, bucket: Bucket, key: str) -> Node | None:
     return existing if existing is not None and existing.is_folder else None
 
 
-def put_object(ctx, actor: User, folder: Node, key: str, stream, size: int | None,
-               metadata: dict | None = None, checksum=None) -> Version:
+def put_object(
+    ctx,
+    actor: User,
+    folder: Node,
+    key: str,
+    stream,
+    size: int | None,
+    metadata: dict | None = None,
+    checksum=None,
+) -> Version:
     """Store a file at a key inside its live folder (found with find_folder in this unit of
     work); upload_file checks the role. Its ETag is the MD5 of its bytes, as S3 clients expect;
     the checksum its client declared (see upload_file) is kept for GetObject to return."""
     name = key.rpartition("/")[2]
-    return content.upload_file(ctx, actor, folder, name, stream, size, metadata=metadata,
-                             checksum=checksum)
+    return content.upload_file(
+        ctx, actor, folder, name, stream, size, metadata=metadata, checksum=checksum
+    )
 
 
-def copy_object(ctx, actor: User, source: Version, folder: Node, key: str,
-                metadata: dict | None) -> Version:
+def copy_object(
+    ctx, actor: User, source: Version, folder: Node, key: str, metadata: dict | None
+) -> Version:
     """Copy a readable version to a key (onto itself too); metadata None keeps the source's."""
     role = require(ctx.db, actor, Action.UPLOAD, folder)
     name, existing = content.upload_target(ctx.db, role, folder, check_key(key)[-1])
@@ -80,16 +90,19 @@ def delete_version(ctx, actor: User, bucket: Bucket, key: str, version_id: int) 
     (all that is left of the key is its delete marker, as in S3).
     """
     files_here = {node.id: node for node in markers.files_at(ctx.db, bucket.root, key)}
-    version = ctx.db.scalar(select(Version).where(Version.id == version_id,
-                                                  Version.node_id.in_(files_here),
-                                                  readable_by(actor)))
+    version = ctx.db.scalar(
+        select(Version).where(
+            Version.id == version_id, Version.node_id.in_(files_here), readable_by(actor)
+        )
+    )
     if version is None:
         return False
     node = files_here[version.node_id]
     trashed = in_trash(ctx.db, node)
     require(ctx.db, actor, Action.EDIT, node)
-    audit.record(ctx, actor, "file.delete_version", node=node, version=version,
-                 number=version.number)
+    audit.record(
+        ctx, actor, "file.delete_version", node=node, version=version, number=version.number
+    )
     quotas.refund(ctx.db, node.space_id, version.size)
     ctx.db.execute(delete(Version).where(Version.id == version.id))
     ctx.delete_blob_after_commit(version.blob_key)
@@ -117,6 +130,9 @@ def delete_bucket(ctx, actor: User, bucket: Bucket) -> None:
 
 
 def _has_live_children(db, folder: Node) -> bool:
-    return db.scalar(select(Node.id).where(Node.parent_id == folder.id,
-                                           Node.deleted_at.is_(None)).limit(1)) is not None
-
+    return (
+        db.scalar(
+            select(Node.id).where(Node.parent_id == folder.id, Node.deleted_at.is_(None)).limit(1)
+        )
+        is not None
+    )

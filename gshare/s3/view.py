@@ -86,9 +86,11 @@ def find_space(ctx, slug: str) -> Bucket:
 
 
 # Built once: every object request asks it (the space and its root folder in one query).
-_SPACE_AND_ROOT = (select(Space, Node)
-                   .join(Node, (Node.space_id == Space.id) & Node.parent_id.is_(None))
-                   .where(Space.slug == bindparam("slug")))
+_SPACE_AND_ROOT = (
+    select(Space, Node)
+    .join(Node, (Node.space_id == Space.id) & Node.parent_id.is_(None))
+    .where(Space.slug == bindparam("slug"))
+)
 
 
 def check_key(key: str) -> list[str]:
@@ -105,14 +107,18 @@ def find_node(ctx, actor: User, bucket: Bucket, key: str, action: Action = Actio
     if node is None or node.is_folder != key.endswith("/"):
         raise NotFound(f"No object '{key}'.")
     require(ctx.db, actor, action, node)  # walk passed only live folders: nothing is in trash
-    if not node.is_folder and action != Action.UPLOAD and (
-            current_version(ctx.db, actor, node) is None):
+    if (
+        not node.is_folder
+        and action != Action.UPLOAD
+        and (current_version(ctx.db, actor, node) is None)
+    ):
         raise NotFound(f"No object '{key}'.")
     return node
 
 
-def find_object(ctx, actor: User, bucket: Bucket, key: str,
-                version_id: int | str | None = None) -> S3Object:
+def find_object(
+    ctx, actor: User, bucket: Bucket, key: str, version_id: int | str | None = None
+) -> S3Object:
     """Return the object at a key with the version the person reads (the newest they may, or
     version_id), else NotFound; Quarantined for a quarantined version.
 
@@ -136,8 +142,9 @@ def find_object(ctx, actor: User, bucket: Bucket, key: str,
     return S3Object(key, node, version)
 
 
-def list_objects(ctx, actor: User, bucket: Bucket, prefix: str = "",
-                 delimiter: str = "") -> list[S3Object]:
+def list_objects(
+    ctx, actor: User, bucket: Bucket, prefix: str = "", delimiter: str = ""
+) -> list[S3Object]:
     """Return what the person sees under a prefix, keys in byte-wise UTF-8 order.
 
     With delimiter '/' only the level of the prefix is loaded; its folders come back as keys
@@ -160,28 +167,34 @@ def list_versions(ctx, actor: User, nodes: list[Node]) -> dict[int, list[Version
     result: dict[int, list[Version]] = {node.id: [] for node in nodes}
     ids = list(result)
     for start in range(0, len(ids), 500):
-        query = (select(Version).where(Version.node_id.in_(ids[start:start + 500]),
-                                       readable_by(actor))
-                 .order_by(Version.node_id, Version.number.desc()))
+        query = (
+            select(Version)
+            .where(Version.node_id.in_(ids[start : start + 500]), readable_by(actor))
+            .order_by(Version.node_id, Version.number.desc())
+        )
         for version in ctx.db.scalars(query):
             result[version.node_id].append(version)
     return result
 
 
-def list_object_versions(ctx, actor: User, bucket: Bucket, prefix: str = "",
-                         delimiter: str = "") -> list[VersionEntry]:
+def list_object_versions(
+    ctx, actor: User, bucket: Bucket, prefix: str = "", delimiter: str = ""
+) -> list[VersionEntry]:
     """Return the versions, folders and delete markers the person sees under a prefix: keys in
     byte-wise UTF-8 order; within a key newest first (the live file, then the trashed ones by
     time of deletion, each marker before its file's versions)."""
     objects = list_objects(ctx, actor, bucket, prefix, delimiter)
     trashed = markers.trashed_under(ctx, bucket, prefix)
-    history = list_versions(ctx, actor, [o.node for o in objects if not o.is_folder]
-                            + [m.node for m in trashed])
+    history = list_versions(
+        ctx, actor, [o.node for o in objects if not o.is_folder] + [m.node for m in trashed]
+    )
     rows = []
     for obj in objects:
         versions = [None] if obj.is_folder else history[obj.node.id]
-        rows += [((obj.key.encode(), 0, 0), VersionEntry(obj.key, obj.node, v, None, i == 0))
-                 for i, v in enumerate(versions)]
+        rows += [
+            ((obj.key.encode(), 0, 0), VersionEntry(obj.key, obj.node, v, None, i == 0))
+            for i, v in enumerate(versions)
+        ]
     topped = {o.key for o in objects}
     newest_first = sorted(trashed, key=lambda m: (m.deleted_at, m.node.id), reverse=True)
     for age, marker in enumerate(newest_first):
@@ -189,8 +202,9 @@ def list_object_versions(ctx, actor: User, bucket: Bucket, prefix: str = "",
         if not versions:
             continue  # nothing of this file was ever theirs to see
         rank = (marker.key.encode(), 1, age)
-        rows.append((rank, VersionEntry(marker.key, marker.node, None, marker,
-                                        marker.key not in topped)))
+        rows.append(
+            (rank, VersionEntry(marker.key, marker.node, None, marker, marker.key not in topped))
+        )
         rows += [(rank, VersionEntry(marker.key, marker.node, v, None, False)) for v in versions]
         topped.add(marker.key)
     rows.sort(key=lambda row: row[0])  # stable: each file's rows keep their order
@@ -198,8 +212,7 @@ def list_object_versions(ctx, actor: User, bucket: Bucket, prefix: str = "",
 
 
 def _load(db, actor, base: Node, children_only: bool) -> list[tuple[Node, Version | None]]:
-    scope = (Node.parent_id == base.id) if children_only else Node.path.startswith(
-        base.child_path)
+    scope = (Node.parent_id == base.id) if children_only else Node.path.startswith(base.child_path)
     return [(entry.node, entry.version) for entry in entries_where(db, actor, scope)]
 
 
@@ -215,8 +228,11 @@ def _as_objects(bucket: Bucket, base: Node, base_key: str, rows, children_only: 
     for node, version in rows:
         if node.id not in keys or not (bucket.sees(node) or node.id in traverse):
             continue
-        if node.is_folder and not children_only and (
-                node.id in has_children or not bucket.sees(node)):
+        if (
+            node.is_folder
+            and not children_only
+            and (node.id in has_children or not bucket.sees(node))
+        ):
             continue
         objects.append(S3Object(keys[node.id], node, version))
     return objects

@@ -28,9 +28,12 @@ class Item:
 def list_quarantine(ctx, actor, limit: int = 500) -> list[Item]:
     """Return the quarantined versions (not released), newest first."""
     require_system_admin(actor)
-    versions = ctx.db.scalars(select(Version).where(Version.scan_state.in_(QUARANTINED),
-                                                    Version.release_reason.is_(None))
-                              .order_by(Version.uploaded_at.desc()).limit(limit))
+    versions = ctx.db.scalars(
+        select(Version)
+        .where(Version.scan_state.in_(QUARANTINED), Version.release_reason.is_(None))
+        .order_by(Version.uploaded_at.desc())
+        .limit(limit)
+    )
     return [_item(ctx, v) for v in versions]
 
 
@@ -47,8 +50,15 @@ def release_version(ctx, actor, version_id: int, reason: str) -> Version:
         raise InvalidInput("Say why this version is released; the reason goes into the audit log.")
     version = _quarantined(ctx, version_id)
     version.released_by, version.release_reason = actor.id, reason.strip()
-    audit.record(ctx, actor, "quarantine.release", node=version.node, version=version,
-                 signature=version.scan_signature, reason=reason.strip())
+    audit.record(
+        ctx,
+        actor,
+        "quarantine.release",
+        node=version.node,
+        version=version,
+        signature=version.scan_signature,
+        reason=reason.strip(),
+    )
     return version
 
 
@@ -57,8 +67,14 @@ def delete_quarantined(ctx, actor, version_id: int) -> None:
     require_system_admin(actor)
     version = _quarantined(ctx, version_id)
     node = version.node
-    audit.record(ctx, actor, "quarantine.delete", node=node, version=version,
-                 signature=version.scan_signature)
+    audit.record(
+        ctx,
+        actor,
+        "quarantine.delete",
+        node=node,
+        version=version,
+        signature=version.scan_signature,
+    )
     if ctx.db.scalar(select(func.count()).where(Version.node_id == node.id)) == 1:
         trash.purge_subtree(ctx, node)
         return

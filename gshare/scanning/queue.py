@@ -55,23 +55,35 @@ def claim(gs, owner: str, signatures: str | None) -> int | None:
 
 
 def _candidates(free, now, signatures):
-    yield (select(Version.id)
-           .where(Version.scan_state.in_(DUE), free,
-                  or_(Version.scan_not_before.is_(None), Version.scan_not_before <= now))
-           .order_by(Version.uploaded_at, Version.id))
+    yield (
+        select(Version.id)
+        .where(
+            Version.scan_state.in_(DUE),
+            free,
+            or_(Version.scan_not_before.is_(None), Version.scan_not_before <= now),
+        )
+        .order_by(Version.uploaded_at, Version.id)
+    )
     if signatures is not None:
-        yield (select(Version.id)
-               .where(Version.scan_state == ScanState.CLEAN, free,
-                      or_(Version.scan_db_version.is_(None),
-                          Version.scan_db_version != signatures))
-               .order_by(Version.last_accessed_at.desc().nulls_last(), Version.id.desc()))
+        yield (
+            select(Version.id)
+            .where(
+                Version.scan_state == ScanState.CLEAN,
+                free,
+                or_(Version.scan_db_version.is_(None), Version.scan_db_version != signatures),
+            )
+            .order_by(Version.last_accessed_at.desc().nulls_last(), Version.id.desc())
+        )
 
 
 def _lease(ctx, version_id: int, owner: str, free, now) -> bool:
     until = now + timedelta(seconds=ctx.config.antivirus.lease_seconds)
-    result = ctx.db.execute(update(Version).where(Version.id == version_id, free)
-                            .values(scan_lease_until=until, scan_lease_owner=owner)
-                            .execution_options(synchronize_session=False))
+    result = ctx.db.execute(
+        update(Version)
+        .where(Version.id == version_id, free)
+        .values(scan_lease_until=until, scan_lease_owner=owner)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -88,11 +100,13 @@ def scan_version(gs, version_id: int, owner: str, backoff: Backoff) -> str:
     except antivirus.ScanLimitExceeded:
         return _finish(gs, version_id, owner, lambda ctx, v: verdicts.record_unscannable(ctx, v))
     except (antivirus.ScannerError, storage.StorageError) as exc:
-        return _finish(gs, version_id, owner,
-                       lambda ctx, v, error=exc: _failed(ctx, v, error, backoff))
+        return _finish(
+            gs, version_id, owner, lambda ctx, v, error=exc: _failed(ctx, v, error, backoff)
+        )
     signatures = _signatures(gs)
-    return _finish(gs, version_id, owner,
-                   lambda ctx, v: _verdict(ctx, v, result, sha256, signatures, backoff))
+    return _finish(
+        gs, version_id, owner, lambda ctx, v: _verdict(ctx, v, result, sha256, signatures, backoff)
+    )
 
 
 def _scan_blob(gs, blob_key: str) -> tuple[antivirus.ScanResult, str]:
@@ -119,8 +133,9 @@ def _finish(gs, version_id: int, owner: str, apply) -> str:
         return version.scan_state
 
 
-def _verdict(ctx, version: Version, result, sha256: str, signatures: str | None,
-             backoff: Backoff) -> None:
+def _verdict(
+    ctx, version: Version, result, sha256: str, signatures: str | None, backoff: Backoff
+) -> None:
     version.sha256 = version.sha256 or sha256
     if version.sha256 != sha256:
         changed = storage.StorageError("the stored bytes differ from the upload's SHA-256")
@@ -202,10 +217,15 @@ def queue_stats(db) -> QueueStats:
     """Return the scan queue's depth and age, for /readyz and /metrics."""
     rows = db.execute(select(Version.scan_state, func.count()).group_by(Version.scan_state))
     counts = {state: count for state, count in rows}
-    oldest = db.scalar(select(func.min(Version.uploaded_at))
-                       .where(Version.scan_state == ScanState.PENDING))
-    quarantined = db.scalar(select(func.count()).where(Version.scan_state.in_(QUARANTINED),
-                                                       Version.release_reason.is_(None)))
+    oldest = db.scalar(
+        select(func.min(Version.uploaded_at)).where(Version.scan_state == ScanState.PENDING)
+    )
+    quarantined = db.scalar(
+        select(func.count()).where(
+            Version.scan_state.in_(QUARANTINED), Version.release_reason.is_(None)
+        )
+    )
     age = (utcnow() - oldest).total_seconds() if oldest else None
-    return QueueStats(counts.get(ScanState.PENDING, 0), counts.get(ScanState.ERROR, 0), age,
-                      quarantined)
+    return QueueStats(
+        counts.get(ScanState.PENDING, 0), counts.get(ScanState.ERROR, 0), age, quarantined
+    )

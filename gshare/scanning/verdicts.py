@@ -50,8 +50,11 @@ class InlineScan:
     def start(cls, ctx, size: int | None) -> InlineScan | None:
         """Open an inline scan when enabled, the scanner answers and the size fits."""
         limit = max_scan_bytes(ctx.config)
-        if ctx.scanner is None or not ctx.config.antivirus.scan_while_uploading or (
-                size is not None and size > limit):
+        if (
+            ctx.scanner is None
+            or not ctx.config.antivirus.scan_while_uploading
+            or (size is not None and size > limit)
+        ):
             return None
         try:
             return cls(ctx.scanner.start_scan(), limit, ctx.scanner)
@@ -167,8 +170,13 @@ def record_result(ctx, version: Version, result: antivirus.ScanResult, db_versio
     record_verdict(ctx, version, *_state_of(result), db_version=db_version)
 
 
-def record_verdict(ctx, version: Version, state: ScanState, signature: str | None = None,
-                   db_version: str | None = None) -> None:
+def record_verdict(
+    ctx,
+    version: Version,
+    state: ScanState,
+    signature: str | None = None,
+    db_version: str | None = None,
+) -> None:
     """Set a version's verdict; quarantine it and tell people when it is bad."""
     was_readable = bool(readable_by_others(version))
     version.scan_state, version.scan_signature = state, signature
@@ -209,9 +217,17 @@ def _state_of(result: antivirus.ScanResult) -> tuple[ScanState, str | None]:
 def _quarantine(ctx, version: Version, pulled_back: bool) -> None:
     node = version.node
     action = "scan.pulled_back" if pulled_back else f"scan.{version.scan_state}"
-    audit.record(ctx, OPERATOR, action, node=node, version=version,
-                 signature=version.scan_signature)
+    audit.record(
+        ctx, OPERATOR, action, node=node, version=version, signature=version.scan_signature
+    )
     people = {version.uploaded_by} | (managers_of(ctx.db, node) if pulled_back else set())
     for user_id in people - {None}:
-        notifications.notify(ctx, user_id, action, node_id=node.id, version_id=version.id,
-                             name=node.name, signature=version.scan_signature)
+        notifications.notify(
+            ctx,
+            user_id,
+            action,
+            node_id=node.id,
+            version_id=version.id,
+            name=node.name,
+            signature=version.scan_signature,
+        )

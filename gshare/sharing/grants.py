@@ -13,24 +13,40 @@ from gshare.core.models import Department, Grant, Node, User
 from gshare.files.lookup import get_node
 
 
-def grant_role(ctx, actor, node_id: int, role: Role | str, *, user: User | None = None,
-               department: Department | None = None,
-               include_subdepartments: bool = False) -> Grant:
+def grant_role(
+    ctx,
+    actor,
+    node_id: int,
+    role: Role | str,
+    *,
+    user: User | None = None,
+    department: Department | None = None,
+    include_subdepartments: bool = False,
+) -> Grant:
     """Give a person or a department a role on a folder or file (replacing an earlier one)."""
     node = get_node(ctx.db, actor, node_id, Action.SHARE)
     role = _check_role(role)
     if (user is None) == (department is None):
         raise InvalidInput("Share with exactly one person or one department.")
     grant = _existing(ctx.db, node, user, department) or Grant(
-        node_id=node.id, user_id=getattr(user, "id", None),
-        department_id=getattr(department, "id", None))
+        node_id=node.id,
+        user_id=getattr(user, "id", None),
+        department_id=getattr(department, "id", None),
+    )
     grant.role, grant.created_by = role, actor.id
     grant.include_subdepartments = bool(department and include_subdepartments)
     ctx.db.add(grant)
     ctx.db.flush()
-    audit.record(ctx, actor, "share.grant", node=node, role=str(role),
-                 user=getattr(user, "username", None), department_id=grant.department_id,
-                 include_subdepartments=grant.include_subdepartments)
+    audit.record(
+        ctx,
+        actor,
+        "share.grant",
+        node=node,
+        role=str(role),
+        user=getattr(user, "username", None),
+        department_id=grant.department_id,
+        include_subdepartments=grant.include_subdepartments,
+    )
     return grant
 
 
@@ -40,8 +56,15 @@ def revoke_grant(ctx, actor, grant_id: int) -> None:
     if grant is None:
         raise NotFound()
     node = get_node(ctx.db, actor, grant.node_id, Action.SHARE)
-    audit.record(ctx, actor, "share.revoke", node=node, role=grant.role,
-                 user_id=grant.user_id, department_id=grant.department_id)
+    audit.record(
+        ctx,
+        actor,
+        "share.revoke",
+        node=node,
+        role=grant.role,
+        user_id=grant.user_id,
+        department_id=grant.department_id,
+    )
     ctx.db.delete(grant)
     ctx.db.flush()
 
@@ -59,19 +82,22 @@ def list_access(ctx, actor, node_id: int) -> list[Access]:
     node = get_node(ctx.db, actor, node_id, Action.SEE)
     ids = [*node.ancestor_ids, node.id]
     grants = ctx.db.scalars(select(Grant).where(Grant.node_id.in_(ids)).order_by(Grant.id))
-    return [Access(g, None if g.node_id == node.id else ctx.db.get(Node, g.node_id))
-            for g in grants]
+    return [
+        Access(g, None if g.node_id == node.id else ctx.db.get(Node, g.node_id)) for g in grants
+    ]
 
 
 def _check_role(role) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise InvalidInput(f"Unknown role '{role}'; use viewer, editor, manager or "
-                           "uploader.") from None
+        raise InvalidInput(
+            f"Unknown role '{role}'; use viewer, editor, manager or uploader."
+        ) from None
 
 
 def _existing(db, node: Node, user, department) -> Grant | None:
-    column, value = ((Grant.user_id, user.id) if user is not None
-                     else (Grant.department_id, department.id))
+    column, value = (
+        (Grant.user_id, user.id) if user is not None else (Grant.department_id, department.id)
+    )
     return db.scalar(select(Grant).where(Grant.node_id == node.id, column == value))

@@ -29,29 +29,53 @@ from gshare.files import content, lookup
 _hasher = PasswordHasher()
 
 
-def create_link(ctx, actor, node_id: int, mode: str = LinkMode.VIEW, password: str | None = None,
-                expires_at: datetime | None = None,
-                max_downloads: int | None = None) -> tuple[ShareLink, str]:
+def create_link(
+    ctx,
+    actor,
+    node_id: int,
+    mode: str = LinkMode.VIEW,
+    password: str | None = None,
+    expires_at: datetime | None = None,
+    max_downloads: int | None = None,
+) -> tuple[ShareLink, str]:
     """Create a link to a folder or file; return it and its token (shown only now)."""
     node = lookup.get_node(ctx.db, actor, node_id, Action.SHARE)
     mode = _check(node, mode, expires_at, max_downloads)
     token = secrets.token_urlsafe(24)
-    link = ShareLink(node_id=node.id, token_digest=digest(token), mode=mode,
-                     password_hash=_hasher.hash(password) if password else None,
-                     expires_at=expires_at, max_downloads=max_downloads, created_by=actor.id)
+    link = ShareLink(
+        node_id=node.id,
+        token_digest=digest(token),
+        mode=mode,
+        password_hash=_hasher.hash(password) if password else None,
+        expires_at=expires_at,
+        max_downloads=max_downloads,
+        created_by=actor.id,
+    )
     ctx.db.add(link)
     ctx.db.flush()
-    audit.record(ctx, actor, "link.create", node=node, link_id=link.id, mode=str(mode),
-                 password=bool(password), max_downloads=max_downloads)
+    audit.record(
+        ctx,
+        actor,
+        "link.create",
+        node=node,
+        link_id=link.id,
+        mode=str(mode),
+        password=bool(password),
+        max_downloads=max_downloads,
+    )
     return link, token
 
 
 def list_links(ctx, actor, node_id: int) -> list[ShareLink]:
     """Return the live links of a node, newest first."""
     node = lookup.get_node(ctx.db, actor, node_id, Action.SHARE)
-    return list(ctx.db.scalars(select(ShareLink).where(
-        ShareLink.node_id == node.id, ShareLink.revoked_at.is_(None))
-        .order_by(ShareLink.id.desc())))
+    return list(
+        ctx.db.scalars(
+            select(ShareLink)
+            .where(ShareLink.node_id == node.id, ShareLink.revoked_at.is_(None))
+            .order_by(ShareLink.id.desc())
+        )
+    )
 
 
 def revoke_link(ctx, actor, link_id: int) -> None:
@@ -120,20 +144,19 @@ def list_link_folder(ctx, link: ShareLink, folder: Node) -> list[lookup.Entry]:
     return lookup.list_clean(ctx.db, folder)
 
 
-def open_link_download(ctx, link: ShareLink, node_id: int | None = None,
-                       byte_range=None) -> content.Download:
+def open_link_download(
+    ctx, link: ShareLink, node_id: int | None = None, byte_range=None
+) -> content.Download:
     """Open a file below a view link for reading; each whole download counts against the limit."""
     node = link_node(ctx, link, node_id)
     if link.mode != LinkMode.VIEW or node.is_folder:
         raise NotFound()
     if downloads_left(link) == 0:
         raise PermissionDenied("This link has reached its download limit.")
-    download = content.open_checked(ctx, node, gate.current_version(ctx.db, None, node),
-                                  byte_range)
+    download = content.open_checked(ctx, node, gate.current_version(ctx.db, None, node), byte_range)
     if download.start == 0:
         link.download_count += 1
-    audit.record(ctx, None, "link.download", node=node, version=download.version,
-                 link_id=link.id)
+    audit.record(ctx, None, "link.download", node=node, version=download.version, link_id=link.id)
     return download
 
 

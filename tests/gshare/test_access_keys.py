@@ -52,10 +52,20 @@ def test_operator_creates_lists_and_revokes_keys(gshare, gs):
     run = gshare
 
     run("department", "add", "Finance", "--slug", "finance")
-    run("user", "add", "somsak", "--name", "Somsak", "--department", "finance",
-        "--password-stdin", stdin="a long passphrase\n")
-    code, out = run("key", "create", "somsak", "--label", "backup", "--read-only",
-                    "--space", "finance")
+    run(
+        "user",
+        "add",
+        "somsak",
+        "--name",
+        "Somsak",
+        "--department",
+        "finance",
+        "--password-stdin",
+        stdin="a long passphrase\n",
+    )
+    code, out = run(
+        "key", "create", "somsak", "--label", "backup", "--read-only", "--space", "finance"
+    )
     assert code == 0, out
     key_id = out.split("access key id:")[1].split()[0]
     code, out = run("key", "list", "somsak")

@@ -10,8 +10,17 @@ def test_operator_builds_departments_and_people(gshare):
     assert gshare("department", "add", "ກະຊວງ ເຕັກໂນໂລຊີ", "--slug", "mtc")[0] == 0
     code, out = gshare("department", "add", "ກົມ ICT", "--parent", "mtc", "--slug", "mtc-ict")
     assert code == 0 and out.strip().endswith("mtc-ict")
-    code, _ = gshare("user", "add", "somsak", "--name", "ສົມສັກ", "--department", "mtc-ict",
-                     "--password-stdin", stdin="a long passphrase\n")
+    code, _ = gshare(
+        "user",
+        "add",
+        "somsak",
+        "--name",
+        "ສົມສັກ",
+        "--department",
+        "mtc-ict",
+        "--password-stdin",
+        stdin="a long passphrase\n",
+    )
     assert code == 0
     code, out = gshare("user", "list")
     assert "somsak\tສົມສັກ\tກະຊວງ ເຕັກໂນໂລຊີ / ກົມ ICT\tmember\tactive" in out
@@ -20,29 +29,42 @@ def test_operator_builds_departments_and_people(gshare):
 
 def test_password_is_never_taken_from_the_command_line(gshare):
     gshare("department", "add", "Finance", "--slug", "finance")
-    code, out = gshare("user", "add", "bob", "--name", "Bob", "--department", "finance",
-                       "--password", "secret1234")
+    code, out = gshare(
+        "user", "add", "bob", "--name", "Bob", "--department", "finance", "--password", "secret1234"
+    )
     assert code == 2 and "No such option" in out
 
 
 def test_short_password_is_refused_with_the_rule(gshare):
     gshare("department", "add", "Finance", "--slug", "finance")
-    code, out = gshare("user", "add", "bob", "--name", "Bob", "--department", "finance",
-                       "--password-stdin", stdin="short\n")
+    code, out = gshare(
+        "user",
+        "add",
+        "bob",
+        "--name",
+        "Bob",
+        "--department",
+        "finance",
+        "--password-stdin",
+        stdin="short\n",
+    )
     assert code == 1 and "at least 10 characters" in out
 
 
 def test_unknown_department_is_a_one_line_error(gshare):
-    code, out = gshare("user", "add", "bob", "--name", "Bob", "--department", "nowhere",
-                       "--no-password")
+    code, out = gshare(
+        "user", "add", "bob", "--name", "Bob", "--department", "nowhere", "--no-password"
+    )
     assert code == 1 and out.strip() == "error: No department 'nowhere'."
 
 
 def test_import_creates_everyone_or_no_one(gshare, tmp_path):
     gshare("department", "add", "Finance", "--slug", "finance")
     good = tmp_path / "good.csv"
-    good.write_text("username,display_name,department,role\nana,Ana,finance,member\n"
-                    "ben,Ben,Finance,department_admin\n")
+    good.write_text(
+        "username,display_name,department,role\nana,Ana,finance,member\n"
+        "ben,Ben,Finance,department_admin\n"
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("username,display_name,department\ncara,Cara,finance\nd!,D,finance\n")
     code, out = gshare("user", "import", str(bad))
@@ -74,12 +96,27 @@ def test_department_cannot_move_under_itself(gshare):
     assert code == 1 and "under itself" in out
 
 
-@pytest.mark.parametrize("command", [
-    [], ["serve"], ["db", "upgrade"], ["department", "add"], ["department", "list"],
-    ["department", "move"], ["user", "add"], ["user", "list"], ["user", "disable"],
-    ["user", "set-password"], ["user", "import"], ["share", "grant"], ["share", "revoke"],
-    ["share", "list"], ["fsck"], ["gc"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["db", "upgrade"],
+        ["department", "add"],
+        ["department", "list"],
+        ["department", "move"],
+        ["user", "add"],
+        ["user", "list"],
+        ["user", "disable"],
+        ["user", "set-password"],
+        ["user", "import"],
+        ["share", "grant"],
+        ["share", "revoke"],
+        ["share", "list"],
+        ["fsck"],
+        ["gc"],
+    ],
+)
 def test_every_command_explains_itself(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output

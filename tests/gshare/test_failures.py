@@ -63,6 +63,7 @@ def test_quota_exceeded_mid_stream_keeps_nothing(ctx, world):
 
 def test_quota_counts_every_version_and_is_given_back_on_purge(ctx, world):
     from gshare.files import trash
+
     alice = world.user("alice")
     space = spaces.personal_space(ctx.db, alice)
     v1 = world.upload(alice, world.home(alice), "a.txt", b"12345")
@@ -96,7 +97,8 @@ def test_fsck_reports_orphans_and_missing_blobs_and_gc_removes_orphans(ctx, worl
     report = maintenance.fsck(ctx)
     assert [b.key for b in report.orphan_blobs] == ["v/orphan-from-a-crash"]
     assert [(v.id, path.rsplit("/", 1)[-1]) for v, path in report.missing_blobs] == [
-        (lost.id, "lost.txt")]
+        (lost.id, "lost.txt")
+    ]
     assert maintenance.gc(ctx, grace=timedelta(hours=1)).orphans_removed == 0
     assert maintenance.gc(ctx, grace=timedelta(0)).orphans_removed == 1
     assert sorted(blobs(ctx.store)) == [version.blob_key]
@@ -107,8 +109,9 @@ def fragile(tmp_path, config, s3_credentials):
     """A gshare on its own S3 server, which a test may stop."""
     server = storage.EmbeddedS3Server(tmp_path / "s3", *s3_credentials)
     server.start()
-    store = storage.S3Store(server.endpoint, *s3_credentials, bucket="fragile",
-                            part_size=5 * MiB, timeout=5)
+    store = storage.S3Store(
+        server.endpoint, *s3_credentials, bucket="fragile", part_size=5 * MiB, timeout=5
+    )
     store.ensure_bucket()
     yield Gshare(config, store), server, store
     server.stop()
@@ -127,8 +130,9 @@ def test_object_store_down_mid_upload_saves_nothing_and_gc_clears_the_rest(fragi
 
     with pytest.raises(StorageDown), gs.unit_of_work() as ctx:
         ctx.db.add(alice)
-        content.upload_file(ctx, alice, World(ctx).home(alice), "big.bin", Chunks(20 * MiB,
-                                                                               stop_midway))
+        content.upload_file(
+            ctx, alice, World(ctx).home(alice), "big.bin", Chunks(20 * MiB, stop_midway)
+        )
     server.start()
     with gs.unit_of_work() as ctx:
         assert World(ctx).ctx.db.query(content.Version).count() == 0

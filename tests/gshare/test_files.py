@@ -46,9 +46,15 @@ def test_restoring_an_old_version_makes_it_current_again(ctx, world):
     assert read_all(content.open_download(ctx, alice, first.node_id)) == b"one"
 
 
-@pytest.mark.parametrize("byte_range, expected", [
-    ((0, 3), b"0123"), ((5, None), b"56789"), ((None, 3), b"789"), ((8, 100), b"89"),
-])
+@pytest.mark.parametrize(
+    "byte_range, expected",
+    [
+        ((0, 3), b"0123"),
+        ((5, None), b"56789"),
+        ((None, 3), b"789"),
+        ((8, 100), b"89"),
+    ],
+)
 def test_byte_ranges_return_just_those_bytes(ctx, world, byte_range, expected):
     alice = world.user("alice")
     version = world.upload(alice, world.home(alice), "digits.txt", b"0123456789")
@@ -80,9 +86,19 @@ def test_two_spellings_of_one_lao_name_are_one_file(ctx, world):
     assert second.node.name == unicodedata.normalize("NFC", name)
 
 
-@pytest.mark.parametrize("name", [
-    "a/b", "nul\x00byte", ".", "..", "", "   ", "ກ" * 86, "tab\there",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a/b",
+        "nul\x00byte",
+        ".",
+        "..",
+        "",
+        "   ",
+        "ກ" * 86,
+        "tab\there",
+    ],
+)
 def test_bad_names_are_refused_and_nothing_is_stored(ctx, world, name):
     alice = world.user("alice")
     with pytest.raises(NameInvalid):
@@ -165,15 +181,20 @@ def test_a_download_in_parts_is_one_audit_row_and_a_new_download_another(ctx, wo
     version = world.upload(alice, world.department_root("Finance"), "big.txt", bytes(100))
     mark_scanned(version, ScanState.CLEAN)
     for first, last in ((0, 39), (40, 79), (80, 99), (40, 79)):
-        assert len(read_all(content.open_download(ctx, bob, version.node_id,
-                                                byte_range=(first, last)))) == last - first + 1
+        assert (
+            len(
+                read_all(content.open_download(ctx, bob, version.node_id, byte_range=(first, last)))
+            )
+            == last - first + 1
+        )
     assert [e.detail for e in list_events(ctx.db, actor_id=bob.id)] == [{"range": "0-39"}]
     read_all(content.open_download(ctx, bob, version.node_id))  # the whole file again
     read_all(content.open_download(ctx, bob, version.node_id, byte_range=(0, 9)))  # a new start
     assert len(list_events(ctx.db, actor_id=bob.id)) == 3
     read_all(content.open_download(ctx, alice, version.node_id, byte_range=(50, 59)))
-    assert [e.detail for e in list_events(ctx.db, actor_id=alice.id, action="file.download")] \
-        == [{"range": "50-59"}]  # another person's first part, wherever it starts
+    assert [e.detail for e in list_events(ctx.db, actor_id=alice.id, action="file.download")] == [
+        {"range": "50-59"}
+    ]  # another person's first part, wherever it starts
 
 
 def test_reading_ones_own_personal_space_leaves_no_audit_row(ctx, world):

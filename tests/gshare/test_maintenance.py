@@ -19,23 +19,36 @@ class Undo(Exception):
 
 def locale_collation(db) -> str:
     """Give the blob_key column a locale's collation on PostgreSQL (undone at rollback)."""
-    found = db.scalars(text("SELECT collname FROM pg_collation WHERE collname = ANY(:names)"),
-                       {"names": list(LOCALE_COLLATIONS)}).all()
+    found = db.scalars(
+        text("SELECT collname FROM pg_collation WHERE collname = ANY(:names)"),
+        {"names": list(LOCALE_COLLATIONS)},
+    ).all()
     if not found:
         pytest.skip("this PostgreSQL has no locale collation")
     name = min(found, key=LOCALE_COLLATIONS.index)
-    db.execute(text("ALTER TABLE versions ALTER COLUMN blob_key "
-                    f'TYPE VARCHAR(64) COLLATE "{name}"'))
+    db.execute(
+        text(f'ALTER TABLE versions ALTER COLUMN blob_key TYPE VARCHAR(64) COLLATE "{name}"')
+    )
     return name
 
 
 def add_versions(ctx, version: Version, keys: list[str], with_blobs: bool) -> list[Version]:
     """Add versions of the same file under the given blob keys, storing a blob for each or not."""
-    added, latest = [], ctx.db.scalar(select(func.max(Version.number)).filter_by(
-        node_id=version.node_id))
+    added, latest = (
+        [],
+        ctx.db.scalar(select(func.max(Version.number)).filter_by(node_id=version.node_id)),
+    )
     for number, key in enumerate(keys, start=latest + 1):
-        added.append(Version(node_id=version.node_id, number=number, blob_key=key, size=1,
-                             etag="0" * 32, content_type="text/plain"))
+        added.append(
+            Version(
+                node_id=version.node_id,
+                number=number,
+                blob_key=key,
+                size=1,
+                etag="0" * 32,
+                content_type="text/plain",
+            )
+        )
         if with_blobs:
             ctx.store.put(key, io.BytesIO(b"x"), 1)
     ctx.db.add_all(added)
@@ -51,9 +64,12 @@ def test_fsck_finds_orphans_and_missing_blobs_whose_keys_a_locale_sorts_otherwis
     with pytest.raises(Undo), gs.unit_of_work() as ctx:
         if db_url.startswith("postgresql"):
             collation = locale_collation(ctx.db)
-            locale_order = ctx.db.scalars(text(
-                "SELECT k FROM (VALUES ('v/a-b'), ('v/a_B'), ('v/A_b')) AS t(k) "
-                f'ORDER BY k COLLATE "{collation}"')).all()
+            locale_order = ctx.db.scalars(
+                text(
+                    "SELECT k FROM (VALUES ('v/a-b'), ('v/a_B'), ('v/A_b')) AS t(k) "
+                    f'ORDER BY k COLLATE "{collation}"'
+                )
+            ).all()
             assert locale_order != sorted(locale_order), "the test needs a non-byte order"
         world = World(ctx)
         alice = world.user("alice")
@@ -66,9 +82,14 @@ def test_fsck_finds_orphans_and_missing_blobs_whose_keys_a_locale_sorts_otherwis
         report = maintenance.fsck(ctx)
 
         assert sorted(b.key for b in report.orphan_blobs) == [
-            "v/A_b", "v/Report_a", "v/a_b", "v/report-A"]
+            "v/A_b",
+            "v/Report_a",
+            "v/a_b",
+            "v/report-A",
+        ]
         assert [(v.id, path.rsplit("/", 1)[-1]) for v, path in report.missing_blobs] == [
-            (v.id, "report.txt") for v in sorted(lost, key=lambda v: v.blob_key)]
+            (v.id, "report.txt") for v in sorted(lost, key=lambda v: v.blob_key)
+        ]
         assert maintenance.gc(ctx, grace=timedelta(0)).orphans_removed == 4
         assert stored_keys(ctx.store) == {first.blob_key, *(v.blob_key for v in kept)}
         raise Undo

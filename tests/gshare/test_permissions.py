@@ -20,21 +20,21 @@ DEPTHS = ("root", "a", "b", "c")
 
 EXPECTED = {
     # person: role at root, a, b, c  (None: the folder does not exist for them)
-    "d_member": (E, E, E, E),       # member of the space's department
-    "d_admin": (M, M, M, M),        # administrator of the department
-    "m_admin": (M, M, M, M),        # administrator of the ministry above it
-    "m_member": (None,) * 4,        # member of the ministry above: nothing implicit
-    "s_member": (None, E, E, E),    # division S was granted editor on a (no sub-departments)
-    "s2_member": (None,) * 4,       # division S2 under S: S's grant did not include subs
-    "x_member": (None,) * 4,        # unrelated department
-    "x_sysadmin": (None,) * 4,      # system admins read files only through grants
-    "d_disabled": (None,) * 4,      # disabled account: nothing at all
-    "u_viewer": (None, V, V, V),    # person granted viewer on a
+    "d_member": (E, E, E, E),  # member of the space's department
+    "d_admin": (M, M, M, M),  # administrator of the department
+    "m_admin": (M, M, M, M),  # administrator of the ministry above it
+    "m_member": (None,) * 4,  # member of the ministry above: nothing implicit
+    "s_member": (None, E, E, E),  # division S was granted editor on a (no sub-departments)
+    "s2_member": (None,) * 4,  # division S2 under S: S's grant did not include subs
+    "x_member": (None,) * 4,  # unrelated department
+    "x_sysadmin": (None,) * 4,  # system admins read files only through grants
+    "d_disabled": (None,) * 4,  # disabled account: nothing at all
+    "u_viewer": (None, V, V, V),  # person granted viewer on a
     "u_editor": (None, E, E, E),
     "u_manager": (None, M, M, M),
     "u_uploader": (None, U, U, U),
-    "p_member": (None, V, V, V),    # ministry P granted viewer on a, with sub-departments
-    "p1_member": (None, V, V, V),   # member of P1, under P
+    "p_member": (None, V, V, V),  # ministry P granted viewer on a, with sub-departments
+    "p1_member": (None, V, V, V),  # member of P1, under P
 }
 
 
@@ -85,8 +85,9 @@ def test_each_person_can_do_exactly_what_their_role_allows(ctx, tree, person):
     for depth, role in zip(DEPTHS, EXPECTED[person], strict=True):
         for action in Action:
             outcome = _outcome(ctx, people[person], action, nodes[depth])
-            expected = ("not found" if role is None else
-                        "allowed" if action in ALLOWED[role] else "denied")
+            expected = (
+                "not found" if role is None else "allowed" if action in ALLOWED[role] else "denied"
+            )
             if outcome != expected:
                 mismatches.append(f"{depth}/{action}: {outcome}, expected {expected}")
     assert mismatches == []
@@ -126,7 +127,8 @@ def test_shared_with_me_lists_person_and_department_grants(ctx, tree):
 
 
 def test_other_department_sees_the_shared_folder_and_the_folders_above_only_as_ways_in(
-        ctx, world, tree):
+    ctx, world, tree
+):
     people, nodes = tree
     stranger = people["x_member"]
     aside = world.folder(nodes["a"], "aside")  # beside the shared folder: not theirs

@@ -33,14 +33,16 @@ FAST = Backoff(base=0.1, cap=0.5)
 
 @pytest.fixture
 def scan_config(config, clamd_daemon):
-    return config.replace(antivirus={"clamd": clamd_daemon.address, "max_scan_size_mb": 20,
-                                     "lease_seconds": 60})
+    return config.replace(
+        antivirus={"clamd": clamd_daemon.address, "max_scan_size_mb": 20, "lease_seconds": 60}
+    )
 
 
 @pytest.fixture
 def gs(scan_config, s3_store, scanner):
-    runtime = Gshare(scan_config, s3_store, scanner=ClamdScanner(scan_config.antivirus.clamd,
-                                                                 timeout=20))
+    runtime = Gshare(
+        scan_config, s3_store, scanner=ClamdScanner(scan_config.antivirus.clamd, timeout=20)
+    )
     yield runtime
     runtime.engine.dispose()
 
@@ -59,8 +61,9 @@ def office(gs):
 def upload(gs, actor, folder, name, data: bytes, size: int | None = -1) -> Version:
     with gs.unit_of_work() as ctx:
         ctx.db.add_all([actor, folder])
-        return content.upload_file(ctx, actor, folder, name, io.BytesIO(data),
-                                 len(data) if size == -1 else size)
+        return content.upload_file(
+            ctx, actor, folder, name, io.BytesIO(data), len(data) if size == -1 else size
+        )
 
 
 def state(gs, version_id: int) -> Version:
@@ -137,7 +140,8 @@ def test_eicar_is_quarantined_invisible_to_others_and_its_uploader_is_told(gs, o
             content.open_download(ctx, alice, version.node_id)
         notices = notifications.list_notifications(ctx, alice)
         assert [(n.kind, n.params["signature"]) for n in notices] == [
-            ("scan.infected", EICAR_SIGNATURE)]
+            ("scan.infected", EICAR_SIGNATURE)
+        ]
         assert [i.version.id for i in quarantine.list_quarantine(ctx, OPERATOR)] == [version.id]
 
 
@@ -171,8 +175,9 @@ def test_unscannable_files_may_be_allowed_by_setting(scan_config, s3_store, scan
     with gs.unit_of_work() as ctx:
         world = World(ctx)
         alice, bob = world.user("alice"), world.user("bob")
-        version = world.upload(alice, world.department_root("Finance"), "big.bin",
-                               bytes(21 * MiB), clean=False)
+        version = world.upload(
+            alice, world.department_root("Finance"), "big.bin", bytes(21 * MiB), clean=False
+        )
         assert version.scan_state == ScanState.UNSCANNABLE
         assert content.open_download(ctx, bob, version.node_id).version.id == version.id
 
@@ -185,8 +190,9 @@ def test_size_unknown_upload_is_scanned_by_the_worker(gs, office, worker):
     assert can_read(gs, bob, version.node_id)
 
 
-def test_scanner_down_keeps_uploads_pending_until_it_returns_by_itself(gs, office,
-                                                                       clamd_daemon, worker):
+def test_scanner_down_keeps_uploads_pending_until_it_returns_by_itself(
+    gs, office, clamd_daemon, worker
+):
     alice, bob, root = office
     clamd_daemon.stop()
     try:
@@ -216,8 +222,9 @@ def test_new_signature_pulls_back_a_formerly_clean_file(gs, office, clamd_daemon
     alice, bob, root = office
     marker = f"GSHARE-NEW-THREAT-{uuid.uuid4().hex}".encode()
     version = upload(gs, alice, root, "looked-fine.txt", b"header " + marker + b" trailer")
-    assert state(gs, version.id).scan_state == ScanState.CLEAN and can_read(gs, bob,
-                                                                           version.node_id)
+    assert state(gs, version.id).scan_state == ScanState.CLEAN and can_read(
+        gs, bob, version.node_id
+    )
     clamd_daemon.add_signature(body_signature("Gshare.Test.NewThreat", marker))
     clamd_daemon.reload()
     wait_for(lambda: state(gs, version.id).scan_state == ScanState.INFECTED, "the rescan")
@@ -268,7 +275,6 @@ def test_readyz_reports_the_scanner_and_its_signatures(gs):
     body = client.get("/readyz").get_json()
     assert body["scanner"]["up"] is True and body["scanner"]["signatures"] >= 1
     assert body["database"]["up"] and body["object_store"]["up"]
-
 
 
 def test_readyz_and_metrics_show_the_waiting_uploads(gs, office, clamd_daemon):

@@ -44,13 +44,18 @@ def wait_for(url: str, process, seconds: float = 60.0):
 def served(tmp_path, clamd_daemon):
     web, s3, objects = free_port(), free_port(), free_port()
     config = tmp_path / "config.toml"
-    config.write_text(f'[server]\nlisten = "127.0.0.1:{web}"\ns3_listen = "127.0.0.1:{s3}"\n'
-                      f'data_dir = "{tmp_path / "var"}"\nworkers = 1\n'
-                      f'[storage]\nembedded_port = {objects}\n'
-                      f'[antivirus]\nclamd = "{clamd_daemon.address}"\n')
-    process = subprocess.Popen([str(Path(sys.executable).parent / "gshare"), "--config", str(config), "serve"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    config.write_text(
+        f'[server]\nlisten = "127.0.0.1:{web}"\ns3_listen = "127.0.0.1:{s3}"\n'
+        f'data_dir = "{tmp_path / "var"}"\nworkers = 1\n'
+        f"[storage]\nembedded_port = {objects}\n"
+        f'[antivirus]\nclamd = "{clamd_daemon.address}"\n'
+    )
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gshare"), "--config", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     yield process, web, s3, tmp_path / "var"
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)

@@ -47,8 +47,9 @@ def test_completing_onto_an_existing_name_adds_a_version(ctx, world):
     world.upload(alice, home, "report.txt", b"old")
     session = uploads.start_upload(ctx, alice, home, "report.txt")
     send(ctx, alice, session, 1, b"new")
-    version = uploads.complete_upload(ctx, alice, session.token, [(1, hashlib.md5(
-        b"new").hexdigest())])
+    version = uploads.complete_upload(
+        ctx, alice, session.token, [(1, hashlib.md5(b"new").hexdigest())]
+    )
     assert version.number == 2
 
 
@@ -65,10 +66,12 @@ def test_uploader_role_gets_a_free_name(ctx, world):
 def test_only_the_owner_of_a_session_sees_it(ctx, world):
     alice, bob = world.user("alice"), world.user("bob")
     session = uploads.start_upload(ctx, alice, world.department_root("Finance"), "x.txt")
-    for call in (lambda: send(ctx, bob, session, 1, b"x"),
-                 lambda: uploads.list_parts(ctx, bob, session.token),
-                 lambda: uploads.abort_upload(ctx, bob, session.token),
-                 lambda: uploads.complete_upload(ctx, bob, session.token)):
+    for call in (
+        lambda: send(ctx, bob, session, 1, b"x"),
+        lambda: uploads.list_parts(ctx, bob, session.token),
+        lambda: uploads.abort_upload(ctx, bob, session.token),
+        lambda: uploads.complete_upload(ctx, bob, session.token),
+    ):
         with pytest.raises(NotFound):
             call()
     assert uploads.list_uploads(ctx, bob) == []

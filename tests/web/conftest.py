@@ -35,10 +35,12 @@ def client(app):
 @pytest.fixture
 def browser_for(app):
     """Return a function giving a signed-in test client for a user."""
+
     def make(user):
         web = app.test_client()
         sign_in(web, user.username)
         return web
+
     return make
 
 
@@ -69,11 +71,13 @@ class Site:
 
     def upload(self, actor, folder, name="report.txt", data=b"hello", clean=True):
         def do(w):
-            version = files.upload_file(w.ctx, actor, w.ctx.db.merge(folder), name,
-                                        io.BytesIO(data), len(data))
+            version = files.upload_file(
+                w.ctx, actor, w.ctx.db.merge(folder), name, io.BytesIO(data), len(data)
+            )
             if clean:
                 mark_scanned(version, ScanState.CLEAN)
             return version
+
         return self.run(do)
 
 
@@ -86,8 +90,9 @@ def csrf_token(web, path="/login") -> str:
 def sign_in(web, username: str, password: str = PASSWORD):
     """Sign the client in through the form."""
     token = csrf_token(web)
-    return web.post("/login", data={"username": username, "password": password,
-                                    "csrf_token": token})
+    return web.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
 
 
 def post(web, path: str, data=None, **kw):

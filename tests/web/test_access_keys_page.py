@@ -20,8 +20,7 @@ from tests.web.conftest import post, sign_in
 from web import create_app
 from web.s3.app import create_s3_app
 
-_NEW_KEY = re.compile(
-    r'id="new-key-id">(GS[A-Z0-9]+)<.*?id="new-key-secret">([^<]+)<', re.S)
+_NEW_KEY = re.compile(r'id="new-key-id">(GS[A-Z0-9]+)<.*?id="new-key-secret">([^<]+)<', re.S)
 
 
 @pytest.fixture
@@ -53,20 +52,26 @@ def _finance_space_id(site) -> int:
 
 
 def _boto(url, key_id, secret):
-    return boto3.client("s3", endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id=key_id, aws_secret_access_key=secret,
-                        config=BotoConfig(s3={"addressing_style": "path"},
-                                          retries={"total_max_attempts": 1}))
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=BotoConfig(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
+    )
 
 
 def test_read_only_key_for_one_space_is_listed_with_its_scope_and_its_secret_shown_once(
-        site, browser_for, config, gs, s3_url):
+    site, browser_for, config, gs, s3_url
+):
     user = site.user("somsak")
     site.upload(user, site.department_root("Finance"), "budget.txt", b"the budget")
     web = _english(browser_for(user))
-    key_id, secret, page = _create(web, label="office laptop", read_only="1",
-                                   space=str(_finance_space_id(site)))
-    row = page[page.index(f'id="key-{key_id}"'):]
+    key_id, secret, page = _create(
+        web, label="office laptop", read_only="1", space=str(_finance_space_id(site))
+    )
+    row = page[page.index(f'id="key-{key_id}"') :]
     assert "office laptop" in row and "read only; Finance" in row
     assert f"export AWS_SECRET_ACCESS_KEY={secret}" in page
     assert "force_path_style = true" in page and "s3 ls s3://finance/" in page
@@ -76,7 +81,10 @@ def test_read_only_key_for_one_space_is_listed_with_its_scope_and_its_secret_sho
     with gs.unit_of_work() as ctx:
         holder = access_keys.find_holder(ctx.db, config, key_id)
         assert (holder.user.username, holder.secret, holder.key.read_only) == (
-            "somsak", secret, True)
+            "somsak",
+            secret,
+            True,
+        )
     s3 = _boto(s3_url, key_id, secret)
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["finance"]
     assert s3.get_object(Bucket="finance", Key="budget.txt")["Body"].read() == b"the budget"
@@ -111,8 +119,7 @@ def test_rename_a_key(site, browser_for):
     assert 'value="nightly backup"' in page and 'value="old"' not in page
 
 
-def test_revoked_key_is_no_longer_listed_and_no_longer_works(site, browser_for, config, gs,
-                                                             s3_url):
+def test_revoked_key_is_no_longer_listed_and_no_longer_works(site, browser_for, config, gs, s3_url):
     web = _english(browser_for(site.user("somsak")))
     key_id, secret, _page = _create(web)
     s3 = _boto(s3_url, key_id, secret)
@@ -130,8 +137,11 @@ def test_revoked_key_is_no_longer_listed_and_no_longer_works(site, browser_for, 
 
 def test_another_persons_key_answers_404(site, browser_for, gs):
     other = site.user("bounmy", "Planning")
-    theirs = site.run(lambda w: access_keys.create_key(
-        w.ctx, OPERATOR, w.ctx.db.merge(other), "theirs").key.key_id)
+    theirs = site.run(
+        lambda w: (
+            access_keys.create_key(w.ctx, OPERATOR, w.ctx.db.merge(other), "theirs").key.key_id
+        )
+    )
     web = _english(browser_for(site.user("somsak")))
     assert theirs not in web.get("/account/keys").get_data(as_text=True)
     assert post(web, f"/account/keys/{theirs}/label", {"label": "mine"}).status_code == 404
@@ -143,8 +153,11 @@ def test_another_persons_key_answers_404(site, browser_for, gs):
 
 def test_an_administrator_changes_only_their_own_keys_here(site, browser_for):
     other = site.user("bounmy")
-    theirs = site.run(lambda w: access_keys.create_key(
-        w.ctx, OPERATOR, w.ctx.db.merge(other), "theirs").key.key_id)
+    theirs = site.run(
+        lambda w: (
+            access_keys.create_key(w.ctx, OPERATOR, w.ctx.db.merge(other), "theirs").key.key_id
+        )
+    )
     web = _english(browser_for(site.user("admin", role=UserRole.SYSTEM_ADMIN)))
     assert post(web, f"/account/keys/{theirs}/revoke").status_code == 404
 
@@ -152,7 +165,8 @@ def test_an_administrator_changes_only_their_own_keys_here(site, browser_for):
 def test_a_space_the_person_does_not_see_cannot_be_chosen(site, browser_for, gs):
     web = _english(browser_for(site.user("somsak", "Finance")))
     planning = site.run(
-        lambda w: departments.department_space(w.ctx.db, w.department("Planning")).id)
+        lambda w: departments.department_space(w.ctx.db, w.department("Planning")).id
+    )
     assert post(web, "/account/keys", {"space": str(planning)}).status_code == 404
     with gs.unit_of_work() as ctx:
         assert ctx.db.query(AccessKey).count() == 0
@@ -160,15 +174,17 @@ def test_a_space_the_person_does_not_see_cannot_be_chosen(site, browser_for, gs)
 
 def test_forms_need_the_csrf_token(site, browser_for, gs):
     user = site.user("somsak")
-    key_id = site.run(lambda w: access_keys.create_key(
-        w.ctx, OPERATOR, w.ctx.db.merge(user), "mine").key.key_id)
+    key_id = site.run(
+        lambda w: access_keys.create_key(w.ctx, OPERATOR, w.ctx.db.merge(user), "mine").key.key_id
+    )
     web = browser_for(user)
     assert web.post("/account/keys", data={"label": "x"}).status_code == 400
     assert web.post(f"/account/keys/{key_id}/label", data={"label": "x"}).status_code == 400
     assert web.post(f"/account/keys/{key_id}/revoke").status_code == 400
     with gs.unit_of_work() as ctx:
         assert [(k.key_id, k.label, k.revoked_at) for k in ctx.db.query(AccessKey)] == [
-            (key_id, "mine", None)]
+            (key_id, "mine", None)
+        ]
 
 
 def test_page_needs_sign_in(client):

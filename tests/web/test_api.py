@@ -29,16 +29,22 @@ def test_token_calls_need_no_csrf_but_session_calls_do(site, client, browser_for
     web = browser_for(user)
     refused = web.post(f"/api/v1/folders/{home.id}/folders", json={"name": "B"})
     assert refused.status_code == 400 and refused.json["error"]["code"] == "csrf"
-    allowed = web.post(f"/api/v1/folders/{home.id}/folders", json={"name": "B"},
-                       headers={"X-CSRFToken": csrf_token(web)})
+    allowed = web.post(
+        f"/api/v1/folders/{home.id}/folders",
+        json={"name": "B"},
+        headers={"X-CSRFToken": csrf_token(web)},
+    )
     assert allowed.status_code == 201
 
 
 def test_revoked_token_is_refused(site, client):
     user = site.user("somsak")
     text = _token(site, user)
-    site.run(lambda w: api_tokens.revoke_token(
-        w.ctx, w.ctx.db.merge(user), api_tokens.list_tokens(w.ctx, w.ctx.db.merge(user))[0].id))
+    site.run(
+        lambda w: api_tokens.revoke_token(
+            w.ctx, w.ctx.db.merge(user), api_tokens.list_tokens(w.ctx, w.ctx.db.merge(user))[0].id
+        )
+    )
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {text}"}).status_code == 401
 
 
@@ -63,13 +69,17 @@ def test_chunked_upload_resumes_after_an_interruption(site, client):
     home = site.home(user)
     auth = {"Authorization": f"Bearer {_token(site, user)}"}
     data = os.urandom(5 * 1024 * 1024 + 100)
-    first, second = data[:5 * 1024 * 1024], data[5 * 1024 * 1024:]
-    start = client.post("/api/v1/uploads", json={"folder": home.id, "name": "big.bin",
-                                                 "size": len(data)}, headers=auth)
+    first, second = data[: 5 * 1024 * 1024], data[5 * 1024 * 1024 :]
+    start = client.post(
+        "/api/v1/uploads",
+        json={"folder": home.id, "name": "big.bin", "size": len(data)},
+        headers=auth,
+    )
     assert start.status_code == 201, start.json
     token = start.json["token"]
-    assert client.put(f"/api/v1/uploads/{token}/parts/1", data=first,
-                      headers=auth).status_code == 200
+    assert (
+        client.put(f"/api/v1/uploads/{token}/parts/1", data=first, headers=auth).status_code == 200
+    )
     parts = client.get(f"/api/v1/uploads/{token}/parts", headers=auth).json["items"]
     assert [p["number"] for p in parts] == [1]
     client.put(f"/api/v1/uploads/{token}/parts/2", data=second, headers=auth)
@@ -84,18 +94,26 @@ def test_a_script_lists_the_spaces_it_works_in(site, client):
     site.user("noi", "Health")
     auth = {"Authorization": f"Bearer {_token(site, user)}"}
     listed = client.get("/api/v1/spaces", headers=auth).json["items"]
-    assert [(s["kind"], s["name"]) for s in listed] == [("personal", listed[0]["name"]),
-                                                        ("department", "Finance")]
+    assert [(s["kind"], s["name"]) for s in listed] == [
+        ("personal", listed[0]["name"]),
+        ("department", "Finance"),
+    ]
     finance = listed[1]
-    names = [i["name"] for i in client.get(f"/api/v1/folders/{finance['folder_id']}/children",
-                                           headers=auth).json["items"]]
+    names = [
+        i["name"]
+        for i in client.get(f"/api/v1/folders/{finance['folder_id']}/children", headers=auth).json[
+            "items"
+        ]
+    ]
     assert names == []  # the folder id opens the space
 
     def share_health(w):
         from gshare.core.actor import OPERATOR
         from gshare.sharing import grants
+
         root = w.department_root("Health")
         grants.grant_role(w.ctx, OPERATOR, root.id, "viewer", user=w.ctx.db.merge(user))
+
     site.run(share_health)
     listed = client.get("/api/v1/spaces", headers=auth).json["items"]
     assert [s["name"] for s in listed if s["kind"] == "department"] == ["Finance", "Health"]
@@ -107,14 +125,16 @@ def test_a_script_reads_its_notices_and_marks_them_read(site, client):
 
     def notice(w):
         from gshare.activity import notifications
-        notifications.notify(w.ctx, user.id, "scan.infected", name="a.doc",
-                             signature="Eicar-Test-Signature")
+
+        notifications.notify(
+            w.ctx, user.id, "scan.infected", name="a.doc", signature="Eicar-Test-Signature"
+        )
+
     site.run(notice)
     items = client.get("/api/v1/notifications?unread=1", headers=auth).json["items"]
     assert [i["kind"] for i in items] == ["scan.infected"]
     assert "a.doc" in items[0]["text"] and "Eicar-Test-Signature" in items[0]["text"]
-    read = client.post("/api/v1/notifications/read", json={"ids": [items[0]["id"]]},
-                       headers=auth)
+    read = client.post("/api/v1/notifications/read", json={"ids": [items[0]["id"]]}, headers=auth)
     assert read.status_code == 204
     assert client.get("/api/v1/notifications?unread=1", headers=auth).json["items"] == []
     assert client.get("/api/v1/notifications", headers=auth).json["items"][0]["read_at"]

@@ -68,9 +68,15 @@ def test_disabling_an_account_ends_its_sessions(site, browser_for):
 def test_password_change_ends_other_sessions_but_not_this_one(site, browser_for):
     user = site.user("somsak")
     this, other = browser_for(user), browser_for(user)
-    response = post(this, "/account/password", {"current": "correct horse battery",
-                                                 "new": "a new long password",
-                                                 "repeat": "a new long password"})
+    response = post(
+        this,
+        "/account/password",
+        {
+            "current": "correct horse battery",
+            "new": "a new long password",
+            "repeat": "a new long password",
+        },
+    )
     assert response.status_code == 302
     assert this.get("/account").status_code == 200
     assert other.get("/account").status_code == 302
@@ -87,13 +93,16 @@ def test_session_survives_a_restart(site, config, gs, browser_for):
 
 
 def test_language_follows_the_browser_then_the_choice(site, client):
-    assert "ເຂົ້າສູ່ລະບົບ" in client.get("/login", headers={
-        "Accept-Language": "lo"}).get_data(as_text=True)
-    assert "Sign in" in client.get("/login", headers={
-        "Accept-Language": "en"}).get_data(as_text=True)
+    assert "ເຂົ້າສູ່ລະບົບ" in client.get("/login", headers={"Accept-Language": "lo"}).get_data(
+        as_text=True
+    )
+    assert "Sign in" in client.get("/login", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     client.post("/language", data={"lang": "lo", "csrf_token": csrf_token(client)})
-    assert "ເຂົ້າສູ່ລະບົບ" in client.get("/login", headers={
-        "Accept-Language": "en"}).get_data(as_text=True)
+    assert "ເຂົ້າສູ່ລະບົບ" in client.get("/login", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
 
 
 def test_pages_carry_security_headers(client):

@@ -33,8 +33,9 @@ def test_download_is_an_attachment_whose_lao_name_survives(site, browser_for):
 def test_download_answers_a_byte_range(site, browser_for):
     user = site.user("somsak")
     version = site.upload(user, site.home(user), "a.txt", b"0123456789")
-    response = browser_for(user).get(f"/files/{version.node_id}/download",
-                                     headers={"Range": "bytes=2-5"})
+    response = browser_for(user).get(
+        f"/files/{version.node_id}/download", headers={"Range": "bytes=2-5"}
+    )
     assert response.status_code == 206
     assert response.data == b"2345"
     assert response.headers["Content-Range"] == "bytes 2-5/10"
@@ -111,8 +112,11 @@ def test_upload_through_the_api_into_a_new_subfolder(site, browser_for):
     user = site.user("somsak")
     web = browser_for(user)
     home = site.home(user)
-    response = web.put(f"/api/v1/folders/{home.id}/files?name=ກ.txt&path=ໂຟນເດີ/ຍ່ອຍ",
-                       data=b"abc", headers={"X-CSRFToken": csrf_token(web)})
+    response = web.put(
+        f"/api/v1/folders/{home.id}/files?name=ກ.txt&path=ໂຟນເດີ/ຍ່ອຍ",
+        data=b"abc",
+        headers={"X-CSRFToken": csrf_token(web)},
+    )
     assert response.status_code == 201, response.json
     assert response.json["scan_state"] in ("pending", "clean")
     assert "ໂຟນເດີ" in web.get(f"/f/{home.id}").get_data(as_text=True)
@@ -123,8 +127,10 @@ def test_if_range_with_the_current_etag_resumes_with_the_range(site, browser_for
     version = site.upload(user, site.home(user), "a.txt", b"0123456789")
     web = browser_for(user)
     first = web.get(f"/files/{version.node_id}/download")
-    response = web.get(f"/files/{version.node_id}/download",
-                       headers={"Range": "bytes=4-", "If-Range": first.headers["ETag"]})
+    response = web.get(
+        f"/files/{version.node_id}/download",
+        headers={"Range": "bytes=4-", "If-Range": first.headers["ETag"]},
+    )
     assert response.status_code == 206
     assert response.data == b"456789"
 
@@ -136,8 +142,9 @@ def test_if_range_of_a_changed_file_sends_it_whole(site, browser_for):
     stale = web.get(f"/files/{old.node_id}/download")
     site.upload(user, site.home(user), "a.txt", b"new bytes, longer")
     for condition in (stale.headers["ETag"], "Wed, 21 Oct 2015 07:28:00 GMT", 'W/"weak"'):
-        response = web.get(f"/files/{old.node_id}/download",
-                           headers={"Range": "bytes=3-", "If-Range": condition})
+        response = web.get(
+            f"/files/{old.node_id}/download", headers={"Range": "bytes=3-", "If-Range": condition}
+        )
         assert response.status_code == 200
         assert response.data == b"new bytes, longer"
 
@@ -147,8 +154,10 @@ def test_if_range_with_the_last_modified_date_resumes(site, browser_for):
     version = site.upload(user, site.home(user), "a.txt", b"0123456789")
     web = browser_for(user)
     first = web.get(f"/api/v1/files/{version.node_id}/content")
-    response = web.get(f"/api/v1/files/{version.node_id}/content",
-                       headers={"Range": "bytes=8-", "If-Range": first.headers["Last-Modified"]})
+    response = web.get(
+        f"/api/v1/files/{version.node_id}/content",
+        headers={"Range": "bytes=8-", "If-Range": first.headers["Last-Modified"]},
+    )
     assert response.status_code == 206
     assert response.data == b"89"
 
@@ -156,7 +165,8 @@ def test_if_range_with_the_last_modified_date_resumes(site, browser_for):
 def test_several_ranges_at_once_get_the_whole_file(site, browser_for):
     user = site.user("somsak")
     version = site.upload(user, site.home(user), "a.txt", b"0123456789")
-    response = browser_for(user).get(f"/files/{version.node_id}/download",
-                                     headers={"Range": "bytes=0-1,5-6"})
+    response = browser_for(user).get(
+        f"/files/{version.node_id}/download", headers={"Range": "bytes=0-1,5-6"}
+    )
     assert response.status_code == 200
     assert response.data == b"0123456789"

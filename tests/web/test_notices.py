@@ -11,8 +11,11 @@ DISGUISED = "the content is a program (application/x-dosexec) but the name says 
 
 
 def _verdict(site, version, state, signature=None):
-    site.run(lambda w: verdicts.record_verdict(w.ctx, w.ctx.db.get(Version, version.id), state,
-                                               signature))
+    site.run(
+        lambda w: verdicts.record_verdict(
+            w.ctx, w.ctx.db.get(Version, version.id), state, signature
+        )
+    )
 
 
 def _unread(page: str) -> str | None:
@@ -37,8 +40,9 @@ def test_marking_notices_read_clears_the_count(site, browser_for):
     version = site.upload(user, site.home(user), "a.txt", clean=False)
     _verdict(site, version, ScanState.INFECTED, "Eicar")
     web = browser_for(user)
-    notice_id = re.search(r'name="id" value="(\d+)"',
-                          web.get("/notifications").get_data(as_text=True)).group(1)
+    notice_id = re.search(
+        r'name="id" value="(\d+)"', web.get("/notifications").get_data(as_text=True)
+    ).group(1)
     assert post(web, "/notifications/read", {"id": notice_id}).status_code == 302
     assert _unread(web.get("/", headers=EN).get_data(as_text=True)) is None
 
@@ -48,8 +52,9 @@ def test_nobody_can_mark_or_see_the_notices_of_someone_else(site, browser_for):
     version = site.upload(owner, site.home(owner), "secret-name.txt", clean=False)
     _verdict(site, version, ScanState.INFECTED, "Eicar")
     web = browser_for(owner)
-    notice_id = re.search(r'name="id" value="(\d+)"',
-                          web.get("/notifications").get_data(as_text=True)).group(1)
+    notice_id = re.search(
+        r'name="id" value="(\d+)"', web.get("/notifications").get_data(as_text=True)
+    ).group(1)
     stranger = browser_for(other)
     assert "secret-name.txt" not in stranger.get("/notifications").get_data(as_text=True)
     post(stranger, "/notifications/read", {"id": notice_id})
@@ -80,16 +85,30 @@ def test_managers_hear_when_a_shared_file_is_pulled_back(site, browser_for):
 
 
 def test_uploader_sees_a_badge_for_every_scan_state(site, browser_for):
-    cases = [(ScanState.PENDING, None, None, "Being scanned"),
-             (ScanState.CLEAN, None, None, "Clean"),
-             (ScanState.INFECTED, "Eicar-Test", None, "Infected: Eicar-Test"),
-             (ScanState.BLOCKED, "files ending in .exe may not be shared", None,
-              "Blocked: files ending in .exe may not be shared"),
-             (ScanState.UNSCANNABLE, "larger than the scanner accepts", None,
-              "Too large to scan: not shared"),
-             (ScanState.UNSCANNABLE, "larger than the scanner accepts",
-              "allowed by policy: larger than the scanner accepts", "Not scanned: too large"),
-             (ScanState.ERROR, "connection refused", None, "Scanner error, will retry")]
+    cases = [
+        (ScanState.PENDING, None, None, "Being scanned"),
+        (ScanState.CLEAN, None, None, "Clean"),
+        (ScanState.INFECTED, "Eicar-Test", None, "Infected: Eicar-Test"),
+        (
+            ScanState.BLOCKED,
+            "files ending in .exe may not be shared",
+            None,
+            "Blocked: files ending in .exe may not be shared",
+        ),
+        (
+            ScanState.UNSCANNABLE,
+            "larger than the scanner accepts",
+            None,
+            "Too large to scan: not shared",
+        ),
+        (
+            ScanState.UNSCANNABLE,
+            "larger than the scanner accepts",
+            "allowed by policy: larger than the scanner accepts",
+            "Not scanned: too large",
+        ),
+        (ScanState.ERROR, "connection refused", None, "Scanner error, will retry"),
+    ]
     for number, (state, signature, release, label) in enumerate(cases):
         user = site.user(f"uploader{number}")
         version = site.upload(user, site.home(user), "file.bin", clean=False)
@@ -97,6 +116,7 @@ def test_uploader_sees_a_badge_for_every_scan_state(site, browser_for):
         def judge(w, v=version, s=state, sig=signature, rel=release):
             row = w.ctx.db.get(Version, v.id)
             row.scan_state, row.scan_signature, row.release_reason = s, sig, rel
+
         site.run(judge)
         page = browser_for(user).get(f"/files/{version.node_id}", headers=EN)
         assert label in page.get_data(as_text=True), (state, label)
@@ -111,9 +131,11 @@ def test_others_see_not_scanned_too_large_on_a_version_allowed_by_policy(site, b
         row = w.ctx.db.get(Version, big.id)
         row.scan_state = ScanState.UNSCANNABLE
         row.release_reason = "allowed by policy: larger than the scanner accepts"
+
     site.run(allow)
     web = browser_for(colleague)
     assert "Not scanned: too large" in web.get(f"/files/{big.node_id}", headers=EN).get_data(
-        as_text=True)
+        as_text=True
+    )
     memo = web.get(f"/files/{clean.node_id}", headers=EN).get_data(as_text=True)
     assert "badge" not in memo

@@ -10,19 +10,22 @@ from web import create_app
 def _client(config, gs, proxies: int, forwarded_for: str):
     app = create_app(config.replace(server={"trusted_proxies": proxies}), gs)
     web = app.test_client()
-    web.environ_base.update(REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR=forwarded_for,
-                            HTTP_ACCEPT_LANGUAGE="en")
+    web.environ_base.update(
+        REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR=forwarded_for, HTTP_ACCEPT_LANGUAGE="en"
+    )
     return web
 
 
 def _failed_addresses(gs) -> list[str]:
     with gs.unit_of_work() as ctx:
-        return list(ctx.db.scalars(select(AuditEvent.ip)
-                                   .where(AuditEvent.action == "login.failed")))
+        return list(
+            ctx.db.scalars(select(AuditEvent.ip).where(AuditEvent.action == "login.failed"))
+        )
 
 
 def test_behind_a_proxy_the_sign_in_limit_counts_each_person_by_their_own_address(
-        site, config, gs, monkeypatch):
+    site, config, gs, monkeypatch
+):
     monkeypatch.setattr("gshare.accounts.login.MAX_ADDRESS_FAILURES", 3)
     site.user("somsak")
     attacker = _client(config, gs, 1, "203.0.113.7")

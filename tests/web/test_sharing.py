@@ -29,8 +29,7 @@ def test_pending_file_in_a_shared_folder_stays_invisible_to_them(site, browser_f
     planning = site.user("planner", "Planning")
     folder = site.folder(site.department_root("Finance"), "Shared")
     version = site.upload(owner, folder, "virus.txt", b"x", clean=False)
-    _share(browser_for(owner), folder.id, department=site.department("Planning").id,
-           role="viewer")
+    _share(browser_for(owner), folder.id, department=site.department("Planning").id, role="viewer")
     member = browser_for(planning)
     assert "virus.txt" not in member.get(f"/f/{folder.id}").get_data(as_text=True)
     assert member.get(f"/files/{version.node_id}/download").status_code == 404
@@ -43,8 +42,11 @@ def test_revoke_a_grant(site, browser_for, gs):
     web = browser_for(owner)
     _share(web, folder.id, username="friend", role="editor")
     assert browser_for(friend).get(f"/f/{folder.id}").status_code == 200
-    grant_id = int(re.search(r"/grants/(\d+)/revoke", web.get(
-        f"/nodes/{folder.id}/share").get_data(as_text=True)).group(1))
+    grant_id = int(
+        re.search(
+            r"/grants/(\d+)/revoke", web.get(f"/nodes/{folder.id}/share").get_data(as_text=True)
+        ).group(1)
+    )
     post(web, f"/grants/{grant_id}/revoke")
     assert browser_for(friend).get(f"/f/{folder.id}").status_code == 404
 
@@ -88,8 +90,11 @@ def test_upload_only_link_takes_files_without_showing_any(site, browser_for, app
     outsider = app.test_client()
     page = outsider.get(path).get_data(as_text=True)
     assert "secret.txt" not in page
-    response = outsider.post(f"{path}/upload?name=secret.txt", data=b"from outside",
-                             headers={"X-CSRFToken": csrf_token(outsider, path)})
+    response = outsider.post(
+        f"{path}/upload?name=secret.txt",
+        data=b"from outside",
+        headers={"X-CSRFToken": csrf_token(outsider, path)},
+    )
     assert response.status_code == 201
     assert response.json["name"] == "secret (2).txt"
     with gs.unit_of_work() as ctx:
@@ -102,8 +107,9 @@ def test_revoked_link_stops_working(site, browser_for, app):
     folder = site.folder(site.home(owner), "Gone")
     web = browser_for(owner)
     path = _link(web, folder.id, mode="view")
-    link_id = re.search(r"/links/(\d+)/revoke", web.get(
-        f"/nodes/{folder.id}/share").get_data(as_text=True)).group(1)
+    link_id = re.search(
+        r"/links/(\d+)/revoke", web.get(f"/nodes/{folder.id}/share").get_data(as_text=True)
+    ).group(1)
     post(web, f"/links/{link_id}/revoke")
     assert app.test_client().get(path).status_code == 404
 

@@ -36,14 +36,16 @@ def _link(web, folder_id):
 
 
 @pytest.mark.parametrize("make", ["token", "key", "link"])
-def test_a_new_secret_is_shown_once_and_never_readable_in_the_cookie(site, browser_for, app,
-                                                                      make):
+def test_a_new_secret_is_shown_once_and_never_readable_in_the_cookie(site, browser_for, app, make):
     owner = site.user("somsak")
     folder = site.folder(site.home(owner), "Public")
     web = browser_for(owner)
     web.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    page_path, pattern = {"token": lambda: _token(web), "key": lambda: _key(web),
-                          "link": lambda: _link(web, folder.id)}[make]()
+    page_path, pattern = {
+        "token": lambda: _token(web),
+        "key": lambda: _key(web),
+        "link": lambda: _link(web, folder.id),
+    }[make]()
     raw, readable = _session_cookie(app, web)
     page = web.get(page_path).get_data(as_text=True)
     secret = pattern.search(page).group(1)

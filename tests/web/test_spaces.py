@@ -100,8 +100,15 @@ def test_a_space_with_a_file_or_a_trashed_file_is_not_deleted(site, browser_for)
 def test_an_editor_of_the_space_sees_no_settings_and_may_not_change_it(site, browser_for):
     owner, editor = site.user("somsak"), site.user("noy")
     folder_url, space = _new_space(site, browser_for(owner), "Shared project")
-    site.run(lambda w: grants.grant_role(w.ctx, OPERATOR, int(folder_url.rsplit("/", 1)[1]),
-                                          "editor", user=w.ctx.db.merge(editor)))
+    site.run(
+        lambda w: grants.grant_role(
+            w.ctx,
+            OPERATOR,
+            int(folder_url.rsplit("/", 1)[1]),
+            "editor",
+            user=w.ctx.db.merge(editor),
+        )
+    )
     web = browser_for(editor)
     page = web.get(folder_url, headers=EN)
     assert page.status_code == 200 and "Space settings" not in page.get_data(as_text=True)

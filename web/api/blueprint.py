@@ -36,8 +36,14 @@ def target_folder(user, node_id: int, path: str) -> Node:
 
 def node_json(node: Node, version: Version | None, user) -> dict:
     """Describe a node; the scan state only to the person who uploaded that version."""
-    data = {"id": node.id, "name": node.name, "kind": node.kind, "parent_id": node.parent_id,
-            "space_id": node.space_id, "updated_at": node.updated_at.isoformat()}
+    data = {
+        "id": node.id,
+        "name": node.name,
+        "kind": node.kind,
+        "parent_id": node.parent_id,
+        "space_id": node.space_id,
+        "updated_at": node.updated_at.isoformat(),
+    }
     if version is not None:
         data.update(version_json(version, user), version_id=version.id)
         data["id"] = node.id
@@ -46,8 +52,13 @@ def node_json(node: Node, version: Version | None, user) -> dict:
 
 def version_json(version: Version, user) -> dict:
     """Describe a version."""
-    data = {"id": version.id, "number": version.number, "size": version.size,
-            "content_type": version.content_type, "uploaded_at": version.uploaded_at.isoformat()}
+    data = {
+        "id": version.id,
+        "number": version.number,
+        "size": version.size,
+        "content_type": version.content_type,
+        "uploaded_at": version.uploaded_at.isoformat(),
+    }
     if version.uploaded_by == user.id:
         data["scan_state"] = version.scan_state
     return data
@@ -55,17 +66,27 @@ def version_json(version: Version, user) -> dict:
 
 def grant_json(row: Grant) -> dict:
     """Describe a grant."""
-    return {"id": row.id, "node_id": row.node_id, "role": row.role, "user_id": row.user_id,
-            "department_id": row.department_id,
-            "include_subdepartments": row.include_subdepartments}
+    return {
+        "id": row.id,
+        "node_id": row.node_id,
+        "role": row.role,
+        "user_id": row.user_id,
+        "department_id": row.department_id,
+        "include_subdepartments": row.include_subdepartments,
+    }
 
 
 def link_json(link) -> dict:
     """Describe a public link (never its token)."""
-    return {"id": link.id, "node_id": link.node_id, "mode": link.mode,
-            "password": link.password_hash is not None,
-            "expires_at": link.expires_at.isoformat() if link.expires_at else None,
-            "max_downloads": link.max_downloads, "download_count": link.download_count}
+    return {
+        "id": link.id,
+        "node_id": link.node_id,
+        "mode": link.mode,
+        "password": link.password_hash is not None,
+        "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+        "max_downloads": link.max_downloads,
+        "download_count": link.download_count,
+    }
 
 
 def json_body() -> dict:

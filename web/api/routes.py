@@ -42,9 +42,14 @@ def me():
     db = ctx().db
     personal = spaces.root_of(db, spaces.personal_space(db, user))
     department = spaces.root_of(db, departments.department_space(db, user.department))
-    return jsonify(username=user.username, display_name=user.display_name, role=user.role,
-                   department=departments.full_name(db, user.department),
-                   personal_folder=personal.id, department_folder=department.id)
+    return jsonify(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        department=departments.full_name(db, user.department),
+        personal_folder=personal.id,
+        department_folder=department.id,
+    )
 
 
 @bp.get("/spaces")
@@ -54,26 +59,51 @@ def my_spaces():
     user = require_actor()
     db = ctx().db
     personal = spaces.personal_space(db, user)
-    listed = [(personal, spaces.root_of(db, personal)),
-              *spaces.department_spaces(db, user),
-              *((s, spaces.root_of(db, s)) for s in spaces.project_spaces(db, user))]
-    return jsonify(items=[{"id": space.id, "name": space.name, "slug": space.slug,
-                           "kind": space.kind, "folder_id": root.id,
-                           "used_bytes": space.used_bytes, "quota_bytes": space.quota_bytes}
-                          for space, root in listed])
+    listed = [
+        (personal, spaces.root_of(db, personal)),
+        *spaces.department_spaces(db, user),
+        *((s, spaces.root_of(db, s)) for s in spaces.project_spaces(db, user)),
+    ]
+    return jsonify(
+        items=[
+            {
+                "id": space.id,
+                "name": space.name,
+                "slug": space.slug,
+                "kind": space.kind,
+                "folder_id": root.id,
+                "used_bytes": space.used_bytes,
+                "quota_bytes": space.quota_bytes,
+            }
+            for space, root in listed
+        ]
+    )
 
 
 @bp.get("/notifications")
 def my_notifications():
     """List the person's notices, newest first (?unread=1: only the unread ones)."""
-    items = notifications.list_notifications(ctx(), require_actor(),
-                                             unread_only=request.args.get("unread") == "1",
-                                             limit=min(request.args.get("limit", 50, int), 500))
-    return jsonify(items=[{"id": n.id, "kind": n.kind, "text": notice_text(n),
-                           "node_id": n.node_id, "version_id": n.version_id,
-                           "params": n.params or {}, "created_at": n.created_at.isoformat(),
-                           "read_at": n.read_at.isoformat() if n.read_at else None}
-                          for n in items])
+    items = notifications.list_notifications(
+        ctx(),
+        require_actor(),
+        unread_only=request.args.get("unread") == "1",
+        limit=min(request.args.get("limit", 50, int), 500),
+    )
+    return jsonify(
+        items=[
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "text": notice_text(n),
+                "node_id": n.node_id,
+                "version_id": n.version_id,
+                "params": n.params or {},
+                "created_at": n.created_at.isoformat(),
+                "read_at": n.read_at.isoformat() if n.read_at else None,
+            }
+            for n in items
+        ]
+    )
 
 
 @bp.post("/notifications/read")
@@ -99,9 +129,15 @@ def children(node_id: int):
     user = require_actor()
     folder = lookup.get_node(ctx().db, user, node_id)
     args = request.args
-    entries = lookup.list_folder(ctx().db, user, folder, args.get("sort", "name"),
-                               args.get("desc") == "1", min(args.get("limit", 500, int), 5000),
-                               args.get("offset", 0, int))
+    entries = lookup.list_folder(
+        ctx().db,
+        user,
+        folder,
+        args.get("sort", "name"),
+        args.get("desc") == "1",
+        min(args.get("limit", 500, int), 5000),
+        args.get("offset", 0, int),
+    )
     return jsonify(items=[node_json(e.node, e.version, user) for e in entries])
 
 
@@ -120,8 +156,9 @@ def create_folder(node_id: int):
     user = require_actor()
     parent = lookup.get_node(ctx().db, user, node_id)
     body = json_body()
-    created = folders.ensure_folders(ctx(), user, parent, f"{body.get('path', '')}/"
-                                     f"{body.get('name', '')}")
+    created = folders.ensure_folders(
+        ctx(), user, parent, f"{body.get('path', '')}/{body.get('name', '')}"
+    )
     return jsonify(node_json(created, None, user)), 201
 
 
@@ -132,8 +169,9 @@ def upload(node_id: int):
     if request.content_length is None:
         abort(411)
     folder = target_folder(user, node_id, request.args.get("path", ""))
-    version = files.upload_file(ctx(), user, folder, request.args.get("name", ""),
-                                request.stream, request.content_length)
+    version = files.upload_file(
+        ctx(), user, folder, request.args.get("name", ""), request.stream, request.content_length
+    )
     return jsonify(node_json(version.node, version, user)), 201
 
 
@@ -141,24 +179,29 @@ def upload(node_id: int):
 def content(node_id: int):
     """Download a file (or ?version=<id>), with byte ranges."""
     user, version_id = require_actor(), request.args.get("version", type=int)
-    return file_response(open_ranged(
-        lambda byte_range: files.open_download(ctx(), user, node_id, version_id, byte_range)))
+    return file_response(
+        open_ranged(
+            lambda byte_range: files.open_download(ctx(), user, node_id, version_id, byte_range)
+        )
+    )
 
 
 @bp.get("/files/<int:node_id>/versions")
 def versions(node_id: int):
     """List a file's versions the person may see."""
     user = require_actor()
-    return jsonify(items=[version_json(v, user)
-                          for v in files.list_versions(ctx(), user, node_id)])
+    return jsonify(items=[version_json(v, user) for v in files.list_versions(ctx(), user, node_id)])
 
 
 @bp.post("/nodes/<int:node_id>/rename")
 def rename(node_id: int):
     """Rename a folder or file."""
     user = require_actor()
-    return jsonify(node_json(folders.rename_node(ctx(), user, node_id, json_body().get("name", "")),
-                             None, user))
+    return jsonify(
+        node_json(
+            folders.rename_node(ctx(), user, node_id, json_body().get("name", "")), None, user
+        )
+    )
 
 
 @bp.post("/nodes/<int:node_id>/<any(move, copy):verb>")
@@ -188,19 +231,31 @@ def restore(node_id: int):
 def grants(node_id: int):
     """List who has access to a node (own and inherited grants)."""
     access = sharing.list_access(ctx(), require_actor(), node_id)
-    return jsonify(items=[dict(grant_json(a.grant), inherited_from=getattr(
-        a.inherited_from, "id", None)) for a in access])
+    return jsonify(
+        items=[
+            dict(grant_json(a.grant), inherited_from=getattr(a.inherited_from, "id", None))
+            for a in access
+        ]
+    )
 
 
 @bp.post("/nodes/<int:node_id>/grants")
 def grant(node_id: int):
     """Give a person (`username`) or a department (`department_id`) a role."""
     body = json_body()
-    grantee = ({"user": users.find_user(ctx().db, body["username"])} if body.get("username")
-               else {"department": ctx().db.get(Department, int(body.get("department_id") or 0))})
-    created = sharing.grant_role(ctx(), require_actor(), node_id, body.get("role", ""),
-                                 include_subdepartments=bool(body.get("include_subdepartments")),
-                                 **grantee)
+    grantee = (
+        {"user": users.find_user(ctx().db, body["username"])}
+        if body.get("username")
+        else {"department": ctx().db.get(Department, int(body.get("department_id") or 0))}
+    )
+    created = sharing.grant_role(
+        ctx(),
+        require_actor(),
+        node_id,
+        body.get("role", ""),
+        include_subdepartments=bool(body.get("include_subdepartments")),
+        **grantee,
+    )
     return jsonify(grant_json(created)), 201
 
 
@@ -214,8 +269,9 @@ def revoke_grant(grant_id: int):
 @bp.get("/nodes/<int:node_id>/links")
 def node_links(node_id: int):
     """List a node's live public links."""
-    return jsonify(items=[link_json(link)
-                          for link in links.list_links(ctx(), require_actor(), node_id)])
+    return jsonify(
+        items=[link_json(link) for link in links.list_links(ctx(), require_actor(), node_id)]
+    )
 
 
 @bp.post("/nodes/<int:node_id>/links")
@@ -223,9 +279,15 @@ def create_link(node_id: int):
     """Create a public link; the answer holds its token, shown only now."""
     body = json_body()
     expires = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
-    link, token = links.create_link(ctx(), require_actor(), node_id, body.get("mode", "view"),
-                                    password=body.get("password") or None, expires_at=expires,
-                                    max_downloads=body.get("max_downloads"))
+    link, token = links.create_link(
+        ctx(),
+        require_actor(),
+        node_id,
+        body.get("mode", "view"),
+        password=body.get("password") or None,
+        expires_at=expires,
+        max_downloads=body.get("max_downloads"),
+    )
     return jsonify(dict(link_json(link), token=token)), 201
 
 

@@ -18,9 +18,14 @@ def start_upload():
     """Begin an upload: folder, name, size, and path for files inside a dropped folder."""
     user, body = require_actor(), json_body()
     folder = target_folder(user, int(body.get("folder") or 0), body.get("path") or "")
-    session = uploads.start_upload(ctx(), user, folder, body.get("name", ""),
-                                      size=body.get("size"),
-                                      content_type=body.get("content_type"))
+    session = uploads.start_upload(
+        ctx(),
+        user,
+        folder,
+        body.get("name", ""),
+        size=body.get("size"),
+        content_type=body.get("content_type"),
+    )
     return jsonify(token=session.token, folder=folder.id), 201
 
 
@@ -36,8 +41,9 @@ def upload_part(token: str, number: int):
     """Store one part (the request body)."""
     if request.content_length is None:
         abort(411)
-    part = uploads.upload_part(ctx(), require_actor(), token, number, request.stream,
-                                  request.content_length)
+    part = uploads.upload_part(
+        ctx(), require_actor(), token, number, request.stream, request.content_length
+    )
     return jsonify(number=part.number, size=part.size)
 
 

@@ -91,8 +91,9 @@ class S3Request:
     def body(self, compute=("md5",)) -> Reader:
         """Return the request body, decoded and verified as it is read."""
         self.environ["gshare.s3.body_read"] = True
-        return verified_body(self.auth, get_input_stream(self.environ), self.headers,
-                             compute=compute)
+        return verified_body(
+            self.auth, get_input_stream(self.environ), self.headers, compute=compute
+        )
 
     def payload_length(self) -> int | None:
         """Return the length of the decoded body when the client announced it."""
@@ -131,14 +132,20 @@ class S3App:
         headers = EnvironHeaders(environ)
         query_string = environ.get("QUERY_STRING", "")
         holders: dict[str, access_keys.KeyHolder] = {}
-        auth = authenticate(method, raw_path, query_string, headers,
-                            lambda key_id: self._secret_for(key_id, holders))
+        auth = authenticate(
+            method,
+            raw_path,
+            query_string,
+            headers,
+            lambda key_id: self._secret_for(key_id, holders),
+        )
         holder = holders[auth.access_key]
         self._touch(holder)
         bucket, key = split_path(raw_path)
         query = dict(parse_qsl(query_string, keep_blank_values=True))
-        request = S3Request(environ, self.gshare, method, bucket, key, query, headers, auth,
-                            holder, request_id)
+        request = S3Request(
+            environ, self.gshare, method, bucket, key, query, headers, auth, holder, request_id
+        )
         try:
             return routing.dispatch(request)
         except NotFound:

@@ -12,8 +12,9 @@ from web.s3.errors import S3Error
 
 def xml_response(root, status: int = 200, headers: dict | None = None) -> Response:
     """Reply with an XML document."""
-    return Response(xml.serialize(root), status=status, content_type="application/xml",
-                    headers=headers or {})
+    return Response(
+        xml.serialize(root), status=status, content_type="application/xml", headers=headers or {}
+    )
 
 
 def empty_response(status: int = 200, headers: dict | None = None) -> Response:
@@ -37,8 +38,10 @@ def list_buckets(request) -> Response:
         owner(root, actor)
         listed = xml.add(root, "Buckets")
         for bucket in buckets:
-            xml.add_all(xml.add(listed, "Bucket"), [("Name", bucket.space.slug),
-                                                    ("CreationDate", bucket.space.created_at)])
+            xml.add_all(
+                xml.add(listed, "Bucket"),
+                [("Name", bucket.space.slug), ("CreationDate", bucket.space.created_at)],
+            )
     return xml_response(root)
 
 
@@ -96,7 +99,15 @@ def _taken(request, space_id) -> S3Error:
         except NotFound:
             mine = False
     if mine:
-        return S3Error("BucketAlreadyOwnedByYou", "You already have this bucket.", 409,
-                       BucketName=request.bucket)
-    return S3Error("BucketAlreadyExists", "The requested bucket name is not available.", 409,
-                   BucketName=request.bucket)
+        return S3Error(
+            "BucketAlreadyOwnedByYou",
+            "You already have this bucket.",
+            409,
+            BucketName=request.bucket,
+        )
+    return S3Error(
+        "BucketAlreadyExists",
+        "The requested bucket name is not available.",
+        409,
+        BucketName=request.bucket,
+    )

@@ -159,7 +159,10 @@ def multipart_checksum(parts: list[tuple[dict | None, int]], kind: str = COMPOSI
         for digest, (_, size) in zip(digests[1:], parts[1:], strict=True):
             value = _COMBINE[algorithm](value, int.from_bytes(digest, "big"), size)
         whole = value.to_bytes(DIGEST_SIZES[algorithm], "big")
-        return {"algorithm": algorithm, "type": FULL_OBJECT,
-                "value": base64.b64encode(whole).decode("ascii")}
+        return {
+            "algorithm": algorithm,
+            "type": FULL_OBJECT,
+            "value": base64.b64encode(whole).decode("ascii"),
+        }
     value = f"{checksum_of(algorithm, b''.join(digests))}-{len(parts)}"
     return {"algorithm": algorithm, "type": COMPOSITE, "value": value}

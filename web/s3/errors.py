@@ -43,19 +43,20 @@ class S3Error(Exception):
 
 def not_implemented(what: str = "") -> S3Error:
     """Return the error for an operation gshare does not offer."""
-    return S3Error("NotImplemented", f"gshare does not implement {what or 'this operation'}.",
-                   501)
+    return S3Error("NotImplemented", f"gshare does not implement {what or 'this operation'}.", 501)
 
 
 def no_such_bucket(name: str) -> S3Error:
     return S3Error("NoSuchBucket", "The specified bucket does not exist.", 404, BucketName=name)
 
 
-def from_gshare(error: errors.GshareError, bucket: str | None = None,
-                key: str | None = None) -> S3Error:
+def from_gshare(
+    error: errors.GshareError, bucket: str | None = None, key: str | None = None
+) -> S3Error:
     """Map a gshare error to the S3 error a client expects."""
     code, status = _REASONS.get(error.detail.get("reason")) or next(
-        (pair for kind, pair in _MAPPED.items() if isinstance(error, kind)), ("InternalError", 500))
+        (pair for kind, pair in _MAPPED.items() if isinstance(error, kind)), ("InternalError", 500)
+    )
     if code == "NoSuchKey" and not key:
         return no_such_bucket(bucket or "")
     extra = {"Key": key} if key and code == "NoSuchKey" else {}
@@ -65,8 +66,16 @@ def from_gshare(error: errors.GshareError, bucket: str | None = None,
 def error_response(error, method: str, resource: str, request_id: str) -> Response:
     """Build the XML reply for an S3Error or an S3AuthError."""
     root = xml.document("Error", namespace=False)
-    xml.add_all(root, [("Code", error.code), ("Message", error.message),
-                       *error.extra.items(), ("Resource", resource), ("RequestId", request_id)])
+    xml.add_all(
+        root,
+        [
+            ("Code", error.code),
+            ("Message", error.message),
+            *error.extra.items(),
+            ("Resource", resource),
+            ("RequestId", request_id),
+        ],
+    )
     body = b"" if method == "HEAD" else xml.serialize(root)
     response = Response(body, status=error.status, content_type="application/xml")
     response.headers["Date"] = formatdate(usegmt=True)

@@ -40,13 +40,18 @@ def params(request) -> Params:
     """Read prefix, delimiter, max-keys and encoding-type from the query."""
     raw = request.query.get("max-keys", str(MAX_KEYS))
     if not raw.isdigit():
-        raise S3Error("InvalidArgument", "max-keys must be a non-negative integer.",
-                      ArgumentName="max-keys")
+        raise S3Error(
+            "InvalidArgument", "max-keys must be a non-negative integer.", ArgumentName="max-keys"
+        )
     encoding = request.query.get("encoding-type")
     if encoding not in (None, "url"):
         raise S3Error("InvalidArgument", "Invalid Encoding Method specified in Request")
-    return Params(request.query.get("prefix", ""), request.query.get("delimiter", ""),
-                  min(int(raw), MAX_KEYS), encoding == "url")
+    return Params(
+        request.query.get("prefix", ""),
+        request.query.get("delimiter", ""),
+        min(int(raw), MAX_KEYS),
+        encoding == "url",
+    )
 
 
 def paginate(entries, key_of, p: Params, marker: str = "") -> Page:
@@ -55,8 +60,11 @@ def paginate(entries, key_of, p: Params, marker: str = "") -> Page:
     for entry in entries:
         key = key_of(entry)
         rolled = _rolled(key, p.prefix, p.delimiter)
-        if key.encode("utf-8") <= after or (rolled and marker.startswith(rolled)) or (
-                rolled and page.prefixes and page.prefixes[-1] == rolled):
+        if (
+            key.encode("utf-8") <= after
+            or (rolled and marker.startswith(rolled))
+            or (rolled and page.prefixes and page.prefixes[-1] == rolled)
+        ):
             continue
         if count == p.max_keys:
             page.truncated = True
@@ -94,8 +102,11 @@ def list_object_versions(request):
     key_marker = request.query.get("key-marker", "")
     version_marker = request.query.get("version-id-marker", "")
     if version_marker and not key_marker:
-        raise S3Error("InvalidArgument", "A version-id marker cannot be specified without a "
-                      "key marker.", ArgumentName="version-id-marker")
+        raise S3Error(
+            "InvalidArgument",
+            "A version-id marker cannot be specified without a key marker.",
+            ArgumentName="version-id-marker",
+        )
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
         entries = view.list_object_versions(ctx, actor, bucket, p.prefix, p.delimiter)
@@ -113,12 +124,18 @@ def delete_marker_response(request, hit: markers.DeleteMarkerHit) -> Response:
     """Answer a GET or HEAD that met a delete marker: 404 NoSuchKey for the key, 405
     MethodNotAllowed when versionId named the marker; both say x-amz-delete-marker."""
     if hit.named:
-        error = S3Error("MethodNotAllowed", "The specified method is not allowed against this "
-                        "resource.", 405, Method=request.method, ResourceType="DeleteMarker")
+        error = S3Error(
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            405,
+            Method=request.method,
+            ResourceType="DeleteMarker",
+        )
     else:
         error = S3Error("NoSuchKey", "The specified key does not exist.", 404, Key=request.key)
-    response = error_response(error, request.method, f"/{request.bucket}/{request.key}",
-                              request.request_id)
+    response = error_response(
+        error, request.method, f"/{request.bucket}/{request.key}", request.request_id
+    )
     response.headers.update(marker_headers(hit.marker))
     response.headers["Last-Modified"] = xml.http_date(hit.marker.deleted_at)
     if hit.named:
@@ -159,22 +176,37 @@ def _start(request) -> str:
     try:
         return base64.urlsafe_b64decode(token.encode()).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
-                      ArgumentName="continuation-token") from None
+        raise S3Error(
+            "InvalidArgument",
+            "The continuation token provided is incorrect",
+            ArgumentName="continuation-token",
+        ) from None
 
 
 def _head(root, request, p: Params, v2: bool, page: Page) -> None:
-    xml.add_all(root, [("Name", request.bucket), ("Prefix", encoded(p.prefix, p)),
-                       ("Delimiter", encoded(p.delimiter, p) if p.delimiter else None),
-                       ("MaxKeys", p.max_keys),
-                       ("EncodingType", "url" if p.encode else None),
-                       ("IsTruncated", page.truncated)])
+    xml.add_all(
+        root,
+        [
+            ("Name", request.bucket),
+            ("Prefix", encoded(p.prefix, p)),
+            ("Delimiter", encoded(p.delimiter, p) if p.delimiter else None),
+            ("MaxKeys", p.max_keys),
+            ("EncodingType", "url" if p.encode else None),
+            ("IsTruncated", page.truncated),
+        ],
+    )
     if v2:
         count = len(page.items) + len(page.prefixes)
         token = request.query.get("continuation-token")
         after = request.query.get("start-after")
-        xml.add_all(root, [("KeyCount", count), ("ContinuationToken", token),
-                           ("StartAfter", encoded(after, p) if after else None)])
+        xml.add_all(
+            root,
+            [
+                ("KeyCount", count),
+                ("ContinuationToken", token),
+                ("StartAfter", encoded(after, p) if after else None),
+            ],
+        )
         if page.truncated:
             next_token = base64.urlsafe_b64encode(page.next_marker.encode()).decode()
             xml.add(root, "NextContinuationToken", next_token)
@@ -191,11 +223,15 @@ def _content(element, obj: view.S3Object, p: Params, person) -> None:
 
 def _details(element, obj: view.S3Object, person) -> None:
     version = obj.version
-    xml.add_all(element, [
-        ("LastModified", version.uploaded_at if version else obj.node.updated_at),
-        ("ETag", f'"{version.etag if version else EMPTY_MD5}"'),
-        ("Size", version.size if version else 0),
-        ("StorageClass", "STANDARD")])
+    xml.add_all(
+        element,
+        [
+            ("LastModified", version.uploaded_at if version else obj.node.updated_at),
+            ("ETag", f'"{version.etag if version else EMPTY_MD5}"'),
+            ("Size", version.size if version else 0),
+            ("StorageClass", "STANDARD"),
+        ],
+    )
     if person is not None:
         owner(element, person)
 
@@ -225,13 +261,19 @@ def _after_version(entries, key_marker: str, version_marker: str, p: Params):
 
 
 def _versions_head(root, request, p: Params, page: Page, key_marker: str) -> None:
-    xml.add_all(root, [("Name", request.bucket), ("Prefix", encoded(p.prefix, p)),
-                       ("KeyMarker", encoded(key_marker, p)),
-                       ("VersionIdMarker", request.query.get("version-id-marker", "")),
-                       ("Delimiter", encoded(p.delimiter, p) if p.delimiter else None),
-                       ("MaxKeys", p.max_keys),
-                       ("EncodingType", "url" if p.encode else None),
-                       ("IsTruncated", page.truncated)])
+    xml.add_all(
+        root,
+        [
+            ("Name", request.bucket),
+            ("Prefix", encoded(p.prefix, p)),
+            ("KeyMarker", encoded(key_marker, p)),
+            ("VersionIdMarker", request.query.get("version-id-marker", "")),
+            ("Delimiter", encoded(p.delimiter, p) if p.delimiter else None),
+            ("MaxKeys", p.max_keys),
+            ("EncodingType", "url" if p.encode else None),
+            ("IsTruncated", page.truncated),
+        ],
+    )
     if not page.truncated:
         return
     xml.add(root, "NextKeyMarker", encoded(page.next_marker, p))
@@ -241,8 +283,14 @@ def _versions_head(root, request, p: Params, page: Page, key_marker: str) -> Non
 
 def _version(root, entry: view.VersionEntry, p: Params, person) -> None:
     element = xml.add(root, "DeleteMarker" if entry.marker else "Version")
-    xml.add_all(element, [("Key", encoded(entry.key, p)), ("VersionId", entry.version_id),
-                          ("IsLatest", entry.latest)])
+    xml.add_all(
+        element,
+        [
+            ("Key", encoded(entry.key, p)),
+            ("VersionId", entry.version_id),
+            ("IsLatest", entry.latest),
+        ],
+    )
     if entry.marker is None:
         _details(element, view.S3Object(entry.key, entry.node, entry.version), person)
         return

@@ -62,15 +62,25 @@ def create_upload(request) -> Response:
     folder_id = prepare_folder(request)
     with request.unit_of_work() as (ctx, actor):
         folder = get_node(ctx.db, actor, folder_id, Action.UPLOAD)
-        session = uploads.start_upload(ctx, actor, folder, request.key.rpartition("/")[2],
-                                       content_type=request.headers.get("Content-Type"),
-                                       metadata=metadata or None, checksum_algorithm=algorithm,
-                                       checksum_type=kind)
+        session = uploads.start_upload(
+            ctx,
+            actor,
+            folder,
+            request.key.rpartition("/")[2],
+            content_type=request.headers.get("Content-Type"),
+            metadata=metadata or None,
+            checksum_algorithm=algorithm,
+            checksum_type=kind,
+        )
         root = xml.document("InitiateMultipartUploadResult")
-        xml.add_all(root, [("Bucket", request.bucket), ("Key", request.key),
-                           ("UploadId", session.token)])
-    headers = {"x-amz-checksum-algorithm": algorithm.upper(),
-               "x-amz-checksum-type": kind} if algorithm else {}
+        xml.add_all(
+            root, [("Bucket", request.bucket), ("Key", request.key), ("UploadId", session.token)]
+        )
+    headers = (
+        {"x-amz-checksum-algorithm": algorithm.upper(), "x-amz-checksum-type": kind}
+        if algorithm
+        else {}
+    )
     return xml_response(root, headers=headers)
 
 
@@ -84,14 +94,22 @@ def upload_part(request) -> Response:
     number = _part_number(request.query.get("partNumber"))
     length = request.payload_length()
     if length is None:
-        raise S3Error("MissingContentLength", "You must provide the Content-Length HTTP "
-                      "header.", 411)
+        raise S3Error(
+            "MissingContentLength", "You must provide the Content-Length HTTP header.", 411
+        )
     with request.unit_of_work() as (ctx, actor):
         session = _session(ctx, actor, request)
         algorithm = _part_algorithm(request, session.checksum_algorithm)
         reader = request.body(compute=(algorithm,) if algorithm else ())
-        part = uploads.upload_part(ctx, actor, session.token, number, reader, length,
-                                   checksum=_part_checksum(request, reader, algorithm))
+        part = uploads.upload_part(
+            ctx,
+            actor,
+            session.token,
+            number,
+            reader,
+            length,
+            checksum=_part_checksum(request, reader, algorithm),
+        )
         etag = part.md5
     headers = {"ETag": f'"{etag}"', **echoed_checksums(request, reader.checksums)}
     if algorithm:
@@ -109,11 +127,20 @@ def copy_part(request) -> Response:
         session = _session(ctx, actor, request)
         source = open_copy_source(request, ctx, actor)
         algorithm = session.checksum_algorithm
-        part = uploads.copy_part(ctx, actor, session.token, number, source, byte_range,
-                                 checksum=Checksum(algorithm) if algorithm else None)
+        part = uploads.copy_part(
+            ctx,
+            actor,
+            session.token,
+            number,
+            source,
+            byte_range,
+            checksum=Checksum(algorithm) if algorithm else None,
+        )
         root = xml.document("CopyPartResult")
-        xml.add_all(root, [("LastModified", part.created_at), ("ETag", f'"{part.md5}"'),
-                           *_part_checksums(part)])
+        xml.add_all(
+            root,
+            [("LastModified", part.created_at), ("ETag", f'"{part.md5}"'), *_part_checksums(part)],
+        )
         headers = {"x-amz-copy-source-version-id": str(source.id)}
     return xml_response(root, headers=headers)
 
@@ -126,36 +153,65 @@ def list_parts(request) -> Response:
         session = _session(ctx, actor, request)
         parts = [p for p in uploads.list_parts(ctx, actor, session.token) if p.number > after]
         root = xml.document("ListPartsResult")
-        xml.add_all(root, [("Bucket", request.bucket), ("Key", request.key),
-                           ("UploadId", session.token), ("PartNumberMarker", after),
-                           ("MaxParts", limit), ("IsTruncated", len(parts) > limit),
-                           ("StorageClass", "STANDARD"), *_upload_checksum(session)])
+        xml.add_all(
+            root,
+            [
+                ("Bucket", request.bucket),
+                ("Key", request.key),
+                ("UploadId", session.token),
+                ("PartNumberMarker", after),
+                ("MaxParts", limit),
+                ("IsTruncated", len(parts) > limit),
+                ("StorageClass", "STANDARD"),
+                *_upload_checksum(session),
+            ],
+        )
         if len(parts) > limit:
             xml.add(root, "NextPartNumberMarker", parts[limit - 1].number if limit else after)
         owner(root, actor)
         for part in parts[:limit]:
-            xml.add_all(xml.add(root, "Part"), [
-                ("PartNumber", part.number), ("LastModified", part.created_at),
-                ("ETag", f'"{part.md5}"'), ("Size", part.size),
-                *_part_checksums(part)])
+            xml.add_all(
+                xml.add(root, "Part"),
+                [
+                    ("PartNumber", part.number),
+                    ("LastModified", part.created_at),
+                    ("ETag", f'"{part.md5}"'),
+                    ("Size", part.size),
+                    *_part_checksums(part),
+                ],
+            )
     return xml_response(root)
 
 
 def complete_upload(request) -> Response:
     """CompleteMultipartUpload: the parts named, in order, become a new version."""
     root = _completion_xml(request)
-    parts = [(_part_number(xml.child_text(p, "PartNumber")), xml.child_text(p, "ETag") or "",
-              _listed_checksums(p)) for p in root.findall("Part")]
+    parts = [
+        (
+            _part_number(xml.child_text(p, "PartNumber")),
+            xml.child_text(p, "ETag") or "",
+            _listed_checksums(p),
+        )
+        for p in root.findall("Part")
+    ]
     if not parts:
         raise malformed_xml()
     with request.unit_of_work() as (ctx, actor):
         session = _session(ctx, actor, request)
-        version = uploads.complete_upload(ctx, actor, session.token, parts,
-                                          combine=_object_checksum(request, session))
+        version = uploads.complete_upload(
+            ctx, actor, session.token, parts, combine=_object_checksum(request, session)
+        )
         result = xml.document("CompleteMultipartUploadResult")
-        xml.add_all(result, [("Location", f"/{request.bucket}/{request.key}"),
-                             ("Bucket", request.bucket), ("Key", request.key),
-                             ("ETag", f'"{version.etag}"'), *checksum_elements(version.checksum)])
+        xml.add_all(
+            result,
+            [
+                ("Location", f"/{request.bucket}/{request.key}"),
+                ("Bucket", request.bucket),
+                ("Key", request.key),
+                ("ETag", f'"{version.etag}"'),
+                *checksum_elements(version.checksum),
+            ],
+        )
         headers = {"x-amz-version-id": str(version.id)}
     return xml_response(result, headers=headers)
 
@@ -178,18 +234,29 @@ def list_uploads(request) -> Response:
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
         sessions = uploads.list_uploads(ctx, actor, bucket.space.id)
-        listed = sorted(((upload_key(ctx, s), s) for s in sessions),
-                        key=lambda item: (item[0].encode(), item[1].created_at, item[1].id))
+        listed = sorted(
+            ((upload_key(ctx, s), s) for s in sessions),
+            key=lambda item: (item[0].encode(), item[1].created_at, item[1].id),
+        )
         listed = _after(listed, key_marker, id_marker)
         chosen = [(key, session) for key, session in listed if key.startswith(prefix)]
         page, truncated = chosen[:limit], len(chosen) > limit
         root = xml.document("ListMultipartUploadsResult")
-        xml.add_all(root, [("Bucket", request.bucket), ("KeyMarker", key_marker),
-                           ("UploadIdMarker", id_marker), ("Prefix", prefix),
-                           ("MaxUploads", limit), ("IsTruncated", truncated)])
+        xml.add_all(
+            root,
+            [
+                ("Bucket", request.bucket),
+                ("KeyMarker", key_marker),
+                ("UploadIdMarker", id_marker),
+                ("Prefix", prefix),
+                ("MaxUploads", limit),
+                ("IsTruncated", truncated),
+            ],
+        )
         if truncated and page:
-            xml.add_all(root, [("NextKeyMarker", page[-1][0]),
-                               ("NextUploadIdMarker", page[-1][1].token)])
+            xml.add_all(
+                root, [("NextKeyMarker", page[-1][0]), ("NextUploadIdMarker", page[-1][1].token)]
+            )
         for key, session in page:
             _upload(root, key, session, actor)
     return xml_response(root)
@@ -208,16 +275,24 @@ def _upload(root, key: str, session: UploadSession, actor) -> None:
     owner(element, actor)
     initiator = xml.add(element, "Initiator")
     xml.add_all(initiator, [("ID", actor.username), ("DisplayName", actor.display_name)])
-    xml.add_all(element, [("StorageClass", "STANDARD"), ("Initiated", session.created_at),
-                          *_upload_checksum(session)])
+    xml.add_all(
+        element,
+        [
+            ("StorageClass", "STANDARD"),
+            ("Initiated", session.created_at),
+            *_upload_checksum(session),
+        ],
+    )
 
 
 def _upload_checksum(session: UploadSession) -> list[tuple[str, str]]:
     """Return the elements that show the checksum an upload was created with, if any."""
     if not session.checksum_algorithm:
         return []
-    return [("ChecksumAlgorithm", session.checksum_algorithm.upper()),
-            ("ChecksumType", session.checksum_type)]
+    return [
+        ("ChecksumAlgorithm", session.checksum_algorithm.upper()),
+        ("ChecksumType", session.checksum_type),
+    ]
 
 
 def _part_checksums(part: UploadPart) -> list[tuple[str, str]]:
@@ -233,8 +308,11 @@ def _asked_checksum(headers) -> tuple[str | None, str | None]:
     kind = headers.get("x-amz-checksum-type", "").strip().upper()
     if not algorithm:
         if kind:
-            raise S3Error("InvalidRequest", "The x-amz-checksum-type header can only be used "
-                          "with the x-amz-checksum-algorithm header.")
+            raise S3Error(
+                "InvalidRequest",
+                "The x-amz-checksum-type header can only be used "
+                "with the x-amz-checksum-algorithm header.",
+            )
         return None, None
     if algorithm not in ALGORITHMS:
         raise S3Error("InvalidRequest", "Value for x-amz-checksum-algorithm header is invalid.")
@@ -242,9 +320,12 @@ def _asked_checksum(headers) -> tuple[str | None, str | None]:
         raise S3Error("InvalidRequest", "Value for x-amz-checksum-type header is invalid.")
     kind = kind or (FULL_OBJECT if algorithm == "crc64nvme" else COMPOSITE)
     if (kind == FULL_OBJECT and algorithm not in FULL_OBJECT_ALGORITHMS) or (
-            kind == COMPOSITE and algorithm == "crc64nvme"):
-        raise S3Error("InvalidRequest", f"The {kind} checksum type cannot be used with the "
-                      f"{algorithm} checksum algorithm.")
+        kind == COMPOSITE and algorithm == "crc64nvme"
+    ):
+        raise S3Error(
+            "InvalidRequest",
+            f"The {kind} checksum type cannot be used with the {algorithm} checksum algorithm.",
+        )
     return algorithm, kind
 
 
@@ -253,11 +334,15 @@ def _part_algorithm(request, expected: str | None) -> str | None:
     that declares another (in a header, a trailer or x-amz-sdk-checksum-algorithm)."""
     if expected is None:
         return None
-    other = next((alg for alg in sorted(set(declared_algorithms(request)))
-                  if alg != expected), None)
+    other = next(
+        (alg for alg in sorted(set(declared_algorithms(request))) if alg != expected), None
+    )
     if other is not None:
-        raise S3Error("InvalidRequest", "Checksum Type mismatch occurred, expected checksum "
-                      f"Type: {expected}, actual checksum Type: {other}")
+        raise S3Error(
+            "InvalidRequest",
+            "Checksum Type mismatch occurred, expected checksum "
+            f"Type: {expected}, actual checksum Type: {other}",
+        )
     return expected
 
 
@@ -271,8 +356,11 @@ def _part_checksum(request, reader, algorithm: str | None):
 
 def _listed_checksums(part) -> dict[str, str]:
     """Return the checksums a <Part> of CompleteMultipartUpload lists: {algorithm: base64}."""
-    return {_PART_CHECKSUMS[child.tag]: (child.text or "").strip() for child in part
-            if child.tag in _PART_CHECKSUMS}
+    return {
+        _PART_CHECKSUMS[child.tag]: (child.text or "").strip()
+        for child in part
+        if child.tag in _PART_CHECKSUMS
+    }
 
 
 def _session(ctx, actor, request) -> UploadSession:
@@ -282,11 +370,18 @@ def _session(ctx, actor, request) -> UploadSession:
         session = uploads.get_upload(ctx, actor, request.query.get("uploadId", ""))
     except NotFound:
         session = None
-    if session is None or session.space_id != bucket.space.id or (
-            upload_key(ctx, session) != unicodedata.normalize("NFC", request.key)):
-        raise S3Error("NoSuchUpload", "The specified multipart upload does not exist. The "
-                      "upload ID might be invalid, or the multipart upload might have been "
-                      "aborted or completed.", 404)
+    if (
+        session is None
+        or session.space_id != bucket.space.id
+        or (upload_key(ctx, session) != unicodedata.normalize("NFC", request.key))
+    ):
+        raise S3Error(
+            "NoSuchUpload",
+            "The specified multipart upload does not exist. The "
+            "upload ID might be invalid, or the multipart upload might have been "
+            "aborted or completed.",
+            404,
+        )
     return session
 
 
@@ -296,7 +391,7 @@ def _after(listed: list, key_marker: str, id_marker: str) -> list:
         return listed
     tokens = [(key, session.token) for key, session in listed]
     if id_marker and (key_marker, id_marker) in tokens:
-        return listed[tokens.index((key_marker, id_marker)) + 1:]
+        return listed[tokens.index((key_marker, id_marker)) + 1 :]
     return [(key, session) for key, session in listed if key.encode() > key_marker.encode()]
 
 
@@ -304,16 +399,20 @@ def _max_uploads(value: str | None) -> int:
     if value is None or value == "":
         return MAX_PARTS_LISTED
     if not value.isdigit():
-        raise S3Error("InvalidArgument", "max-uploads must be a non-negative integer.",
-                      ArgumentName="max-uploads")
+        raise S3Error(
+            "InvalidArgument",
+            "max-uploads must be a non-negative integer.",
+            ArgumentName="max-uploads",
+        )
     return min(int(value), MAX_PARTS_LISTED)
 
 
 def _completion_xml(request):
     """Read CompleteMultipartUpload's body. Its x-amz-checksum-* headers are the whole object's
     (see _object_checksum), not the body's: the body is not checked against them."""
-    body_headers = {name: value for name, value in request.headers.items()
-                    if algorithm_of(name) is None}
+    body_headers = {
+        name: value for name, value in request.headers.items() if algorithm_of(name) is None
+    }
     return read_xml(dataclasses.replace(request, headers=body_headers))
 
 
@@ -322,22 +421,32 @@ def _object_checksum(request, session: UploadSession):
     type the upload was created with; else S3's COMPOSITE, or FULL_OBJECT when
     x-amz-checksum-type asks for it or the client sends the whole object's value
     (x-amz-checksum-<crc>), which must then match."""
-    sent = {alg: value.strip() for name, value in request.headers.items()
-            if (alg := algorithm_of(name)) is not None}
+    sent = {
+        alg: value.strip()
+        for name, value in request.headers.items()
+        if (alg := algorithm_of(name)) is not None
+    }
     asked = request.headers.get("x-amz-checksum-type", "").strip().upper()
     if session.checksum_type and asked and asked != session.checksum_type:
-        raise S3Error("InvalidRequest", f"The upload was created using the "
-                      f"{session.checksum_type} checksum type. The complete request must use "
-                      "the same checksum type.")
+        raise S3Error(
+            "InvalidRequest",
+            f"The upload was created using the "
+            f"{session.checksum_type} checksum type. The complete request must use "
+            "the same checksum type.",
+        )
     kind = session.checksum_type or (FULL_OBJECT if asked == FULL_OBJECT or sent else COMPOSITE)
 
     def combine(parts) -> dict | None:
         checksum = multipart_checksum([(p.checksums, p.size) for p in parts], kind)
         expected = checksum and sent.get(checksum["algorithm"])
         if expected and expected != checksum["value"]:
-            raise S3Error("BadDigest", f"The {header_name(checksum['algorithm'])} you "
-                          "specified did not match the checksum of the parts.")
+            raise S3Error(
+                "BadDigest",
+                f"The {header_name(checksum['algorithm'])} you "
+                "specified did not match the checksum of the parts.",
+            )
         return checksum
+
     return combine
 
 
@@ -347,15 +456,22 @@ def _copy_range(value: str | None) -> tuple[int, int] | None:
         return None
     match = _COPY_RANGE.fullmatch(value.strip())
     if not match or int(match[2]) < int(match[1]):
-        raise S3Error("InvalidArgument", "The x-amz-copy-source-range value must be of the "
-                      "form bytes=first-last where first and last are the zero-based offsets "
-                      "of the first and last bytes to copy",
-                      ArgumentName="x-amz-copy-source-range", ArgumentValue=value)
+        raise S3Error(
+            "InvalidArgument",
+            "The x-amz-copy-source-range value must be of the "
+            "form bytes=first-last where first and last are the zero-based offsets "
+            "of the first and last bytes to copy",
+            ArgumentName="x-amz-copy-source-range",
+            ArgumentValue=value,
+        )
     return int(match[1]), int(match[2])
 
 
 def _part_number(value: str | None, minimum: int = 1) -> int:
     if value is None or not value.strip().isdigit() or int(value) < minimum:
-        raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
-                      "inclusive", ArgumentName="partNumber")
+        raise S3Error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+        )
     return int(value)

@@ -29,8 +29,13 @@ from web.s3.checksums import algorithm_of
 from web.s3.errors import S3Error, from_gshare
 from web.s3.listing import EMPTY_MD5, delete_marker_response, marker_fields, marker_headers
 
-STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
-                  "content-language", "expires")
+STORED_HEADERS = (
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+)
 OVERRIDES = {f"response-{name}": name for name in (*STORED_HEADERS, "content-type")}
 _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 MAX_DELETE = 1000
@@ -62,14 +67,22 @@ def put_object(request) -> Response:
     if request.key.endswith("/"):
         prepare_folder(request)
         if reader.read(65536) or reader.read(65536):
-            raise S3Error("InvalidArgument", "A key ending in '/' names a folder; "
-                          "it takes no content.")
+            raise S3Error(
+                "InvalidArgument", "A key ending in '/' names a folder; it takes no content."
+            )
         return empty_response(headers={"ETag": f'"{EMPTY_MD5}"'})
     with request.unit_of_work() as (ctx, actor):
         folder = target_folder(request, ctx, actor)
-        version = objects.put_object(ctx, actor, folder, request.key, reader,
-                                       request.payload_length(), metadata,
-                                       checksum=declared_checksum(request, reader))
+        version = objects.put_object(
+            ctx,
+            actor,
+            folder,
+            request.key,
+            reader,
+            request.payload_length(),
+            metadata,
+            checksum=declared_checksum(request, reader),
+        )
         etag, version_id = version.etag, version.id
     headers = {"ETag": f'"{etag}"', "x-amz-version-id": str(version_id)}
     headers.update(echoed_checksums(request, reader.checksums))
@@ -89,10 +102,18 @@ def copy_object(request) -> Response:
         folder = target_folder(request, ctx, actor)
         version = objects.copy_object(ctx, actor, source, folder, request.key, metadata)
         root = xml.document("CopyObjectResult")
-        xml.add_all(root, [("LastModified", version.uploaded_at), ("ETag", f'"{version.etag}"'),
-                           *checksum_elements(version.checksum)])
-        headers = {"x-amz-version-id": str(version.id),
-                   "x-amz-copy-source-version-id": str(source.id)}
+        xml.add_all(
+            root,
+            [
+                ("LastModified", version.uploaded_at),
+                ("ETag", f'"{version.etag}"'),
+                *checksum_elements(version.checksum),
+            ],
+        )
+        headers = {
+            "x-amz-version-id": str(version.id),
+            "x-amz-copy-source-version-id": str(source.id),
+        }
     return xml_response(root, headers=headers)
 
 
@@ -119,14 +140,18 @@ def delete_object(request) -> Response:
 
 def delete_objects(request) -> Response:
     """DeleteObjects: up to 1000 keys, each deleted on its own; Quiet lists only errors."""
-    if not any(n.lower() == "content-md5" or algorithm_of(n) or
-               n.lower() in ("x-amz-sdk-checksum-algorithm", "x-amz-trailer")
-               for n, _ in request.headers.items()):
+    if not any(
+        n.lower() == "content-md5"
+        or algorithm_of(n)
+        or n.lower() in ("x-amz-sdk-checksum-algorithm", "x-amz-trailer")
+        for n, _ in request.headers.items()
+    ):
         raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
     root = read_xml(request)
     quiet = (xml.child_text(root, "Quiet") or "").strip().lower() == "true"
-    wanted = [(xml.child_text(o, "Key"), xml.child_text(o, "VersionId"))
-              for o in root.findall("Object")]
+    wanted = [
+        (xml.child_text(o, "Key"), xml.child_text(o, "VersionId")) for o in root.findall("Object")
+    ]
     if not wanted or len(wanted) > MAX_DELETE or any(key is None for key, _ in wanted):
         raise malformed_xml()
     result = xml.document("DeleteResult")
@@ -142,8 +167,11 @@ def stored_metadata(headers) -> dict:
         name = name.lower()
         if name.startswith("x-amz-meta-") or name in STORED_HEADERS:
             metadata[name] = value
-    encodings = [e for e in metadata.pop("content-encoding", "").split(",")
-                 if e.strip() and e.strip() != "aws-chunked"]
+    encodings = [
+        e
+        for e in metadata.pop("content-encoding", "").split(",")
+        if e.strip() and e.strip() != "aws-chunked"
+    ]
     if encodings:
         metadata["content-encoding"] = ",".join(e.strip() for e in encodings)
     return metadata
@@ -154,12 +182,17 @@ def copy_source(headers) -> tuple[str, str, int | None]:
     path, _, query = headers["x-amz-copy-source"].partition("?")
     bucket, _, key = unquote(path).lstrip("/").partition("/")
     if not bucket or not key:
-        raise S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: "
-                      "sourcebucket/sourcekey")
+        raise S3Error(
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        )
     version = query.partition("versionId=")[2] if "versionId=" in query else None
     if version and s3markers.is_marker_id(version):
-        raise S3Error("InvalidRequest", "The source of a copy request may not specifically "
-                      "refer to a delete marker by version id.")
+        raise S3Error(
+            "InvalidRequest",
+            "The source of a copy request may not specifically "
+            "refer to a delete marker by version id.",
+        )
     return bucket, key, _version_id(version)
 
 
@@ -175,15 +208,22 @@ def read_xml(request):
 
 
 def malformed_xml() -> S3Error:
-    return S3Error("MalformedXML", "The XML you provided was not well-formed or did not "
-                   "validate against our published schema.")
+    return S3Error(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not "
+        "validate against our published schema.",
+    )
 
 
 def object_headers(version, node) -> dict:
     """Return the headers that describe a version: length, type, ETag, time, metadata."""
-    headers = {"Content-Type": version.content_type, "ETag": f'"{version.etag}"',
-               "Last-Modified": xml.http_date(version.uploaded_at), "Accept-Ranges": "bytes",
-               "x-amz-version-id": str(version.id)}
+    headers = {
+        "Content-Type": version.content_type,
+        "ETag": f'"{version.etag}"',
+        "Last-Modified": xml.http_date(version.uploaded_at),
+        "Accept-Ranges": "bytes",
+        "x-amz-version-id": str(version.id),
+    }
     headers.update(version.user_metadata or {})
     if version.scan_state != "clean" and version.release_reason is None:
         headers["x-gshare-scan-state"] = version.scan_state
@@ -196,8 +236,7 @@ def _read(request, head: bool) -> Response:
     _check_part_number(request.query.get("partNumber"))
     with request.unit_of_work() as (ctx, actor):
         try:
-            found = view.find_object(ctx, actor, request.open_space(ctx), request.key,
-                                       version_id)
+            found = view.find_object(ctx, actor, request.open_space(ctx), request.key, version_id)
         except s3markers.DeleteMarkerHit as hit:  # the key is in the trash, or versionId names it
             return delete_marker_response(request, hit)
         node, version = found.node, found.version
@@ -220,8 +259,12 @@ def _check_part_number(value: str | None) -> None:
     if value is None or value.strip() == "1":
         return
     if not value.strip().isdigit():
-        raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
-                      "inclusive", ArgumentName="partNumber", ArgumentValue=value)
+        raise S3Error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=value,
+        )
     raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
 
 
@@ -234,8 +277,7 @@ def _head_response(headers: dict, size: int) -> Response:
 def _body_response(download, headers: dict) -> Response:
     status = 206 if download.partial else 200
     if download.partial:
-        headers["Content-Range"] = (f"bytes {download.start}-{download.end}/"
-                                    f"{download.version.size}")
+        headers["Content-Range"] = f"bytes {download.start}-{download.end}/{download.version.size}"
     body = _Stream(download.stream) if download.stream is not None else [b""]
     response = Response(body, status=status, headers=headers, direct_passthrough=True)
     response.headers["Content-Length"] = str(download.length)
@@ -256,8 +298,11 @@ class _Stream:
 
 
 def _folder(node) -> Response:
-    headers = {"ETag": f'"{EMPTY_MD5}"', "Last-Modified": xml.http_date(node.updated_at),
-               "Content-Type": "application/x-directory"}
+    headers = {
+        "ETag": f'"{EMPTY_MD5}"',
+        "Last-Modified": xml.http_date(node.updated_at),
+        "Content-Type": "application/x-directory",
+    }
     return empty_response(headers=headers)
 
 
@@ -280,8 +325,9 @@ def check_copy_conditions(request_headers, version) -> None:
     source found unchanged (If-None-Match, If-Modified-Since) fails as well: 412, never 304."""
     if _unchanged(request_headers, version, COPY_SOURCE):
         given = request_headers.get(COPY_SOURCE + "If-None-Match") is not None
-        raise _precondition_failed(COPY_SOURCE + ("If-None-Match" if given
-                                                  else "If-Modified-Since"))
+        raise _precondition_failed(
+            COPY_SOURCE + ("If-None-Match" if given else "If-Modified-Since")
+        )
 
 
 def _unchanged(request_headers, version, prefix: str = "") -> bool:
@@ -305,8 +351,12 @@ def _unchanged(request_headers, version, prefix: str = "") -> bool:
 
 
 def _precondition_failed(condition: str) -> S3Error:
-    return S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did "
-                   "not hold", 412, Condition=condition)
+    return S3Error(
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        412,
+        Condition=condition,
+    )
 
 
 def _etag_in(etag: str, header: str) -> bool:
@@ -338,8 +388,12 @@ def _version_id(value: str | None, markers: bool = False) -> int | str | None:
     if markers and s3markers.is_marker_id(value):
         return value  # a delete marker's id, see s3markers.DeleteMarker
     if not value.isdigit():
-        raise S3Error("InvalidArgument", "Invalid version id specified",
-                      ArgumentName="versionId", ArgumentValue=value)
+        raise S3Error(
+            "InvalidArgument",
+            "Invalid version id specified",
+            ArgumentName="versionId",
+            ArgumentValue=value,
+        )
     return int(value)
 
 
@@ -391,9 +445,18 @@ def _delete_one(request, result, key: str, version: str | None, quiet: bool) -> 
             marker = _delete(ctx, actor, bucket, key, _version_id(version, markers=True))
     except (GshareError, S3Error) as error:
         error = from_gshare(error, request.bucket, key) if isinstance(error, GshareError) else error
-        xml.add_all(xml.add(result, "Error"), [("Key", key), ("VersionId", version),
-                                               ("Code", error.code), ("Message", error.message)])
+        xml.add_all(
+            xml.add(result, "Error"),
+            [
+                ("Key", key),
+                ("VersionId", version),
+                ("Code", error.code),
+                ("Message", error.message),
+            ],
+        )
         return
     if not quiet:
-        xml.add_all(xml.add(result, "Deleted"), [("Key", key), ("VersionId", version),
-                                                 *marker_fields(marker)])
+        xml.add_all(
+            xml.add(result, "Deleted"),
+            [("Key", key), ("VersionId", version), *marker_fields(marker)],
+        )

@@ -8,10 +8,28 @@ from web.s3.errors import S3Error, not_implemented
 READS = frozenset({"GET", "HEAD"})
 
 # Query parameters that never name an operation (presigned URLs, response overrides...).
-_PLAIN = frozenset({"versionId", "partNumber", "x-id", "prefix", "delimiter", "marker",
-                    "max-keys", "encoding-type", "start-after", "continuation-token",
-                    "fetch-owner", "list-type", "key-marker", "version-id-marker",
-                    "upload-id-marker", "max-uploads", "max-parts", "part-number-marker"})
+_PLAIN = frozenset(
+    {
+        "versionId",
+        "partNumber",
+        "x-id",
+        "prefix",
+        "delimiter",
+        "marker",
+        "max-keys",
+        "encoding-type",
+        "start-after",
+        "continuation-token",
+        "fetch-owner",
+        "list-type",
+        "key-marker",
+        "version-id-marker",
+        "upload-id-marker",
+        "max-uploads",
+        "max-parts",
+        "part-number-marker",
+    }
+)
 
 SERVICE = {("GET", None): buckets.list_buckets}
 
@@ -44,8 +62,14 @@ def dispatch(request):
     """Run the operation a request names, holding read-only keys to reads."""
     table = SERVICE if request.bucket is None else BUCKET if request.key is None else OBJECT
     names = [n for n in request.query if n not in _PLAIN and not _overrides(n)]
-    subresource = next((n for n in ("uploads", "uploadId", "delete", "location",
-                                    "versioning", "versions") if n in names), None)
+    subresource = next(
+        (
+            n
+            for n in ("uploads", "uploadId", "delete", "location", "versioning", "versions")
+            if n in names
+        ),
+        None,
+    )
     if subresource is None and names:
         raise not_implemented(f"'{names[0]}' on {request.method}")
     handler = table.get((request.method, subresource))

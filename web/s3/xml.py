@@ -45,7 +45,8 @@ def serialize(root: ET.Element) -> bytes:
 def iso_time(moment: datetime) -> str:
     """Return a time as S3 shows it in listings: 2026-01-02T03:04:05.000Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z")
+        f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def http_date(moment: datetime) -> str:

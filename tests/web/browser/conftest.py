@@ -17,8 +17,14 @@ from gshare.core.context import Gshare
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _missing(reason: str):
@@ -75,8 +81,9 @@ def open_page(chromium, server):
     contexts = []
 
     def make(lang: str = "en", width: int = 1280):
-        context = chromium.new_context(base_url=server, locale=lang,
-                                       viewport={"width": width, "height": 900})
+        context = chromium.new_context(
+            base_url=server, locale=lang, viewport={"width": width, "height": 900}
+        )
         contexts.append(context)
         return context.new_page()
 

@@ -92,7 +92,8 @@ def test_resume_an_interrupted_200_mb_upload(site, open_page, tmp_path):
     page.wait_for_selector("table.entries a.file:has-text('big.bin')")
     assert len(set(sent)) == 25  # 200 MiB in parts of 8 MiB
     assert [url for url in set(sent) if sent.count(url) > 1] == [
-        next(url for url in sent if url.endswith("/parts/2"))]
+        next(url for url in sent if url.endswith("/parts/2"))
+    ]
 
 
 def test_share_with_another_department_eicar_never_visible(site, open_page, tmp_path):

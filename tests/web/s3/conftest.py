@@ -50,30 +50,42 @@ class S3Site:
 
     def person(self, username: str, department: str = "Finance", **key_options) -> Person:
         """Add a person with an access key (limits passed to create_key)."""
+
         def make(w: World):
             user = w.user(username, department)
             new = access_keys.create_key(w.ctx, OPERATOR, user, "test", **key_options)
             return Person(user, new.key.key_id, new.secret)
+
         self.people[username] = self.run(make)
         return self.people[username]
 
     def key(self, username: str, **key_options) -> Person:
         """Give an existing person another key."""
+
         def make(w: World):
             user = w.ctx.db.get(User, self.people[username].user.id)
             new = access_keys.create_key(w.ctx, OPERATOR, user, "more", **key_options)
             return Person(user, new.key.key_id, new.secret)
+
         return self.run(make)
 
     def client(self, who: str | Person, checksums: str = "when_supported", **config):
         """Return a boto3 client signing with a person's key."""
         person = self.people[who] if isinstance(who, str) else who
         return boto3.client(
-            "s3", endpoint_url=self.url, region_name=REGION,
-            aws_access_key_id=person.key_id, aws_secret_access_key=person.secret,
-            config=BotoConfig(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1},
-                              request_checksum_calculation=checksums,
-                              response_checksum_validation=checksums, **config))
+            "s3",
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=person.key_id,
+            aws_secret_access_key=person.secret,
+            config=BotoConfig(
+                s3={"addressing_style": "path"},
+                retries={"total_max_attempts": 1},
+                request_checksum_calculation=checksums,
+                response_checksum_validation=checksums,
+                **config,
+            ),
+        )
 
     def share(self, owner: str, slug_path: str, grantee: str, role: str = "viewer") -> None:
         """Grant a role on SPACE/PATH to a person."""
@@ -83,6 +95,7 @@ class S3Site:
             node = find_node(w.ctx, slug_path)
             user = w.ctx.db.get(User, self.people[grantee].user.id)
             grants.grant_role(w.ctx, OPERATOR, node.id, role, user=user)
+
         self.run(grant)
 
 

@@ -21,6 +21,7 @@ def _personal_quota(site, username: str, quota: int | None) -> None:
     def set_quota(w):
         user = w.ctx.db.get(User, site.people[username].user.id)
         spaces.personal_space(w.ctx.db, user).quota_bytes = quota
+
     site.run(set_quota)
 
 
@@ -33,30 +34,36 @@ def test_bytes_in_a_bucket_of_ones_own_count_against_ones_personal_quota(people)
     _personal_quota(people, "alice", 10 * KiB)
     alice.create_bucket(Bucket="committee-2026")
     alice.put_object(Bucket="committee-2026", Key="minutes.txt", Body=b"m" * 8 * KiB)
-    personal = people.run(lambda w: spaces.personal_space(
-        w.ctx.db, w.ctx.db.get(User, people.people["alice"].user.id)).slug)
+    personal = people.run(
+        lambda w: (
+            spaces.personal_space(w.ctx.db, w.ctx.db.get(User, people.people["alice"].user.id)).slug
+        )
+    )
     assert _used(people, "committee-2026") == _used(people, personal) == 8 * KiB
     with pytest.raises(ClientError) as full:
         alice.put_object(Bucket="committee-2026", Key="more.txt", Body=b"m" * 4 * KiB)
     assert error_code(full) == "QuotaExceeded"
-    alice.delete_object(Bucket="committee-2026", Key="minutes.txt",
-                        VersionId=alice.head_object(Bucket="committee-2026",
-                                                    Key="minutes.txt")["VersionId"])
+    alice.delete_object(
+        Bucket="committee-2026",
+        Key="minutes.txt",
+        VersionId=alice.head_object(Bucket="committee-2026", Key="minutes.txt")["VersionId"],
+    )
     assert _used(people, "committee-2026") == _used(people, personal) == 0
 
 
 def test_list_multipart_uploads_comes_in_pages(people):
     alice = people.client("alice")
-    started = [alice.create_multipart_upload(Bucket="finance", Key=key)["UploadId"]
-               for key in ("b.bin", "a.bin", "c/d.bin", "a.bin")]
+    started = [
+        alice.create_multipart_upload(Bucket="finance", Key=key)["UploadId"]
+        for key in ("b.bin", "a.bin", "c/d.bin", "a.bin")
+    ]
     seen, markers = [], {}
     while True:
         page = alice.list_multipart_uploads(Bucket="finance", MaxUploads=2, **markers)
         seen += [(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])]
         if not page["IsTruncated"]:
             break
-        markers = {"KeyMarker": page["NextKeyMarker"],
-                   "UploadIdMarker": page["NextUploadIdMarker"]}
+        markers = {"KeyMarker": page["NextKeyMarker"], "UploadIdMarker": page["NextUploadIdMarker"]}
     assert [key for key, _ in seen] == ["a.bin", "a.bin", "b.bin", "c/d.bin"]
     assert sorted(upload for _, upload in seen) == sorted(started)
     only_c = alice.list_multipart_uploads(Bucket="finance", Prefix="c/")

@@ -52,8 +52,9 @@ def shown(response) -> dict:
 
 
 def stored_checksum(site, name: str) -> dict | None:
-    return site.run(lambda w: w.ctx.db.scalar(
-        select(Version.checksum).join(Node).where(Node.name == name)))
+    return site.run(
+        lambda w: w.ctx.db.scalar(select(Version.checksum).join(Node).where(Node.name == name))
+    )
 
 
 def test_each_checksum_sent_with_a_put_comes_back_and_boto3_checks_it(people, alice):
@@ -74,12 +75,19 @@ def test_a_checksum_sent_in_a_trailer_is_kept(people, alice):
     payload = some_bytes(300_000, 1)
     value = checksum_of("crc32c", payload)
     person = people.people["alice"]
-    body = unsigned_chunks([payload[:200_000], payload[200_000:]],
-                           {"x-amz-checksum-crc32c": value})
-    request = AWSRequest("PUT", f"{people.url}/{HOME}/trailed.bin", data=body, headers={
-        "Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(payload)),
-        "x-amz-trailer": "x-amz-checksum-crc32c", "x-amz-sdk-checksum-algorithm": "CRC32C",
-        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
+    body = unsigned_chunks([payload[:200_000], payload[200_000:]], {"x-amz-checksum-crc32c": value})
+    request = AWSRequest(
+        "PUT",
+        f"{people.url}/{HOME}/trailed.bin",
+        data=body,
+        headers={
+            "Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length": str(len(payload)),
+            "x-amz-trailer": "x-amz-checksum-crc32c",
+            "x-amz-sdk-checksum-algorithm": "CRC32C",
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        },
+    )
     SigV4Auth(Credentials(person.key_id, person.secret), "s3", REGION).add_auth(request)
     sent = urllib3.request("PUT", request.url, body=body, headers=dict(request.headers))
     assert sent.status == 200 and sent.headers["x-amz-checksum-crc32c"] == value
@@ -91,8 +99,7 @@ def test_a_checksum_sent_in_a_trailer_is_kept(people, alice):
 
 def test_the_checksum_is_shown_only_when_asked_and_never_for_a_range(people):
     client = people.client("alice", checksums="when_required")
-    client.put_object(Bucket=HOME, Key="r.bin", Body=bytes(range(256)),
-                      ChecksumAlgorithm="SHA256")
+    client.put_object(Bucket=HOME, Key="r.bin", Body=bytes(range(256)), ChecksumAlgorithm="SHA256")
     assert shown(client.head_object(Bucket=HOME, Key="r.bin")) == {}
     assert shown(client.get_object(Bucket=HOME, Key="r.bin")) == {}
     ranged = client.get_object(Bucket=HOME, Key="r.bin", Range="bytes=0-9", ChecksumMode="ENABLED")
@@ -109,14 +116,19 @@ def test_an_upload_without_a_checksum_shows_none(people):
 
 
 def test_a_corrupted_stored_checksum_makes_boto3_refuse_the_download(people, alice):
-    alice.put_object(Bucket=HOME, Key="budget.xlsx", Body=b"the real numbers",
-                     ChecksumAlgorithm="CRC32")
+    alice.put_object(
+        Bucket=HOME, Key="budget.xlsx", Body=b"the real numbers", ChecksumAlgorithm="CRC32"
+    )
     assert stored_checksum(people, "budget.xlsx") == {
-        "algorithm": "crc32", "type": "FULL_OBJECT", "value": b64(crc32(b"the real numbers"))}
+        "algorithm": "crc32",
+        "type": "FULL_OBJECT",
+        "value": b64(crc32(b"the real numbers")),
+    }
 
     def corrupt(w):
         version = w.ctx.db.scalar(select(Version).join(Node).where(Node.name == "budget.xlsx"))
         version.checksum = {**version.checksum, "value": b64(crc32(b"other numbers"))}
+
     people.run(corrupt)
     got = alice.get_object(Bucket=HOME, Key="budget.xlsx", ChecksumMode="ENABLED")
     with pytest.raises(FlexibleChecksumError):
@@ -126,8 +138,9 @@ def test_a_corrupted_stored_checksum_makes_boto3_refuse_the_download(people, ali
 def test_a_copy_keeps_the_source_checksum(people, alice):
     alice.put_object(Bucket=HOME, Key="a.txt", Body=b"copied bytes", ChecksumAlgorithm="SHA1")
     value = b64(hashlib.sha1(b"copied bytes").digest())
-    copied = alice.copy_object(Bucket=HOME, Key="b.txt", CopySource={"Bucket": HOME,
-                                                                      "Key": "a.txt"})
+    copied = alice.copy_object(
+        Bucket=HOME, Key="b.txt", CopySource={"Bucket": HOME, "Key": "a.txt"}
+    )
     assert copied["CopyObjectResult"]["ChecksumSHA1"] == value
     assert copied["CopyObjectResult"]["ChecksumType"] == "FULL_OBJECT"
     head = alice.head_object(Bucket=HOME, Key="b.txt", ChecksumMode="ENABLED")
@@ -140,7 +153,7 @@ def test_a_copy_keeps_the_source_checksum(people, alice):
 def test_boto3_multipart_upload_gets_s3s_composite_checksum(people, alice):
     payload = some_bytes(11 * MiB, 2)
     alice.upload_fileobj(io.BytesIO(payload), HOME, "big.bin", Config=TRANSFER)  # CRC32 parts
-    parts = [payload[i:i + 5 * MiB] for i in range(0, len(payload), 5 * MiB)]
+    parts = [payload[i : i + 5 * MiB] for i in range(0, len(payload), 5 * MiB)]
     composite = f"{b64(crc32(b''.join(crc32(part) for part in parts)))}-3"
     head = alice.head_object(Bucket=HOME, Key="big.bin", ChecksumMode="ENABLED")
     assert shown(head) == {"ChecksumCRC32": composite, "ChecksumType": "COMPOSITE"}
@@ -151,20 +164,37 @@ def test_boto3_multipart_upload_gets_s3s_composite_checksum(people, alice):
 
 def test_parts_keep_their_checksums_and_a_full_object_crc_is_made_from_them(people, alice):
     payload = some_bytes(6 * MiB, 3)
-    uid = alice.create_multipart_upload(Bucket=HOME, Key="full.bin", ChecksumAlgorithm="CRC32",
-                                        ChecksumType="FULL_OBJECT")["UploadId"]
-    sent = [alice.upload_part(Bucket=HOME, Key="full.bin", UploadId=uid, PartNumber=n,
-                              Body=body, ChecksumAlgorithm="CRC32")
-            for n, body in ((1, payload[:5 * MiB]), (2, payload[5 * MiB:]))]
-    assert [s["ChecksumCRC32"] for s in sent] == [b64(crc32(payload[:5 * MiB])),
-                                                  b64(crc32(payload[5 * MiB:]))]
+    uid = alice.create_multipart_upload(
+        Bucket=HOME, Key="full.bin", ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT"
+    )["UploadId"]
+    sent = [
+        alice.upload_part(
+            Bucket=HOME,
+            Key="full.bin",
+            UploadId=uid,
+            PartNumber=n,
+            Body=body,
+            ChecksumAlgorithm="CRC32",
+        )
+        for n, body in ((1, payload[: 5 * MiB]), (2, payload[5 * MiB :]))
+    ]
+    assert [s["ChecksumCRC32"] for s in sent] == [
+        b64(crc32(payload[: 5 * MiB])),
+        b64(crc32(payload[5 * MiB :])),
+    ]
     listed = alice.list_parts(Bucket=HOME, Key="full.bin", UploadId=uid)["Parts"]
     assert [p["ChecksumCRC32"] for p in listed] == [s["ChecksumCRC32"] for s in sent]
-    parts = [{"PartNumber": n, "ETag": s["ETag"], "ChecksumCRC32": s["ChecksumCRC32"]}
-             for n, s in enumerate(sent, start=1)]
-    done = alice.complete_multipart_upload(Bucket=HOME, Key="full.bin", UploadId=uid,
-                                           MultipartUpload={"Parts": parts},
-                                           ChecksumType="FULL_OBJECT")
+    parts = [
+        {"PartNumber": n, "ETag": s["ETag"], "ChecksumCRC32": s["ChecksumCRC32"]}
+        for n, s in enumerate(sent, start=1)
+    ]
+    done = alice.complete_multipart_upload(
+        Bucket=HOME,
+        Key="full.bin",
+        UploadId=uid,
+        MultipartUpload={"Parts": parts},
+        ChecksumType="FULL_OBJECT",
+    )
     assert (done["ChecksumCRC32"], done["ChecksumType"]) == (b64(crc32(payload)), "FULL_OBJECT")
     got = alice.get_object(Bucket=HOME, Key="full.bin", ChecksumMode="ENABLED")
     assert got["ChecksumCRC32"] == b64(crc32(payload))
@@ -173,20 +203,35 @@ def test_parts_keep_their_checksums_and_a_full_object_crc_is_made_from_them(peop
 
 def test_boto3_upload_with_the_whole_files_crc_is_checked_against_its_parts(people, alice):
     payload = some_bytes(6 * MiB, 4)
-    alice.upload_fileobj(io.BytesIO(payload), HOME, "whole.bin", Config=TRANSFER,
-                         ExtraArgs={"ChecksumCRC32": b64(crc32(payload))})
+    alice.upload_fileobj(
+        io.BytesIO(payload),
+        HOME,
+        "whole.bin",
+        Config=TRANSFER,
+        ExtraArgs={"ChecksumCRC32": b64(crc32(payload))},
+    )
     head = alice.head_object(Bucket=HOME, Key="whole.bin", ChecksumMode="ENABLED")
     assert shown(head) == {"ChecksumCRC32": b64(crc32(payload)), "ChecksumType": "FULL_OBJECT"}
     with pytest.raises(ClientError) as refused:
-        alice.upload_fileobj(io.BytesIO(payload), HOME, "wrong.bin", Config=TRANSFER,
-                             ExtraArgs={"ChecksumCRC32": b64(crc32(b"another file"))})
+        alice.upload_fileobj(
+            io.BytesIO(payload),
+            HOME,
+            "wrong.bin",
+            Config=TRANSFER,
+            ExtraArgs={"ChecksumCRC32": b64(crc32(b"another file"))},
+        )
     assert error_code(refused) == "BadDigest"
 
 
 def test_crc64nvme_parts_give_the_whole_objects_crc64nvme(people, alice):
     payload = some_bytes(5 * MiB + 99, 5)
-    alice.upload_fileobj(io.BytesIO(payload), HOME, "nvme.bin", Config=TRANSFER,
-                         ExtraArgs={"ChecksumAlgorithm": "CRC64NVME"})
+    alice.upload_fileobj(
+        io.BytesIO(payload),
+        HOME,
+        "nvme.bin",
+        Config=TRANSFER,
+        ExtraArgs={"ChecksumAlgorithm": "CRC64NVME"},
+    )
     value = checksum_of("crc64nvme", payload)
     got = alice.get_object(Bucket=HOME, Key="nvme.bin", ChecksumMode="ENABLED")
     assert shown(got) == {"ChecksumCRC64NVME": value, "ChecksumType": "FULL_OBJECT"}
@@ -209,74 +254,98 @@ def sha256(data: bytes) -> str:
 
 def send_parts(client, key: str, uid: str, bodies: list[bytes], **checksum) -> list[dict]:
     """Upload the parts and return them as CompleteMultipartUpload lists them."""
-    sent = [client.upload_part(Bucket=HOME, Key=key, UploadId=uid, PartNumber=n, Body=body,
-                               **checksum) for n, body in enumerate(bodies, start=1)]
+    sent = [
+        client.upload_part(Bucket=HOME, Key=key, UploadId=uid, PartNumber=n, Body=body, **checksum)
+        for n, body in enumerate(bodies, start=1)
+    ]
     return [{"PartNumber": n, "ETag": s["ETag"], **shown(s)} for n, s in enumerate(sent, 1)]
 
 
 def test_an_upload_created_for_sha256_takes_sha256_parts_and_refuses_crc32(people, alice):
     payload = some_bytes(6 * MiB, 6)
-    bodies = [payload[:5 * MiB], payload[5 * MiB:]]
-    created = alice.create_multipart_upload(Bucket=HOME, Key="signed.pdf",
-                                            ChecksumAlgorithm="SHA256")
+    bodies = [payload[: 5 * MiB], payload[5 * MiB :]]
+    created = alice.create_multipart_upload(
+        Bucket=HOME, Key="signed.pdf", ChecksumAlgorithm="SHA256"
+    )
     assert (created["ChecksumAlgorithm"], created["ChecksumType"]) == ("SHA256", "COMPOSITE")
     uid = created["UploadId"]
     parts = send_parts(alice, "signed.pdf", uid, bodies, ChecksumAlgorithm="SHA256")
     assert [p["ChecksumSHA256"] for p in parts] == [sha256(body) for body in bodies]
     with pytest.raises(ClientError) as refused:
-        alice.upload_part(Bucket=HOME, Key="signed.pdf", UploadId=uid, PartNumber=2,
-                          Body=bodies[1], ChecksumAlgorithm="CRC32")
+        alice.upload_part(
+            Bucket=HOME,
+            Key="signed.pdf",
+            UploadId=uid,
+            PartNumber=2,
+            Body=bodies[1],
+            ChecksumAlgorithm="CRC32",
+        )
     assert error_code(refused) == "InvalidRequest"
 
     listed = alice.list_parts(Bucket=HOME, Key="signed.pdf", UploadId=uid)
     assert (listed["ChecksumAlgorithm"], listed["ChecksumType"]) == ("SHA256", "COMPOSITE")
     assert [p["ChecksumSHA256"] for p in listed["Parts"]] == [sha256(body) for body in bodies]
-    upload, = alice.list_multipart_uploads(Bucket=HOME)["Uploads"]
+    (upload,) = alice.list_multipart_uploads(Bucket=HOME)["Uploads"]
     assert (upload["ChecksumAlgorithm"], upload["ChecksumType"]) == ("SHA256", "COMPOSITE")
 
-    done = alice.complete_multipart_upload(Bucket=HOME, Key="signed.pdf", UploadId=uid,
-                                           MultipartUpload={"Parts": parts})
-    composite = b64(hashlib.sha256(b"".join(hashlib.sha256(b).digest() for b in bodies))
-                    .digest()) + "-2"
+    done = alice.complete_multipart_upload(
+        Bucket=HOME, Key="signed.pdf", UploadId=uid, MultipartUpload={"Parts": parts}
+    )
+    composite = (
+        b64(hashlib.sha256(b"".join(hashlib.sha256(b).digest() for b in bodies)).digest()) + "-2"
+    )
     assert shown(done) == {"ChecksumSHA256": composite, "ChecksumType": "COMPOSITE"}
     assert alice.get_object(Bucket=HOME, Key="signed.pdf")["Body"].read() == payload
 
 
 def test_a_wrong_part_checksum_in_complete_is_refused_and_the_upload_kept(people, alice):
     bodies = [some_bytes(5 * MiB, 7), b"the last part"]
-    uid = alice.create_multipart_upload(Bucket=HOME, Key="ledger.bin",
-                                        ChecksumAlgorithm="SHA256")["UploadId"]
+    uid = alice.create_multipart_upload(Bucket=HOME, Key="ledger.bin", ChecksumAlgorithm="SHA256")[
+        "UploadId"
+    ]
     parts = send_parts(alice, "ledger.bin", uid, bodies, ChecksumAlgorithm="SHA256")
-    for wrong in ({"ChecksumSHA256": sha256(b"other bytes")}, {"ChecksumCRC32": b64(crc32(
-            bodies[0]))}):
+    for wrong in (
+        {"ChecksumSHA256": sha256(b"other bytes")},
+        {"ChecksumCRC32": b64(crc32(bodies[0]))},
+    ):
         with pytest.raises(ClientError) as refused:
             alice.complete_multipart_upload(
-                Bucket=HOME, Key="ledger.bin", UploadId=uid,
-                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": parts[0]["ETag"], **wrong},
-                                           parts[1]]})
+                Bucket=HOME,
+                Key="ledger.bin",
+                UploadId=uid,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": 1, "ETag": parts[0]["ETag"], **wrong}, parts[1]]
+                },
+            )
         assert error_code(refused) == "InvalidPart"
-    alice.complete_multipart_upload(Bucket=HOME, Key="ledger.bin", UploadId=uid,
-                                    MultipartUpload={"Parts": parts})
+    alice.complete_multipart_upload(
+        Bucket=HOME, Key="ledger.bin", UploadId=uid, MultipartUpload={"Parts": parts}
+    )
     assert alice.get_object(Bucket=HOME, Key="ledger.bin")["Body"].read() == b"".join(bodies)
 
 
 def test_a_part_sent_without_a_checksum_gets_the_uploads_algorithm(people):
     client = people.client("alice", checksums="when_required")  # sends no part checksums
     bodies = [some_bytes(5 * MiB, 8), b"tail"]
-    uid = client.create_multipart_upload(Bucket=HOME, Key="plain.bin",
-                                         ChecksumAlgorithm="CRC32C")["UploadId"]
+    uid = client.create_multipart_upload(Bucket=HOME, Key="plain.bin", ChecksumAlgorithm="CRC32C")[
+        "UploadId"
+    ]
     parts = send_parts(client, "plain.bin", uid, bodies)
     assert [p["ChecksumCRC32C"] for p in parts] == [checksum_of("crc32c", b) for b in bodies]
-    done = client.complete_multipart_upload(Bucket=HOME, Key="plain.bin", UploadId=uid,
-                                            MultipartUpload={"Parts": parts})
+    done = client.complete_multipart_upload(
+        Bucket=HOME, Key="plain.bin", UploadId=uid, MultipartUpload={"Parts": parts}
+    )
     assert done["ChecksumType"] == "COMPOSITE" and done["ChecksumCRC32C"].endswith("-2")
 
 
-@pytest.mark.parametrize(("asked", "code"), [
-    ({"ChecksumAlgorithm": "SHA256", "ChecksumType": "FULL_OBJECT"}, "InvalidRequest"),
-    ({"ChecksumAlgorithm": "CRC64NVME", "ChecksumType": "COMPOSITE"}, "InvalidRequest"),
-    ({"ChecksumType": "FULL_OBJECT"}, "InvalidRequest"),
-])
+@pytest.mark.parametrize(
+    ("asked", "code"),
+    [
+        ({"ChecksumAlgorithm": "SHA256", "ChecksumType": "FULL_OBJECT"}, "InvalidRequest"),
+        ({"ChecksumAlgorithm": "CRC64NVME", "ChecksumType": "COMPOSITE"}, "InvalidRequest"),
+        ({"ChecksumType": "FULL_OBJECT"}, "InvalidRequest"),
+    ],
+)
 def test_a_checksum_type_the_algorithm_cannot_give_is_refused(people, alice, asked, code):
     with pytest.raises(ClientError) as refused:
         alice.create_multipart_upload(Bucket=HOME, Key="never.bin", **asked)
@@ -285,20 +354,26 @@ def test_a_checksum_type_the_algorithm_cannot_give_is_refused(people, alice, ask
 
 
 def test_complete_must_use_the_checksum_type_the_upload_was_created_with(people, alice):
-    uid = alice.create_multipart_upload(Bucket=HOME, Key="k.bin", ChecksumAlgorithm="CRC32",
-                                        ChecksumType="COMPOSITE")["UploadId"]
+    uid = alice.create_multipart_upload(
+        Bucket=HOME, Key="k.bin", ChecksumAlgorithm="CRC32", ChecksumType="COMPOSITE"
+    )["UploadId"]
     parts = send_parts(alice, "k.bin", uid, [b"only part"], ChecksumAlgorithm="CRC32")
     with pytest.raises(ClientError) as refused:
-        alice.complete_multipart_upload(Bucket=HOME, Key="k.bin", UploadId=uid,
-                                        MultipartUpload={"Parts": parts},
-                                        ChecksumType="FULL_OBJECT")
+        alice.complete_multipart_upload(
+            Bucket=HOME,
+            Key="k.bin",
+            UploadId=uid,
+            MultipartUpload={"Parts": parts},
+            ChecksumType="FULL_OBJECT",
+        )
     assert error_code(refused) == "InvalidRequest"
 
 
 def test_boto3_managed_upload_with_its_default_checksum_round_trips(people, alice):
     created = []
-    alice.meta.events.register("after-call.s3.CreateMultipartUpload",
-                               lambda parsed, **_: created.append(shown(parsed)))
+    alice.meta.events.register(
+        "after-call.s3.CreateMultipartUpload", lambda parsed, **_: created.append(shown(parsed))
+    )
     payload = some_bytes(17 * MiB + 3, 9)  # over boto3's 8 MiB threshold: parts of 8 MiB
     alice.upload_fileobj(io.BytesIO(payload), HOME, "archive.zip")
     assert created == [{"ChecksumAlgorithm": "CRC32", "ChecksumType": "COMPOSITE"}]

@@ -28,15 +28,20 @@ def people(s3_site):
 
 def error_of(raised) -> tuple[str, int, dict]:
     response = raised.value.response
-    return (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"],
-            response["ResponseMetadata"]["HTTPHeaders"])
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["ResponseMetadata"]["HTTPHeaders"],
+    )
 
 
 def versions(client, **options) -> tuple[list[tuple], list[tuple]]:
     """Return (versions, delete markers) as (key, version id, is latest) in listing order."""
     listed = client.list_object_versions(Bucket=BUCKET, **options)
-    return ([(v["Key"], v["VersionId"], v["IsLatest"]) for v in listed.get("Versions", [])],
-            [(m["Key"], m["VersionId"], m["IsLatest"]) for m in listed.get("DeleteMarkers", [])])
+    return (
+        [(v["Key"], v["VersionId"], v["IsLatest"]) for v in listed.get("Versions", [])],
+        [(m["Key"], m["VersionId"], m["IsLatest"]) for m in listed.get("DeleteMarkers", [])],
+    )
 
 
 def all_entries(client, page_size: int, **options) -> list[tuple]:
@@ -46,15 +51,20 @@ def all_entries(client, page_size: int, **options) -> list[tuple]:
     by key, a marker before the versions of its key (true where no new file took the key).
     """
     pages = client.get_paginator("list_object_versions").paginate(
-        Bucket=BUCKET, PaginationConfig={"PageSize": page_size}, **options)
+        Bucket=BUCKET, PaginationConfig={"PageSize": page_size}, **options
+    )
     entries = []
     for page in pages:
-        rows = [(m["Key"], 0, i, "d", m["VersionId"])
-                for i, m in enumerate(page.get("DeleteMarkers", []))]
-        rows += [(v["Key"], 1, i, "v", v["VersionId"])
-                 for i, v in enumerate(page.get("Versions", []))]
-        rows += [(p["Prefix"], 0, i, "p", None)
-                 for i, p in enumerate(page.get("CommonPrefixes", []))]
+        rows = [
+            (m["Key"], 0, i, "d", m["VersionId"])
+            for i, m in enumerate(page.get("DeleteMarkers", []))
+        ]
+        rows += [
+            (v["Key"], 1, i, "v", v["VersionId"]) for i, v in enumerate(page.get("Versions", []))
+        ]
+        rows += [
+            (p["Prefix"], 0, i, "p", None) for i, p in enumerate(page.get("CommonPrefixes", []))
+        ]
         rows.sort(key=lambda row: (row[0].encode(), row[1], row[2]))
         entries += [(kind, key, version) for key, _, _, kind, version in rows]
     return entries
@@ -76,8 +86,10 @@ def test_deleted_file_lists_as_delete_marker_above_its_versions(people):
     old = {v["VersionId"]: v for v in listed["Versions"]}
     assert entry["LastModified"] >= old[second]["LastModified"]
     assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [
-        ("plan.txt", second, False), ("plan.txt", first, False),
-        ("stays.txt", listed["Versions"][2]["VersionId"], True)]
+        ("plan.txt", second, False),
+        ("plan.txt", first, False),
+        ("stays.txt", listed["Versions"][2]["VersionId"], True),
+    ]
     assert [o["Key"] for o in alice.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["stays.txt"]
 
 
@@ -130,15 +142,20 @@ def test_delete_objects_restores_by_marker_and_reports_new_markers(people):
     alice = people.client("alice")
     for key in ("x.txt", "y.txt"):
         alice.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
-    made = alice.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "x.txt"},
-                                                                   {"Key": "y.txt"}]})
+    made = alice.delete_objects(
+        Bucket=BUCKET, Delete={"Objects": [{"Key": "x.txt"}, {"Key": "y.txt"}]}
+    )
     markers = {d["Key"]: d["DeleteMarkerVersionId"] for d in made["Deleted"]}
     assert all(d["DeleteMarker"] for d in made["Deleted"]) and len(set(markers.values())) == 2
-    back = alice.delete_objects(Bucket=BUCKET, Delete={"Objects": [
-        {"Key": key, "VersionId": marker} for key, marker in markers.items()]})
+    back = alice.delete_objects(
+        Bucket=BUCKET,
+        Delete={"Objects": [{"Key": key, "VersionId": marker} for key, marker in markers.items()]},
+    )
     assert not back.get("Errors")
     assert sorted(o["Key"] for o in alice.list_objects_v2(Bucket=BUCKET)["Contents"]) == [
-        "x.txt", "y.txt"]
+        "x.txt",
+        "y.txt",
+    ]
 
 
 def test_only_an_editor_may_restore_and_only_what_they_see_is_listed(people):
@@ -164,8 +181,7 @@ def test_deleted_pending_upload_is_a_marker_to_its_uploader_only(people):
     alice, carol = people.client("alice"), people.client("carol")
     people.share("alice", "finance", "carol")
     alice.put_object(Bucket=BUCKET, Key="wait.txt", Body=b"not scanned yet")
-    people.run(lambda w: setattr(w.ctx.db.query(Version).one(), "scan_state",
-                                 ScanState.PENDING))
+    people.run(lambda w: setattr(w.ctx.db.query(Version).one(), "scan_state", ScanState.PENDING))
     marker = alice.delete_object(Bucket=BUCKET, Key="wait.txt")["VersionId"]
     assert versions(alice)[1] == [("wait.txt", marker, True)]
     assert versions(carol) == ([], [])
@@ -179,11 +195,12 @@ def test_new_file_at_a_deleted_key_is_latest_and_the_old_one_comes_back_beside_i
     old = alice.put_object(Bucket=BUCKET, Key="memo.txt", Body=b"old")["VersionId"]
     marker = alice.delete_object(Bucket=BUCKET, Key="memo.txt")["VersionId"]
     new = alice.put_object(Bucket=BUCKET, Key="memo.txt", Body=b"new")["VersionId"]
-    assert versions(alice) == ([("memo.txt", new, True), ("memo.txt", old, False)],
-                               [("memo.txt", marker, False)])
+    assert versions(alice) == (
+        [("memo.txt", new, True), ("memo.txt", old, False)],
+        [("memo.txt", marker, False)],
+    )
     assert alice.get_object(Bucket=BUCKET, Key="memo.txt")["Body"].read() == b"new"
-    assert alice.get_object(Bucket=BUCKET, Key="memo.txt", VersionId=old)["Body"].read() == (
-        b"old")
+    assert alice.get_object(Bucket=BUCKET, Key="memo.txt", VersionId=old)["Body"].read() == (b"old")
     alice.delete_object(Bucket=BUCKET, Key="memo.txt", VersionId=marker)
     keys = [o["Key"] for o in alice.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert keys == ["memo (2).txt", "memo.txt"]
@@ -197,11 +214,14 @@ def test_files_of_a_deleted_folder_are_markers_and_come_back_with_it(people):
     def delete_folder(w):
         user = w.ctx.db.query(User).filter_by(username="alice").one()
         trash.delete_node(w.ctx, user, find_node(w.ctx, "finance/box").id)
+
     people.run(delete_folder)
 
     _, markers = versions(alice)
-    assert [(k, latest) for k, _, latest in markers] == [("box/in/one.txt", True),
-                                                         ("box/two.txt", True)]
+    assert [(k, latest) for k, _, latest in markers] == [
+        ("box/in/one.txt", True),
+        ("box/two.txt", True),
+    ]
     _, folded = versions(alice, Delimiter="/")
     assert folded == []
     prefixes = alice.list_object_versions(Bucket=BUCKET, Delimiter="/")["CommonPrefixes"]
@@ -240,9 +260,13 @@ def test_aws_cli_lists_delete_markers_and_undeletes(people, tmp_path):
     aws = Tool("aws", people, people.people["alice"], tmp_path)
 
     def s3api(*args) -> dict:
-        done = subprocess.run([aws.program, "--endpoint-url", people.url, "s3api", *args,
-                               "--output", "json"], env=aws.env, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [aws.program, "--endpoint-url", people.url, "s3api", *args, "--output", "json"],
+            env=aws.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return json.loads(done.stdout or "{}")
 
@@ -250,14 +274,23 @@ def test_aws_cli_lists_delete_markers_and_undeletes(people, tmp_path):
     assert deleted["DeleteMarker"] is True
     listed = s3api("list-object-versions", "--bucket", BUCKET)
     assert [(m["Key"], m["VersionId"], m["IsLatest"]) for m in listed["DeleteMarkers"]] == [
-        ("ເອກະສານ/ບົດລາຍງານ.txt", deleted["VersionId"], True)]
+        ("ເອກະສານ/ບົດລາຍງານ.txt", deleted["VersionId"], True)
+    ]
     assert [(v["Key"], v["IsLatest"]) for v in listed["Versions"]] == [
-        ("ເອກະສານ/", True), ("ເອກະສານ/ບົດລາຍງານ.txt", False)]  # the folder, empty now
-    s3api("delete-object", "--bucket", BUCKET, "--key", "ເອກະສານ/ບົດລາຍງານ.txt",
-          "--version-id", deleted["VersionId"])
+        ("ເອກະສານ/", True),
+        ("ເອກະສານ/ບົດລາຍງານ.txt", False),
+    ]  # the folder, empty now
+    s3api(
+        "delete-object",
+        "--bucket",
+        BUCKET,
+        "--key",
+        "ເອກະສານ/ບົດລາຍງານ.txt",
+        "--version-id",
+        deleted["VersionId"],
+    )
     listed = s3api("list-object-versions", "--bucket", BUCKET)
-    assert "DeleteMarkers" not in listed and [v["IsLatest"] for v in listed["Versions"]] == [
-        True]
+    assert "DeleteMarkers" not in listed and [v["IsLatest"] for v in listed["Versions"]] == [True]
 
 
 def test_rclone_versions_tell_a_deleted_file_from_a_live_one(people, tmp_path):
@@ -271,9 +304,13 @@ def test_rclone_versions_tell_a_deleted_file_from_a_live_one(people, tmp_path):
     rclone = Tool("rclone", people, people.people["alice"], tmp_path)
 
     def run(*args) -> str:
-        done = subprocess.run([rclone.program, *args, "--retries", "1",
-                               "--low-level-retries", "1"], env=rclone.env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [rclone.program, *args, "--retries", "1", "--low-level-retries", "1"],
+            env=rclone.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -284,8 +321,7 @@ def test_rclone_versions_tell_a_deleted_file_from_a_live_one(people, tmp_path):
     with_versions = names("--s3-versions", "gs:finance/docs")
     assert "live.txt" in with_versions and "gone.txt" not in with_versions
     assert any(n.startswith("gone-v") and n.endswith(".txt") for n in with_versions)
-    assert names("--s3-version-at", before_delete, "gs:finance/docs") == {"live.txt",
-                                                                          "gone.txt"}
+    assert names("--s3-version-at", before_delete, "gs:finance/docs") == {"live.txt", "gone.txt"}
     run("copy", "--s3-version-at", before_delete, "gs:finance/docs", str(tmp_path / "then"))
     assert (tmp_path / "then" / "gone.txt").read_bytes() == b"was here"  # got by its versionId
 
@@ -295,6 +331,7 @@ def trashed_names(site, who: str = "alice") -> list[str]:
         actor = w.ctx.db.get(User, site.people[who].user.id)
         space_id = find_node(w.ctx, BUCKET).space_id
         return sorted(n.name for n in trash.list_trash(w.ctx, actor, space_id))
+
     return site.run(names)
 
 
@@ -305,8 +342,7 @@ def test_versions_of_a_deleted_file_can_be_deleted_for_good(people):
     marker = alice.delete_object(Bucket=BUCKET, Key="memo.txt")["VersionId"]
 
     alice.delete_object(Bucket=BUCKET, Key="memo.txt", VersionId=first)
-    assert versions(alice) == ([("memo.txt", second, False)],
-                               [("memo.txt", marker, True)])
+    assert versions(alice) == ([("memo.txt", second, False)], [("memo.txt", marker, True)])
     with pytest.raises(ClientError) as gone:
         alice.get_object(Bucket=BUCKET, Key="memo.txt", VersionId=first)
     assert error_of(gone)[1] == 404
@@ -333,13 +369,17 @@ def test_a_copy_from_a_delete_marker_is_refused_as_s3_refuses_it(people):
     alice.put_object(Bucket=BUCKET, Key="gone.txt", Body=b"old text")
     marker = alice.delete_object(Bucket=BUCKET, Key="gone.txt")["VersionId"]
     with pytest.raises(ClientError) as by_marker:
-        alice.copy_object(Bucket=BUCKET, Key="copy.txt", CopySource={
-            "Bucket": BUCKET, "Key": "gone.txt", "VersionId": marker})
+        alice.copy_object(
+            Bucket=BUCKET,
+            Key="copy.txt",
+            CopySource={"Bucket": BUCKET, "Key": "gone.txt", "VersionId": marker},
+        )
     code, status, _ = error_of(by_marker)
     assert (code, status) == ("InvalidRequest", 400)
     assert "delete marker" in by_marker.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as by_key:
-        alice.copy_object(Bucket=BUCKET, Key="copy.txt",
-                          CopySource={"Bucket": BUCKET, "Key": "gone.txt"})
+        alice.copy_object(
+            Bucket=BUCKET, Key="copy.txt", CopySource={"Bucket": BUCKET, "Key": "gone.txt"}
+        )
     assert error_of(by_key)[:2] == ("NoSuchKey", 404)
     assert versions(alice, Prefix="copy.txt") == ([], [])

@@ -27,8 +27,11 @@ def signed_put_headers(site, path: str, length: int, query: str = "") -> dict[st
     """Headers of a PUT signed with alice's key (UNSIGNED-PAYLOAD, as clients send over TLS)."""
     person = site.people["alice"]
     url = f"{site.url}{path}" + (f"?{query}" if query else "")
-    request = AWSRequest("PUT", url, headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD",
-                                              "Content-Length": str(length)})
+    request = AWSRequest(
+        "PUT",
+        url,
+        headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD", "Content-Length": str(length)},
+    )
     S3SigV4Auth(Credentials(person.key_id, person.secret), "s3", "us-east-1").add_auth(request)
     return dict(request.headers.items())
 
@@ -47,7 +50,8 @@ def send_part_and_hang_up(site, path: str, length: int, sent: int, query: str = 
 
 def site_is_clean(site) -> bool:
     return site.run(lambda w: maintenance.fsck(w.ctx).ok) and not list(
-        site.gs.store.list_multipart_uploads())
+        site.gs.store.list_multipart_uploads()
+    )
 
 
 def eventually(check, seconds: float = 10.0) -> bool:
@@ -75,19 +79,22 @@ def test_a_new_file_cut_short_does_not_appear(s3_site, alice):
     assert [o["Key"] for o in listed.get("Contents", [])] in ([], ["new/"])
 
 
-def test_a_part_cut_short_is_not_a_part_and_the_upload_completes_when_sent_again(s3_site,
-                                                                                 alice):
+def test_a_part_cut_short_is_not_a_part_and_the_upload_completes_when_sent_again(s3_site, alice):
     upload = alice.create_multipart_upload(Bucket="finance", Key="big.bin")["UploadId"]
-    send_part_and_hang_up(s3_site, "/finance/big.bin", 6 * MiB, 2 * MiB,
-                          f"partNumber=1&uploadId={upload}")
+    send_part_and_hang_up(
+        s3_site, "/finance/big.bin", 6 * MiB, 2 * MiB, f"partNumber=1&uploadId={upload}"
+    )
     time.sleep(0.5)
-    assert alice.list_parts(Bucket="finance", Key="big.bin", UploadId=upload).get(
-        "Parts", []) == []
+    assert alice.list_parts(Bucket="finance", Key="big.bin", UploadId=upload).get("Parts", []) == []
     body = bytes(range(256)) * (6 * MiB // 256)
-    etag = alice.upload_part(Bucket="finance", Key="big.bin", UploadId=upload, PartNumber=1,
-                             Body=body)["ETag"]
-    alice.complete_multipart_upload(Bucket="finance", Key="big.bin", UploadId=upload,
-                                    MultipartUpload={"Parts": [{"PartNumber": 1,
-                                                                "ETag": etag}]})
+    etag = alice.upload_part(
+        Bucket="finance", Key="big.bin", UploadId=upload, PartNumber=1, Body=body
+    )["ETag"]
+    alice.complete_multipart_upload(
+        Bucket="finance",
+        Key="big.bin",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
     assert alice.get_object(Bucket="finance", Key="big.bin")["Body"].read() == body
     assert eventually(lambda: site_is_clean(s3_site))

@@ -33,8 +33,7 @@ def test_large_file_goes_up_in_parts_and_comes_back_whole(people, size):
     client.upload_fileobj(io.BytesIO(payload), "finance", "big/data.bin", Config=transfer)
     head = client.head_object(Bucket="finance", Key="big/data.bin")
     parts = -(-size // (5 * MiB))
-    md5s = b"".join(hashlib.md5(payload[i:i + 5 * MiB]).digest()
-                    for i in range(0, size, 5 * MiB))
+    md5s = b"".join(hashlib.md5(payload[i : i + 5 * MiB]).digest() for i in range(0, size, 5 * MiB))
     assert head["ETag"] == f'"{hashlib.md5(md5s).hexdigest()}-{parts}"'
     assert head["ContentLength"] == size
     out = io.BytesIO()
@@ -46,8 +45,9 @@ def test_multipart_by_hand_lists_parts_and_aborts(people):
     client = people.client("alice")
     upload = client.create_multipart_upload(Bucket="finance", Key="m/x.bin")
     uid = upload["UploadId"]
-    client.upload_part(Bucket="finance", Key="m/x.bin", UploadId=uid, PartNumber=1,
-                       Body=b"a" * (5 * MiB))
+    client.upload_part(
+        Bucket="finance", Key="m/x.bin", UploadId=uid, PartNumber=1, Body=b"a" * (5 * MiB)
+    )
     client.upload_part(Bucket="finance", Key="m/x.bin", UploadId=uid, PartNumber=2, Body=b"b")
     parts = client.list_parts(Bucket="finance", Key="m/x.bin", UploadId=uid)["Parts"]
     assert [(p["PartNumber"], p["Size"]) for p in parts] == [(1, 5 * MiB), (2, 1)]
@@ -55,9 +55,16 @@ def test_multipart_by_hand_lists_parts_and_aborts(people):
     assert [(u["Key"], u["UploadId"]) for u in uploads] == [("m/x.bin", uid)]
     with pytest.raises(ClientError) as small:
         client.complete_multipart_upload(
-            Bucket="finance", Key="m/x.bin", UploadId=uid,
-            MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": parts[1]["ETag"]},
-                                       {"PartNumber": 1, "ETag": parts[0]["ETag"]}]})
+            Bucket="finance",
+            Key="m/x.bin",
+            UploadId=uid,
+            MultipartUpload={
+                "Parts": [
+                    {"PartNumber": 2, "ETag": parts[1]["ETag"]},
+                    {"PartNumber": 1, "ETag": parts[0]["ETag"]},
+                ]
+            },
+        )
     assert error_code(small) == "InvalidPartOrder"
     client.abort_multipart_upload(Bucket="finance", Key="m/x.bin", UploadId=uid)
     assert "Uploads" not in client.list_multipart_uploads(Bucket="finance")
@@ -126,15 +133,21 @@ def test_eicar_through_s3_is_quarantined_and_invisible_to_others(people):
 
 def test_minio_sdk_puts_and_gets(people):
     person = people.people["alice"]
-    client = Minio(people.url.removeprefix("http://"), access_key=person.key_id,
-                   secret_key=person.secret, secure=False,
-                   http_client=urllib3.PoolManager(retries=False))
+    client = Minio(
+        people.url.removeprefix("http://"),
+        access_key=person.key_id,
+        secret_key=person.secret,
+        secure=False,
+        http_client=urllib3.PoolManager(retries=False),
+    )
     payload = os.urandom(6 * MiB)
-    client.put_object("finance", "minio/a.bin", io.BytesIO(payload), len(payload),
-                      part_size=5 * MiB)
+    client.put_object(
+        "finance", "minio/a.bin", io.BytesIO(payload), len(payload), part_size=5 * MiB
+    )
     assert client.get_object("finance", "minio/a.bin").read() == payload
     assert [o.object_name for o in client.list_objects("finance", recursive=True)] == [
-        "minio/a.bin"]
+        "minio/a.bin"
+    ]
 
 
 def test_create_and_delete_a_bucket(people):

@@ -26,7 +26,8 @@ def test_user_puts_lists_and_gets_back_a_file(s3_site, alice, checksums):
     assert put["ETag"] == f'"{hashlib.md5(payload).hexdigest()}"'
     listed = client.list_objects_v2(Bucket="finance")
     assert [(o["Key"], o["Size"], o["ETag"]) for o in listed["Contents"]] == [
-        ("reports/2026/budget.txt", len(payload), put["ETag"])]
+        ("reports/2026/budget.txt", len(payload), put["ETag"])
+    ]
     got = client.get_object(Bucket="finance", Key="reports/2026/budget.txt")
     assert got["Body"].read() == payload
     assert got["ETag"] == put["ETag"] and got["VersionId"] == put["VersionId"]
@@ -63,9 +64,15 @@ def test_listing_with_delimiter_pages_and_prefixes(s3_site, alice):
     pages = list(paginator.paginate(Bucket=HOME, PaginationConfig={"PageSize": 2}))
     assert len(pages) == 3
     assert [o["Key"] for p in pages for o in p.get("Contents", [])] == [
-        "a/1.txt", "a/2.txt", "b/c/3.txt", "top.txt", "zz.txt"]
-    v1 = list(alice.get_paginator("list_objects").paginate(
-        Bucket=HOME, PaginationConfig={"PageSize": 2}))
+        "a/1.txt",
+        "a/2.txt",
+        "b/c/3.txt",
+        "top.txt",
+        "zz.txt",
+    ]
+    v1 = list(
+        alice.get_paginator("list_objects").paginate(Bucket=HOME, PaginationConfig={"PageSize": 2})
+    )
     assert sum(len(p.get("Contents", [])) for p in v1) == 5
 
 
@@ -89,8 +96,12 @@ def test_range_and_conditional_gets(s3_site, alice):
 
 
 def test_metadata_and_response_overrides(s3_site, alice):
-    alice.put_object(Bucket=HOME, Key="m.txt", Body=b"meta",
-                     Metadata={"mtime": "1700000000.5", "owner": "finance"})
+    alice.put_object(
+        Bucket=HOME,
+        Key="m.txt",
+        Body=b"meta",
+        Metadata={"mtime": "1700000000.5", "owner": "finance"},
+    )
     head = alice.head_object(Bucket=HOME, Key="m.txt")
     assert head["Metadata"] == {"mtime": "1700000000.5", "owner": "finance"}
     got = alice.get_object(Bucket=HOME, Key="m.txt", ResponseContentDisposition="inline")
@@ -102,8 +113,10 @@ def test_missing_key_is_no_such_key_and_delete_is_idempotent(s3_site, alice):
         alice.get_object(Bucket=HOME, Key="nothing.txt")
     assert error_code(missing) == "NoSuchKey"
     alice.put_object(Bucket=HOME, Key="gone.txt", Body=b"bye")
-    assert alice.delete_object(Bucket=HOME, Key="gone.txt")["ResponseMetadata"][
-        "HTTPStatusCode"] == 204
+    assert (
+        alice.delete_object(Bucket=HOME, Key="gone.txt")["ResponseMetadata"]["HTTPStatusCode"]
+        == 204
+    )
     alice.delete_object(Bucket=HOME, Key="gone.txt")
     assert "Contents" not in alice.list_objects_v2(Bucket=HOME)
 
@@ -111,8 +124,9 @@ def test_missing_key_is_no_such_key_and_delete_is_idempotent(s3_site, alice):
 def test_delete_objects_reports_each_key(s3_site, alice):
     for key in ["d/1", "d/2", "d/3"]:
         alice.put_object(Bucket=HOME, Key=key, Body=b"1")
-    result = alice.delete_objects(Bucket=HOME, Delete={"Objects": [
-        {"Key": "d/1"}, {"Key": "d/2"}, {"Key": "never"}]})
+    result = alice.delete_objects(
+        Bucket=HOME, Delete={"Objects": [{"Key": "d/1"}, {"Key": "d/2"}, {"Key": "never"}]}
+    )
     assert sorted(d["Key"] for d in result["Deleted"]) == ["d/1", "d/2", "never"]
     assert [o["Key"] for o in alice.list_objects_v2(Bucket=HOME)["Contents"]] == ["d/3"]
 
@@ -122,7 +136,8 @@ def test_folder_markers_make_folders(s3_site, alice):
     listed = alice.list_objects_v2(Bucket=HOME)["Contents"]
     assert [(o["Key"], o["Size"]) for o in listed] == [("empty/", 0)]
     assert alice.list_objects_v2(Bucket=HOME, Delimiter="/")["CommonPrefixes"] == [
-        {"Prefix": "empty/"}]
+        {"Prefix": "empty/"}
+    ]
 
 
 def test_unknown_key_and_wrong_secret_are_refused(s3_site, alice):
@@ -155,8 +170,9 @@ def test_read_only_key_reads_but_cannot_write(s3_site, alice):
 
 
 def test_key_limited_to_one_space_sees_only_it(s3_site, alice):
-    finance = s3_site.run(lambda w: spaces.get_space(w.ctx.db, s3_site.people["alice"].user,
-                                                     "finance"))
+    finance = s3_site.run(
+        lambda w: spaces.get_space(w.ctx.db, s3_site.people["alice"].user, "finance")
+    )
     limited = s3_site.client(s3_site.key("alice", space=finance))
     assert [b["Name"] for b in limited.list_buckets()["Buckets"]] == ["finance"]
     with pytest.raises(ClientError) as refused:
@@ -169,7 +185,9 @@ def test_overwrite_makes_a_new_version_listed_by_versions_api(s3_site, alice):
     second = alice.put_object(Bucket=HOME, Key="v.txt", Body=b"two")
     versions = alice.list_object_versions(Bucket=HOME)["Versions"]
     assert [(v["VersionId"], v["IsLatest"]) for v in versions] == [
-        (second["VersionId"], True), (first["VersionId"], False)]
+        (second["VersionId"], True),
+        (first["VersionId"], False),
+    ]
     old = alice.get_object(Bucket=HOME, Key="v.txt", VersionId=first["VersionId"])
     assert old["Body"].read() == b"one"
     assert alice.get_bucket_versioning(Bucket=HOME)["Status"] == "Enabled"
@@ -177,11 +195,17 @@ def test_overwrite_makes_a_new_version_listed_by_versions_api(s3_site, alice):
 
 def test_copy_object_onto_itself_replaces_metadata(s3_site, alice):
     alice.put_object(Bucket=HOME, Key="c.txt", Body=b"copy me", Metadata={"mtime": "1"})
-    alice.copy_object(Bucket=HOME, Key="c.txt", CopySource={"Bucket": HOME, "Key": "c.txt"},
-                      Metadata={"mtime": "2"}, MetadataDirective="REPLACE")
+    alice.copy_object(
+        Bucket=HOME,
+        Key="c.txt",
+        CopySource={"Bucket": HOME, "Key": "c.txt"},
+        Metadata={"mtime": "2"},
+        MetadataDirective="REPLACE",
+    )
     assert alice.head_object(Bucket=HOME, Key="c.txt")["Metadata"] == {"mtime": "2"}
-    alice.copy_object(Bucket="finance", Key="copied/c.txt",
-                      CopySource={"Bucket": HOME, "Key": "c.txt"})
+    alice.copy_object(
+        Bucket="finance", Key="copied/c.txt", CopySource={"Bucket": HOME, "Key": "c.txt"}
+    )
     got = alice.get_object(Bucket="finance", Key="copied/c.txt")
     assert got["Body"].read() == b"copy me" and got["Metadata"] == {"mtime": "2"}
 
@@ -203,16 +227,19 @@ def test_a_download_by_parts_gets_the_whole_object_once(s3_site, alice):
     payload = bytes(range(256)) * (24 * 1024)  # 6 MiB, uploaded in two parts
     upload = alice.create_multipart_upload(Bucket=HOME, Key="two-parts.bin")["UploadId"]
     parts = []
-    for number, chunk in enumerate((payload[:5 * 1024 * 1024], payload[5 * 1024 * 1024:]), 1):
-        etag = alice.upload_part(Bucket=HOME, Key="two-parts.bin", UploadId=upload,
-                                 PartNumber=number, Body=chunk)["ETag"]
+    for number, chunk in enumerate((payload[: 5 * 1024 * 1024], payload[5 * 1024 * 1024 :]), 1):
+        etag = alice.upload_part(
+            Bucket=HOME, Key="two-parts.bin", UploadId=upload, PartNumber=number, Body=chunk
+        )["ETag"]
         parts.append({"PartNumber": number, "ETag": etag})
-    alice.complete_multipart_upload(Bucket=HOME, Key="two-parts.bin", UploadId=upload,
-                                    MultipartUpload={"Parts": parts})
+    alice.complete_multipart_upload(
+        Bucket=HOME, Key="two-parts.bin", UploadId=upload, MultipartUpload={"Parts": parts}
+    )
     first = alice.get_object(Bucket=HOME, Key="two-parts.bin", PartNumber=1)
     assert first["Body"].read() == payload and "PartsCount" not in first
     assert alice.head_object(Bucket=HOME, Key="two-parts.bin", PartNumber=1)[
-        "ContentLength"] == len(payload)
+        "ContentLength"
+    ] == len(payload)
     with pytest.raises(ClientError) as second:
         alice.get_object(Bucket=HOME, Key="two-parts.bin", PartNumber=2)
     assert error_code(second) == "InvalidPartNumber"

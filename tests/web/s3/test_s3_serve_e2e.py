@@ -64,24 +64,40 @@ class Served:
         """Add a person to a department (made if new) with the CLI; return a new key of theirs."""
         if department not in self.gshare("department", "list"):
             self.gshare("department", "add", department)
-        self.gshare("user", "add", username, "--name", username.title(), "--department",
-                    department, "--no-password")
+        self.gshare(
+            "user",
+            "add",
+            username,
+            "--name",
+            username.title(),
+            "--department",
+            department,
+            "--no-password",
+        )
         return self.new_key(username)
 
     def new_key(self, username: str = "alice") -> Key:
         """Create an access key with `gshare key create`."""
-        lines = dict(line.split(":", 1) for line in self.gshare("key", "create", username,
-                                                                "--label", "e2e").splitlines()
-                     if ":" in line)
+        lines = dict(
+            line.split(":", 1)
+            for line in self.gshare("key", "create", username, "--label", "e2e").splitlines()
+            if ":" in line
+        )
         return Key(lines["access key id"].strip(), lines["secret access key"].strip())
 
     def client(self, key: Key | None = None, **config):
         """Return a boto3 client on the endpoint, a fresh connection pool each time."""
         key = key or self.key
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id=key.key_id, aws_secret_access_key=key.secret,
-                            config=BotoConfig(s3={"addressing_style": "path"},
-                                              retries={"total_max_attempts": 1}, **config))
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=key.key_id,
+            aws_secret_access_key=key.secret,
+            config=BotoConfig(
+                s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, **config
+            ),
+        )
 
 
 def free_port() -> int:
@@ -115,13 +131,17 @@ def served(tmp_path_factory, clamd_daemon):
         f'[server]\nlisten = "127.0.0.1:{web}"\ns3_listen = "127.0.0.1:{s3}"\n'
         f'data_dir = "{root / "var"}"\nworkers = 2\n'
         f'[database]\nurl = "sqlite:///{root / "gshare.db"}"\n'
-        f'[storage]\nembedded_port = {objects}\n'
-        f'[antivirus]\nclamd = "{clamd_daemon.address}"\n')
+        f"[storage]\nembedded_port = {objects}\n"
+        f'[antivirus]\nclamd = "{clamd_daemon.address}"\n'
+    )
     log = root / "serve.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gshare"), "--config", str(config), "serve"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_until_up(f"http://127.0.0.1:{web}/readyz", process, log)
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/readyz", timeout=10) as ready:
@@ -129,8 +149,9 @@ def served(tmp_path_factory, clamd_daemon):
         wait_until_up(f"http://127.0.0.1:{s3}/", process, log)
         site = Served(f"http://127.0.0.1:{s3}", config, log, Key("", ""))
         site.gshare("department", "add", "Finance", "--slug", BUCKET)
-        site.gshare("user", "add", "alice", "--name", "Alice", "--department", "Finance",
-                    "--no-password")
+        site.gshare(
+            "user", "add", "alice", "--name", "Alice", "--department", "Finance", "--no-password"
+        )
         site.key = site.new_key()
         yield site
     finally:
@@ -150,8 +171,13 @@ def _stop(process) -> None:
 def aws(served: Served, home: Path, *args: str) -> str:
     """Run the aws cli against the endpoint with the person's key; return its output."""
     tool = Tool("aws", served, served.key, home)
-    done = subprocess.run([tool.program, "--endpoint-url", served.url, *args], env=tool.env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [tool.program, "--endpoint-url", served.url, *args],
+        env=tool.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -168,18 +194,28 @@ def test_aws_cli_syncs_up_again_and_down_through_gshare_serve(served, tmp_path):
     (source / "notes.txt").write_text("plain ascii\n")
     (source / "big.bin").write_bytes(os.urandom(9 * MiB))  # over 8 MiB: aws cli sends parts
 
-    first = aws(served, tmp_path, "s3", "sync", "--no-progress", f"{source}/",
-                f"s3://{BUCKET}/e2e/")
+    first = aws(
+        served, tmp_path, "s3", "sync", "--no-progress", f"{source}/", f"s3://{BUCKET}/e2e/"
+    )
     assert first.count("upload:") == 4, first
     head = served.client().head_object(Bucket=BUCKET, Key="e2e/big.bin")
     assert head["ETag"].strip('"').endswith("-2") and head["ContentLength"] == 9 * MiB
-    again = aws(served, tmp_path, "s3", "sync", "--no-progress", f"{source}/",
-                f"s3://{BUCKET}/e2e/")
+    again = aws(
+        served, tmp_path, "s3", "sync", "--no-progress", f"{source}/", f"s3://{BUCKET}/e2e/"
+    )
     assert again.strip() == ""  # nothing transferred the second time
 
     down.mkdir()
-    aws(served, tmp_path, "s3", "sync", "--no-progress", "--delete", f"s3://{BUCKET}/e2e/",
-        f"{down}/")
+    aws(
+        served,
+        tmp_path,
+        "s3",
+        "sync",
+        "--no-progress",
+        "--delete",
+        f"s3://{BUCKET}/e2e/",
+        f"{down}/",
+    )
     assert files_of(down) == files_of(source)
     for name in files_of(source):
         assert filecmp.cmp(source / name, down / name, shallow=False), name
@@ -188,13 +224,15 @@ def test_aws_cli_syncs_up_again_and_down_through_gshare_serve(served, tmp_path):
 def test_presigned_get_works_until_it_expires(served):
     client = served.client(signature_version="s3v4")  # boto3 presigns with SigV2 otherwise
     client.put_object(Bucket=BUCKET, Key="presigned/get.txt", Body=b"signed for you")
-    url = client.generate_presigned_url("get_object", ExpiresIn=60, Params={
-        "Bucket": BUCKET, "Key": "presigned/get.txt"})
+    url = client.generate_presigned_url(
+        "get_object", ExpiresIn=60, Params={"Bucket": BUCKET, "Key": "presigned/get.txt"}
+    )
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == b"signed for you"
 
-    short = client.generate_presigned_url("get_object", ExpiresIn=1, Params={
-        "Bucket": BUCKET, "Key": "presigned/get.txt"})
+    short = client.generate_presigned_url(
+        "get_object", ExpiresIn=1, Params={"Bucket": BUCKET, "Key": "presigned/get.txt"}
+    )
     time.sleep(2.1)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(short, timeout=10)
@@ -205,8 +243,9 @@ def test_presigned_get_works_until_it_expires(served):
 
 def test_presigned_put_stores_an_object(served):
     client = served.client(signature_version="s3v4")
-    url = client.generate_presigned_url("put_object", ExpiresIn=60, Params={
-        "Bucket": BUCKET, "Key": "presigned/ເອກະສານ.txt"})
+    url = client.generate_presigned_url(
+        "put_object", ExpiresIn=60, Params={"Bucket": BUCKET, "Key": "presigned/ເອກະສານ.txt"}
+    )
     request = urllib.request.Request(url, data=b"put by a link", method="PUT")
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
@@ -241,7 +280,7 @@ def test_revoked_key_stops_at_the_next_request_on_every_worker(served):
 def keys_under(client, prefix: str) -> dict[str, str]:
     """Return {key below prefix: ETag} of what the client's person lists."""
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
-    return {o["Key"][len(prefix):]: o["ETag"] for p in pages for o in p.get("Contents", [])}
+    return {o["Key"][len(prefix) :]: o["ETag"] for p in pages for o in p.get("Contents", [])}
 
 
 def same_trees(left: Path, right: Path) -> None:
@@ -251,8 +290,7 @@ def same_trees(left: Path, right: Path) -> None:
 
 
 @pytest.mark.parametrize("tool_name", ["rclone", "s3cmd"])
-def test_tool_syncs_up_again_changed_and_down_through_gshare_serve(served, tmp_path,
-                                                                   tool_name):
+def test_tool_syncs_up_again_changed_and_down_through_gshare_serve(served, tmp_path, tool_name):
     tool = Tool(tool_name, served, served.key, tmp_path)
     source, down = tmp_path / "source", tmp_path / "down"
     make_tree(source)
@@ -281,8 +319,9 @@ def test_tool_syncs_up_again_changed_and_down_through_gshare_serve(served, tmp_p
 
 @pytest.mark.parametrize("checksums", ["when_supported", "when_required"])
 def test_boto3_moves_parts_and_metadata_through_gshare_serve(served, checksums):
-    client = served.client(request_checksum_calculation=checksums,
-                           response_checksum_validation=checksums)
+    client = served.client(
+        request_checksum_calculation=checksums, response_checksum_validation=checksums
+    )
     payload = os.urandom(17 * MiB + 3)
     parts = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB)
     key = f"boto3-{checksums}/ຂໍ້ມູນ.bin"
@@ -291,34 +330,44 @@ def test_boto3_moves_parts_and_metadata_through_gshare_serve(served, checksums):
     got = io.BytesIO()
     client.download_fileobj(BUCKET, key, got, Config=parts)
     assert got.getvalue() == payload
-    client.put_object(Bucket=BUCKET, Key=f"boto3-{checksums}/note.txt", Body=b"with metadata",
-                      Metadata={"mtime": "1767225600.5"})
+    client.put_object(
+        Bucket=BUCKET,
+        Key=f"boto3-{checksums}/note.txt",
+        Body=b"with metadata",
+        Metadata={"mtime": "1767225600.5"},
+    )
     head = client.head_object(Bucket=BUCKET, Key=f"boto3-{checksums}/note.txt")
     assert head["Metadata"] == {"mtime": "1767225600.5"}
 
 
 def test_minio_sdk_puts_lists_gets_and_removes_through_gshare_serve(served):
-    client = Minio(served.url.removeprefix("http://"), access_key=served.key.key_id,
-                   secret_key=served.key.secret, secure=False, region="us-east-1",
-                   http_client=urllib3.PoolManager(retries=False))
+    client = Minio(
+        served.url.removeprefix("http://"),
+        access_key=served.key.key_id,
+        secret_key=served.key.secret,
+        secure=False,
+        region="us-east-1",
+        http_client=urllib3.PoolManager(retries=False),
+    )
     payload = os.urandom(11 * MiB)
-    client.put_object(BUCKET, "minio/ລາຍງານ.bin", io.BytesIO(payload), len(payload),
-                      part_size=5 * MiB)  # three parts
+    client.put_object(
+        BUCKET, "minio/ລາຍງານ.bin", io.BytesIO(payload), len(payload), part_size=5 * MiB
+    )  # three parts
     response = client.get_object(BUCKET, "minio/ລາຍງານ.bin")
     try:
         assert response.read() == payload
     finally:
         response.close()
         response.release_conn()
-    listed = [o.object_name for o in client.list_objects(BUCKET, prefix="minio/",
-                                                          recursive=True)]
+    listed = [o.object_name for o in client.list_objects(BUCKET, prefix="minio/", recursive=True)]
     assert listed == ["minio/ລາຍງານ.bin"]
     client.remove_object(BUCKET, "minio/ລາຍງານ.bin")
     assert list(client.list_objects(BUCKET, prefix="minio/", recursive=True)) == []
 
 
-def test_another_department_sees_nothing_until_shared_then_only_clean_shared_files(served,
-                                                                                   tmp_path):
+def test_another_department_sees_nothing_until_shared_then_only_clean_shared_files(
+    served, tmp_path
+):
     source = tmp_path / "source"
     make_tree(source)
     (source / "a" / "eicar.txt").write_bytes(eicar_bytes())

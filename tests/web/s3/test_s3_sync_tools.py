@@ -42,47 +42,78 @@ class Tool:
     def sync(self, source: str, target: str, delete: bool = False) -> None:
         """Sync source to target; remote paths are 'bucket/prefix/'."""
         args = getattr(self, f"_{self.name}_sync")(source, target, delete)
-        done = subprocess.run([self.program, *args], env=self.env, capture_output=True,
-                              text=True, timeout=600)
+        done = subprocess.run(
+            [self.program, *args], env=self.env, capture_output=True, text=True, timeout=600
+        )
         assert done.returncode == 0, done.stdout + done.stderr
 
     def remote(self, path: str) -> str:
         return {"aws": "s3://", "rclone": "gs:", "s3cmd": "s3://"}[self.name] + path
 
     def _aws_env(self) -> dict:
-        return {"AWS_ACCESS_KEY_ID": self.person.key_id,
-                "AWS_SECRET_ACCESS_KEY": self.person.secret,
-                "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                "AWS_CONFIG_FILE": str(self.home / "aws-config")}
+        return {
+            "AWS_ACCESS_KEY_ID": self.person.key_id,
+            "AWS_SECRET_ACCESS_KEY": self.person.secret,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(self.home / "aws-config"),
+        }
 
     def _aws_sync(self, source, target, delete):
-        return ["--endpoint-url", self.site.url, "s3", "sync", "--no-progress", source, target,
-                *(["--delete"] if delete else [])]
+        return [
+            "--endpoint-url",
+            self.site.url,
+            "s3",
+            "sync",
+            "--no-progress",
+            source,
+            target,
+            *(["--delete"] if delete else []),
+        ]
 
     def _rclone_env(self) -> dict:
-        return {"RCLONE_CONFIG": str(self.home / "rclone.conf"), "RCLONE_CONFIG_GS_TYPE": "s3",
-                "RCLONE_CONFIG_GS_PROVIDER": "Other",
-                "RCLONE_CONFIG_GS_ACCESS_KEY_ID": self.person.key_id,
-                "RCLONE_CONFIG_GS_SECRET_ACCESS_KEY": self.person.secret,
-                "RCLONE_CONFIG_GS_ENDPOINT": self.site.url,
-                "RCLONE_CONFIG_GS_FORCE_PATH_STYLE": "true"}
+        return {
+            "RCLONE_CONFIG": str(self.home / "rclone.conf"),
+            "RCLONE_CONFIG_GS_TYPE": "s3",
+            "RCLONE_CONFIG_GS_PROVIDER": "Other",
+            "RCLONE_CONFIG_GS_ACCESS_KEY_ID": self.person.key_id,
+            "RCLONE_CONFIG_GS_SECRET_ACCESS_KEY": self.person.secret,
+            "RCLONE_CONFIG_GS_ENDPOINT": self.site.url,
+            "RCLONE_CONFIG_GS_FORCE_PATH_STYLE": "true",
+        }
 
     def _rclone_sync(self, source, target, delete):
-        return ["sync" if delete else "copy", source, target, "--retries", "1",
-                "--low-level-retries", "1"]
+        return [
+            "sync" if delete else "copy",
+            source,
+            target,
+            "--retries",
+            "1",
+            "--low-level-retries",
+            "1",
+        ]
 
     def _s3cmd_env(self) -> dict:
         host = self.site.url.removeprefix("http://")
         config = self.home / "s3cfg"
-        config.write_text(f"[default]\naccess_key = {self.person.key_id}\n"
-                          f"secret_key = {self.person.secret}\nhost_base = {host}\n"
-                          f"host_bucket = {host}\nuse_https = False\nsignature_v2 = False\n"
-                          "bucket_location = us-east-1\n")
+        config.write_text(
+            f"[default]\naccess_key = {self.person.key_id}\n"
+            f"secret_key = {self.person.secret}\nhost_base = {host}\n"
+            f"host_bucket = {host}\nuse_https = False\nsignature_v2 = False\n"
+            "bucket_location = us-east-1\n"
+        )
         return {}
 
     def _s3cmd_sync(self, source, target, delete):
-        return ["-c", str(self.home / "s3cfg"), "sync", "--no-progress",
-                *(["--delete-removed"] if delete else []), source, target]
+        return [
+            "-c",
+            str(self.home / "s3cfg"),
+            "sync",
+            "--no-progress",
+            *(["--delete-removed"] if delete else []),
+            source,
+            target,
+        ]
 
 
 def make_tree(root: Path) -> None:
@@ -99,7 +130,7 @@ def make_tree(root: Path) -> None:
 def _keys(site, person_name: str, bucket: str, prefix: str) -> set[str]:
     client = site.client(person_name)
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return {o["Key"][len(prefix):] for p in pages for o in p.get("Contents", [])}
+    return {o["Key"][len(prefix) :] for p in pages for o in p.get("Contents", [])}
 
 
 def _local(root: Path) -> set[str]:
@@ -158,8 +189,9 @@ def test_second_department_syncs_down_only_what_is_shared(s3_site, tmp_path):
     assert _local(down) == shared
 
 
-def test_a_sync_while_clamd_is_down_stores_everything_and_does_not_loop(s3_site, tmp_path,
-                                                                         clamd_daemon):
+def test_a_sync_while_clamd_is_down_stores_everything_and_does_not_loop(
+    s3_site, tmp_path, clamd_daemon
+):
     """The uploads wait for their scan, listed to their uploader with their real sizes, so the
     next sync sends nothing again; others get them once clamd is back and has scanned them."""
     alice = s3_site.person("alice", "Finance")
@@ -176,7 +208,8 @@ def test_a_sync_while_clamd_is_down_stores_everything_and_does_not_loop(s3_site,
         assert s3_site.writes()[before:] == []  # nothing sent twice
         listed = s3_site.client("alice").list_objects_v2(Bucket="finance", Prefix="docs/")
         assert {o["Key"][5:]: o["Size"] for o in listed["Contents"]} == {
-            name: (source / name).stat().st_size for name in _local(source)}
+            name: (source / name).stat().st_size for name in _local(source)
+        }
         files = {k for k in _keys(s3_site, "carol", "finance", "docs/") if not k.endswith("/")}
         assert files == set()  # the folders, as empty ones, but none of the files
     finally:

@@ -38,8 +38,9 @@ def test_uploading_the_other_form_adds_a_version_of_the_same_file(alice):
 def test_an_nfd_prefix_lists_the_nfc_keys_and_deleting_by_nfd_removes_the_file(alice):
     alice.put_object(Bucket="finance", Key=NFC, Body=b"x")
     folder = unicodedata.normalize("NFD", "ເອກະສານ/café")
-    assert [o["Key"] for o in alice.list_objects_v2(Bucket="finance", Prefix=folder)["Contents"]
-            ] == [NFC]
+    assert [
+        o["Key"] for o in alice.list_objects_v2(Bucket="finance", Prefix=folder)["Contents"]
+    ] == [NFC]
     alice.delete_object(Bucket="finance", Key=NFD)
     with pytest.raises(ClientError) as gone:
         alice.head_object(Bucket="finance", Key=NFC)
