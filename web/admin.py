@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from gshare.access import accounts
 from gshare.activity import audit
 from gshare.core.config import GiB
 from gshare.core.errors import InvalidInput, NotFound
@@ -22,8 +23,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-def _signed_in():
-    require_actor()
+def _administrators_only():
+    accounts.require_administrator(require_actor())
 
 
 @bp.get("/")

@@ -12,6 +12,7 @@ import contextlib
 from flask import Flask, abort, current_app, g, request, session
 from flask_login import LoginManager, current_user
 
+from gshare.access import accounts, gate
 from gshare.accounts import api_tokens
 from gshare.core.models import User
 
@@ -40,6 +41,11 @@ class WebUser:
 def install(app: Flask) -> None:
     """Open a unit of work per request and load the signed-in person through it."""
     login_manager.init_app(app)
+    app.jinja_env.globals.update(
+        is_administrator=accounts.is_administrator,
+        is_system_admin=accounts.is_system_admin,
+        shown_scan_state=gate.shown_scan_state,
+    )
     app.before_request(_open)
     app.after_request(_commit)
     app.teardown_request(_close)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gshare.access.permissions import ALLOWED, Action, Role, effective_role, require
 from gshare.core.actor import Actor
 from gshare.core.errors import NotFound, Quarantined
 from gshare.core.models import Node, ScanState, Version
@@ -87,3 +88,35 @@ def require_not_quarantined(version: Version) -> None:
     """Raise Quarantined for a version held back by the scanner or the content policy."""
     if is_quarantined(version):
         raise Quarantined(f"This version is quarantined: {version.scan_signature}.")
+
+
+def is_own_version(actor: Actor | None, version: Version) -> bool:
+    """Tell whether the actor uploaded this version (its uploader is told its scan state)."""
+    return actor is not None and actor.id is not None and version.uploaded_by == actor.id
+
+
+def shown_scan_state(actor: Actor | None, version: Version) -> str | None:
+    """Return the scan badge a person sees on a version: its uploader sees its state, with
+    'allowed' for an unscannable version the site's policy let through; others see 'allowed'
+    on such a version and nothing otherwise (what they may read is clean or released)."""
+    if allowed_by_policy(version):
+        return "allowed"
+    return version.scan_state if is_own_version(actor, version) else None
+
+
+def require_visible(db: Session, actor: Actor | None, action: Action, node: Node) -> Role:
+    """Raise NotFound or PermissionDenied unless the actor may do the action to the node; a
+    file exists for them only through a version they may read (adding a version excepted)."""
+    role = require(db, actor, action, node)
+    if not node.is_folder and action != Action.UPLOAD and current_version(db, actor, node) is None:
+        raise NotFound()
+    return role
+
+
+def may_read_file(db: Session, actor: Actor | None, node: Node) -> bool:
+    """Tell whether the actor may download this file: a role that reads, and a version they
+    may read."""
+    role = effective_role(db, actor, node)
+    return role is not None and Action.READ in ALLOWED[role] and (
+        current_version(db, actor, node) is not None
+    )

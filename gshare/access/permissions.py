@@ -69,6 +69,18 @@ def effective_role(db: Session, actor: User | None, node: Node) -> Role | None:
     return best_role(roles)
 
 
+def is_manager(db: Session, actor: User | None, node: Node) -> bool:
+    """Tell whether the actor manages the node (shares it, grants roles on it, or runs the
+    project space it is the top of)."""
+    return effective_role(db, actor, node) == Role.MANAGER
+
+
+def role_allows(role: Role | str, action: Action) -> bool:
+    """Tell whether a role allows an action (an uploader does not see what is in a folder, so
+    a file of theirs never replaces one that is there)."""
+    return action in ALLOWED[Role(role)]
+
+
 def allowed_actions(db: Session, actor: User | None, node: Node) -> frozenset[Action]:
     """Return what the actor may do to the node (templates use this to hide buttons)."""
     role = effective_role(db, actor, node)
@@ -83,23 +95,6 @@ def require(db: Session, actor: User | None, action: Action, node: Node) -> Role
     if action not in ALLOWED[role]:
         raise PermissionDenied(f"Your role here ({role}) does not allow this ({action}).")
     return role
-
-
-def require_system_admin(actor: User | None) -> None:
-    """Raise PermissionDenied unless the actor is an enabled system administrator."""
-    if actor is None or actor.disabled or actor.role != UserRole.SYSTEM_ADMIN:
-        raise PermissionDenied("Only a system administrator may do this.")
-
-
-def may_manage_department(db: Session, actor: User | None, department_id: int) -> bool:
-    """Return whether the actor administers this department (or one above it)."""
-    if actor is None or actor.disabled:
-        return False
-    if actor.role == UserRole.SYSTEM_ADMIN:
-        return True
-    return actor.role == UserRole.DEPARTMENT_ADMIN and actor.department_id in department_chain(
-        db, department_id
-    )
 
 
 def managers_of(db: Session, node: Node) -> set[int]:
@@ -141,13 +136,23 @@ def department_chain(db: Session, department_id: int) -> list[int]:
     return cache[department_id]
 
 
+def administers_department(db: Session, actor: User, department_id: int) -> bool:
+    """Return whether the actor is a department administrator of this department or one
+    above it (system administrators are not: they have no implicit access to files)."""
+    return (
+        not actor.disabled
+        and actor.role == UserRole.DEPARTMENT_ADMIN
+        and actor.department_id in department_chain(db, department_id)
+    )
+
+
 def _space_roles(db: Session, actor: User, space_id: int) -> list[Role]:
     space = db.get(Space, space_id)
     if space.owner_id == actor.id and space.kind in (SpaceKind.PERSONAL, SpaceKind.PROJECT):
         return [Role.MANAGER]
     if space.kind != SpaceKind.DEPARTMENT:
         return []
-    if actor.role == UserRole.DEPARTMENT_ADMIN and may_manage_department(
+    if actor.role == UserRole.DEPARTMENT_ADMIN and administers_department(
         db, actor, space.department_id
     ):
         return [Role.MANAGER]

@@ -14,9 +14,10 @@ from datetime import timedelta
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import bindparam, select
 
+from gshare.access.accounts import may_manage_keys_of, require_keys_manager, require_system_admin
 from gshare.activity import audit
 from gshare.core import crypto
-from gshare.core.errors import NotFound, PermissionDenied
+from gshare.core.errors import NotFound
 from gshare.core.models import AccessKey, Space, User, utcnow
 
 KEY_ID_PREFIX = "GS"
@@ -45,7 +46,7 @@ def create_key(
     ctx, actor, user: User, label: str = "", read_only: bool = False, space: Space | None = None
 ) -> NewKey:
     """Create an access key for a person; return it with its secret."""
-    _require_self_or_admin(actor, user)
+    require_keys_manager(actor, user.id)
     secret = secrets.token_urlsafe(30)
     key = AccessKey(
         user_id=user.id,
@@ -72,9 +73,9 @@ def create_key(
 def list_keys(ctx, actor, user: User | None = None, revoked: bool = False) -> list[AccessKey]:
     """Return a person's keys (everyone's for an administrator and user None), oldest first."""
     if user is None:
-        _require_admin(actor)
+        require_system_admin(actor)
     else:
-        _require_self_or_admin(actor, user)
+        require_keys_manager(actor, user.id)
     query = select(AccessKey).order_by(AccessKey.id)
     if user is not None:
         query = query.where(AccessKey.user_id == user.id)
@@ -104,7 +105,7 @@ def revoke_key(ctx, actor, key_id: str) -> AccessKey:
 def get_key(ctx, actor, key_id: str) -> AccessKey:
     """Return a key of the actor's (any key for an administrator), else NotFound."""
     key = ctx.db.scalar(select(AccessKey).where(AccessKey.key_id == key_id))
-    if key is None or not _is_self_or_admin(actor, key.user_id):
+    if key is None or not may_manage_keys_of(actor, key.user_id):
         raise NotFound(f"No access key '{key_id}'.")
     return key
 
@@ -157,19 +158,3 @@ def _new_key_id() -> str:
 
 def _fernet(config) -> Fernet:
     return crypto.fernet(config, b"gshare access-key secrets v1")
-
-
-def _is_self_or_admin(actor, user_id: int) -> bool:
-    if actor.is_operator:
-        return True
-    return not actor.disabled and (actor.id == user_id or actor.is_system_admin)
-
-
-def _require_self_or_admin(actor, user: User) -> None:
-    if not _is_self_or_admin(actor, user.id):
-        raise PermissionDenied("Only the person themselves or an administrator manages keys.")
-
-
-def _require_admin(actor) -> None:
-    if not actor.is_operator and (actor.disabled or not actor.is_system_admin):
-        raise PermissionDenied("Only an administrator lists everyone's keys.")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from gshare.access.permissions import require_system_admin
+from gshare.access.accounts import require_system_admin
 from gshare.core.models import AuditEvent, Node, Version
 from gshare.core.paths import node_path
 

@@ -83,8 +83,6 @@ class ScanState(enum.StrEnum):
     BLOCKED = "blocked"  # refused by the content-type policy (an executable, a disguised type)
 
 
-QUARANTINED = (ScanState.INFECTED, ScanState.BLOCKED)
-
 
 class LinkMode(enum.StrEnum):
     VIEW = "view"
@@ -122,10 +120,6 @@ class User(Base):
     department: Mapped[Department] = relationship()
 
     is_operator = False  # a person, not the operator at the command line (core/actor.py)
-
-    @property
-    def is_system_admin(self) -> bool:
-        return self.role == UserRole.SYSTEM_ADMIN
 
 
 class Space(Base):

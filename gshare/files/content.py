@@ -22,7 +22,7 @@ from gshare.access.gate import (
     readable_version,
     require_not_quarantined,
 )
-from gshare.access.permissions import Action, Role, require
+from gshare.access.permissions import Action, Role, require, role_allows
 from gshare.activity import audit
 from gshare.core.errors import (
     NameTaken,
@@ -266,7 +266,7 @@ def upload_target(db, role: Role, folder: Node, name: str) -> tuple[str, Node | 
     existing = child_named(db, folder, name)
     if existing is not None and existing.kind == NodeKind.FOLDER:
         raise NameTaken(f"A folder named '{name}' already exists here.")
-    if existing is not None and role == Role.UPLOADER:
+    if existing is not None and not role_allows(role, Action.SEE):
         return free_name(db, folder, name), None
     return name, existing
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from gshare.access.gate import current_version, readable_by
+from gshare.access.gate import readable_by, require_visible
 from gshare.access.permissions import Action, allowed_actions, require
 from gshare.core.errors import NotFound
 from gshare.core.models import Node, NodeKind, Space, Version
@@ -33,13 +33,7 @@ def get_node(db, actor, node_id: int, action: Action = Action.SEE, trashed: bool
     node = db.get(Node, node_id)
     if node is None or in_trash(db, node) != trashed:
         raise NotFound()
-    require(db, actor, action, node)
-    if (
-        node.kind == NodeKind.FILE
-        and action != Action.UPLOAD
-        and (current_version(db, actor, node) is None)
-    ):
-        raise NotFound()
+    require_visible(db, actor, action, node)
     return node
 
 

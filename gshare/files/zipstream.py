@@ -12,10 +12,11 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from gshare.access.gate import is_quarantined
 from gshare.access.permissions import Action
 from gshare.activity import audit
 from gshare.core.errors import InvalidInput
-from gshare.core.models import QUARANTINED, Node
+from gshare.core.models import Node
 from gshare.files import lookup
 
 MAX_ENTRIES = 20_000
@@ -58,7 +59,7 @@ def _walk(ctx, actor, folder: Node, prefix: str, entries: list[ZipEntry]) -> Non
         path = f"{prefix}{entry.node.name}"
         if entry.node.is_folder:
             _walk(ctx, actor, entry.node, f"{path}/", entries)
-        elif entry.version.scan_state not in QUARANTINED or entry.version.release_reason:
+        elif not is_quarantined(entry.version):
             entries.append(
                 ZipEntry(path, entry.version.blob_key, entry.version.size, _stamp(entry.node))
             )

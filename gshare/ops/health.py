@@ -41,6 +41,8 @@ def object_store_status(gs: Gshare) -> dict:
 
 def scanner_status(gs: Gshare) -> dict:
     """Say whether clamd answers, with its engine and signature versions, or why not."""
+    if gs.scanner is None:
+        return {"up": False, "reason": "no scanner is configured"}
     try:
         version = gs.scanner.version()
     except antivirus.ScannerError as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from gshare.access.permissions import CHAIN_CACHE, department_chain, require_system_admin
+from gshare.access.accounts import require_system_admin
+from gshare.access.permissions import CHAIN_CACHE, department_chain
 from gshare.activity import audit
 from gshare.core.errors import Conflict, InvalidInput, NotFound
 from gshare.core.models import Department, Space, SpaceKind

@@ -7,13 +7,12 @@ import unicodedata
 
 from sqlalchemy import delete, func, select
 
+from gshare.access.accounts import require_system_admin
 from gshare.access.permissions import (
     Action,
-    Role,
     allowed_actions,
-    effective_role,
+    is_manager,
     require,
-    require_system_admin,
 )
 from gshare.activity import audit
 from gshare.core.config import GiB
@@ -123,7 +122,7 @@ def _managed_root(db, actor: User, space: Space) -> Node | None:
     if space.kind != SpaceKind.PROJECT:
         return None
     root = root_of(db, space)
-    return root if effective_role(db, actor, root) == Role.MANAGER else None
+    return root if is_manager(db, actor, root) else None
 
 
 def _require_manager(db, actor: User, space: Space, message: str) -> Node:

@@ -11,9 +11,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from gshare.access.permissions import may_manage_department
+from gshare.access.accounts import may_manage_department, require_administrator, require_manager_of
 from gshare.activity import audit
-from gshare.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from gshare.core.errors import Conflict, InvalidInput, NotFound
 from gshare.core.models import Department, SpaceKind, User, UserRole
 from gshare.org import departments, spaces
 
@@ -49,7 +49,7 @@ def add_user(
     email: str | None = None,
 ) -> User:
     """Create an account with its personal space."""
-    _require_manager_of(ctx.db, actor, department.id, role)
+    require_manager_of(ctx.db, actor, department.id, role)
     username = check_username(username)
     if ctx.db.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"The username '{username}' is already taken.")
@@ -80,7 +80,7 @@ def add_user(
 def set_password(ctx, actor, user: User, password: str) -> None:
     """Set a new password and end every session the user has open."""
     if actor is not user:
-        _require_manager_of(ctx.db, actor, user.department_id, user.role)
+        require_manager_of(ctx.db, actor, user.department_id, user.role)
     user.password_hash = hash_password(password)
     user.session_epoch += 1
     audit.record(ctx, actor, "user.set_password", target=user.username)
@@ -88,7 +88,7 @@ def set_password(ctx, actor, user: User, password: str) -> None:
 
 def set_disabled(ctx, actor, user: User, disabled: bool) -> None:
     """Disable an account (ending its sessions and keys at once) or enable it again."""
-    _require_manager_of(ctx.db, actor, user.department_id, user.role)
+    require_manager_of(ctx.db, actor, user.department_id, user.role)
     user.disabled = disabled
     user.session_epoch += 1
     audit.record(ctx, actor, "user.disable" if disabled else "user.enable", target=user.username)
@@ -162,13 +162,6 @@ def import_users(ctx, actor, lines) -> list[ImportedUser]:
     return created
 
 
-def _require_manager_of(db, actor, department_id: int, role: str) -> None:
-    if not may_manage_department(db, actor, department_id):
-        raise PermissionDenied("You do not administer this department.")
-    if role == UserRole.SYSTEM_ADMIN and actor.role != UserRole.SYSTEM_ADMIN:
-        raise PermissionDenied("Only a system administrator may manage system administrators.")
-
-
 def _personal_slug(db, username: str) -> str:
     base = spaces.slug_from(f"home-{username}", "home-user")
     slug, n = base, 1
@@ -180,6 +173,5 @@ def _personal_slug(db, username: str) -> str:
 
 def list_manageable(db, actor) -> list[User]:
     """Return the people the actor administers: everyone for a system administrator."""
-    if actor is None or actor.role not in (UserRole.SYSTEM_ADMIN, UserRole.DEPARTMENT_ADMIN):
-        raise PermissionDenied("Only administrators may list people.")
+    require_administrator(actor)
     return [user for user in list_users(db) if may_manage_department(db, actor, user.department_id)]

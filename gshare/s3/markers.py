@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from gshare.access.gate import current_version, readable_version
-from gshare.access.permissions import Action, allowed_actions
+from gshare.access.gate import may_read_file, readable_version
 from gshare.access.visibility import SpaceView as Bucket
 from gshare.core.errors import NotFound
 from gshare.core.models import Node, NodeKind, User, Version
@@ -142,8 +141,7 @@ def _markers_at(ctx, actor: User, bucket: Bucket, key: str) -> list[DeleteMarker
         m
         for m in markers
         if m.deleted_at is not None
-        and Action.READ in allowed_actions(db, actor, m.node)
-        and current_version(db, actor, m.node) is not None
+        and may_read_file(db, actor, m.node)
     ]
     return sorted(seen, key=lambda m: (m.deleted_at, m.node.id), reverse=True)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 
-from gshare.access.gate import current_version, readable_by, readable_version
+from gshare.access.gate import readable_by, readable_version, require_visible
 from gshare.access.permissions import Action, require
 from gshare.access.visibility import SpaceView, space_view, visible_spaces
 from gshare.core.errors import NameInvalid, NotFound
@@ -106,13 +106,10 @@ def find_node(ctx, actor: User, bucket: Bucket, key: str, action: Action = Actio
     node = walk(ctx.db, bucket.root, key)
     if node is None or node.is_folder != key.endswith("/"):
         raise NotFound(f"No object '{key}'.")
-    require(ctx.db, actor, action, node)  # walk passed only live folders: nothing is in trash
-    if (
-        not node.is_folder
-        and action != Action.UPLOAD
-        and (current_version(ctx.db, actor, node) is None)
-    ):
-        raise NotFound(f"No object '{key}'.")
+    try:  # walk passed only live folders: nothing is in the trash
+        require_visible(ctx.db, actor, action, node)
+    except NotFound:
+        raise NotFound(f"No object '{key}'.") from None
     return node
 
 

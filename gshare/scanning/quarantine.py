@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from gshare.access.permissions import require_system_admin
+from gshare.access.accounts import require_system_admin
+from gshare.access.gate import is_quarantined
 from gshare.activity import audit
 from gshare.core.errors import InvalidInput, NotFound
-from gshare.core.models import QUARANTINED, User, Version
+from gshare.core.models import User, Version
 from gshare.core.paths import node_path
 from gshare.files import trash
 from gshare.org import quotas
@@ -30,7 +31,7 @@ def list_quarantine(ctx, actor, limit: int = 500) -> list[Item]:
     require_system_admin(actor)
     versions = ctx.db.scalars(
         select(Version)
-        .where(Version.scan_state.in_(QUARANTINED), Version.release_reason.is_(None))
+        .where(is_quarantined(Version))
         .order_by(Version.uploaded_at.desc())
         .limit(limit)
     )
@@ -86,7 +87,7 @@ def delete_quarantined(ctx, actor, version_id: int) -> None:
 
 def _quarantined(ctx, version_id: int) -> Version:
     version = ctx.db.get(Version, version_id)
-    if version is None or version.scan_state not in QUARANTINED or version.release_reason:
+    if version is None or not is_quarantined(version):
         raise NotFound("No such version in quarantine.")
     return version
 

@@ -21,7 +21,8 @@ from sqlalchemy import func, or_, select, update
 
 import antivirus
 import storage
-from gshare.core.models import QUARANTINED, ScanState, Version, utcnow
+from gshare.access.gate import is_quarantined
+from gshare.core.models import ScanState, Version, utcnow
 from gshare.scanning import verdicts
 
 log = logging.getLogger(__name__)
@@ -221,9 +222,7 @@ def queue_stats(db) -> QueueStats:
         select(func.min(Version.uploaded_at)).where(Version.scan_state == ScanState.PENDING)
     )
     quarantined = db.scalar(
-        select(func.count()).where(
-            Version.scan_state.in_(QUARANTINED), Version.release_reason.is_(None)
-        )
+        select(func.count()).where(is_quarantined(Version))
     )
     age = (utcnow() - oldest).total_seconds() if oldest else None
     return QueueStats(

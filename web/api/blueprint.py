@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
+from gshare.access import gate
 from gshare.core.models import Grant, Node, Version
 from gshare.files import folders, lookup
 from web.context import ctx, require_actor
@@ -59,7 +60,7 @@ def version_json(version: Version, user) -> dict:
         "content_type": version.content_type,
         "uploaded_at": version.uploaded_at.isoformat(),
     }
-    if version.uploaded_by == user.id:
+    if gate.is_own_version(user, version):
         data["scan_state"] = version.scan_state
     return data
 

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_input_stream
 
+from gshare.access import keys
 from gshare.accounts import access_keys
 from gshare.core.context import Gshare
 from gshare.core.errors import GshareError, NotFound
@@ -70,8 +71,7 @@ class S3Request:
         except NotFound:
             raise no_such_bucket(cache_key[1]) from None
         opened[cache_key] = bucket
-        limit = self.holder.key.space_id
-        if limit is not None and bucket.space.id != limit:
+        if not keys.key_allows_space(self.holder.key, bucket.space.id):
             raise S3Error("AccessDenied", "This access key is limited to another space.", 403)
         return bucket
 
@@ -86,7 +86,7 @@ class S3Request:
 
     def allowed_space(self, space: Space) -> bool:
         """Tell whether the key may reach this space at all."""
-        return self.holder.key.space_id in (None, space.id)
+        return keys.key_allows_space(self.holder.key, space.id)
 
     def body(self, compute=("md5",)) -> Reader:
         """Return the request body, decoded and verified as it is read."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
+from gshare.access import keys
 from gshare.core.errors import Conflict, NotFound
 from gshare.s3 import objects, view
 from web.s3 import xml
@@ -73,7 +74,7 @@ def get_versioning(request) -> Response:
 
 def create_bucket(request) -> Response:
     """CreateBucket: a new project space of the key's owner."""
-    if request.holder.key.space_id is not None:
+    if not keys.key_may_create_spaces(request.holder.key):
         raise S3Error("AccessDenied", "This access key is limited to one space.", 403)
     request.body(compute=()).read()
     try:

@@ -225,7 +225,7 @@ def object_headers(version, node) -> dict:
         "x-amz-version-id": str(version.id),
     }
     headers.update(version.user_metadata or {})
-    if version.scan_state != "clean" and version.release_reason is None:
+    if not gate.readable_by_others(version):
         headers["x-gshare-scan-state"] = version.scan_state
     return headers
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gshare.access import keys
 from web.s3 import buckets, listing, multipart, objects
 from web.s3.errors import S3Error, not_implemented
 
@@ -75,7 +76,7 @@ def dispatch(request):
     handler = table.get((request.method, subresource))
     if handler is None:
         raise not_implemented(f"{request.method} {subresource or ''}".strip())
-    if request.holder.key.read_only and not _is_read(request.method, handler):
+    if not keys.key_allows_writes(request.holder.key) and not _is_read(request.method, handler):
         raise S3Error("AccessDenied", "This access key is read-only.", 403)
     return handler(request)
 
