@@ -64,7 +64,7 @@ def build(gs: Gshare, versions: int, listed: Path, real_blobs: bool) -> None:
     with gs.unit_of_work() as ctx:
         dep = departments.add_department(ctx, OPERATOR, "Bench", slug="bench")
         alice = users.add_user(ctx, OPERATOR, "alice", "Alice", dep)
-        root = spaces.root_of(ctx.db, spaces.personal_space(ctx.db, alice))
+        root = spaces.root_of(ctx.db, spaces.personal_space(ctx, alice))
         ctx.db.execute(
             insert(Node),
             [

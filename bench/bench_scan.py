@@ -81,7 +81,7 @@ def setup(tmp: Path, endpoint, access, secret, clamd) -> tuple[Gshare, object, o
         audit = departments.add_department(ctx, OPERATOR, "Audit", slug="audit")
         alice = users.add_user(ctx, OPERATOR, "alice", "Alice", finance)
         bob = users.add_user(ctx, OPERATOR, "bob", "Bob", audit)
-        root = spaces.root_of(ctx.db, departments.department_space(ctx.db, finance))
+        root = spaces.root_of(ctx.db, departments.department_space(ctx, finance))
         grants.grant_role(ctx, OPERATOR, root.id, Role.VIEWER, department=audit)
     return gs, alice, bob, root
 

@@ -70,7 +70,7 @@ def through_gshare(endpoint, access, secret, size, tmp):
     def upload():
         with gs.unit_of_work() as ctx:
             ctx.db.add(alice)
-            home = spaces.root_of(ctx.db, spaces.personal_space(ctx.db, alice))
+            home = spaces.root_of(ctx.db, spaces.personal_space(ctx, alice))
             result["v"] = content.upload_file(ctx, alice, home, "big.bin", Synthetic(size), size)
 
     def download():

@@ -38,7 +38,7 @@ def build(gs: Gshare):
             for i in range(20)
         ]
         alice = users.add_user(ctx, OPERATOR, f"alice{dep.id}", "Alice", dep)
-        root = spaces.root_of(ctx.db, departments.department_space(ctx.db, dep))
+        root = spaces.root_of(ctx.db, departments.department_space(ctx, dep))
         big = folders.create_folder(ctx, OPERATOR, root, "big")
         deep = root
         for level in range(DEPTH):
@@ -120,9 +120,9 @@ def run(label: str, url: str) -> None:
             db.get(Node, deep_id),
         )
         path = "/".join(f"level {i}" for i in range(DEPTH))
-        listing = median_ms(lambda: lookup.list_folder(db, alice, big, limit=None))
-        page = median_ms(lambda: lookup.list_folder(db, alice, big, limit=100))
-        resolve = median_ms(lambda: lookup.resolve_path(db, alice, root, path), runs=200)
+        listing = median_ms(lambda: lookup.list_folder(ctx, alice, big, limit=None))
+        page = median_ms(lambda: lookup.list_folder(ctx, alice, big, limit=100))
+        resolve = median_ms(lambda: lookup.resolve_path(ctx, alice, root, path), runs=200)
         check = median_ms(lambda: permissions.require(db, alice, Action.READ, deep), runs=500)
     print(
         f"{label:10} list 10,000: {listing:7.1f} ms   first page of 100: {page:6.2f} ms   "

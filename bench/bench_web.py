@@ -169,7 +169,7 @@ def prepare(tmp: Path, url: str) -> tuple[Config, dict]:
     with gs.unit_of_work() as ctx:
         dep = departments.add_department(ctx, OPERATOR, "Bench", slug=f"b-{uuid.uuid4().hex[:6]}")
         person = users.add_user(ctx, OPERATOR, f"u{dep.id}", "Bench", dep, password=PASSWORD)
-        root = spaces.root_of(ctx.db, departments.department_space(ctx.db, dep))
+        root = spaces.root_of(ctx.db, departments.department_space(ctx, dep))
         big = folders.create_folder(ctx, OPERATOR, root, "big")
         names = {"username": person.username, "big": big.id}
     gs.engine.dispose()
@@ -259,7 +259,7 @@ def folder_bench(label: str, url: str, tmp: Path) -> None:
     gs = Gshare(config, store=None)
     with gs.unit_of_work() as ctx:
         big = ctx.db.get(Node, names["big"])
-        _files(ctx, users.find_user(ctx.db, names["username"]), big)
+        _files(ctx, users.find_user(ctx, names["username"]), big)
     web = create_app(config, gs).test_client()
     page = web.get("/login").get_data(as_text=True)
     web.post(

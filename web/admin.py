@@ -31,7 +31,7 @@ def _administrators_only():
 def overview():
     """Show the administration start page with the scanner's health."""
     user = require_actor()
-    people = users.list_manageable(ctx().db, user)
+    people = users.list_manageable(ctx(), user)
     return render_template(
         "admin/overview.html", scanner=health.scanner_status(gshare()), people=len(people)
     )
@@ -43,8 +43,8 @@ def people():
     user = require_actor()
     return render_template(
         "admin/users.html",
-        people=users.list_manageable(ctx().db, user),
-        departments=departments.list_departments(ctx().db),
+        people=users.list_manageable(ctx(), user),
+        departments=departments.list_departments(ctx()),
         roles=list(UserRole),
         imported=None,
     )
@@ -77,8 +77,8 @@ def import_people():
     created = users.import_users(ctx(), user, io.StringIO(text))
     return render_template(
         "admin/users.html",
-        people=users.list_manageable(ctx().db, user),
-        departments=departments.list_departments(ctx().db),
+        people=users.list_manageable(ctx(), user),
+        departments=departments.list_departments(ctx()),
         roles=list(UserRole),
         imported=created,
     )
@@ -105,7 +105,7 @@ def department_tree():
     """Show the department tree with forms to add, rename and move."""
     require_actor()
     return render_template(
-        "admin/departments.html", departments=departments.list_departments(ctx().db)
+        "admin/departments.html", departments=departments.list_departments(ctx())
     )
 
 
@@ -230,7 +230,7 @@ def _audit_filters() -> dict:
     args = request.args
     person = args.get("person", "").strip()
     return {
-        "actor_id": users.find_user(ctx().db, person).id if person else None,
+        "actor_id": users.find_user(ctx(), person).id if person else None,
         "action": args.get("action") or None,
         "space_id": args.get("space", type=int),
         "since": _moment(args.get("since")),

@@ -84,7 +84,7 @@ def account():
 def change_password():
     """Change one's own password (every other session of the person ends)."""
     user = require_actor()
-    if users.authenticate(ctx().db, user.username, request.form.get("current", "")) is None:
+    if users.authenticate(ctx(), user.username, request.form.get("current", "")) is None:
         raise InvalidInput(_("The current password is not right."))
     if request.form.get("new") != request.form.get("repeat"):
         raise InvalidInput(_("The two new passwords are not the same."))

@@ -31,10 +31,10 @@ def home():
     user = require_actor()
     return render_template(
         "home.html",
-        personal=_root(spaces.personal_space(ctx().db, user)),
+        personal=_root(spaces.personal_space(ctx(), user)),
         department=_department_root(user),
-        department_spaces=spaces.department_spaces(ctx().db, user),
-        projects=[(s, _root(s)) for s in spaces.project_spaces(ctx().db, user)],
+        department_spaces=spaces.department_spaces(ctx(), user),
+        projects=[(s, _root(s)) for s in spaces.project_spaces(ctx(), user)],
         may_create=ctx().config.spaces.allow_user_spaces,
     )
 
@@ -81,7 +81,7 @@ def delete_project_space(space_id: int):
 def my_files():
     """Open the person's own space."""
     return redirect(
-        url_for(".folder", node_id=_root(spaces.personal_space(ctx().db, require_actor())).id)
+        url_for(".folder", node_id=_root(spaces.personal_space(ctx(), require_actor())).id)
     )
 
 
@@ -94,9 +94,7 @@ def my_department():
 @bp.get("/spaces")
 def department_spaces():
     """List every department space the person may see."""
-    return render_template(
-        "spaces.html", spaces=spaces.department_spaces(ctx().db, require_actor())
-    )
+    return render_template("spaces.html", spaces=spaces.department_spaces(ctx(), require_actor()))
 
 
 @bp.get("/shared")
@@ -115,12 +113,12 @@ def shared_with_department():
 def folder(node_id: int):
     """Show a folder: breadcrumbs, sub-folders, then files, sorted and paginated."""
     user = require_actor()
-    node = lookup.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx(), user, node_id)
     if not node.is_folder:
         return redirect(url_for("files.file_page", node_id=node.id))
     sort, descending, page = _sorting()
     entries = lookup.list_folder(
-        ctx().db, user, node, sort, descending, PAGE_SIZE + 1, page * PAGE_SIZE
+        ctx(), user, node, sort, descending, PAGE_SIZE + 1, page * PAGE_SIZE
     )
     return render_template(
         "folder.html",
@@ -134,7 +132,7 @@ def folder(node_id: int):
         actions=allowed_actions(ctx().db, user, node),
         managed_space=None
         if node.parent_id
-        else spaces.managed_project_space(ctx().db, user, node.space),
+        else spaces.managed_project_space(ctx(), user, node.space),
     )
 
 
@@ -142,9 +140,9 @@ def folder(node_id: int):
 def search(node_id: int):
     """Find items below a folder by part of their name."""
     user = require_actor()
-    node = lookup.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx(), user, node_id)
     text = request.args.get("q", "").strip()
-    entries = lookup.search(ctx().db, user, node, text) if text else []
+    entries = lookup.search(ctx(), user, node, text) if text else []
     return render_template(
         "search.html", node=node, entries=entries, q=text, crumbs=breadcrumbs(node)
     )
@@ -154,19 +152,19 @@ def search(node_id: int):
 def trash_page(space_id: int):
     """List the deleted items of a space that the person may restore."""
     user = require_actor()
-    root = lookup.get_node(ctx().db, user, _space_root_id(space_id))
+    root = lookup.get_node(ctx(), user, _space_root_id(space_id))
     items = trash.list_trash(ctx(), user, space_id)
     return render_template("trash.html", root=root, items=items, crumbs=breadcrumbs(root))
 
 
 def breadcrumbs(node) -> list[tuple[int, str]]:
     """Return (id, name) of the folders above a node that the person may see, then the node."""
-    return lookup.breadcrumbs(ctx().db, require_actor(), node)
+    return lookup.breadcrumbs(ctx(), require_actor(), node)
 
 
 def _seen_space(space_id: int) -> Space:
     """Return the space if the person may see its root folder, else NotFound."""
-    lookup.get_node(ctx().db, require_actor(), _space_root_id(space_id))
+    lookup.get_node(ctx(), require_actor(), _space_root_id(space_id))
     return ctx().db.get(Space, space_id)
 
 
@@ -205,4 +203,4 @@ def _root(space):
 
 
 def _department_root(user):
-    return _root(departments.department_space(ctx().db, user.department))
+    return _root(departments.department_space(ctx(), user.department))

@@ -96,7 +96,7 @@ def _load_from_token(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
         return None
-    user = api_tokens.authenticate_token(ctx().db, header[7:].strip())
+    user = api_tokens.authenticate_token(ctx(), header[7:].strip())
     return WebUser(user, by_token=True) if user else None
 
 

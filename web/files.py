@@ -23,7 +23,7 @@ def _signed_in():
 def file_page(node_id: int):
     """Show a file: its preview, versions and what the person may do with it."""
     user = require_actor()
-    node = lookup.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx(), user, node_id)
     if node.is_folder:
         return redirect(url_for("browse.folder", node_id=node.id))
     versions = content.list_versions(ctx(), user, node.id)
@@ -71,7 +71,7 @@ def folder_zip(node_id: int):
 def new_folder(node_id: int):
     """Create a folder inside a folder."""
     user = require_actor()
-    parent = lookup.get_node(ctx().db, user, node_id)
+    parent = lookup.get_node(ctx(), user, node_id)
     created = folders.create_folder(ctx(), user, parent, request.form.get("name", ""))
     return redirect(url_for("browse.folder", node_id=created.id))
 
@@ -88,14 +88,14 @@ def rename(node_id: int):
 def move_or_copy(node_id: int, verb: str):
     """Pick a target folder, then move or copy a folder or file into it."""
     user = require_actor()
-    node = lookup.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx(), user, node_id)
     if request.method == "POST":
         do = folders.move_node if verb == "move" else folders.copy_node
         result = do(ctx(), user, node.id, request.form.get("target", type=int) or 0)
         flash(_("Moved.") if verb == "move" else _("Copied."))
         return redirect(_parent_url(result))
-    target = lookup.get_node(ctx().db, user, request.args.get("to", type=int) or node.parent_id)
-    subfolders = [e.node for e in lookup.list_folder(ctx().db, user, target) if e.node.is_folder]
+    target = lookup.get_node(ctx(), user, request.args.get("to", type=int) or node.parent_id)
+    subfolders = [e.node for e in lookup.list_folder(ctx(), user, target) if e.node.is_folder]
     return render_template(
         "pick_folder.html",
         node=node,
@@ -126,7 +126,7 @@ def restore(node_id: int):
 def purge(node_id: int):
     """Delete an item in the trash for good."""
     user = require_actor()
-    node = lookup.get_node(ctx().db, user, node_id, trashed=True)
+    node = lookup.get_node(ctx(), user, node_id, trashed=True)
     space_id = node.space_id
     trash.purge_node(ctx(), user, node_id)
     flash(_("Deleted for good."))

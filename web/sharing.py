@@ -27,7 +27,7 @@ def _signed_in():
 def share_page(node_id: int):
     """Show who has access and the forms to share and to create links."""
     user = require_actor()
-    node = lookup.get_node(ctx().db, user, node_id)
+    node = lookup.get_node(ctx(), user, node_id)
     access = grants.list_access(ctx(), user, node.id)
     actions = allowed_actions(ctx().db, user, node)
     node_links = links.list_links(ctx(), user, node.id) if "share" in actions else []
@@ -37,7 +37,7 @@ def share_page(node_id: int):
         access=access,
         links=node_links,
         roles=list(Role),
-        departments=departments.list_departments(ctx().db),
+        departments=departments.list_departments(ctx()),
         names=_grantee_names(access),
         actions=actions,
         crumbs=breadcrumbs(node),
@@ -76,7 +76,7 @@ def _grantee() -> dict:
     username = request.form.get("username", "").strip()
     department_id = request.form.get("department", type=int)
     if username:
-        return {"user": users.find_user(ctx().db, username)}
+        return {"user": users.find_user(ctx(), username)}
     department = ctx().db.get(Department, department_id or 0)
     if department is None:
         raise InvalidInput(_("Choose a person or a department to share with."))

@@ -117,6 +117,8 @@ def may_read_file(db: Session, actor: Actor | None, node: Node) -> bool:
     """Tell whether the actor may download this file: a role that reads, and a version they
     may read."""
     role = effective_role(db, actor, node)
-    return role is not None and Action.READ in ALLOWED[role] and (
-        current_version(db, actor, node) is not None
+    return (
+        role is not None
+        and Action.READ in ALLOWED[role]
+        and (current_version(db, actor, node) is not None)
     )

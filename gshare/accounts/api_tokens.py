@@ -49,16 +49,16 @@ def revoke_token(ctx, actor: User, token_id: int) -> None:
     audit.record(ctx, actor, "api_token.revoke", target=token.label, token_id=token.id)
 
 
-def authenticate_token(db, text: str) -> User | None:
+def authenticate_token(ctx, text: str) -> User | None:
     """Return the enabled user a live token belongs to, else None."""
     if not text or not text.startswith(PREFIX):
         return None
-    token = db.scalar(
+    token = ctx.db.scalar(
         select(ApiToken).where(ApiToken.token_digest == digest(text), ApiToken.revoked_at.is_(None))
     )
     if token is None:
         return None
-    user = db.get(User, token.user_id)
+    user = ctx.db.get(User, token.user_id)
     if user is None or user.disabled:
         return None
     token.last_used_at = utcnow()

@@ -46,7 +46,7 @@ def sign_in(ctx, username: str, password: str) -> SignIn:
     if account is not None and is_locked(account):
         audit.record(ctx, None, "login.locked", target=username)
         return SignIn(Outcome.LOCKED)
-    user = users.authenticate(ctx.db, username, password or "")
+    user = users.authenticate(ctx, username, password or "")
     if user is None:
         return _failed(ctx, account, username)
     user.failed_logins, user.locked_until = 0, None

@@ -30,10 +30,10 @@ def department():
 def department_add(obj, name, parent, slug):
     """Add a department with its space."""
     with obj.unit_of_work() as ctx:
-        parent_dep = departments.find_department(ctx.db, parent) if parent else None
+        parent_dep = departments.find_department(ctx, parent) if parent else None
         dep = departments.add_department(ctx, OPERATOR, name, parent_dep, slug=slug)
-        space = departments.department_space(ctx.db, dep)
-        click.echo(f"{dep.id}\t{departments.full_name(ctx.db, dep)}\t{space.slug}")
+        space = departments.department_space(ctx, dep)
+        click.echo(f"{dep.id}\t{departments.full_name(ctx, dep)}\t{space.slug}")
 
 
 @department.command("list")
@@ -41,8 +41,8 @@ def department_add(obj, name, parent, slug):
 def department_list(obj):
     """List departments: id, full name, space name."""
     with obj.unit_of_work() as ctx:
-        for dep, name in departments.list_departments(ctx.db):
-            click.echo(f"{dep.id}\t{name}\t{departments.department_space(ctx.db, dep).slug}")
+        for dep, name in departments.list_departments(ctx):
+            click.echo(f"{dep.id}\t{name}\t{departments.department_space(ctx, dep).slug}")
 
 
 @department.command("move")
@@ -52,10 +52,10 @@ def department_list(obj):
 def department_move(obj, ref, parent):
     """Move a department under another one."""
     with obj.unit_of_work() as ctx:
-        dep = departments.find_department(ctx.db, ref)
-        new_parent = departments.find_department(ctx.db, parent) if parent else None
+        dep = departments.find_department(ctx, ref)
+        new_parent = departments.find_department(ctx, parent) if parent else None
         departments.move_department(ctx, OPERATOR, dep, new_parent)
-        click.echo(departments.full_name(ctx.db, dep))
+        click.echo(departments.full_name(ctx, dep))
 
 
 @department.command("rename")
@@ -65,9 +65,9 @@ def department_move(obj, ref, parent):
 def department_rename(obj, ref, name):
     """Rename a department."""
     with obj.unit_of_work() as ctx:
-        dep = departments.find_department(ctx.db, ref)
+        dep = departments.find_department(ctx, ref)
         departments.rename_department(ctx, OPERATOR, dep, name)
-        click.echo(departments.full_name(ctx.db, dep))
+        click.echo(departments.full_name(ctx, dep))
 
 
 # -- users -----------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def user_add(obj, username, display_name, department_ref, role, email, password_
     """Add a person with their personal space."""
     password = None if no_password else read_password(username, password_stdin)
     with obj.unit_of_work() as ctx:
-        dep = departments.find_department(ctx.db, department_ref)
+        dep = departments.find_department(ctx, department_ref)
         new = users.add_user(
             ctx,
             OPERATOR,
@@ -111,7 +111,7 @@ def user_add(obj, username, display_name, department_ref, role, email, password_
             password=password,
             email=email,
         )
-        click.echo(f"{new.id}\t{new.username}\t{spaces.personal_space(ctx.db, new).slug}")
+        click.echo(f"{new.id}\t{new.username}\t{spaces.personal_space(ctx, new).slug}")
 
 
 @user.command("list")
@@ -120,10 +120,10 @@ def user_add(obj, username, display_name, department_ref, role, email, password_
 def user_list(obj, department_ref):
     """List people: username, name, department, role, state."""
     with obj.unit_of_work() as ctx:
-        dep = departments.find_department(ctx.db, department_ref) if department_ref else None
-        for u in users.list_users(ctx.db, dep):
+        dep = departments.find_department(ctx, department_ref) if department_ref else None
+        for u in users.list_users(ctx, dep):
             state = "disabled" if u.disabled else "active"
-            dep_name = departments.full_name(ctx.db, u.department)
+            dep_name = departments.full_name(ctx, u.department)
             click.echo(f"{u.username}\t{u.display_name}\t{dep_name}\t{u.role}\t{state}")
 
 
@@ -133,7 +133,7 @@ def user_list(obj, department_ref):
 def user_disable(obj, username):
     """Disable an account; its sessions end at once."""
     with obj.unit_of_work() as ctx:
-        users.set_disabled(ctx, OPERATOR, users.find_user(ctx.db, username), True)
+        users.set_disabled(ctx, OPERATOR, users.find_user(ctx, username), True)
         click.echo(f"{username} disabled")
 
 
@@ -143,7 +143,7 @@ def user_disable(obj, username):
 def user_enable(obj, username):
     """Enable a disabled account."""
     with obj.unit_of_work() as ctx:
-        users.set_disabled(ctx, OPERATOR, users.find_user(ctx.db, username), False)
+        users.set_disabled(ctx, OPERATOR, users.find_user(ctx, username), False)
         click.echo(f"{username} enabled")
 
 
@@ -155,7 +155,7 @@ def user_set_password(obj, username, password_stdin):
     """Set a person's password; their sessions end."""
     password = read_password(username, password_stdin)
     with obj.unit_of_work() as ctx:
-        users.set_password(ctx, OPERATOR, users.find_user(ctx.db, username), password)
+        users.set_password(ctx, OPERATOR, users.find_user(ctx, username), password)
         click.echo(f"password of {username} set")
 
 
@@ -189,7 +189,7 @@ def space():
 def space_quota(obj, slug, gigabytes):
     """Set a space's quota in GB (0 = unlimited)."""
     with obj.unit_of_work() as ctx:
-        target = spaces.get_space(ctx.db, OPERATOR, slug)
+        target = spaces.get_space(ctx, OPERATOR, slug)
         spaces.set_quota(ctx, OPERATOR, target, int(gigabytes * GiB) or None)
         click.echo(f"{slug}\t{target.quota_bytes or 'unlimited'}")
 
@@ -197,8 +197,8 @@ def space_quota(obj, slug, gigabytes):
 def find_node(ctx, path: str):
     """Return the node at 'space-slug/folder/file'."""
     slug, _, rest = path.strip("/").partition("/")
-    target = spaces.get_space(ctx.db, OPERATOR, slug)
-    return resolve_path(ctx.db, OPERATOR, spaces.root_of(ctx.db, target), rest)
+    target = spaces.get_space(ctx, OPERATOR, slug)
+    return resolve_path(ctx, OPERATOR, spaces.root_of(ctx.db, target), rest)
 
 
 def grantee(ctx, user_ref, department_ref):
@@ -206,8 +206,8 @@ def grantee(ctx, user_ref, department_ref):
     if bool(user_ref) == bool(department_ref):
         fail("give exactly one of --user or --department")
     if user_ref:
-        return users.find_user(ctx.db, user_ref), None
-    return None, departments.find_department(ctx.db, department_ref)
+        return users.find_user(ctx, user_ref), None
+    return None, departments.find_department(ctx, department_ref)
 
 
 @main.group(cls=Group)
@@ -274,7 +274,7 @@ def share_list(obj, path):
             who = (
                 ctx.db.get(User, g.user_id).username
                 if g.user_id
-                else departments.full_name(ctx.db, ctx.db.get(Department, g.department_id))
+                else departments.full_name(ctx, ctx.db.get(Department, g.department_id))
                 + (" (+sub-departments)" if g.include_subdepartments else "")
             )
             where = "here" if access.inherited_from is None else f"from #{g.node_id}"

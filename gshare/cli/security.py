@@ -95,8 +95,8 @@ def key():
 def key_create(obj, username, label, read_only, slug):
     """Create an access key for USERNAME; the secret is shown this once."""
     with obj.unit_of_work() as ctx:
-        person = users.find_user(ctx.db, username)
-        target = spaces.get_space(ctx.db, OPERATOR, slug) if slug else None
+        person = users.find_user(ctx, username)
+        target = spaces.get_space(ctx, OPERATOR, slug) if slug else None
         new = access_keys.create_key(ctx, OPERATOR, person, label, read_only, target)
     click.echo(f"access key id:     {new.key.key_id}")
     click.echo(f"secret access key: {new.secret}")
@@ -111,7 +111,7 @@ def key_list(obj, username, revoked):
     """List the access keys of USERNAME (everyone's without it)."""
 
     with obj.unit_of_work() as ctx:
-        person = users.find_user(ctx.db, username) if username else None
+        person = users.find_user(ctx, username) if username else None
         for k in access_keys.list_keys(ctx, OPERATOR, person, revoked=revoked):
             owner = ctx.db.get(User, k.user_id).username
             where = ctx.db.get(Space, k.space_id).slug if k.space_id else "all spaces"

@@ -83,7 +83,6 @@ class ScanState(enum.StrEnum):
     BLOCKED = "blocked"  # refused by the content-type policy (an executable, a disguised type)
 
 
-
 class LinkMode(enum.StrEnum):
     VIEW = "view"
     UPLOAD = "upload"

@@ -165,7 +165,7 @@ def open_download(
     byte_range: tuple[int | None, int | None] | None = None,
 ) -> Download:
     """Open a file (or one of its versions) for reading; byte_range is HTTP-style, inclusive."""
-    node = get_node(ctx.db, actor, node_id, Action.READ)
+    node = get_node(ctx, actor, node_id, Action.READ)
     version = readable_version(ctx.db, actor, node, version_id)
     return read_version(ctx, actor, node, version, byte_range)
 
@@ -198,7 +198,7 @@ def read_version(
 
 def list_versions(ctx, actor: User, node_id: int) -> list[Version]:
     """Return the versions of a file the actor may see, newest first."""
-    node = get_node(ctx.db, actor, node_id, Action.READ)
+    node = get_node(ctx, actor, node_id, Action.READ)
     return list(
         ctx.db.scalars(
             select(Version)
@@ -210,7 +210,7 @@ def list_versions(ctx, actor: User, node_id: int) -> list[Version]:
 
 def restore_version(ctx, actor: User, node_id: int, version_id: int) -> Version:
     """Make an older version the newest again (as a new version; history is kept)."""
-    node = get_node(ctx.db, actor, node_id, Action.EDIT)
+    node = get_node(ctx, actor, node_id, Action.EDIT)
     old = readable_version(ctx.db, actor, node, version_id)
     version = copy_version(ctx, actor, old, node)
     audit.record(

@@ -21,7 +21,7 @@ from gshare.org import quotas
 
 def create_folder(ctx, actor: User, parent: Node, name: str) -> Node:
     """Create a folder inside a folder."""
-    parent = get_node(ctx.db, actor, parent.id, Action.EDIT)
+    parent = get_node(ctx, actor, parent.id, Action.EDIT)
     name = _free_or_raise(ctx.db, parent, clean_name(name))
     folder = Node(
         space_id=parent.space_id,
@@ -51,7 +51,7 @@ def ensure_folders(ctx, actor: User, root: Node, path: str) -> Node:
 
 def rename_node(ctx, actor: User, node_id: int, new_name: str) -> Node:
     """Rename a folder or file in place."""
-    node = get_node(ctx.db, actor, node_id, Action.EDIT)
+    node = get_node(ctx, actor, node_id, Action.EDIT)
     _refuse_root(node, "renamed")
     new_name = clean_name(new_name)
     if new_name == node.name:
@@ -67,8 +67,8 @@ def rename_node(ctx, actor: User, node_id: int, new_name: str) -> Node:
 
 def move_node(ctx, actor: User, node_id: int, target_id: int, new_name: str | None = None) -> Node:
     """Move a folder or file into another folder, possibly of another space."""
-    node = get_node(ctx.db, actor, node_id, Action.EDIT)
-    target = get_node(ctx.db, actor, target_id, Action.EDIT)
+    node = get_node(ctx, actor, node_id, Action.EDIT)
+    target = get_node(ctx, actor, target_id, Action.EDIT)
     _refuse_root(node, "moved")
     if not target.is_folder:
         raise InvalidMove("Items can only be moved into a folder.")
@@ -102,8 +102,8 @@ def relocate_node(db, node: Node, target: Node, name: str) -> None:
 
 def copy_node(ctx, actor: User, node_id: int, target_id: int, new_name: str | None = None) -> Node:
     """Copy a file (its current version) or a folder (what the actor sees in it) into a folder."""
-    node = get_node(ctx.db, actor, node_id, Action.READ)
-    target = get_node(ctx.db, actor, target_id, Action.EDIT)
+    node = get_node(ctx, actor, node_id, Action.READ)
+    target = get_node(ctx, actor, target_id, Action.EDIT)
     if not target.is_folder:
         raise InvalidMove("Items can only be copied into a folder.")
     if node.is_folder and (target.id == node.id or node.id in target.ancestor_ids):
@@ -130,7 +130,7 @@ def _copy_tree(ctx, actor, node: Node, target: Node, name: str) -> Node:
     )
     ctx.db.add(copy)
     ctx.db.flush()
-    for entry in list_folder(ctx.db, actor, node):
+    for entry in list_folder(ctx, actor, node):
         _copy_tree(ctx, actor, entry.node, copy, entry.node.name)
     return copy
 

@@ -28,36 +28,36 @@ class Entry:
     version: Version | None
 
 
-def get_node(db, actor, node_id: int, action: Action = Action.SEE, trashed: bool = False) -> Node:
+def get_node(ctx, actor, node_id: int, action: Action = Action.SEE, trashed: bool = False) -> Node:
     """Return a live node (or a trashed one) the actor may act on, else NotFound."""
-    node = db.get(Node, node_id)
-    if node is None or in_trash(db, node) != trashed:
+    node = ctx.db.get(Node, node_id)
+    if node is None or in_trash(ctx.db, node) != trashed:
         raise NotFound()
-    require_visible(db, actor, action, node)
+    require_visible(ctx.db, actor, action, node)
     return node
 
 
-def breadcrumbs(db, actor, node: Node) -> list[tuple[int, str]]:
+def breadcrumbs(ctx, actor, node: Node) -> list[tuple[int, str]]:
     """Return (id, name) of the folders above a node the actor may see, then the node; a
     space's root is named after the space."""
-    above = {n.id: n for n in db.scalars(select(Node).where(Node.id.in_(node.ancestor_ids)))}
+    above = {n.id: n for n in ctx.db.scalars(select(Node).where(Node.id.in_(node.ancestor_ids)))}
     crumbs = []
     for folder in [*(above[i] for i in node.ancestor_ids if i in above), node]:
-        if Action.SEE in allowed_actions(db, actor, folder):
-            crumbs.append((folder.id, folder.name or db.get(Space, folder.space_id).name))
+        if Action.SEE in allowed_actions(ctx.db, actor, folder):
+            crumbs.append((folder.id, folder.name or ctx.db.get(Space, folder.space_id).name))
     return crumbs
 
 
-def resolve_path(db, actor, root: Node, path: str, action: Action = Action.SEE) -> Node:
+def resolve_path(ctx, actor, root: Node, path: str, action: Action = Action.SEE) -> Node:
     """Return the node at a '/'-separated path below a folder, else NotFound."""
-    node = walk(db, root, path)
+    node = walk(ctx.db, root, path)
     if node is None:
         raise NotFound()
-    return get_node(db, actor, node.id, action)
+    return get_node(ctx, actor, node.id, action)
 
 
 def list_folder(
-    db,
+    ctx,
     actor,
     folder: Node,
     sort: str = "name",
@@ -66,24 +66,24 @@ def list_folder(
     offset: int = 0,
 ) -> list[Entry]:
     """List what the actor sees in a folder: folders first, then files with their version."""
-    require(db, actor, Action.SEE, folder)
+    require(ctx.db, actor, Action.SEE, folder)
     order = _sort_key(actor, sort)
     query = _visible_nodes(actor, Node.parent_id == folder.id).order_by(
         Node.kind.desc(), order.desc() if descending else order, Node.id
     )
-    return _with_versions(db, actor, db.scalars(query.limit(limit).offset(offset)).all())
+    return _with_versions(ctx.db, actor, ctx.db.scalars(query.limit(limit).offset(offset)).all())
 
 
-def search(db, actor, folder: Node, text: str, limit: int = 200) -> list[Entry]:
+def search(ctx, actor, folder: Node, text: str, limit: int = 200) -> list[Entry]:
     """Find entries below a folder whose name contains the text (case- and NFC-insensitive)."""
-    require(db, actor, Action.SEE, folder)
+    require(ctx.db, actor, Action.SEE, folder)
     needle = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     scope = Node.path.startswith(folder.child_path) & Node.search_name.like(
         f"%{needle}%", escape="\\"
     )
     query = _visible_nodes(actor, scope).order_by(Node.name).limit(limit)
-    nodes = [n for n in db.scalars(query) if not in_trash(db, n)]
-    return _with_versions(db, actor, nodes)
+    nodes = [n for n in ctx.db.scalars(query) if not in_trash(ctx.db, n)]
+    return _with_versions(ctx.db, actor, nodes)
 
 
 def _sort_key(actor, sort: str):
@@ -110,10 +110,10 @@ def _visible_nodes(actor, scope):
     )
 
 
-def entries_where(db, actor, scope) -> list[Entry]:
+def entries_where(ctx, actor, scope) -> list[Entry]:
     """Return the live nodes matching an SQL condition as the actor sees them, unordered
     (for callers that check permission themselves, e.g. the S3 listing of a bucket)."""
-    return _with_versions(db, actor, db.scalars(_visible_nodes(actor, scope)).all())
+    return _with_versions(ctx.db, actor, ctx.db.scalars(_visible_nodes(actor, scope)).all())
 
 
 def _with_versions(db, actor, nodes: list[Node]) -> list[Entry]:
@@ -132,9 +132,9 @@ def _with_versions(db, actor, nodes: list[Node]) -> list[Entry]:
 
 
 def list_clean(
-    db, folder: Node, sort: str = "name", limit: int | None = None, offset: int = 0
+    ctx, folder: Node, sort: str = "name", limit: int | None = None, offset: int = 0
 ) -> list[Entry]:
     """List a folder with clean versions only, unchecked (a public link's token is the grant)."""
     query = _visible_nodes(None, Node.parent_id == folder.id)
     query = query.order_by(Node.kind.desc(), _sort_key(None, sort), Node.id)
-    return _with_versions(db, None, db.scalars(query.limit(limit).offset(offset)).all())
+    return _with_versions(ctx.db, None, ctx.db.scalars(query.limit(limit).offset(offset)).all())

@@ -20,7 +20,7 @@ from gshare.org import quotas
 
 def delete_node(ctx, actor, node_id: int) -> Node:
     """Move a folder or file to the trash of its space."""
-    return move_to_trash(ctx, actor, get_node(ctx.db, actor, node_id, Action.EDIT))
+    return move_to_trash(ctx, actor, get_node(ctx, actor, node_id, Action.EDIT))
 
 
 def move_to_trash(ctx, actor, node: Node) -> Node:
@@ -46,7 +46,7 @@ def list_trash(ctx, actor, space_id: int) -> list[Node]:
 
 def restore_node(ctx, actor, node_id: int) -> Node:
     """Bring an item back from the trash to its folder (or the space's top if that is gone)."""
-    node = get_node(ctx.db, actor, node_id, Action.EDIT, trashed=True)
+    node = get_node(ctx, actor, node_id, Action.EDIT, trashed=True)
     if node.deleted_at is None:
         raise InvalidMove("Restore the deleted folder that contains this item.")
     parent = ctx.db.get(Node, node.parent_id)
@@ -76,7 +76,7 @@ def restore_hidden(ctx, actor, node: Node) -> Node:
 
 def purge_node(ctx, actor, node_id: int) -> None:
     """Delete an item in the trash for good, with its versions; blobs go after the commit."""
-    purge(ctx, actor, get_node(ctx.db, actor, node_id, Action.EDIT, trashed=True))
+    purge(ctx, actor, get_node(ctx, actor, node_id, Action.EDIT, trashed=True))
 
 
 def purge(ctx, actor, node: Node) -> None:

@@ -189,7 +189,7 @@ def complete_upload(
     total = sum(part.size for part in chosen)
     if session.size is not None and total != session.size:
         raise InvalidInput(f"The parts hold {total:,} bytes, not the {session.size:,} announced.")
-    folder = get_node(ctx.db, actor, session.folder_id, Action.UPLOAD)
+    folder = get_node(ctx, actor, session.folder_id, Action.UPLOAD)
     role = require(ctx.db, actor, Action.UPLOAD, folder)
     name, existing = content.upload_target(ctx.db, role, folder, session.name)
     space = ctx.db.get(Space, folder.space_id)

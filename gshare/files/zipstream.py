@@ -39,7 +39,7 @@ class ZipPlan:
 
 def plan_zip(ctx, actor, folder_id: int) -> ZipPlan:
     """List what a ZIP of the folder holds for this person, and audit the download."""
-    folder = lookup.get_node(ctx.db, actor, folder_id, Action.READ)
+    folder = lookup.get_node(ctx, actor, folder_id, Action.READ)
     if not folder.is_folder:
         raise InvalidInput("Only a folder can be downloaded as a ZIP.")
     entries: list[ZipEntry] = []
@@ -50,7 +50,7 @@ def plan_zip(ctx, actor, folder_id: int) -> ZipPlan:
 
 
 def _walk(ctx, actor, folder: Node, prefix: str, entries: list[ZipEntry]) -> None:
-    children = lookup.list_folder(ctx.db, actor, folder)
+    children = lookup.list_folder(ctx, actor, folder)
     if not children and prefix:
         entries.append(ZipEntry(prefix, None, 0, _stamp(folder)))
     for entry in children:

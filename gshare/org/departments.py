@@ -33,7 +33,7 @@ def add_department(
         slug=slug or spaces.slug_from(name, f"dept-{department.id}"),
         quota_bytes=spaces.default_quota(ctx.config, SpaceKind.DEPARTMENT),
     )
-    audit.record(ctx, actor, "department.add", target=full_name(ctx.db, department))
+    audit.record(ctx, actor, "department.add", target=full_name(ctx, department))
     return department
 
 
@@ -43,9 +43,9 @@ def rename_department(ctx, actor, department: Department, name: str) -> None:
     name = clean_name(name)
     if _sibling_named(ctx.db, department.parent_id, name) not in (None, department.id):
         raise Conflict(f"A department named '{name}' already exists there.")
-    old = full_name(ctx.db, department)
+    old = full_name(ctx, department)
     department.name = name
-    department_space(ctx.db, department).name = name
+    department_space(ctx, department).name = name
     audit.record(ctx, actor, "department.rename", target=old, new_name=name)
 
 
@@ -60,37 +60,39 @@ def move_department(ctx, actor, department: Department, parent: Department | Non
     department.parent_id = parent_id
     ctx.db.flush()
     ctx.db.info.pop(CHAIN_CACHE, None)
-    audit.record(ctx, actor, "department.move", target=full_name(ctx.db, department))
+    audit.record(ctx, actor, "department.move", target=full_name(ctx, department))
 
 
-def list_departments(db) -> list[tuple[Department, str]]:
+def list_departments(ctx) -> list[tuple[Department, str]]:
     """Return every department with its full name ('Ministry / Department'), sorted."""
-    rows = [(d, full_name(db, d)) for d in db.scalars(select(Department))]
+    rows = [(d, full_name(ctx, d)) for d in ctx.db.scalars(select(Department))]
     return sorted(rows, key=lambda row: row[1])
 
 
-def find_department(db, ref: str) -> Department:
+def find_department(ctx, ref: str) -> Department:
     """Find a department by id, by full name ('Ministry / Department') or by its space's slug."""
-    if ref.isdigit() and (department := db.get(Department, int(ref))):
+    if ref.isdigit() and (department := ctx.db.get(Department, int(ref))):
         return department
-    for department, name in list_departments(db):
+    for department, name in list_departments(ctx):
         if name == ref or department.name == ref:
             return department
-    space = db.scalar(select(Space).where(Space.slug == ref, Space.kind == SpaceKind.DEPARTMENT))
+    space = ctx.db.scalar(
+        select(Space).where(Space.slug == ref, Space.kind == SpaceKind.DEPARTMENT)
+    )
     if space is not None:
-        return db.get(Department, space.department_id)
+        return ctx.db.get(Department, space.department_id)
     raise NotFound(f"No department '{ref}'.")
 
 
-def full_name(db, department: Department) -> str:
+def full_name(ctx, department: Department) -> str:
     """Return 'Ministry / Department / Division'."""
-    names = [db.get(Department, i).name for i in department_chain(db, department.id)]
+    names = [ctx.db.get(Department, i).name for i in department_chain(ctx.db, department.id)]
     return " / ".join(reversed(names))
 
 
-def department_space(db, department: Department) -> Space:
+def department_space(ctx, department: Department) -> Space:
     """Return the department's space."""
-    return db.scalar(select(Space).where(Space.department_id == department.id))
+    return ctx.db.scalar(select(Space).where(Space.department_id == department.id))
 
 
 def _sibling_named(db, parent_id: int | None, name: str) -> int | None:

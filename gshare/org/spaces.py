@@ -113,9 +113,9 @@ def create_project_space(ctx, actor: User, name: str, slug: str) -> Space:
     return space
 
 
-def managed_project_space(db, actor: User, space: Space) -> Space | None:
+def managed_project_space(ctx, actor: User, space: Space) -> Space | None:
     """Return the space if it is a project space the actor manages, else None."""
-    return space if _managed_root(db, actor, space) is not None else None
+    return space if _managed_root(ctx.db, actor, space) is not None else None
 
 
 def _managed_root(db, actor: User, space: Space) -> Node | None:
@@ -173,10 +173,10 @@ def delete_project_space(ctx, actor: User, space: Space) -> None:
     ctx.db.expire_all()
 
 
-def project_spaces(db, actor: User) -> list[Space]:
+def project_spaces(ctx, actor: User) -> list[Space]:
     """Return the project spaces the actor created, by name."""
     return list(
-        db.scalars(
+        ctx.db.scalars(
             select(Space)
             .where(Space.owner_id == actor.id, Space.kind == SpaceKind.PROJECT)
             .order_by(Space.name)
@@ -184,29 +184,31 @@ def project_spaces(db, actor: User) -> list[Space]:
     )
 
 
-def department_spaces(db, actor: User) -> list[tuple[Space, Node]]:
+def department_spaces(ctx, actor: User) -> list[tuple[Space, Node]]:
     """Return the department spaces the actor may see into, with their roots, by name."""
-    rows = db.execute(
+    rows = ctx.db.execute(
         select(Space, Node)
         .join(Node, (Node.space_id == Space.id) & Node.parent_id.is_(None))
         .where(Space.kind == SpaceKind.DEPARTMENT)
         .order_by(Space.name)
     )
-    return [(space, root) for space, root in rows if Action.SEE in allowed_actions(db, actor, root)]
+    return [
+        (space, root) for space, root in rows if Action.SEE in allowed_actions(ctx.db, actor, root)
+    ]
 
 
-def get_space(db, actor, slug: str) -> Space:
+def get_space(ctx, actor, slug: str) -> Space:
     """Return the space with this slug if the actor may see its root, else NotFound."""
-    space = db.scalar(select(Space).where(Space.slug == slug))
+    space = ctx.db.scalar(select(Space).where(Space.slug == slug))
     if space is None:
         raise NotFound(f"No space '{slug}'.")
-    require(db, actor, Action.SEE, root_of(db, space))
+    require(ctx.db, actor, Action.SEE, root_of(ctx.db, space))
     return space
 
 
-def personal_space(db, user: User) -> Space:
+def personal_space(ctx, user: User) -> Space:
     """Return the user's personal space."""
-    return db.scalar(
+    return ctx.db.scalar(
         select(Space).where(Space.owner_id == user.id, Space.kind == SpaceKind.PERSONAL)
     )
 

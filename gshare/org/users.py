@@ -94,9 +94,9 @@ def set_disabled(ctx, actor, user: User, disabled: bool) -> None:
     audit.record(ctx, actor, "user.disable" if disabled else "user.enable", target=user.username)
 
 
-def authenticate(db, username: str, password: str) -> User | None:
+def authenticate(ctx, username: str, password: str) -> User | None:
     """Return the enabled user with this username and password, else None (constant effort)."""
-    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+    user = ctx.db.scalar(select(User).where(User.username == username.strip().lower()))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)
@@ -109,20 +109,20 @@ def authenticate(db, username: str, password: str) -> User | None:
     return user
 
 
-def find_user(db, username: str) -> User:
+def find_user(ctx, username: str) -> User:
     """Return the user with this username, or raise NotFound."""
-    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+    user = ctx.db.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         raise NotFound(f"No user '{username}'.")
     return user
 
 
-def list_users(db, department: Department | None = None) -> list[User]:
+def list_users(ctx, department: Department | None = None) -> list[User]:
     """Return users, optionally of one department, by username."""
     query = select(User).order_by(User.username)
     if department is not None:
         query = query.where(User.department_id == department.id)
-    return list(db.scalars(query))
+    return list(ctx.db.scalars(query))
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def import_users(ctx, actor, lines) -> list[ImportedUser]:
     created = []
     for number, row in enumerate(rows, start=2):
         try:
-            department = departments.find_department(ctx.db, row["department"].strip())
+            department = departments.find_department(ctx, row["department"].strip())
             password = secrets.token_urlsafe(12)
             add_user(
                 ctx,
@@ -171,7 +171,9 @@ def _personal_slug(db, username: str) -> str:
     return slug
 
 
-def list_manageable(db, actor) -> list[User]:
+def list_manageable(ctx, actor) -> list[User]:
     """Return the people the actor administers: everyone for a system administrator."""
     require_administrator(actor)
-    return [user for user in list_users(db) if may_manage_department(db, actor, user.department_id)]
+    return [
+        user for user in list_users(ctx) if may_manage_department(ctx.db, actor, user.department_id)
+    ]

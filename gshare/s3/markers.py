@@ -137,12 +137,7 @@ def _markers_at(ctx, actor: User, bucket: Bucket, key: str) -> list[DeleteMarker
     files = files_at(db, bucket.root, key)
     ancestry = _ancestry(db, files)
     markers = [DeleteMarker(key, node, _deleted_at(node, ancestry)) for node in files]
-    seen = [
-        m
-        for m in markers
-        if m.deleted_at is not None
-        and may_read_file(db, actor, m.node)
-    ]
+    seen = [m for m in markers if m.deleted_at is not None and may_read_file(db, actor, m.node)]
     return sorted(seen, key=lambda m: (m.deleted_at, m.node.id), reverse=True)
 
 

@@ -153,7 +153,7 @@ def list_objects(
     if base is None or not base.is_folder:
         return []
     base_key = f"{directory}/" if directory else ""
-    rows = _load(ctx.db, actor, base, children_only=delimiter == "/")
+    rows = _load(ctx, actor, base, children_only=delimiter == "/")
     objects = _as_objects(bucket, base, base_key, rows, children_only=delimiter == "/")
     chosen = [o for o in objects if o.key.startswith(prefix)]
     return sorted(chosen, key=lambda o: o.key.encode("utf-8"))
@@ -208,9 +208,9 @@ def list_object_versions(
     return [entry for _, entry in rows]
 
 
-def _load(db, actor, base: Node, children_only: bool) -> list[tuple[Node, Version | None]]:
+def _load(ctx, actor, base: Node, children_only: bool) -> list[tuple[Node, Version | None]]:
     scope = (Node.parent_id == base.id) if children_only else Node.path.startswith(base.child_path)
-    return [(entry.node, entry.version) for entry in entries_where(db, actor, scope)]
+    return [(entry.node, entry.version) for entry in entries_where(ctx, actor, scope)]
 
 
 def _as_objects(bucket: Bucket, base: Node, base_key: str, rows, children_only: bool):

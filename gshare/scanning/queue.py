@@ -221,9 +221,7 @@ def queue_stats(db) -> QueueStats:
     oldest = db.scalar(
         select(func.min(Version.uploaded_at)).where(Version.scan_state == ScanState.PENDING)
     )
-    quarantined = db.scalar(
-        select(func.count()).where(is_quarantined(Version))
-    )
+    quarantined = db.scalar(select(func.count()).where(is_quarantined(Version)))
     age = (utcnow() - oldest).total_seconds() if oldest else None
     return QueueStats(
         counts.get(ScanState.PENDING, 0), counts.get(ScanState.ERROR, 0), age, quarantined

@@ -24,7 +24,7 @@ def grant_role(
     include_subdepartments: bool = False,
 ) -> Grant:
     """Give a person or a department a role on a folder or file (replacing an earlier one)."""
-    node = get_node(ctx.db, actor, node_id, Action.SHARE)
+    node = get_node(ctx, actor, node_id, Action.SHARE)
     role = _check_role(role)
     if (user is None) == (department is None):
         raise InvalidInput("Share with exactly one person or one department.")
@@ -55,7 +55,7 @@ def revoke_grant(ctx, actor, grant_id: int) -> None:
     grant = ctx.db.get(Grant, grant_id)
     if grant is None:
         raise NotFound()
-    node = get_node(ctx.db, actor, grant.node_id, Action.SHARE)
+    node = get_node(ctx, actor, grant.node_id, Action.SHARE)
     audit.record(
         ctx,
         actor,
@@ -79,7 +79,7 @@ class Access:
 
 def list_access(ctx, actor, node_id: int) -> list[Access]:
     """Return the grants that apply to a node: its own and those inherited from above."""
-    node = get_node(ctx.db, actor, node_id, Action.SEE)
+    node = get_node(ctx, actor, node_id, Action.SEE)
     ids = [*node.ancestor_ids, node.id]
     grants = ctx.db.scalars(select(Grant).where(Grant.node_id.in_(ids)).order_by(Grant.id))
     return [

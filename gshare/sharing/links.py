@@ -39,7 +39,7 @@ def create_link(
     max_downloads: int | None = None,
 ) -> tuple[ShareLink, str]:
     """Create a link to a folder or file; return it and its token (shown only now)."""
-    node = lookup.get_node(ctx.db, actor, node_id, Action.SHARE)
+    node = lookup.get_node(ctx, actor, node_id, Action.SHARE)
     mode = _check(node, mode, expires_at, max_downloads)
     token = secrets.token_urlsafe(24)
     link = ShareLink(
@@ -68,7 +68,7 @@ def create_link(
 
 def list_links(ctx, actor, node_id: int) -> list[ShareLink]:
     """Return the live links of a node, newest first."""
-    node = lookup.get_node(ctx.db, actor, node_id, Action.SHARE)
+    node = lookup.get_node(ctx, actor, node_id, Action.SHARE)
     return list(
         ctx.db.scalars(
             select(ShareLink)
@@ -83,7 +83,7 @@ def revoke_link(ctx, actor, link_id: int) -> None:
     link = ctx.db.get(ShareLink, link_id)
     if link is None or link.revoked_at is not None:
         raise NotFound()
-    node = lookup.get_node(ctx.db, actor, link.node_id, Action.SHARE)
+    node = lookup.get_node(ctx, actor, link.node_id, Action.SHARE)
     link.revoked_at = utcnow()
     audit.record(ctx, actor, "link.revoke", node=node, link_id=link.id)
 
@@ -141,7 +141,7 @@ def list_link_folder(ctx, link: ShareLink, folder: Node) -> list[lookup.Entry]:
     """List a folder seen through a view link: clean files only."""
     if link.mode != LinkMode.VIEW:
         raise PermissionDenied("This link only lets you add files.")
-    return lookup.list_clean(ctx.db, folder)
+    return lookup.list_clean(ctx, folder)
 
 
 def open_link_download(

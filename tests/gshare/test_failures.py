@@ -45,14 +45,14 @@ def blobs(store) -> list[str]:
 
 def test_known_size_over_quota_is_refused_before_reading_a_byte(ctx, world):
     alice = world.user("alice")
-    spaces.set_quota(ctx, OPERATOR, spaces.personal_space(ctx.db, alice), 1000)
+    spaces.set_quota(ctx, OPERATOR, spaces.personal_space(ctx, alice), 1000)
     with pytest.raises(QuotaExceeded):
         content.upload_file(ctx, alice, world.home(alice), "big.bin", Untouchable(), 1001)
 
 
 def test_quota_exceeded_mid_stream_keeps_nothing(ctx, world):
     alice = world.user("alice")
-    space = spaces.personal_space(ctx.db, alice)
+    space = spaces.personal_space(ctx, alice)
     spaces.set_quota(ctx, OPERATOR, space, 7 * MiB)
     with pytest.raises(QuotaExceeded):
         content.upload_file(ctx, alice, world.home(alice), "big.bin", Chunks(12 * MiB))
@@ -65,7 +65,7 @@ def test_quota_counts_every_version_and_is_given_back_on_purge(ctx, world):
     from gshare.files import trash
 
     alice = world.user("alice")
-    space = spaces.personal_space(ctx.db, alice)
+    space = spaces.personal_space(ctx, alice)
     v1 = world.upload(alice, world.home(alice), "a.txt", b"12345")
     world.upload(alice, world.home(alice), "a.txt", b"123")
     assert space.used_bytes == 8

@@ -156,10 +156,10 @@ def test_uploader_role_drops_files_without_overwriting_or_seeing(ctx, world):
     dropped = content.upload_file(ctx, guest, inbox, "form.pdf", io.BytesIO(b"guest's"), 7)
     assert dropped.node.name == "form (2).pdf"
     mark_scanned(dropped, ScanState.CLEAN)
-    names = [e.node.name for e in lookup.list_folder(ctx.db, owner, inbox)]
+    names = [e.node.name for e in lookup.list_folder(ctx, owner, inbox)]
     assert names == ["form (2).pdf", "form.pdf"]
     with pytest.raises(Exception, match="does not allow"):
-        lookup.list_folder(ctx.db, guest, inbox)
+        lookup.list_folder(ctx, guest, inbox)
 
 
 def test_every_upload_and_every_read_of_shared_content_is_in_the_audit_log(ctx, world):

@@ -9,7 +9,7 @@ from gshare.org import spaces
 
 
 def names(ctx, actor, folder):
-    return [entry.node.name for entry in lookup.list_folder(ctx.db, actor, folder)]
+    return [entry.node.name for entry in lookup.list_folder(ctx, actor, folder)]
 
 
 def test_folders_list_before_files_in_name_order(ctx, world):
@@ -43,7 +43,7 @@ def test_move_carries_the_whole_subtree(ctx, world):
     deep = world.folder(world.folder(a, "b", actor=alice), "c", actor=alice)
     version = world.upload(alice, deep, "f.txt", b"f")
     folders.move_node(ctx, alice, a.id, target.id)
-    found = lookup.resolve_path(ctx.db, alice, home, "target/a/b/c/f.txt")
+    found = lookup.resolve_path(ctx, alice, home, "target/a/b/c/f.txt")
     assert found.id == version.node_id
 
 
@@ -59,10 +59,10 @@ def test_folder_cannot_move_into_itself_or_below(ctx, world):
 def test_move_to_another_space_moves_the_quota_use(ctx, world):
     alice = world.user("alice")
     world.upload(alice, world.home(alice), "f.txt", b"12345")
-    node = lookup.resolve_path(ctx.db, alice, world.home(alice), "f.txt")
+    node = lookup.resolve_path(ctx, alice, world.home(alice), "f.txt")
     dept_root = world.department_root("Finance")
     folders.move_node(ctx, alice, node.id, dept_root.id)
-    home_space = spaces.personal_space(ctx.db, alice)
+    home_space = spaces.personal_space(ctx, alice)
     ctx.db.refresh(home_space)
     assert home_space.used_bytes == 0
     assert ctx.db.get(spaces.Space, dept_root.space_id).used_bytes == 5
@@ -75,7 +75,7 @@ def test_copy_of_a_folder_has_its_own_blobs(ctx, world):
     original = world.upload(alice, src, "f.txt", b"content")
     copy = folders.copy_node(ctx, alice, src.id, home.id)
     assert copy.name == "src (2)"
-    copied = lookup.resolve_path(ctx.db, alice, home, "src (2)/f.txt")
+    copied = lookup.resolve_path(ctx, alice, home, "src (2)/f.txt")
     version = content.open_download(ctx, alice, copied.id).version
     assert version.blob_key != original.blob_key and version.sha256 == original.sha256
 
@@ -84,10 +84,10 @@ def test_search_ignores_case_and_unicode_spelling(ctx, world):
     alice = world.user("alice")
     home = world.home(alice)
     world.upload(alice, world.folder(home, "x", actor=alice), "Budget ງົບປະມານ.xlsx")
-    found = lookup.search(ctx.db, alice, home, "BUDGET")
+    found = lookup.search(ctx, alice, home, "BUDGET")
     assert [e.node.name for e in found] == ["Budget ງົບປະມານ.xlsx"]
-    assert len(lookup.search(ctx.db, alice, home, "ງົບ")) == 1
-    assert lookup.search(ctx.db, alice, home, "100%") == []
+    assert len(lookup.search(ctx, alice, home, "ງົບ")) == 1
+    assert lookup.search(ctx, alice, home, "100%") == []
 
 
 def test_deleted_item_leaves_the_folder_and_comes_back_on_restore(ctx, world):

@@ -135,7 +135,7 @@ def test_eicar_is_quarantined_invisible_to_others_and_its_uploader_is_told(gs, o
     assert not can_read(gs, bob, version.node_id)
     with gs.unit_of_work() as ctx:
         ctx.db.add_all([alice, bob, root])
-        assert [e.node.name for e in lookup.list_folder(ctx.db, bob, root)] == []
+        assert [e.node.name for e in lookup.list_folder(ctx, bob, root)] == []
         with pytest.raises(Quarantined):
             content.open_download(ctx, alice, version.node_id)
         notices = notifications.list_notifications(ctx, alice)

@@ -38,7 +38,7 @@ def test_only_the_manager_renames_or_deletes(ctx, world):
     with pytest.raises(PermissionDenied):
         spaces.delete_project_space(ctx, bob, space)
     with pytest.raises(PermissionDenied):
-        spaces.delete_project_space(ctx, alice, spaces.personal_space(ctx.db, alice))
+        spaces.delete_project_space(ctx, alice, spaces.personal_space(ctx, alice))
 
 
 def test_delete_an_empty_space_revokes_its_keys(ctx, world):

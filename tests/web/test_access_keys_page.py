@@ -48,7 +48,7 @@ def _create(web, **form):
 
 
 def _finance_space_id(site) -> int:
-    return site.run(lambda w: departments.department_space(w.ctx.db, w.department("Finance")).id)
+    return site.run(lambda w: departments.department_space(w.ctx, w.department("Finance")).id)
 
 
 def _boto(url, key_id, secret):
@@ -164,9 +164,7 @@ def test_an_administrator_changes_only_their_own_keys_here(site, browser_for):
 
 def test_a_space_the_person_does_not_see_cannot_be_chosen(site, browser_for, gs):
     web = _english(browser_for(site.user("somsak", "Finance")))
-    planning = site.run(
-        lambda w: departments.department_space(w.ctx.db, w.department("Planning")).id
-    )
+    planning = site.run(lambda w: departments.department_space(w.ctx, w.department("Planning")).id)
     assert post(web, "/account/keys", {"space": str(planning)}).status_code == 404
     with gs.unit_of_work() as ctx:
         assert ctx.db.query(AccessKey).count() == 0

@@ -27,7 +27,7 @@ def test_a_lao_name_gets_a_name_for_sync_tools_of_its_own(site, browser_for, gs)
     user = site.user("somsak")
     web = browser_for(user)
     post(web, "/spaces/new", {"name": "ຄະນະກຳມະການງົບປະມານ"})
-    created = site.run(lambda w: spaces.project_spaces(w.ctx.db, w.ctx.db.merge(user)))
+    created = site.run(lambda w: spaces.project_spaces(w.ctx, w.ctx.db.merge(user)))
     assert [s.name for s in created] == ["ຄະນະກຳມະການງົບປະມານ"]
     assert created[0].slug.startswith("project-")
 

@@ -31,7 +31,7 @@ def _checks():
 
 def target_folder(user, node_id: int, path: str) -> Node:
     """Return the folder an upload goes to: a folder, or a path below it (made as needed)."""
-    folder = lookup.get_node(ctx().db, user, node_id)
+    folder = lookup.get_node(ctx(), user, node_id)
     return folders.ensure_folders(ctx(), user, folder, path) if path.strip("/") else folder
 
 

@@ -40,13 +40,13 @@ def me():
     """Say who is signed in and where their spaces are."""
     user = require_actor()
     db = ctx().db
-    personal = spaces.root_of(db, spaces.personal_space(db, user))
-    department = spaces.root_of(db, departments.department_space(db, user.department))
+    personal = spaces.root_of(db, spaces.personal_space(ctx(), user))
+    department = spaces.root_of(db, departments.department_space(ctx(), user.department))
     return jsonify(
         username=user.username,
         display_name=user.display_name,
         role=user.role,
-        department=departments.full_name(db, user.department),
+        department=departments.full_name(ctx(), user.department),
         personal_folder=personal.id,
         department_folder=department.id,
     )
@@ -58,11 +58,11 @@ def my_spaces():
     department spaces they may see into and the project spaces they made."""
     user = require_actor()
     db = ctx().db
-    personal = spaces.personal_space(db, user)
+    personal = spaces.personal_space(ctx(), user)
     listed = [
         (personal, spaces.root_of(db, personal)),
-        *spaces.department_spaces(db, user),
-        *((s, spaces.root_of(db, s)) for s in spaces.project_spaces(db, user)),
+        *spaces.department_spaces(ctx(), user),
+        *((s, spaces.root_of(db, s)) for s in spaces.project_spaces(ctx(), user)),
     ]
     return jsonify(
         items=[
@@ -118,7 +118,7 @@ def read_notifications():
 def node(node_id: int):
     """Describe a folder or file."""
     user = require_actor()
-    found = lookup.get_node(ctx().db, user, node_id)
+    found = lookup.get_node(ctx(), user, node_id)
     version = None if found.is_folder else gate.current_version(ctx().db, user, found)
     return jsonify(node_json(found, version, user))
 
@@ -127,10 +127,10 @@ def node(node_id: int):
 def children(node_id: int):
     """List a folder (folders first), sorted and paginated."""
     user = require_actor()
-    folder = lookup.get_node(ctx().db, user, node_id)
+    folder = lookup.get_node(ctx(), user, node_id)
     args = request.args
     entries = lookup.list_folder(
-        ctx().db,
+        ctx(),
         user,
         folder,
         args.get("sort", "name"),
@@ -145,8 +145,8 @@ def children(node_id: int):
 def search(node_id: int):
     """Find items below a folder by part of their name."""
     user = require_actor()
-    folder = lookup.get_node(ctx().db, user, node_id)
-    entries = lookup.search(ctx().db, user, folder, request.args.get("q", ""))
+    folder = lookup.get_node(ctx(), user, node_id)
+    entries = lookup.search(ctx(), user, folder, request.args.get("q", ""))
     return jsonify(items=[node_json(e.node, e.version, user) for e in entries])
 
 
@@ -154,7 +154,7 @@ def search(node_id: int):
 def create_folder(node_id: int):
     """Create a folder (and the folders of `path` on the way, if given)."""
     user = require_actor()
-    parent = lookup.get_node(ctx().db, user, node_id)
+    parent = lookup.get_node(ctx(), user, node_id)
     body = json_body()
     created = folders.ensure_folders(
         ctx(), user, parent, f"{body.get('path', '')}/{body.get('name', '')}"
@@ -244,7 +244,7 @@ def grant(node_id: int):
     """Give a person (`username`) or a department (`department_id`) a role."""
     body = json_body()
     grantee = (
-        {"user": users.find_user(ctx().db, body["username"])}
+        {"user": users.find_user(ctx(), body["username"])}
         if body.get("username")
         else {"department": ctx().db.get(Department, int(body.get("department_id") or 0))}
     )

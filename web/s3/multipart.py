@@ -61,7 +61,7 @@ def create_upload(request) -> Response:
     algorithm, kind = _asked_checksum(request.headers)
     folder_id = prepare_folder(request)
     with request.unit_of_work() as (ctx, actor):
-        folder = get_node(ctx.db, actor, folder_id, Action.UPLOAD)
+        folder = get_node(ctx, actor, folder_id, Action.UPLOAD)
         session = uploads.start_upload(
             ctx,
             actor,

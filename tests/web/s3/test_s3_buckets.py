@@ -20,7 +20,7 @@ def people(s3_site):
 def _personal_quota(site, username: str, quota: int | None) -> None:
     def set_quota(w):
         user = w.ctx.db.get(User, site.people[username].user.id)
-        spaces.personal_space(w.ctx.db, user).quota_bytes = quota
+        spaces.personal_space(w.ctx, user).quota_bytes = quota
 
     site.run(set_quota)
 
@@ -36,7 +36,7 @@ def test_bytes_in_a_bucket_of_ones_own_count_against_ones_personal_quota(people)
     alice.put_object(Bucket="committee-2026", Key="minutes.txt", Body=b"m" * 8 * KiB)
     personal = people.run(
         lambda w: (
-            spaces.personal_space(w.ctx.db, w.ctx.db.get(User, people.people["alice"].user.id)).slug
+            spaces.personal_space(w.ctx, w.ctx.db.get(User, people.people["alice"].user.id)).slug
         )
     )
     assert _used(people, "committee-2026") == _used(people, personal) == 8 * KiB

@@ -171,7 +171,7 @@ def test_read_only_key_reads_but_cannot_write(s3_site, alice):
 
 def test_key_limited_to_one_space_sees_only_it(s3_site, alice):
     finance = s3_site.run(
-        lambda w: spaces.get_space(w.ctx.db, s3_site.people["alice"].user, "finance")
+        lambda w: spaces.get_space(w.ctx, s3_site.people["alice"].user, "finance")
     )
     limited = s3_site.client(s3_site.key("alice", space=finance))
     assert [b["Name"] for b in limited.list_buckets()["Buckets"]] == ["finance"]
