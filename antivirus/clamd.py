@@ -101,7 +101,7 @@ class ClamdScanner:
         """Open a connection to clamd with the timeout set on every operation."""
         kind, target = self._target
         try:
-            if kind == "tcp":
+            if isinstance(target, tuple):  # ("tcp", (host, port))
                 return socket.create_connection(target, timeout=self.timeout)
             return _connect_unix(target, self.timeout)
         except OSError as exc:

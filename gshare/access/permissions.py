@@ -15,6 +15,7 @@ import enum
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from gshare.core.actor import Actor
 from gshare.core.errors import NotFound, PermissionDenied
 from gshare.core.models import Department, Grant, Node, Space, SpaceKind, User, UserRole
 
@@ -56,20 +57,20 @@ def best_role(roles) -> Role | None:
     return Role.UPLOADER if Role.UPLOADER in {Role(r) for r in roles} else None
 
 
-def effective_role(db: Session, actor: User | None, node: Node) -> Role | None:
+def effective_role(db: Session, actor: Actor | None, node: Node) -> Role | None:
     """Return the actor's role on the node: the highest of implicit and granted roles."""
     if actor is None or actor.disabled:
         return None
     if actor.is_operator:
         return Role.MANAGER
-    roles = set(_space_roles(db, actor, node.space_id))
+    roles: set[Role | str] = set(_space_roles(db, actor, node.space_id))
     if Role.MANAGER in roles:
         return Role.MANAGER  # no grant gives more: no need to look
     roles.update(_granted_roles(db, actor, [*node.ancestor_ids, node.id]))
     return best_role(roles)
 
 
-def is_manager(db: Session, actor: User | None, node: Node) -> bool:
+def is_manager(db: Session, actor: Actor | None, node: Node) -> bool:
     """Tell whether the actor manages the node (shares it, grants roles on it, or runs the
     project space it is the top of)."""
     return effective_role(db, actor, node) == Role.MANAGER
@@ -81,13 +82,13 @@ def role_allows(role: Role | str, action: Action) -> bool:
     return action in ALLOWED[Role(role)]
 
 
-def allowed_actions(db: Session, actor: User | None, node: Node) -> frozenset[Action]:
+def allowed_actions(db: Session, actor: Actor | None, node: Node) -> frozenset[Action]:
     """Return what the actor may do to the node (templates use this to hide buttons)."""
     role = effective_role(db, actor, node)
     return ALLOWED[role] if role else frozenset()
 
 
-def require(db: Session, actor: User | None, action: Action, node: Node) -> Role:
+def require(db: Session, actor: Actor | None, action: Action, node: Node) -> Role:
     """Raise NotFound or PermissionDenied unless the actor may do the action to the node."""
     role = effective_role(db, actor, node)
     if role is None:
@@ -136,7 +137,7 @@ def department_chain(db: Session, department_id: int) -> list[int]:
     return cache[department_id]
 
 
-def administers_department(db: Session, actor: User, department_id: int) -> bool:
+def administers_department(db: Session, actor: Actor, department_id: int) -> bool:
     """Return whether the actor is a department administrator of this department or one
     above it (system administrators are not: they have no implicit access to files)."""
     return (
@@ -146,7 +147,7 @@ def administers_department(db: Session, actor: User, department_id: int) -> bool
     )
 
 
-def _space_roles(db: Session, actor: User, space_id: int) -> list[Role]:
+def _space_roles(db: Session, actor: Actor, space_id: int) -> list[Role]:
     space = db.get(Space, space_id)
     if space.owner_id == actor.id and space.kind in (SpaceKind.PERSONAL, SpaceKind.PROJECT):
         return [Role.MANAGER]
@@ -159,7 +160,7 @@ def _space_roles(db: Session, actor: User, space_id: int) -> list[Role]:
     return [Role.EDITOR] if actor.department_id == space.department_id else []
 
 
-def _granted_roles(db: Session, actor: User, node_ids: list[int]) -> list[str]:
+def _granted_roles(db: Session, actor: Actor, node_ids: list[int]) -> list[str]:
     return list(db.scalars(_GRANTED, {"nodes": node_ids, **grantee_params(db, actor)}))
 
 
@@ -173,7 +174,7 @@ APPLIES_TO_GRANTEE = or_(
 )
 
 
-def grantee_params(db: Session, actor: User) -> dict:
+def grantee_params(db: Session, actor: Actor) -> dict:
     """Return the parameters of APPLIES_TO_GRANTEE for a person."""
     chain = department_chain(db, actor.department_id)
     return {"user": actor.id, "department": actor.department_id, "above": chain[1:]}

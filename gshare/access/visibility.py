@@ -23,7 +23,9 @@ from gshare.access.permissions import (
     effective_role,
     grantee_params,
 )
-from gshare.core.models import Grant, Node, Space, SpaceKind, User, UserRole
+from gshare.core.actor import Actor
+from gshare.core.context import Context
+from gshare.core.models import Grant, Node, Space, SpaceKind, UserRole
 from gshare.core.paths import in_trash, root_of
 
 
@@ -47,7 +49,7 @@ class SpaceView:
         return self.whole or bool(self.shared.intersection([*node.ancestor_ids, node.id]))
 
 
-def visible_spaces(ctx, actor: User) -> list[SpaceView]:
+def visible_spaces(ctx: Context, actor: Actor) -> list[SpaceView]:
     """Return the spaces the person sees anything of, each as they see it, by slug."""
     shared = shared_with(ctx, actor)
     spaces = ctx.db.scalars(
@@ -57,12 +59,12 @@ def visible_spaces(ctx, actor: User) -> list[SpaceView]:
     return [view for view in views if view is not None]
 
 
-def space_view(ctx, actor: User, space: Space) -> SpaceView | None:
+def space_view(ctx: Context, actor: Actor, space: Space) -> SpaceView | None:
     """Return the space as the person sees it, or None when they see nothing of it."""
     return _view(ctx, actor, space, lambda: shared_with(ctx, actor))
 
 
-def shared_with(ctx, actor: User) -> list[tuple[Node, Grant]]:
+def shared_with(ctx: Context, actor: Actor) -> list[tuple[Node, Grant]]:
     """Return the live items shared with the actor directly or through their department
     (files only when the actor may read a version of them: the scan gate)."""
     query = (
@@ -80,7 +82,7 @@ def shared_with(ctx, actor: User) -> list[tuple[Node, Grant]]:
     ]
 
 
-def _candidates(db, actor: User, shared: list[tuple[Node, Grant]]) -> set[int]:
+def _candidates(db, actor: Actor, shared: list[tuple[Node, Grant]]) -> set[int]:
     """Return the ids of the spaces the person may see something of (a few more, not fewer)."""
     ids = set(
         db.scalars(
@@ -95,7 +97,7 @@ def _candidates(db, actor: User, shared: list[tuple[Node, Grant]]) -> set[int]:
     return ids
 
 
-def _view(ctx, actor: User, space: Space, shared_with) -> SpaceView | None:
+def _view(ctx: Context, actor: Actor, space: Space, shared_with) -> SpaceView | None:
     root = root_of(ctx.db, space)
     role = effective_role(ctx.db, actor, root)
     if role in SEEING:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from gshare.access.accounts import may_manage_keys_of, require_keys_manager, require_system_admin
 from gshare.activity import audit
 from gshare.core import crypto
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import NotFound
 from gshare.core.models import AccessKey, Space, User, utcnow
 
@@ -43,7 +45,12 @@ class KeyHolder:
 
 
 def create_key(
-    ctx, actor, user: User, label: str = "", read_only: bool = False, space: Space | None = None
+    ctx: Context,
+    actor: Actor,
+    user: User,
+    label: str = "",
+    read_only: bool = False,
+    space: Space | None = None,
 ) -> NewKey:
     """Create an access key for a person; return it with its secret."""
     require_keys_manager(actor, user.id)
@@ -70,7 +77,9 @@ def create_key(
     return NewKey(key, secret)
 
 
-def list_keys(ctx, actor, user: User | None = None, revoked: bool = False) -> list[AccessKey]:
+def list_keys(
+    ctx: Context, actor: Actor, user: User | None = None, revoked: bool = False
+) -> list[AccessKey]:
     """Return a person's keys (everyone's for an administrator and user None), oldest first."""
     if user is None:
         require_system_admin(actor)
@@ -84,7 +93,7 @@ def list_keys(ctx, actor, user: User | None = None, revoked: bool = False) -> li
     return list(ctx.db.scalars(query))
 
 
-def label_key(ctx, actor, key_id: str, label: str) -> AccessKey:
+def label_key(ctx: Context, actor: Actor, key_id: str, label: str) -> AccessKey:
     """Change the label of a key."""
     key = get_key(ctx, actor, key_id)
     key.label = label.strip()[:200]
@@ -92,7 +101,7 @@ def label_key(ctx, actor, key_id: str, label: str) -> AccessKey:
     return key
 
 
-def revoke_key(ctx, actor, key_id: str) -> AccessKey:
+def revoke_key(ctx: Context, actor: Actor, key_id: str) -> AccessKey:
     """Revoke a key: requests signed with it are refused from now on."""
     key = get_key(ctx, actor, key_id)
     if key.revoked_at is None:
@@ -102,7 +111,7 @@ def revoke_key(ctx, actor, key_id: str) -> AccessKey:
     return key
 
 
-def get_key(ctx, actor, key_id: str) -> AccessKey:
+def get_key(ctx: Context, actor: Actor, key_id: str) -> AccessKey:
     """Return a key of the actor's (any key for an administrator), else NotFound."""
     key = ctx.db.scalar(select(AccessKey).where(AccessKey.key_id == key_id))
     if key is None or not may_manage_keys_of(actor, key.user_id):
@@ -110,7 +119,7 @@ def get_key(ctx, actor, key_id: str) -> AccessKey:
     return key
 
 
-def get_own_key(ctx, actor, key_id: str) -> AccessKey:
+def get_own_key(ctx: Context, actor: Actor, key_id: str) -> AccessKey:
     """Return one of the actor's own keys, else NotFound (for an administrator too: the web
     page changes one's own keys; `gshare key` manages everyone's)."""
     key = ctx.db.scalar(select(AccessKey).where(AccessKey.key_id == key_id))
@@ -148,7 +157,7 @@ def touch_key(db, key: AccessKey) -> bool:
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < _TOUCH_EVERY:
         return False
-    db.execute(AccessKey.__table__.update().where(AccessKey.id == key.id).values(last_used_at=now))
+    db.execute(update(AccessKey).where(AccessKey.id == key.id).values(last_used_at=now))
     return True
 
 

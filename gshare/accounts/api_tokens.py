@@ -8,6 +8,8 @@ import secrets
 from sqlalchemy import select
 
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import NotFound
 from gshare.core.models import ApiToken, User, utcnow
 
@@ -19,7 +21,7 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(ctx, actor: User, label: str = "") -> tuple[ApiToken, str]:
+def create_token(ctx: Context, actor: Actor, label: str = "") -> tuple[ApiToken, str]:
     """Create a token for the actor; return the row and the token text (shown once)."""
     text = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=actor.id, token_digest=digest(text), label=label.strip()[:200])
@@ -29,7 +31,7 @@ def create_token(ctx, actor: User, label: str = "") -> tuple[ApiToken, str]:
     return token, text
 
 
-def list_tokens(ctx, actor: User) -> list[ApiToken]:
+def list_tokens(ctx: Context, actor: Actor) -> list[ApiToken]:
     """Return the actor's tokens that are not revoked, newest first."""
     return list(
         ctx.db.scalars(
@@ -40,7 +42,7 @@ def list_tokens(ctx, actor: User) -> list[ApiToken]:
     )
 
 
-def revoke_token(ctx, actor: User, token_id: int) -> None:
+def revoke_token(ctx: Context, actor: Actor, token_id: int) -> None:
     """Revoke one of the actor's own tokens."""
     token = ctx.db.get(ApiToken, token_id)
     if token is None or token.user_id != actor.id or token.revoked_at is not None:
@@ -49,7 +51,7 @@ def revoke_token(ctx, actor: User, token_id: int) -> None:
     audit.record(ctx, actor, "api_token.revoke", target=token.label, token_id=token.id)
 
 
-def authenticate_token(ctx, text: str) -> User | None:
+def authenticate_token(ctx: Context, text: str) -> User | None:
     """Return the enabled user a live token belongs to, else None."""
     if not text or not text.startswith(PREFIX):
         return None

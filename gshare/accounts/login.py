@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from gshare.activity import audit
+from gshare.core.context import Context
 from gshare.core.models import AuditEvent, User, utcnow
 from gshare.org import users
 
@@ -36,7 +37,7 @@ class SignIn:
     user: User | None = None
 
 
-def sign_in(ctx, username: str, password: str) -> SignIn:
+def sign_in(ctx: Context, username: str, password: str) -> SignIn:
     """Check a username and password; count failures, lock accounts, audit every attempt."""
     username = (username or "").strip().lower()
     if _address_failures(ctx) >= MAX_ADDRESS_FAILURES:
@@ -54,7 +55,7 @@ def sign_in(ctx, username: str, password: str) -> SignIn:
     return SignIn(Outcome.OK, user)
 
 
-def sign_out(ctx, user: User) -> None:
+def sign_out(ctx: Context, user: User) -> None:
     """Record that a person signed out."""
     audit.record(ctx, user, "logout", target=user.username)
 
@@ -64,7 +65,7 @@ def is_locked(user: User) -> bool:
     return user.locked_until is not None and user.locked_until > utcnow()
 
 
-def _failed(ctx, account: User | None, username: str) -> SignIn:
+def _failed(ctx: Context, account: User | None, username: str) -> SignIn:
     audit.record(ctx, None, "login.failed", target=username)
     if account is None:
         return SignIn(Outcome.WRONG)
@@ -77,7 +78,7 @@ def _failed(ctx, account: User | None, username: str) -> SignIn:
     return SignIn(Outcome.LOCKED)
 
 
-def _address_failures(ctx) -> int:
+def _address_failures(ctx: Context) -> int:
     if not ctx.ip:
         return 0
     since = utcnow() - timedelta(minutes=ADDRESS_WINDOW_MINUTES)

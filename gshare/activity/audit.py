@@ -8,13 +8,15 @@ from datetime import datetime
 from sqlalchemy import select
 
 from gshare.access.accounts import require_system_admin
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.models import AuditEvent, Node, Version
 from gshare.core.paths import node_path
 
 
 def record(
-    ctx,
-    actor,
+    ctx: Context,
+    actor: Actor,
     action: str,
     *,
     node: Node | None = None,
@@ -40,7 +42,9 @@ def record(
     return event
 
 
-def record_download(ctx, actor, node: Node, version: Version, byte_range: str | None) -> None:
+def record_download(
+    ctx: Context, actor: Actor, node: Node, version: Version, byte_range: str | None
+) -> None:
     """Record a read of shared content.
 
     A download in parts (S3 tools fetch 8 MiB at a time, browsers resume) is one access: its
@@ -92,7 +96,7 @@ def list_events(
     return list(db.scalars(query))
 
 
-def search_events(ctx, actor, **filters) -> list[AuditEvent]:
+def search_events(ctx: Context, actor: Actor, **filters) -> list[AuditEvent]:
     """Return audit events for a system administrator (filters as in list_events)."""
     require_system_admin(actor)
     return list_events(ctx.db, **filters)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.models import Notification, utcnow
 
 
 def notify(
-    ctx,
+    ctx: Context,
     user_id: int,
     kind: str,
     *,
@@ -25,7 +27,7 @@ def notify(
 
 
 def list_notifications(
-    ctx, actor, unread_only: bool = False, limit: int = 50
+    ctx: Context, actor: Actor, unread_only: bool = False, limit: int = 50
 ) -> list[Notification]:
     """Return the actor's notices, newest first."""
     query = select(Notification).where(Notification.user_id == actor.id)
@@ -34,7 +36,7 @@ def list_notifications(
     return list(ctx.db.scalars(query.order_by(Notification.id.desc()).limit(limit)))
 
 
-def mark_read(ctx, actor, ids: list[int]) -> None:
+def mark_read(ctx: Context, actor: Actor, ids: list[int]) -> None:
     """Mark some of the actor's notices as read."""
     ctx.db.execute(
         update(Notification)
@@ -44,7 +46,7 @@ def mark_read(ctx, actor, ids: list[int]) -> None:
     )
 
 
-def count_unread(ctx, actor) -> int:
+def count_unread(ctx: Context, actor: Actor) -> int:
     """Return how many of the actor's notices are unread."""
     return ctx.db.scalar(
         select(func.count()).where(Notification.user_id == actor.id, Notification.read_at.is_(None))

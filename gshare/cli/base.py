@@ -45,7 +45,7 @@ def fail(message: str) -> None:
 class Group(click.Group):
     """A group whose commands report gshare's errors as one line, not a traceback."""
 
-    def invoke(self, ctx):
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (GshareError, ConfigError) as exc:
@@ -60,7 +60,7 @@ class Group(click.Group):
     help="Config file (default: $GSHARE_CONFIG, else the built-in defaults).",
 )
 @click.pass_context
-def main(ctx, config_path):
+def main(ctx: click.Context, config_path):
     """G-Share: the government file-share."""
     config_path = config_path or config_path_from_env(os.environ)
     try:

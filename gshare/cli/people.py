@@ -9,6 +9,7 @@ import click
 from gshare.cli.base import Group, fail, main
 from gshare.core.actor import OPERATOR
 from gshare.core.config import GiB
+from gshare.core.context import Context
 from gshare.core.models import Department, User, UserRole
 from gshare.files.lookup import resolve_path
 from gshare.org import departments, spaces, users
@@ -194,14 +195,14 @@ def space_quota(obj, slug, gigabytes):
         click.echo(f"{slug}\t{target.quota_bytes or 'unlimited'}")
 
 
-def find_node(ctx, path: str):
+def find_node(ctx: Context, path: str):
     """Return the node at 'space-slug/folder/file'."""
     slug, _, rest = path.strip("/").partition("/")
     target = spaces.get_space(ctx, OPERATOR, slug)
     return resolve_path(ctx, OPERATOR, spaces.root_of(ctx.db, target), rest)
 
 
-def grantee(ctx, user_ref, department_ref):
+def grantee(ctx: Context, user_ref, department_ref):
     """Return (user, department) from the options; exactly one must be given."""
     if bool(user_ref) == bool(department_ref):
         fail("give exactly one of --user or --department")

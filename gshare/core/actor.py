@@ -13,10 +13,17 @@ from typing import Protocol
 class Actor(Protocol):
     """What the access rules read of whoever acts."""
 
-    id: int | None
-    role: str
-    department_id: int | None
-    disabled: bool
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def department_id(self) -> int | None: ...
+
+    @property
+    def disabled(self) -> bool: ...
 
     @property
     def is_operator(self) -> bool: ...

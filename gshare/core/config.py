@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     return _validated(_build(Config, raw, ""))
 
 
-def config_path_from_env(environ: dict[str, str]) -> str | None:
+def config_path_from_env(environ: Mapping[str, str]) -> str | None:
     """Return the config path named by GSHARE_CONFIG, if any."""
     return environ.get("GSHARE_CONFIG") or None
 
@@ -186,7 +187,8 @@ def _build(cls, raw: dict[str, Any], where: str):
 
 
 def _coerce(fld: dataclasses.Field, value: Any, name: str):
-    default = fld.default if fld.default is not dataclasses.MISSING else fld.default_factory()
+    factory = fld.default_factory
+    default = fld.default if fld.default is not dataclasses.MISSING else factory()  # type: ignore[operator]
     if dataclasses.is_dataclass(default):
         return _build(type(default), value, name)
     kind = type(default)

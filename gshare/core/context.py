@@ -29,7 +29,7 @@ class Context:
     db: Session
     store: storage.S3Store
     config: Config
-    scanner: object | None = None
+    scanner: antivirus.ClamdScanner | None = None
     ip: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -104,7 +104,7 @@ class Gshare:
                 log.warning("blob %s left for gc: %s", key, exc)
 
 
-def make_scanner(config: Config):
+def make_scanner(config: Config) -> antivirus.ClamdScanner:
     """Return the clamd scanner named by the config."""
     return antivirus.ClamdScanner(
         config.antivirus.clamd, timeout=float(config.antivirus.timeout_seconds)

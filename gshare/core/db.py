@@ -8,6 +8,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -23,7 +24,7 @@ def make_engine(url: str, write_gate: bool = True) -> Engine:
     (see _write_gate; turned off only to measure it)."""
     if url.startswith("sqlite"):
         path = _ensure_sqlite_dir(url)
-        connect_args = {"timeout": 30}
+        connect_args: dict[str, Any] = {"timeout": 30}
         if path is not None and write_gate:
             connect_args["factory"] = _write_gate(path)
         engine = create_engine(url, connect_args=connect_args)

@@ -24,6 +24,8 @@ from gshare.access.gate import (
 )
 from gshare.access.permissions import Action, Role, require, role_allows
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import (
     NameTaken,
     NotFound,
@@ -32,7 +34,7 @@ from gshare.core.errors import (
     StorageDown,
     UploadIncomplete,
 )
-from gshare.core.models import Node, NodeKind, Space, SpaceKind, User, Version, utcnow
+from gshare.core.models import Node, NodeKind, Space, SpaceKind, Version, utcnow
 from gshare.core.names import clean_name, numbered, search_key
 from gshare.core.paths import child_named, node_path
 from gshare.files.lookup import get_node
@@ -72,8 +74,8 @@ class Meter:
 
 
 def upload_file(
-    ctx,
-    actor: User,
+    ctx: Context,
+    actor: Actor,
     folder: Node,
     name: str,
     stream,
@@ -158,8 +160,8 @@ class Download:
 
 
 def open_download(
-    ctx,
-    actor: User,
+    ctx: Context,
+    actor: Actor,
     node_id: int,
     version_id: int | None = None,
     byte_range: tuple[int | None, int | None] | None = None,
@@ -171,8 +173,8 @@ def open_download(
 
 
 def read_version(
-    ctx,
-    actor: User,
+    ctx: Context,
+    actor: Actor,
     node: Node,
     version: Version,
     byte_range: tuple[int | None, int | None] | None = None,
@@ -196,7 +198,7 @@ def read_version(
     return download
 
 
-def list_versions(ctx, actor: User, node_id: int) -> list[Version]:
+def list_versions(ctx: Context, actor: Actor, node_id: int) -> list[Version]:
     """Return the versions of a file the actor may see, newest first."""
     node = get_node(ctx, actor, node_id, Action.READ)
     return list(
@@ -208,7 +210,7 @@ def list_versions(ctx, actor: User, node_id: int) -> list[Version]:
     )
 
 
-def restore_version(ctx, actor: User, node_id: int, version_id: int) -> Version:
+def restore_version(ctx: Context, actor: Actor, node_id: int, version_id: int) -> Version:
     """Make an older version the newest again (as a new version; history is kept)."""
     node = get_node(ctx, actor, node_id, Action.EDIT)
     old = readable_version(ctx.db, actor, node, version_id)
@@ -219,7 +221,7 @@ def restore_version(ctx, actor: User, node_id: int, version_id: int) -> Version:
     return version
 
 
-def copy_version(ctx, actor: User, source: Version, node: Node) -> Version:
+def copy_version(ctx: Context, actor: Actor, source: Version, node: Node) -> Version:
     """Add to a file node a new version with the same bytes as source (server-side copy)."""
     space = ctx.db.get(Space, node.space_id)
     quotas.check_room(space, source.size)
@@ -280,7 +282,7 @@ def free_name(db, folder: Node, name: str) -> str:
     return candidate
 
 
-def _store_blob(ctx, stream, size, limit, observers):
+def _store_blob(ctx: Context, stream, size, limit, observers):
     key = new_blob_key()
     meter = Meter(stream, limit, observers)
     try:
@@ -296,7 +298,7 @@ def new_blob_key() -> str:
     return f"v/{uuid.uuid4().hex}"
 
 
-def add_file_node(db, actor, folder: Node, name: str, flush: bool = True) -> Node:
+def add_file_node(db, actor: Actor, folder: Node, name: str, flush: bool = True) -> Node:
     """Add a file node to a folder (flush False: inserted at the caller's next flush)."""
     node = Node(
         space_id=folder.space_id,
@@ -314,7 +316,7 @@ def add_file_node(db, actor, folder: Node, name: str, flush: bool = True) -> Nod
 
 
 def add_version(
-    db, node: Node, actor, number: int | None = None, flush: bool = True, **fields
+    db, node: Node, actor: Actor, number: int | None = None, flush: bool = True, **fields
 ) -> Version:
     """Add a version to a file node; flush False leaves the INSERT to the caller's next flush
     (an upload gives it its verdict first: one INSERT instead of an INSERT and an UPDATE)."""
@@ -347,7 +349,7 @@ def _resolve_range(byte_range, size: int) -> tuple[int, int]:
     return first, size - 1 if last is None or last >= size else last
 
 
-def open_checked(ctx, node: Node, version: Version | None, byte_range=None) -> Download:
+def open_checked(ctx: Context, node: Node, version: Version | None, byte_range=None) -> Download:
     """Open a version whose reader the caller has checked already (a public link's token)."""
     if version is None:
         raise NotFound()

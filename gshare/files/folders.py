@@ -10,8 +10,10 @@ from sqlalchemy import func, literal, select, update
 from gshare.access.gate import current_version
 from gshare.access.permissions import Action
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import InvalidMove, NameTaken
-from gshare.core.models import Node, NodeKind, Space, User, Version, utcnow
+from gshare.core.models import Node, NodeKind, Space, Version, utcnow
 from gshare.core.names import clean_name, search_key
 from gshare.core.paths import child_named
 from gshare.files import content
@@ -19,7 +21,7 @@ from gshare.files.lookup import get_node, list_folder
 from gshare.org import quotas
 
 
-def create_folder(ctx, actor: User, parent: Node, name: str) -> Node:
+def create_folder(ctx: Context, actor: Actor, parent: Node, name: str) -> Node:
     """Create a folder inside a folder."""
     parent = get_node(ctx, actor, parent.id, Action.EDIT)
     name = _free_or_raise(ctx.db, parent, clean_name(name))
@@ -38,7 +40,7 @@ def create_folder(ctx, actor: User, parent: Node, name: str) -> Node:
     return folder
 
 
-def ensure_folders(ctx, actor: User, root: Node, path: str) -> Node:
+def ensure_folders(ctx: Context, actor: Actor, root: Node, path: str) -> Node:
     """Return the folder at a path below root, creating missing folders on the way."""
     folder = root
     for part in (p for p in path.split("/") if p):
@@ -49,7 +51,7 @@ def ensure_folders(ctx, actor: User, root: Node, path: str) -> Node:
     return folder
 
 
-def rename_node(ctx, actor: User, node_id: int, new_name: str) -> Node:
+def rename_node(ctx: Context, actor: Actor, node_id: int, new_name: str) -> Node:
     """Rename a folder or file in place."""
     node = get_node(ctx, actor, node_id, Action.EDIT)
     _refuse_root(node, "renamed")
@@ -65,7 +67,9 @@ def rename_node(ctx, actor: User, node_id: int, new_name: str) -> Node:
     return node
 
 
-def move_node(ctx, actor: User, node_id: int, target_id: int, new_name: str | None = None) -> Node:
+def move_node(
+    ctx: Context, actor: Actor, node_id: int, target_id: int, new_name: str | None = None
+) -> Node:
     """Move a folder or file into another folder, possibly of another space."""
     node = get_node(ctx, actor, node_id, Action.EDIT)
     target = get_node(ctx, actor, target_id, Action.EDIT)
@@ -100,7 +104,9 @@ def relocate_node(db, node: Node, target: Node, name: str) -> None:
     db.expire_all()
 
 
-def copy_node(ctx, actor: User, node_id: int, target_id: int, new_name: str | None = None) -> Node:
+def copy_node(
+    ctx: Context, actor: Actor, node_id: int, target_id: int, new_name: str | None = None
+) -> Node:
     """Copy a file (its current version) or a folder (what the actor sees in it) into a folder."""
     node = get_node(ctx, actor, node_id, Action.READ)
     target = get_node(ctx, actor, target_id, Action.EDIT)
@@ -114,7 +120,7 @@ def copy_node(ctx, actor: User, node_id: int, target_id: int, new_name: str | No
     return copy
 
 
-def _copy_tree(ctx, actor, node: Node, target: Node, name: str) -> Node:
+def _copy_tree(ctx: Context, actor: Actor, node: Node, target: Node, name: str) -> Node:
     if not node.is_folder:
         copy = content.add_file_node(ctx.db, actor, target, name)
         content.copy_version(ctx, actor, current_version(ctx.db, actor, node), copy)

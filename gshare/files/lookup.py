@@ -6,12 +6,15 @@ version, or one they uploaded themselves. A file with no such version does not e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
 from gshare.access.gate import readable_by, require_visible
 from gshare.access.permissions import Action, allowed_actions, require
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import NotFound
 from gshare.core.models import Node, NodeKind, Space, Version
 from gshare.core.names import search_key
@@ -28,7 +31,9 @@ class Entry:
     version: Version | None
 
 
-def get_node(ctx, actor, node_id: int, action: Action = Action.SEE, trashed: bool = False) -> Node:
+def get_node(
+    ctx: Context, actor: Actor, node_id: int, action: Action = Action.SEE, trashed: bool = False
+) -> Node:
     """Return a live node (or a trashed one) the actor may act on, else NotFound."""
     node = ctx.db.get(Node, node_id)
     if node is None or in_trash(ctx.db, node) != trashed:
@@ -37,7 +42,7 @@ def get_node(ctx, actor, node_id: int, action: Action = Action.SEE, trashed: boo
     return node
 
 
-def breadcrumbs(ctx, actor, node: Node) -> list[tuple[int, str]]:
+def breadcrumbs(ctx: Context, actor: Actor, node: Node) -> list[tuple[int, str]]:
     """Return (id, name) of the folders above a node the actor may see, then the node; a
     space's root is named after the space."""
     above = {n.id: n for n in ctx.db.scalars(select(Node).where(Node.id.in_(node.ancestor_ids)))}
@@ -48,7 +53,9 @@ def breadcrumbs(ctx, actor, node: Node) -> list[tuple[int, str]]:
     return crumbs
 
 
-def resolve_path(ctx, actor, root: Node, path: str, action: Action = Action.SEE) -> Node:
+def resolve_path(
+    ctx: Context, actor: Actor, root: Node, path: str, action: Action = Action.SEE
+) -> Node:
     """Return the node at a '/'-separated path below a folder, else NotFound."""
     node = walk(ctx.db, root, path)
     if node is None:
@@ -57,8 +64,8 @@ def resolve_path(ctx, actor, root: Node, path: str, action: Action = Action.SEE)
 
 
 def list_folder(
-    ctx,
-    actor,
+    ctx: Context,
+    actor: Actor,
     folder: Node,
     sort: str = "name",
     descending: bool = False,
@@ -74,7 +81,7 @@ def list_folder(
     return _with_versions(ctx.db, actor, ctx.db.scalars(query.limit(limit).offset(offset)).all())
 
 
-def search(ctx, actor, folder: Node, text: str, limit: int = 200) -> list[Entry]:
+def search(ctx: Context, actor: Actor, folder: Node, text: str, limit: int = 200) -> list[Entry]:
     """Find entries below a folder whose name contains the text (case- and NFC-insensitive)."""
     require(ctx.db, actor, Action.SEE, folder)
     needle = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -86,7 +93,7 @@ def search(ctx, actor, folder: Node, text: str, limit: int = 200) -> list[Entry]
     return _with_versions(ctx.db, actor, nodes)
 
 
-def _sort_key(actor, sort: str):
+def _sort_key(actor: Actor | None, sort: str):
     """Return the column to sort a listing by; size is that of the version the actor sees."""
     if sort == "modified":
         return Node.updated_at
@@ -102,7 +109,7 @@ def _sort_key(actor, sort: str):
     return Node.name
 
 
-def _visible_nodes(actor, scope):
+def _visible_nodes(actor: Actor | None, scope):
     """Select the live nodes matching scope: folders, and files with a version the actor sees."""
     has_version = select(Version.id).where(Version.node_id == Node.id, readable_by(actor))
     return select(Node).where(
@@ -110,13 +117,13 @@ def _visible_nodes(actor, scope):
     )
 
 
-def entries_where(ctx, actor, scope) -> list[Entry]:
+def entries_where(ctx: Context, actor: Actor, scope) -> list[Entry]:
     """Return the live nodes matching an SQL condition as the actor sees them, unordered
     (for callers that check permission themselves, e.g. the S3 listing of a bucket)."""
     return _with_versions(ctx.db, actor, ctx.db.scalars(_visible_nodes(actor, scope)).all())
 
 
-def _with_versions(db, actor, nodes: list[Node]) -> list[Entry]:
+def _with_versions(db, actor: Actor | None, nodes: Sequence[Node]) -> list[Entry]:
     """Pair each node with the newest version the actor may see (one query for all)."""
     files = [n.id for n in nodes if n.kind == NodeKind.FILE]
     newest: dict[int, Version] = {}
@@ -132,7 +139,7 @@ def _with_versions(db, actor, nodes: list[Node]) -> list[Entry]:
 
 
 def list_clean(
-    ctx, folder: Node, sort: str = "name", limit: int | None = None, offset: int = 0
+    ctx: Context, folder: Node, sort: str = "name", limit: int | None = None, offset: int = 0
 ) -> list[Entry]:
     """List a folder with clean versions only, unchecked (a public link's token is the grant)."""
     query = _visible_nodes(None, Node.parent_id == folder.id)

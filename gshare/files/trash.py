@@ -8,7 +8,8 @@ from sqlalchemy import delete, select
 
 from gshare.access.permissions import Action, allowed_actions
 from gshare.activity import audit
-from gshare.core.actor import OPERATOR
+from gshare.core.actor import OPERATOR, Actor
+from gshare.core.context import Context
 from gshare.core.errors import InvalidMove
 from gshare.core.models import Grant, Node, ShareLink, Version, utcnow
 from gshare.core.paths import in_trash
@@ -18,12 +19,12 @@ from gshare.files.lookup import get_node
 from gshare.org import quotas
 
 
-def delete_node(ctx, actor, node_id: int) -> Node:
+def delete_node(ctx: Context, actor: Actor, node_id: int) -> Node:
     """Move a folder or file to the trash of its space."""
     return move_to_trash(ctx, actor, get_node(ctx, actor, node_id, Action.EDIT))
 
 
-def move_to_trash(ctx, actor, node: Node) -> Node:
+def move_to_trash(ctx: Context, actor: Actor, node: Node) -> Node:
     """Move a node the actor was checked for EDIT on to the trash (delete_node finds and checks
     it; a caller that already did, e.g. for a file left with no version, calls this)."""
     if node.parent_id is None:
@@ -34,7 +35,7 @@ def move_to_trash(ctx, actor, node: Node) -> Node:
     return node
 
 
-def list_trash(ctx, actor, space_id: int) -> list[Node]:
+def list_trash(ctx: Context, actor: Actor, space_id: int) -> list[Node]:
     """Return the deleted items of a space the actor may restore, newest first."""
     rows = ctx.db.scalars(
         select(Node)
@@ -44,7 +45,7 @@ def list_trash(ctx, actor, space_id: int) -> list[Node]:
     return [node for node in rows if _may_edit(ctx.db, actor, node)]
 
 
-def restore_node(ctx, actor, node_id: int) -> Node:
+def restore_node(ctx: Context, actor: Actor, node_id: int) -> Node:
     """Bring an item back from the trash to its folder (or the space's top if that is gone)."""
     node = get_node(ctx, actor, node_id, Action.EDIT, trashed=True)
     if node.deleted_at is None:
@@ -61,7 +62,7 @@ def restore_node(ctx, actor, node_id: int) -> Node:
     return node
 
 
-def restore_hidden(ctx, actor, node: Node) -> Node:
+def restore_hidden(ctx: Context, actor: Actor, node: Node) -> Node:
     """Bring a file back from the trash with the deleted folders that hold it, outermost first
     (each restored as restore_node does, checked as it checks)."""
     above = ctx.db.scalars(
@@ -74,18 +75,18 @@ def restore_hidden(ctx, actor, node: Node) -> Node:
     return node
 
 
-def purge_node(ctx, actor, node_id: int) -> None:
+def purge_node(ctx: Context, actor: Actor, node_id: int) -> None:
     """Delete an item in the trash for good, with its versions; blobs go after the commit."""
     purge(ctx, actor, get_node(ctx, actor, node_id, Action.EDIT, trashed=True))
 
 
-def purge(ctx, actor, node: Node) -> None:
+def purge(ctx: Context, actor: Actor, node: Node) -> None:
     """Delete for good a trashed node the actor was checked for EDIT on, recorded as theirs."""
     audit.record(ctx, actor, "node.purge", node=node)
     purge_subtree(ctx, node)
 
 
-def purge_expired(ctx, older_than: datetime) -> int:
+def purge_expired(ctx: Context, older_than: datetime) -> int:
     """Purge every item that has been in the trash since before the given time."""
     expired = list(ctx.db.scalars(select(Node).where(Node.deleted_at < older_than)))
     for node in expired:
@@ -99,10 +100,10 @@ def retention_cutoff(config) -> datetime:
     return utcnow() - timedelta(days=config.retention.trash_days)
 
 
-def purge_subtree(ctx, node: Node) -> None:
+def purge_subtree(ctx: Context, node: Node) -> None:
     """Delete a node, everything below it and their versions; blobs go after the commit."""
-    ids = select(Node.id).where((Node.id == node.id) | Node.path.startswith(node.child_path))
-    ids = list(ctx.db.scalars(ids))
+    subtree = select(Node.id).where((Node.id == node.id) | Node.path.startswith(node.child_path))
+    ids = list(ctx.db.scalars(subtree))
     versions = list(
         ctx.db.execute(select(Version.blob_key, Version.size).where(Version.node_id.in_(ids)))
     )
@@ -119,5 +120,5 @@ def purge_subtree(ctx, node: Node) -> None:
         ctx.delete_blob_after_commit(key)
 
 
-def _may_edit(db, actor, node: Node) -> bool:
+def _may_edit(db, actor: Actor, node: Node) -> bool:
     return Action.EDIT in allowed_actions(db, actor, node)

@@ -21,6 +21,8 @@ import storage
 from antivirus import SNIFF_BYTES, detect_content_type
 from gshare.access.permissions import Action, require
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import (
     InvalidInput,
     NotFound,
@@ -29,7 +31,7 @@ from gshare.core.errors import (
     StorageDown,
     UploadIncomplete,
 )
-from gshare.core.models import Node, Space, UploadPart, UploadSession, User, Version, utcnow
+from gshare.core.models import Node, Space, UploadPart, UploadSession, Version, utcnow
 from gshare.core.names import clean_name
 from gshare.files import content
 from gshare.files.lookup import get_node
@@ -45,8 +47,8 @@ NamedPart = tuple[int, str] | tuple[int, str, dict[str, str]]
 
 
 def start_upload(
-    ctx,
-    actor: User,
+    ctx: Context,
+    actor: Actor,
     folder: Node,
     name: str,
     size: int | None = None,
@@ -89,8 +91,8 @@ def start_upload(
 
 
 def upload_part(
-    ctx,
-    actor: User,
+    ctx: Context,
+    actor: Actor,
     token: str,
     number: int,
     stream,
@@ -116,8 +118,8 @@ def upload_part(
 
 
 def copy_part(
-    ctx,
-    actor: User,
+    ctx: Context,
+    actor: Actor,
     token: str,
     number: int,
     source: Version,
@@ -160,7 +162,7 @@ def copy_part(
     return _record_part(ctx, session, number, length, etag, md5, checksums)
 
 
-def list_parts(ctx, actor: User, token: str) -> list[UploadPart]:
+def list_parts(ctx: Context, actor: Actor, token: str) -> list[UploadPart]:
     """Return the parts uploaded so far, by number."""
     session = get_upload(ctx, actor, token)
     return list(
@@ -171,8 +173,8 @@ def list_parts(ctx, actor: User, token: str) -> list[UploadPart]:
 
 
 def complete_upload(
-    ctx,
-    actor: User,
+    ctx: Context,
+    actor: Actor,
     token: str,
     parts: list[NamedPart] | None = None,
     combine: Callable[[list[UploadPart]], dict | None] | None = None,
@@ -222,14 +224,14 @@ def complete_upload(
     return version
 
 
-def abort_upload(ctx, actor: User, token: str) -> None:
+def abort_upload(ctx: Context, actor: Actor, token: str) -> None:
     """Drop an upload session and the parts stored for it."""
     session = get_upload(ctx, actor, token)
     _abort_backend(ctx, session)
     _forget(ctx.db, session)
 
 
-def list_uploads(ctx, actor: User, space_id: int | None = None) -> list[UploadSession]:
+def list_uploads(ctx: Context, actor: Actor, space_id: int | None = None) -> list[UploadSession]:
     """Return the person's unfinished uploads (in one space), oldest first."""
     query = select(UploadSession).where(UploadSession.user_id == actor.id)
     if space_id is not None:
@@ -237,7 +239,7 @@ def list_uploads(ctx, actor: User, space_id: int | None = None) -> list[UploadSe
     return list(ctx.db.scalars(query.order_by(UploadSession.created_at, UploadSession.id)))
 
 
-def get_upload(ctx, actor: User, token: str) -> UploadSession:
+def get_upload(ctx: Context, actor: Actor, token: str) -> UploadSession:
     """Return the actor's upload session with this token, else NotFound."""
     session = ctx.db.scalar(select(UploadSession).where(UploadSession.token == token))
     if session is None or (not actor.is_operator and session.user_id != actor.id):
@@ -256,7 +258,7 @@ def session_upload_ids(db) -> set[str]:
     return set(db.scalars(select(UploadSession.backend_upload_id)))
 
 
-def expire_uploads(ctx, older_than: datetime) -> int:
+def expire_uploads(ctx: Context, older_than: datetime) -> int:
     """Abort the sessions not touched since a time; return how many."""
     stale = list(ctx.db.scalars(select(UploadSession).where(UploadSession.updated_at < older_than)))
     for session in stale:
@@ -307,7 +309,7 @@ def _copied_range(size: int, byte_range: tuple[int, int] | None) -> tuple[int, i
     return first, last
 
 
-def _digest_of(ctx, source: Version, first: int, last: int, checksum=None) -> str:
+def _digest_of(ctx: Context, source: Version, first: int, last: int, checksum=None) -> str:
     """Return the MD5 of a version's bytes first..last, read from the store (a store's ETag
     of a copied part need not be their MD5: SeaweedFS's is not), feeding checksum too."""
     md5 = hashlib.md5(usedforsecurity=False)
@@ -329,7 +331,13 @@ def _whole_checksum(source: Version, algorithm: str) -> str | None:
 
 
 def _record_part(
-    ctx, session: UploadSession, number: int, size: int, etag: str, md5: str, checksums: dict | None
+    ctx: Context,
+    session: UploadSession,
+    number: int,
+    size: int,
+    etag: str,
+    md5: str,
+    checksums: dict | None,
 ) -> UploadPart:
     part = ctx.db.get(UploadPart, (session.id, number)) or UploadPart(
         upload_id=session.id, number=number
@@ -341,7 +349,7 @@ def _record_part(
     return part
 
 
-def _check_part_room(ctx, session: UploadSession, number: int, length: int) -> None:
+def _check_part_room(ctx: Context, session: UploadSession, number: int, length: int) -> None:
     space = ctx.db.get(Space, session.space_id)
     left = quotas.room_left(space)
     others = ctx.db.scalar(
@@ -393,14 +401,14 @@ def _matching(
     return part
 
 
-def _sniff(ctx, key: str, size: int) -> str:
+def _sniff(ctx: Context, key: str, size: int) -> str:
     if not size:
         return detect_content_type(b"")
     with _store_errors(), ctx.store.get(key, 0, min(size, SNIFF_BYTES) - 1) as stream:
         return detect_content_type(b"".join(stream))
 
 
-def _abort_backend(ctx, session: UploadSession) -> None:
+def _abort_backend(ctx: Context, session: UploadSession) -> None:
     try:
         ctx.store.abort_multipart(session.blob_key, session.backend_upload_id)
     except storage.ObjectNotFound:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO, cast
 
 from gshare.access.gate import is_quarantined
 from gshare.access.permissions import Action
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import InvalidInput
 from gshare.core.models import Node
 from gshare.files import lookup
@@ -37,7 +40,7 @@ class ZipPlan:
     store: object  # the object store the plan's blobs are read from, after the commit
 
 
-def plan_zip(ctx, actor, folder_id: int) -> ZipPlan:
+def plan_zip(ctx: Context, actor: Actor, folder_id: int) -> ZipPlan:
     """List what a ZIP of the folder holds for this person, and audit the download."""
     folder = lookup.get_node(ctx, actor, folder_id, Action.READ)
     if not folder.is_folder:
@@ -49,7 +52,7 @@ def plan_zip(ctx, actor, folder_id: int) -> ZipPlan:
     return ZipPlan(f"{name}.zip", entries, ctx.store)
 
 
-def _walk(ctx, actor, folder: Node, prefix: str, entries: list[ZipEntry]) -> None:
+def _walk(ctx: Context, actor: Actor, folder: Node, prefix: str, entries: list[ZipEntry]) -> None:
     children = lookup.list_folder(ctx, actor, folder)
     if not children and prefix:
         entries.append(ZipEntry(prefix, None, 0, _stamp(folder)))
@@ -104,7 +107,10 @@ def stream_zip(plan: ZipPlan) -> Iterator[bytes]:
     """Yield the ZIP file of a plan, reading each blob from the store as it goes."""
     store = plan.store
     sink = _Sink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+    archive_file = cast(IO[bytes], sink)  # write, tell and flush are all ZipFile uses
+    with zipfile.ZipFile(
+        archive_file, "w", compression=zipfile.ZIP_STORED, allowZip64=True
+    ) as archive:
         for entry in plan.entries:
             if entry.blob_key is None:
                 archive.writestr(zipfile.ZipInfo(f"{entry.path}/", entry.modified), b"")

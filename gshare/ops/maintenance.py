@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import storage
+from gshare.core.context import Context
 from gshare.core.models import Version, utcnow
 from gshare.core.paths import node_path
 from gshare.files import trash, uploads
@@ -42,7 +43,7 @@ class FsckReport:
         return not self.missing_blobs and not self.orphan_blobs
 
 
-def fsck(ctx) -> FsckReport:
+def fsck(ctx: Context) -> FsckReport:
     """Compare every version row with the blobs in the object store."""
     report = FsckReport()
     unmatched: dict[str, int] = {}  # rows the walk passed by: missing unless listed later
@@ -94,7 +95,7 @@ def _listed_late(db: Session, unmatched: dict[str, int], key: str) -> bool:
 
 def _describe(db: Session, version_ids: list[int]) -> list[tuple[Version, str]]:
     """Return the versions with the given ids, in that order, each with its file's path."""
-    described = []
+    described: list[tuple[Version, str]] = []
     for start in range(0, len(version_ids), 1000):
         chunk = version_ids[start : start + 1000]
         versions = {v.id: v for v in db.scalars(select(Version).where(Version.id.in_(chunk)))}
@@ -109,7 +110,7 @@ class GcReport:
     trash_purged: int = 0
 
 
-def gc(ctx, grace: timedelta | None = None) -> GcReport:
+def gc(ctx: Context, grace: timedelta | None = None) -> GcReport:
     """Remove orphan blobs, upload sessions untouched for the grace period and backend
     uploads nobody tracks, and purge trash kept longer than the retention."""
     grace = timedelta(hours=ctx.config.retention.orphan_grace_hours) if grace is None else grace

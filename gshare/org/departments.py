@@ -7,6 +7,8 @@ from sqlalchemy import select
 from gshare.access.accounts import require_system_admin
 from gshare.access.permissions import CHAIN_CACHE, department_chain
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import Conflict, InvalidInput, NotFound
 from gshare.core.models import Department, Space, SpaceKind
 from gshare.core.names import clean_name
@@ -14,7 +16,7 @@ from gshare.org import spaces
 
 
 def add_department(
-    ctx, actor, name: str, parent: Department | None = None, slug: str | None = None
+    ctx: Context, actor: Actor, name: str, parent: Department | None = None, slug: str | None = None
 ) -> Department:
     """Create a department under a parent (or at the top) together with its space."""
     require_system_admin(actor)
@@ -37,7 +39,7 @@ def add_department(
     return department
 
 
-def rename_department(ctx, actor, department: Department, name: str) -> None:
+def rename_department(ctx: Context, actor: Actor, department: Department, name: str) -> None:
     """Rename a department (its space keeps its sync name)."""
     require_system_admin(actor)
     name = clean_name(name)
@@ -49,7 +51,9 @@ def rename_department(ctx, actor, department: Department, name: str) -> None:
     audit.record(ctx, actor, "department.rename", target=old, new_name=name)
 
 
-def move_department(ctx, actor, department: Department, parent: Department | None) -> None:
+def move_department(
+    ctx: Context, actor: Actor, department: Department, parent: Department | None
+) -> None:
     """Move a department under another one (never under itself or its own sub-departments)."""
     require_system_admin(actor)
     if parent is not None and department.id in department_chain(ctx.db, parent.id):
@@ -63,13 +67,13 @@ def move_department(ctx, actor, department: Department, parent: Department | Non
     audit.record(ctx, actor, "department.move", target=full_name(ctx, department))
 
 
-def list_departments(ctx) -> list[tuple[Department, str]]:
+def list_departments(ctx: Context) -> list[tuple[Department, str]]:
     """Return every department with its full name ('Ministry / Department'), sorted."""
     rows = [(d, full_name(ctx, d)) for d in ctx.db.scalars(select(Department))]
     return sorted(rows, key=lambda row: row[1])
 
 
-def find_department(ctx, ref: str) -> Department:
+def find_department(ctx: Context, ref: str) -> Department:
     """Find a department by id, by full name ('Ministry / Department') or by its space's slug."""
     if ref.isdigit() and (department := ctx.db.get(Department, int(ref))):
         return department
@@ -84,13 +88,13 @@ def find_department(ctx, ref: str) -> Department:
     raise NotFound(f"No department '{ref}'.")
 
 
-def full_name(ctx, department: Department) -> str:
+def full_name(ctx: Context, department: Department) -> str:
     """Return 'Ministry / Department / Division'."""
     names = [ctx.db.get(Department, i).name for i in department_chain(ctx.db, department.id)]
     return " / ".join(reversed(names))
 
 
-def department_space(ctx, department: Department) -> Space:
+def department_space(ctx: Context, department: Department) -> Space:
     """Return the department's space."""
     return ctx.db.scalar(select(Space).where(Space.department_id == department.id))
 

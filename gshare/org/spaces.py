@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from gshare.access.accounts import require_system_admin
 from gshare.access.permissions import (
@@ -15,7 +15,9 @@ from gshare.access.permissions import (
     require,
 )
 from gshare.activity import audit
+from gshare.core.actor import Actor
 from gshare.core.config import GiB
+from gshare.core.context import Context
 from gshare.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gshare.core.models import (
     AccessKey,
@@ -53,7 +55,7 @@ def slug_from(text: str, fallback: str) -> str:
 
 
 def create_space(
-    ctx,
+    ctx: Context,
     *,
     kind: SpaceKind,
     name: str,
@@ -97,7 +99,7 @@ def default_quota(config, kind: SpaceKind) -> int | None:
     return int(gb * GiB) if gb else None
 
 
-def create_project_space(ctx, actor: User, name: str, slug: str) -> Space:
+def create_project_space(ctx: Context, actor: User, name: str, slug: str) -> Space:
     """Create a space of the actor's own (a project, a committee) that they manage."""
     if not ctx.config.spaces.allow_user_spaces:
         raise PermissionDenied("Creating spaces of your own is turned off on this site.")
@@ -113,26 +115,26 @@ def create_project_space(ctx, actor: User, name: str, slug: str) -> Space:
     return space
 
 
-def managed_project_space(ctx, actor: User, space: Space) -> Space | None:
+def managed_project_space(ctx: Context, actor: Actor, space: Space) -> Space | None:
     """Return the space if it is a project space the actor manages, else None."""
     return space if _managed_root(ctx.db, actor, space) is not None else None
 
 
-def _managed_root(db, actor: User, space: Space) -> Node | None:
+def _managed_root(db, actor: Actor, space: Space) -> Node | None:
     if space.kind != SpaceKind.PROJECT:
         return None
     root = root_of(db, space)
     return root if is_manager(db, actor, root) else None
 
 
-def _require_manager(db, actor: User, space: Space, message: str) -> Node:
+def _require_manager(db, actor: Actor, space: Space, message: str) -> Node:
     root = _managed_root(db, actor, space)
     if root is None:
         raise PermissionDenied(message)
     return root
 
 
-def rename_project_space(ctx, actor: User, space: Space, name: str) -> Space:
+def rename_project_space(ctx: Context, actor: Actor, space: Space, name: str) -> Space:
     """Change a project space's display name; its slug (the S3 bucket name) stays."""
     _require_manager(ctx.db, actor, space, "Only a project space you manage can be renamed.")
     old, space.name = space.name, clean_name(name)
@@ -149,7 +151,7 @@ def rename_project_space(ctx, actor: User, space: Space, name: str) -> Space:
     return space
 
 
-def delete_project_space(ctx, actor: User, space: Space) -> None:
+def delete_project_space(ctx: Context, actor: Actor, space: Space) -> None:
     """Delete an empty project space the actor manages (nothing in it, nothing in its trash)."""
     root = _require_manager(
         ctx.db, actor, space, "Only an empty project space you manage can be deleted."
@@ -162,7 +164,7 @@ def delete_project_space(ctx, actor: User, space: Space) -> None:
         )
     audit.record(ctx, actor, "space.delete", space_id=space.id, target=space.slug)
     ctx.db.execute(
-        AccessKey.__table__.update()
+        update(AccessKey)
         .where(AccessKey.space_id == space.id)
         .values(space_id=None, revoked_at=func.coalesce(AccessKey.revoked_at, utcnow()))
     )
@@ -173,7 +175,7 @@ def delete_project_space(ctx, actor: User, space: Space) -> None:
     ctx.db.expire_all()
 
 
-def project_spaces(ctx, actor: User) -> list[Space]:
+def project_spaces(ctx: Context, actor: Actor) -> list[Space]:
     """Return the project spaces the actor created, by name."""
     return list(
         ctx.db.scalars(
@@ -184,7 +186,7 @@ def project_spaces(ctx, actor: User) -> list[Space]:
     )
 
 
-def department_spaces(ctx, actor: User) -> list[tuple[Space, Node]]:
+def department_spaces(ctx: Context, actor: Actor) -> list[tuple[Space, Node]]:
     """Return the department spaces the actor may see into, with their roots, by name."""
     rows = ctx.db.execute(
         select(Space, Node)
@@ -197,7 +199,7 @@ def department_spaces(ctx, actor: User) -> list[tuple[Space, Node]]:
     ]
 
 
-def get_space(ctx, actor, slug: str) -> Space:
+def get_space(ctx: Context, actor: Actor, slug: str) -> Space:
     """Return the space with this slug if the actor may see its root, else NotFound."""
     space = ctx.db.scalar(select(Space).where(Space.slug == slug))
     if space is None:
@@ -206,14 +208,14 @@ def get_space(ctx, actor, slug: str) -> Space:
     return space
 
 
-def personal_space(ctx, user: User) -> Space:
+def personal_space(ctx: Context, user: User) -> Space:
     """Return the user's personal space."""
     return ctx.db.scalar(
         select(Space).where(Space.owner_id == user.id, Space.kind == SpaceKind.PERSONAL)
     )
 
 
-def set_quota(ctx, actor, space: Space, quota_bytes: int | None) -> None:
+def set_quota(ctx: Context, actor: Actor, space: Space, quota_bytes: int | None) -> None:
     """Set a space's quota in bytes (None = unlimited)."""
     require_system_admin(actor)
     if quota_bytes is not None and quota_bytes < 0:
@@ -224,7 +226,7 @@ def set_quota(ctx, actor, space: Space, quota_bytes: int | None) -> None:
     )
 
 
-def list_spaces(ctx, actor) -> list[Space]:
+def list_spaces(ctx: Context, actor: Actor) -> list[Space]:
     """Return every space with its usage, for a system administrator."""
     require_system_admin(actor)
     return list(ctx.db.scalars(select(Space).order_by(Space.kind, Space.name)))

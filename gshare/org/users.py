@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from gshare.access.accounts import may_manage_department, require_administrator, require_manager_of
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import Conflict, InvalidInput, NotFound
 from gshare.core.models import Department, SpaceKind, User, UserRole
 from gshare.org import departments, spaces
@@ -39,8 +41,8 @@ def hash_password(password: str) -> str:
 
 
 def add_user(
-    ctx,
-    actor,
+    ctx: Context,
+    actor: Actor,
     username: str,
     display_name: str,
     department: Department,
@@ -77,7 +79,7 @@ def add_user(
     return user
 
 
-def set_password(ctx, actor, user: User, password: str) -> None:
+def set_password(ctx: Context, actor: Actor, user: User, password: str) -> None:
     """Set a new password and end every session the user has open."""
     if actor is not user:
         require_manager_of(ctx.db, actor, user.department_id, user.role)
@@ -86,7 +88,7 @@ def set_password(ctx, actor, user: User, password: str) -> None:
     audit.record(ctx, actor, "user.set_password", target=user.username)
 
 
-def set_disabled(ctx, actor, user: User, disabled: bool) -> None:
+def set_disabled(ctx: Context, actor: Actor, user: User, disabled: bool) -> None:
     """Disable an account (ending its sessions and keys at once) or enable it again."""
     require_manager_of(ctx.db, actor, user.department_id, user.role)
     user.disabled = disabled
@@ -94,7 +96,7 @@ def set_disabled(ctx, actor, user: User, disabled: bool) -> None:
     audit.record(ctx, actor, "user.disable" if disabled else "user.enable", target=user.username)
 
 
-def authenticate(ctx, username: str, password: str) -> User | None:
+def authenticate(ctx: Context, username: str, password: str) -> User | None:
     """Return the enabled user with this username and password, else None (constant effort)."""
     user = ctx.db.scalar(select(User).where(User.username == username.strip().lower()))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
@@ -109,7 +111,7 @@ def authenticate(ctx, username: str, password: str) -> User | None:
     return user
 
 
-def find_user(ctx, username: str) -> User:
+def find_user(ctx: Context, username: str) -> User:
     """Return the user with this username, or raise NotFound."""
     user = ctx.db.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
@@ -117,7 +119,7 @@ def find_user(ctx, username: str) -> User:
     return user
 
 
-def list_users(ctx, department: Department | None = None) -> list[User]:
+def list_users(ctx: Context, department: Department | None = None) -> list[User]:
     """Return users, optionally of one department, by username."""
     query = select(User).order_by(User.username)
     if department is not None:
@@ -131,7 +133,7 @@ class ImportedUser:
     initial_password: str
 
 
-def import_users(ctx, actor, lines) -> list[ImportedUser]:
+def import_users(ctx: Context, actor: Actor, lines) -> list[ImportedUser]:
     """Create users from CSV lines (username,display_name,department[,role][,email]).
 
     Each new account gets a random initial password, returned once to hand out. The whole file
@@ -171,7 +173,7 @@ def _personal_slug(db, username: str) -> str:
     return slug
 
 
-def list_manageable(ctx, actor) -> list[User]:
+def list_manageable(ctx: Context, actor: Actor) -> list[User]:
     """Return the people the actor administers: everyone for a system administrator."""
     require_administrator(actor)
     return [

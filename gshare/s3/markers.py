@@ -19,8 +19,10 @@ from sqlalchemy import or_, select
 
 from gshare.access.gate import may_read_file, readable_version
 from gshare.access.visibility import SpaceView as Bucket
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import NotFound
-from gshare.core.models import Node, NodeKind, User, Version
+from gshare.core.models import Node, NodeKind, Version
 from gshare.core.paths import nodes_at, walk
 from gshare.files import trash
 
@@ -51,13 +53,17 @@ class DeleteMarkerHit(NotFound):
         self.marker, self.named = marker, named
 
 
-def latest_delete_marker(ctx, actor: User, bucket: Bucket, key: str) -> DeleteMarker | None:
+def latest_delete_marker(
+    ctx: Context, actor: Actor, bucket: Bucket, key: str
+) -> DeleteMarker | None:
     """Return the newest delete marker the person sees at a key (after DeleteObject)."""
     markers = _markers_at(ctx, actor, bucket, key)
     return markers[0] if markers else None
 
 
-def undelete_object(ctx, actor: User, bucket: Bucket, key: str, marker: str) -> DeleteMarker | None:
+def undelete_object(
+    ctx: Context, actor: Actor, bucket: Bucket, key: str, marker: str
+) -> DeleteMarker | None:
     """Bring back from the trash the file a delete marker stands for (S3: delete the marker),
     checked as trash restore is; None when the key has no such marker."""
     found = marker_named(ctx, actor, bucket, key, marker)
@@ -77,13 +83,15 @@ def is_marker_id(value: str | None) -> bool:
     return value is not None and _MARKER_ID.fullmatch(value) is not None
 
 
-def marker_named(ctx, actor: User, bucket: Bucket, key: str, marker: str) -> DeleteMarker | None:
+def marker_named(
+    ctx: Context, actor: Actor, bucket: Bucket, key: str, marker: str
+) -> DeleteMarker | None:
     """Return the delete marker at a key with this id that the person sees, else None."""
     return next((m for m in _markers_at(ctx, actor, bucket, key) if m.id == marker), None)
 
 
 def find_in_trash(
-    ctx, actor: User, bucket: Bucket, key: str, version_id: int | None
+    ctx: Context, actor: Actor, bucket: Bucket, key: str, version_id: int | None
 ) -> tuple[Node, Version]:
     """Return a trashed file at a key with its version version_id, else NotFound; with no
     version_id, a key whose file is in the trash raises DeleteMarkerHit."""
@@ -96,7 +104,7 @@ def find_in_trash(
     raise NotFound(f"No object '{key}'.")
 
 
-def trashed_under(ctx, bucket: Bucket, prefix: str) -> list[DeleteMarker]:
+def trashed_under(ctx: Context, bucket: Bucket, prefix: str) -> list[DeleteMarker]:
     """Return the trashed files of the bucket the person sees whose keys start with prefix
     (files in a deleted folder too); the caller drops those with no version they may see."""
     db, prefix = ctx.db, unicodedata.normalize("NFC", prefix)
@@ -128,7 +136,7 @@ def trashed_under(ctx, bucket: Bucket, prefix: str) -> list[DeleteMarker]:
     return markers
 
 
-def _markers_at(ctx, actor: User, bucket: Bucket, key: str) -> list[DeleteMarker]:
+def _markers_at(ctx: Context, actor: Actor, bucket: Bucket, key: str) -> list[DeleteMarker]:
     """Return the trashed files at a key the person may read, newest deletion first (the
     bucket may be find_space's: each file's own role decides)."""
     if key.endswith("/"):
@@ -148,7 +156,7 @@ def _microseconds(moment: datetime) -> int:
 def _ancestry(db, nodes: list[Node]) -> dict[int, tuple[str, datetime | None]]:
     """Return the name and deletion time of every folder above the nodes."""
     ids = sorted({i for node in nodes for i in node.ancestor_ids})
-    found = {}
+    found: dict[int, tuple[str, datetime | None]] = {}
     for start in range(0, len(ids), _CHUNK):
         rows = db.execute(
             select(Node.id, Node.name, Node.deleted_at).where(

@@ -11,6 +11,8 @@ from sqlalchemy import delete, select
 from gshare.access.gate import readable_by
 from gshare.access.permissions import Action, require
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import Conflict, NotFound
 from gshare.core.models import Node, Space, User, Version
 from gshare.core.paths import in_trash
@@ -20,7 +22,7 @@ from gshare.s3 import markers
 from gshare.s3.view import Bucket, check_key, find_node, walk
 
 
-def prepare_folder(ctx, actor: User, bucket: Bucket, key: str) -> Node:
+def prepare_folder(ctx: Context, actor: Actor, bucket: Bucket, key: str) -> Node:
     """Return the folder a key's file goes into ('x/' names the folder), made if needed."""
     check_key(key)
     directory = key if key.endswith("/") else key.rpartition("/")[0]
@@ -30,15 +32,15 @@ def prepare_folder(ctx, actor: User, bucket: Bucket, key: str) -> Node:
     return folders.ensure_folders(ctx, actor, bucket.root, directory)
 
 
-def find_folder(ctx, bucket: Bucket, key: str) -> Node | None:
+def find_folder(ctx: Context, bucket: Bucket, key: str) -> Node | None:
     """Return the live folder a key's file goes into, or None when it is still to be made."""
     existing = walk(ctx.db, bucket.root, key.rpartition("/")[0])
     return existing if existing is not None and existing.is_folder else None
 
 
 def put_object(
-    ctx,
-    actor: User,
+    ctx: Context,
+    actor: Actor,
     folder: Node,
     key: str,
     stream,
@@ -56,7 +58,7 @@ def put_object(
 
 
 def copy_object(
-    ctx, actor: User, source: Version, folder: Node, key: str, metadata: dict | None
+    ctx: Context, actor: Actor, source: Version, folder: Node, key: str, metadata: dict | None
 ) -> Version:
     """Copy a readable version to a key (onto itself too); metadata None keeps the source's."""
     role = require(ctx.db, actor, Action.UPLOAD, folder)
@@ -71,7 +73,7 @@ def copy_object(
     return version
 
 
-def delete_object(ctx, actor: User, bucket: Bucket, key: str) -> bool:
+def delete_object(ctx: Context, actor: Actor, bucket: Bucket, key: str) -> bool:
     """Move the file at a key to the trash; a folder only when empty. Tell whether it existed."""
     try:
         node = find_node(ctx, actor, bucket, key, Action.SEE)
@@ -83,7 +85,7 @@ def delete_object(ctx, actor: User, bucket: Bucket, key: str) -> bool:
     return True
 
 
-def delete_version(ctx, actor: User, bucket: Bucket, key: str, version_id: int) -> bool:
+def delete_version(ctx: Context, actor: Actor, bucket: Bucket, key: str, version_id: int) -> bool:
     """Delete one version of a file at a key for good, the file live or in the trash.
 
     Deleting the last version of a live file trashes the file; of a trashed one, purges it
@@ -115,7 +117,7 @@ def delete_version(ctx, actor: User, bucket: Bucket, key: str, version_id: int) 
     return True
 
 
-def create_bucket(ctx, actor: User, slug: str) -> Space:
+def create_bucket(ctx: Context, actor: User, slug: str) -> Space:
     """Create a project space of the person's own, named like an S3 bucket."""
     spaces.check_slug(slug)
     taken = ctx.db.scalar(select(Space).where(Space.slug == slug))
@@ -124,7 +126,7 @@ def create_bucket(ctx, actor: User, slug: str) -> Space:
     return spaces.create_project_space(ctx, actor, slug, slug)
 
 
-def delete_bucket(ctx, actor: User, bucket: Bucket) -> None:
+def delete_bucket(ctx: Context, actor: Actor, bucket: Bucket) -> None:
     """Delete an empty project space the person manages (nothing in it, nothing in its trash)."""
     spaces.delete_project_space(ctx, actor, bucket.space)
 

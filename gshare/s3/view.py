@@ -16,8 +16,10 @@ from sqlalchemy import bindparam, select
 from gshare.access.gate import readable_by, readable_version, require_visible
 from gshare.access.permissions import Action, require
 from gshare.access.visibility import SpaceView, space_view, visible_spaces
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import NameInvalid, NotFound
-from gshare.core.models import Node, Space, User, Version
+from gshare.core.models import Node, Space, Version
 from gshare.core.names import clean_name
 from gshare.core.paths import walk
 from gshare.files.lookup import entries_where
@@ -57,12 +59,12 @@ class VersionEntry:
         return str(self.version.id) if self.version is not None else "null"
 
 
-def list_buckets(ctx, actor: User) -> list[Bucket]:
+def list_buckets(ctx: Context, actor: Actor) -> list[Bucket]:
     """Return the spaces the person sees anything of, by name."""
     return visible_spaces(ctx, actor)
 
 
-def get_bucket(ctx, actor: User, slug: str) -> Bucket:
+def get_bucket(ctx: Context, actor: Actor, slug: str) -> Bucket:
     """Return the space with this name as the person sees it, else NotFound."""
     space = ctx.db.scalar(select(Space).where(Space.slug == slug))
     bucket = space_view(ctx, actor, space) if space is not None else None
@@ -71,7 +73,7 @@ def get_bucket(ctx, actor: User, slug: str) -> Bucket:
     return bucket
 
 
-def find_space(ctx, slug: str) -> Bucket:
+def find_space(ctx: Context, slug: str) -> Bucket:
     """Return the space with this name and its root as a bucket of which nothing is seen yet.
 
     For object requests: the check on the object's node decides, and a role on any node of a
@@ -101,7 +103,9 @@ def check_key(key: str) -> list[str]:
     return [clean_name(part) for part in parts]
 
 
-def find_node(ctx, actor: User, bucket: Bucket, key: str, action: Action = Action.READ) -> Node:
+def find_node(
+    ctx: Context, actor: Actor, bucket: Bucket, key: str, action: Action = Action.READ
+) -> Node:
     """Return the live file (or, for a key ending in '/', the folder) at a key, else NotFound."""
     node = walk(ctx.db, bucket.root, key)
     if node is None or node.is_folder != key.endswith("/"):
@@ -114,7 +118,7 @@ def find_node(ctx, actor: User, bucket: Bucket, key: str, action: Action = Actio
 
 
 def find_object(
-    ctx, actor: User, bucket: Bucket, key: str, version_id: int | str | None = None
+    ctx: Context, actor: Actor, bucket: Bucket, key: str, version_id: int | str | None = None
 ) -> S3Object:
     """Return the object at a key with the version the person reads (the newest they may, or
     version_id), else NotFound; Quarantined for a quarantined version.
@@ -140,7 +144,7 @@ def find_object(
 
 
 def list_objects(
-    ctx, actor: User, bucket: Bucket, prefix: str = "", delimiter: str = ""
+    ctx: Context, actor: Actor, bucket: Bucket, prefix: str = "", delimiter: str = ""
 ) -> list[S3Object]:
     """Return what the person sees under a prefix, keys in byte-wise UTF-8 order.
 
@@ -159,7 +163,7 @@ def list_objects(
     return sorted(chosen, key=lambda o: o.key.encode("utf-8"))
 
 
-def list_versions(ctx, actor: User, nodes: list[Node]) -> dict[int, list[Version]]:
+def list_versions(ctx: Context, actor: Actor, nodes: list[Node]) -> dict[int, list[Version]]:
     """Return, per file, the versions the person may see, newest first."""
     result: dict[int, list[Version]] = {node.id: [] for node in nodes}
     ids = list(result)
@@ -175,7 +179,7 @@ def list_versions(ctx, actor: User, nodes: list[Node]) -> dict[int, list[Version
 
 
 def list_object_versions(
-    ctx, actor: User, bucket: Bucket, prefix: str = "", delimiter: str = ""
+    ctx: Context, actor: Actor, bucket: Bucket, prefix: str = "", delimiter: str = ""
 ) -> list[VersionEntry]:
     """Return the versions, folders and delete markers the person sees under a prefix: keys in
     byte-wise UTF-8 order; within a key newest first (the live file, then the trashed ones by
@@ -208,7 +212,9 @@ def list_object_versions(
     return [entry for _, entry in rows]
 
 
-def _load(ctx, actor, base: Node, children_only: bool) -> list[tuple[Node, Version | None]]:
+def _load(
+    ctx: Context, actor: Actor, base: Node, children_only: bool
+) -> list[tuple[Node, Version | None]]:
     scope = (Node.parent_id == base.id) if children_only else Node.path.startswith(base.child_path)
     return [(entry.node, entry.version) for entry in entries_where(ctx, actor, scope)]
 

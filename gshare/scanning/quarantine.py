@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from gshare.access.accounts import require_system_admin
 from gshare.access.gate import is_quarantined
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import InvalidInput, NotFound
 from gshare.core.models import User, Version
 from gshare.core.paths import node_path
@@ -26,7 +28,7 @@ class Item:
     uploader: User | None
 
 
-def list_quarantine(ctx, actor, limit: int = 500) -> list[Item]:
+def list_quarantine(ctx: Context, actor: Actor, limit: int = 500) -> list[Item]:
     """Return the quarantined versions (not released), newest first."""
     require_system_admin(actor)
     versions = ctx.db.scalars(
@@ -38,13 +40,13 @@ def list_quarantine(ctx, actor, limit: int = 500) -> list[Item]:
     return [_item(ctx, v) for v in versions]
 
 
-def show_quarantined(ctx, actor, version_id: int) -> Item:
+def show_quarantined(ctx: Context, actor: Actor, version_id: int) -> Item:
     """Return one quarantined version."""
     require_system_admin(actor)
     return _item(ctx, _quarantined(ctx, version_id))
 
 
-def release_version(ctx, actor, version_id: int, reason: str) -> Version:
+def release_version(ctx: Context, actor: Actor, version_id: int, reason: str) -> Version:
     """Let a quarantined version through (e.g. a false positive), with the reason on record."""
     require_system_admin(actor)
     if not reason or not reason.strip():
@@ -63,7 +65,7 @@ def release_version(ctx, actor, version_id: int, reason: str) -> Version:
     return version
 
 
-def delete_quarantined(ctx, actor, version_id: int) -> None:
+def delete_quarantined(ctx: Context, actor: Actor, version_id: int) -> None:
     """Delete a quarantined version for good (its blob goes after the commit)."""
     require_system_admin(actor)
     version = _quarantined(ctx, version_id)
@@ -85,13 +87,13 @@ def delete_quarantined(ctx, actor, version_id: int) -> None:
     ctx.db.flush()
 
 
-def _quarantined(ctx, version_id: int) -> Version:
+def _quarantined(ctx: Context, version_id: int) -> Version:
     version = ctx.db.get(Version, version_id)
     if version is None or not is_quarantined(version):
         raise NotFound("No such version in quarantine.")
     return version
 
 
-def _item(ctx, version: Version) -> Item:
+def _item(ctx: Context, version: Version) -> Item:
     uploader = ctx.db.get(User, version.uploaded_by) if version.uploaded_by else None
     return Item(version, node_path(ctx.db, version.node), uploader)

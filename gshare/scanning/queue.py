@@ -17,11 +17,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 
 import antivirus
 import storage
 from gshare.access.gate import is_quarantined
+from gshare.core.context import Context
 from gshare.core.models import ScanState, Version, utcnow
 from gshare.scanning import verdicts
 
@@ -77,9 +78,9 @@ def _candidates(free, now, signatures):
         )
 
 
-def _lease(ctx, version_id: int, owner: str, free, now) -> bool:
+def _lease(ctx: Context, version_id: int, owner: str, free, now) -> bool:
     until = now + timedelta(seconds=ctx.config.antivirus.lease_seconds)
-    result = ctx.db.execute(
+    result: CursorResult = ctx.db.execute(  # type: ignore[assignment]  # an UPDATE's result
         update(Version)
         .where(Version.id == version_id, free)
         .values(scan_lease_until=until, scan_lease_owner=owner)
@@ -135,7 +136,7 @@ def _finish(gs, version_id: int, owner: str, apply) -> str:
 
 
 def _verdict(
-    ctx, version: Version, result, sha256: str, signatures: str | None, backoff: Backoff
+    ctx: Context, version: Version, result, sha256: str, signatures: str | None, backoff: Backoff
 ) -> None:
     version.sha256 = version.sha256 or sha256
     if version.sha256 != sha256:
@@ -146,7 +147,7 @@ def _verdict(
     verdicts.record_result(ctx, version, result, signatures)
 
 
-def _failed(ctx, version: Version, exc: Exception, backoff: Backoff) -> None:
+def _failed(ctx: Context, version: Version, exc: Exception, backoff: Backoff) -> None:
     """Keep a version waiting: pending while clamd is away, `error` when it choked on the file."""
     version.scan_attempts += 1
     version.scan_lease_until = version.scan_lease_owner = None

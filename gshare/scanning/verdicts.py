@@ -20,6 +20,7 @@ from gshare.access.permissions import managers_of
 from gshare.activity import audit, notifications
 from gshare.core.actor import OPERATOR
 from gshare.core.config import MiB
+from gshare.core.context import Context
 from gshare.core.models import ScanState, Version, utcnow
 from gshare.scanning.policy import policy_violation
 
@@ -47,7 +48,7 @@ class InlineScan:
         self._sender: threading.Thread | None = None
 
     @classmethod
-    def start(cls, ctx, size: int | None) -> InlineScan | None:
+    def start(cls, ctx: Context, size: int | None) -> InlineScan | None:
         """Open an inline scan when enabled, the scanner answers and the size fits."""
         limit = max_scan_bytes(ctx.config)
         if (
@@ -147,7 +148,7 @@ def max_scan_bytes(config) -> int:
     return config.antivirus.max_scan_size_mb * MiB
 
 
-def judge_new_version(ctx, version: Version, inline: InlineScan | None) -> None:
+def judge_new_version(ctx: Context, version: Version, inline: InlineScan | None) -> None:
     """Give a freshly stored version the verdict that is already known, if any."""
     reason = policy_violation(ctx.config.antivirus, version.node.name, version.content_type)
     if reason:
@@ -158,20 +159,22 @@ def judge_new_version(ctx, version: Version, inline: InlineScan | None) -> None:
         record_verdict(ctx, version, *_state_of(inline.result), db_version=inline.db_version)
 
 
-def record_unscannable(ctx, version: Version) -> None:
+def record_unscannable(ctx: Context, version: Version) -> None:
     """Mark a version too large to scan; the [antivirus] unscannable setting decides the rest."""
     record_verdict(ctx, version, ScanState.UNSCANNABLE, TOO_LARGE)
     if ctx.config.antivirus.unscannable == "allow":
         version.release_reason = f"allowed by policy: {TOO_LARGE}"
 
 
-def record_result(ctx, version: Version, result: antivirus.ScanResult, db_version: str) -> None:
+def record_result(
+    ctx: Context, version: Version, result: antivirus.ScanResult, db_version: str
+) -> None:
     """Record what clamd said about a version."""
     record_verdict(ctx, version, *_state_of(result), db_version=db_version)
 
 
 def record_verdict(
-    ctx,
+    ctx: Context,
     version: Version,
     state: ScanState,
     signature: str | None = None,
@@ -214,7 +217,7 @@ def _state_of(result: antivirus.ScanResult) -> tuple[ScanState, str | None]:
     return (ScanState.CLEAN, None) if result.clean else (ScanState.INFECTED, result.signature)
 
 
-def _quarantine(ctx, version: Version, pulled_back: bool) -> None:
+def _quarantine(ctx: Context, version: Version, pulled_back: bool) -> None:
     node = version.node
     action = "scan.pulled_back" if pulled_back else f"scan.{version.scan_state}"
     audit.record(

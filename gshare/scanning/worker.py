@@ -21,8 +21,13 @@ def run_workers(config: Config, threads: int | None = None) -> None:
         gs = Gshare.from_config(config, storage_endpoint=endpoint, storage_keys=keys)
         count = 1 if gs.engine.dialect.name == "sqlite" else threads or config.server.scan_workers
         workers = [Worker(gs) for _ in range(count)]
+
+        def stop_all(*_) -> None:
+            for worker in workers:
+                worker.stop()
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: [w.stop() for w in workers])
+            signal.signal(signum, stop_all)
         running = [threading.Thread(target=w.run, name=w.owner) for w in workers]
         log.info("%d scan worker(s) on clamd at %s", count, config.antivirus.clamd)
         for thread in running:

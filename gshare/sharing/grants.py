@@ -8,14 +8,16 @@ from sqlalchemy import select
 
 from gshare.access.permissions import Action, Role
 from gshare.activity import audit
+from gshare.core.actor import Actor
+from gshare.core.context import Context
 from gshare.core.errors import InvalidInput, NotFound
 from gshare.core.models import Department, Grant, Node, User
 from gshare.files.lookup import get_node
 
 
 def grant_role(
-    ctx,
-    actor,
+    ctx: Context,
+    actor: Actor,
     node_id: int,
     role: Role | str,
     *,
@@ -50,7 +52,7 @@ def grant_role(
     return grant
 
 
-def revoke_grant(ctx, actor, grant_id: int) -> None:
+def revoke_grant(ctx: Context, actor: Actor, grant_id: int) -> None:
     """Take back a grant."""
     grant = ctx.db.get(Grant, grant_id)
     if grant is None:
@@ -77,7 +79,7 @@ class Access:
     inherited_from: Node | None
 
 
-def list_access(ctx, actor, node_id: int) -> list[Access]:
+def list_access(ctx: Context, actor: Actor, node_id: int) -> list[Access]:
     """Return the grants that apply to a node: its own and those inherited from above."""
     node = get_node(ctx, actor, node_id, Action.SEE)
     ids = [*node.ancestor_ids, node.id]

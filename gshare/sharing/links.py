@@ -20,7 +20,8 @@ from gshare.access import gate
 from gshare.access.permissions import Action
 from gshare.activity import audit
 from gshare.core import paths
-from gshare.core.actor import OPERATOR
+from gshare.core.actor import OPERATOR, Actor
+from gshare.core.context import Context
 from gshare.core.errors import InvalidInput, NotFound, PermissionDenied
 from gshare.core.models import LinkMode, Node, ShareLink, utcnow
 from gshare.core.names import clean_name
@@ -30,8 +31,8 @@ _hasher = PasswordHasher()
 
 
 def create_link(
-    ctx,
-    actor,
+    ctx: Context,
+    actor: Actor,
     node_id: int,
     mode: str = LinkMode.VIEW,
     password: str | None = None,
@@ -66,7 +67,7 @@ def create_link(
     return link, token
 
 
-def list_links(ctx, actor, node_id: int) -> list[ShareLink]:
+def list_links(ctx: Context, actor: Actor, node_id: int) -> list[ShareLink]:
     """Return the live links of a node, newest first."""
     node = lookup.get_node(ctx, actor, node_id, Action.SHARE)
     return list(
@@ -78,7 +79,7 @@ def list_links(ctx, actor, node_id: int) -> list[ShareLink]:
     )
 
 
-def revoke_link(ctx, actor, link_id: int) -> None:
+def revoke_link(ctx: Context, actor: Actor, link_id: int) -> None:
     """Revoke a link: its token stops working at once."""
     link = ctx.db.get(ShareLink, link_id)
     if link is None or link.revoked_at is not None:
@@ -93,7 +94,7 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def resolve_link(ctx, token: str) -> ShareLink:
+def resolve_link(ctx: Context, token: str) -> ShareLink:
     """Return the live link for a token, else NotFound (unknown, revoked, expired, trashed)."""
     link = ctx.db.scalar(select(ShareLink).where(ShareLink.token_digest == digest(token or "")))
     if link is None or link.revoked_at is not None or _expired(link):
@@ -121,7 +122,7 @@ def downloads_left(link: ShareLink) -> int | None:
     return max(link.max_downloads - link.download_count, 0)
 
 
-def link_node(ctx, link: ShareLink, node_id: int | None = None) -> Node:
+def link_node(ctx: Context, link: ShareLink, node_id: int | None = None) -> Node:
     """Return the link's node, or a live node below it that readers of the link may see."""
     root = ctx.db.get(Node, link.node_id)
     if node_id is None or node_id == root.id:
@@ -137,7 +138,7 @@ def link_node(ctx, link: ShareLink, node_id: int | None = None) -> Node:
     return node
 
 
-def list_link_folder(ctx, link: ShareLink, folder: Node) -> list[lookup.Entry]:
+def list_link_folder(ctx: Context, link: ShareLink, folder: Node) -> list[lookup.Entry]:
     """List a folder seen through a view link: clean files only."""
     if link.mode != LinkMode.VIEW:
         raise PermissionDenied("This link only lets you add files.")
@@ -145,7 +146,7 @@ def list_link_folder(ctx, link: ShareLink, folder: Node) -> list[lookup.Entry]:
 
 
 def open_link_download(
-    ctx, link: ShareLink, node_id: int | None = None, byte_range=None
+    ctx: Context, link: ShareLink, node_id: int | None = None, byte_range=None
 ) -> content.Download:
     """Open a file below a view link for reading; each whole download counts against the limit."""
     node = link_node(ctx, link, node_id)
@@ -160,7 +161,7 @@ def open_link_download(
     return download
 
 
-def upload_to_link(ctx, link: ShareLink, name: str, stream, size: int | None = None):
+def upload_to_link(ctx: Context, link: ShareLink, name: str, stream, size: int | None = None):
     """Add a file through an upload link, under a free name; owners see it once it is clean."""
     folder = ctx.db.get(Node, link.node_id)
     if link.mode != LinkMode.UPLOAD or not folder.is_folder:
