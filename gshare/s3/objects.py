@@ -32,25 +32,35 @@ def prepare_folder(ctx: Context, actor: Actor, bucket: Bucket, key: str) -> Node
     return folders.ensure_folders(ctx, actor, bucket.root, directory)
 
 
-def find_folder(ctx: Context, bucket: Bucket, key: str) -> Node | None:
-    """Return the live folder a key's file goes into, or None when it is still to be made."""
+class FolderMissing(Exception):
+    """The folder a key's file goes into is still to be made: make it with prepare_folder in a
+    unit of work of its own (parallel uploads race to make it), then ask again. Nothing was
+    read or written."""
+
+
+def find_folder(ctx: Context, bucket: Bucket, key: str) -> Node:
+    """Return the live folder a key's file goes into, else raise FolderMissing."""
+    check_key(key)
     existing = walk(ctx.db, bucket.root, key.rpartition("/")[0])
-    return existing if existing is not None and existing.is_folder else None
+    if existing is None or not existing.is_folder:
+        raise FolderMissing(key)
+    return existing
 
 
 def put_object(
     ctx: Context,
     actor: Actor,
-    folder: Node,
+    bucket: Bucket,
     key: str,
     stream,
     size: int | None,
     metadata: dict | None = None,
     checksum=None,
 ) -> Version:
-    """Store a file at a key inside its live folder (found with find_folder in this unit of
-    work); upload_file checks the role. Its ETag is the MD5 of its bytes, as S3 clients expect;
-    the checksum its client declared (see upload_file) is kept for GetObject to return."""
+    """Store a file at a key; FolderMissing (before a byte is read) when its folder is still
+    to be made. upload_file checks the role. Its ETag is the MD5 of its bytes, as S3 clients
+    expect; the checksum its client declared (see upload_file) is kept for GetObject."""
+    folder = find_folder(ctx, bucket, key)
     name = key.rpartition("/")[2]
     return content.upload_file(
         ctx, actor, folder, name, stream, size, metadata=metadata, checksum=checksum
@@ -58,9 +68,11 @@ def put_object(
 
 
 def copy_object(
-    ctx: Context, actor: Actor, source: Version, folder: Node, key: str, metadata: dict | None
+    ctx: Context, actor: Actor, source: Version, bucket: Bucket, key: str, metadata: dict | None
 ) -> Version:
-    """Copy a readable version to a key (onto itself too); metadata None keeps the source's."""
+    """Copy a readable version to a key (onto itself too); metadata None keeps the source's;
+    FolderMissing when the key's folder is still to be made."""
+    folder = find_folder(ctx, bucket, key)
     role = require(ctx.db, actor, Action.UPLOAD, folder)
     name, existing = content.upload_target(ctx.db, role, folder, check_key(key)[-1])
     node = existing or content.add_file_node(ctx.db, actor, folder, name)

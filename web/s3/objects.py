@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from gshare.access import gate
 from gshare.access.permissions import Action
 from gshare.core.errors import GshareError, NameTaken, NotFound
-from gshare.core.models import Node, Version
+from gshare.core.models import Version
 from gshare.files import content
 from gshare.s3 import markers as s3markers
 from gshare.s3 import objects, view
@@ -61,29 +61,30 @@ def put_or_copy_object(request) -> Response:
 
 def put_object(request) -> Response:
     """PutObject: a new file or a new version of one; a key ending in '/' makes a folder."""
-    view.check_key(request.key)
     metadata = stored_metadata(request.headers)
     reader = request.body(compute=["md5"])
     if request.key.endswith("/"):
+        view.check_key(request.key)
         prepare_folder(request)
         if reader.read(65536) or reader.read(65536):
             raise S3Error(
                 "InvalidArgument", "A key ending in '/' names a folder; it takes no content."
             )
         return empty_response(headers={"ETag": f'"{EMPTY_MD5}"'})
-    with request.unit_of_work() as (ctx, actor):
-        folder = target_folder(request, ctx, actor)
-        version = objects.put_object(
+
+    def put(ctx, actor):
+        return objects.put_object(
             ctx,
             actor,
-            folder,
+            request.open_space(ctx),
             request.key,
             reader,
             request.payload_length(),
             metadata,
             checksum=declared_checksum(request, reader),
         )
-        etag, version_id = version.etag, version.id
+
+    etag, version_id = in_its_folder(request, put, lambda v: (v.etag, v.id))
     headers = {"ETag": f'"{etag}"', "x-amz-version-id": str(version_id)}
     headers.update(echoed_checksums(request, reader.checksums))
     return empty_response(headers=headers)
@@ -92,28 +93,35 @@ def put_object(request) -> Response:
 def copy_object(request) -> Response:
     """CopyObject: the source read as the person, onto a key (the same key too); the copy
     keeps the source's checksum."""
-    view.check_key(request.key)
     copy_source(request.headers)
     directive = request.headers.get("x-amz-metadata-directive", "COPY").upper()
     metadata = stored_metadata(request.headers) if directive == "REPLACE" else None
     request.body(compute=()).read()
-    with request.unit_of_work() as (ctx, actor):
+
+    def copy(ctx, actor):
         source = open_copy_source(request, ctx, actor)
-        folder = target_folder(request, ctx, actor)
-        version = objects.copy_object(ctx, actor, source, folder, request.key, metadata)
-        root = xml.document("CopyObjectResult")
-        xml.add_all(
-            root,
-            [
-                ("LastModified", version.uploaded_at),
-                ("ETag", f'"{version.etag}"'),
-                *checksum_elements(version.checksum),
-            ],
-        )
-        headers = {
-            "x-amz-version-id": str(version.id),
-            "x-amz-copy-source-version-id": str(source.id),
-        }
+        space = request.open_space(ctx)
+        return source, objects.copy_object(ctx, actor, source, space, request.key, metadata)
+
+    return in_its_folder(request, copy, _copy_result)
+
+
+def _copy_result(copied: tuple[Version, Version]) -> Response:
+    """Render CopyObject's answer (inside the unit of work: the versions are still attached)."""
+    source, version = copied
+    root = xml.document("CopyObjectResult")
+    xml.add_all(
+        root,
+        [
+            ("LastModified", version.uploaded_at),
+            ("ETag", f'"{version.etag}"'),
+            *checksum_elements(version.checksum),
+        ],
+    )
+    headers = {
+        "x-amz-version-id": str(version.id),
+        "x-amz-copy-source-version-id": str(source.id),
+    }
     return xml_response(root, headers=headers)
 
 
@@ -397,17 +405,19 @@ def _version_id(value: str | None, markers: bool = False) -> int | str | None:
     return int(value)
 
 
-def target_folder(request, ctx, actor) -> Node:
-    """Return the folder the request's key goes into; one still to be made is made (and
-    committed) in a transaction of its own, see prepare_folder."""
-    bucket = request.open_space(ctx)
-    folder = objects.find_folder(ctx, bucket, request.key)
-    if folder is None:
-        prepare_folder(request)
-        folder = objects.find_folder(ctx, bucket, request.key)
-    if folder is None:
-        raise NotFound("The folder was removed meanwhile.")
-    return folder
+def in_its_folder(request, write, render):
+    """Run write(ctx, actor) in one unit of work and render its result there; when the key's
+    folder is still to be made, make it first in a transaction of its own (see
+    prepare_folder) and write again."""
+    for attempt in range(2):
+        try:
+            with request.unit_of_work() as (ctx, actor):
+                return render(write(ctx, actor))
+        except objects.FolderMissing:
+            if attempt:
+                raise NotFound("The folder was removed meanwhile.") from None
+            prepare_folder(request)
+    raise AssertionError("unreachable")
 
 
 def prepare_folder(request, attempts: int = 3) -> int:
