@@ -37,6 +37,8 @@ class ServerConfig:
 class DatabaseConfig:
     url: str = ""
     auto_upgrade: bool = True
+    pool_size: int = 5
+    max_overflow: int = 5
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,10 @@ def _validated(config: Config) -> Config:
         "antivirus.max_scan_size_mb",
         "antivirus.timeout_seconds",
         "antivirus.lease_seconds",
+        "database.pool_size",
     )
+    if config.database.max_overflow < 0:
+        raise ConfigError("'database.max_overflow' must be 0 or more")
     if config.storage.part_size_mb < 5:
         raise ConfigError("'storage.part_size_mb' must be at least 5 (the S3 minimum part size)")
     if config.server.trusted_proxies < 0:

@@ -49,7 +49,11 @@ class Gshare:
         self, config: Config, store: storage.S3Store, scanner=None, engine: Engine | None = None
     ):
         self.config = config
-        self.engine = engine or make_engine(config.database_url)
+        self.engine = engine or make_engine(
+            config.database_url,
+            pool_size=config.database.pool_size,
+            max_overflow=config.database.max_overflow,
+        )
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
         self.store = store
         self.scanner = scanner

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
-def make_engine(url: str, write_gate: bool = True) -> Engine:
+def make_engine(
+    url: str, write_gate: bool = True, pool_size: int = 5, max_overflow: int = 5
+) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and the write gate
-    (see _write_gate; turned off only to measure it)."""
+    (see _write_gate; turned off only to measure it); PostgreSQL a pool of the given size."""
     if url.startswith("sqlite"):
         path = _ensure_sqlite_dir(url)
         connect_args: dict[str, Any] = {"timeout": 30}
@@ -30,7 +34,7 @@ def make_engine(url: str, write_gate: bool = True) -> Engine:
         engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -46,16 +50,41 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
+# The key of the PostgreSQL advisory lock that schema upgrades hold ("gshare" in ASCII).
+UPGRADE_LOCK = 0x677368617265
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database schema up to the given revision."""
+    """Bring the database schema up to the given revision, one process at a time: nodes that
+    start together wait for the first, then find the schema current and change nothing."""
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        with _upgrade_lock(url), engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK}
+                )
             cfg = alembic_config(url)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def _upgrade_lock(url: str) -> Iterator[None]:
+    """Hold an flock beside a SQLite database while its schema changes (PostgreSQL locks in
+    the database itself, see upgrade)."""
+    path = _ensure_sqlite_dir(url) if url.startswith("sqlite") else None
+    if path is None:
+        yield
+        return
+    with open(f"{path}.upgrade-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _ensure_sqlite_dir(url: str) -> Path | None:
