@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
+import hashlib
 import os
 import sqlite3
 import threading
@@ -39,7 +40,9 @@ def make_engine(
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory; services flush, callers commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_transaction_end", _release_locks)
+    return factory
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -69,6 +72,42 @@ def upgrade(url: str, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
     finally:
         engine.dispose()
+
+
+def lock_until_commit(db: Session, name: str) -> None:
+    """Take a named lock that is held until the session's transaction ends: one holder at a
+    time across processes and nodes. PostgreSQL holds it in the database (an advisory lock);
+    SQLite in an flock on a file beside the database. A second taker waits. Sessions from
+    make_sessionmaker let go when their transaction ends (see _release_locks)."""
+    held = db.info.setdefault(_LOCKS, {})
+    if name in held:
+        return  # taken already in this transaction
+    bind = db.get_bind()
+    if bind.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        held[name] = None  # the database lets go at commit or rollback
+        return
+    path = _ensure_sqlite_dir(str(bind.url))
+    if path is None:
+        held[name] = None  # an in-memory database has one process
+        return
+    lock = open(f"{path}.{name}-lock", "a")  # noqa: SIM115  (closed when the transaction ends)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    held[name] = lock.close
+
+
+_LOCKS = "gshare.locks"
+
+
+def _release_locks(session: Session, transaction) -> None:
+    """Let go of the locks taken in a transaction when it ends (not when a flush's inner
+    transaction does)."""
+    if transaction.parent is not None:
+        return
+    for release in session.info.pop(_LOCKS, {}).values():
+        if release is not None:
+            release()
 
 
 @contextlib.contextmanager

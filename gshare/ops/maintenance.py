@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 import storage
 from gshare.core.context import Context
+from gshare.core.db import lock_until_commit
 from gshare.core.models import Version, utcnow
 from gshare.core.paths import node_path
 from gshare.files import trash, uploads
 
 BLOB_PREFIX = "v/"
+MAINTENANCE_LOCK = "maintenance"
 ROWS_PER_FETCH = 10_000
 # Collations that compare keys byte by byte (UTF-8 bytes, as S3 orders a listing; Python's str
 # order is the same). PostgreSQL's default collation usually is not: 'a-b' > 'a_B' in en_US.
@@ -44,7 +46,9 @@ class FsckReport:
 
 
 def fsck(ctx: Context) -> FsckReport:
-    """Compare every version row with the blobs in the object store."""
+    """Compare every version row with the blobs in the object store (one fsck or gc at a time,
+    whatever the node: see lock_until_commit)."""
+    lock_until_commit(ctx.db, MAINTENANCE_LOCK)
     report = FsckReport()
     unmatched: dict[str, int] = {}  # rows the walk passed by: missing unless listed later
     rows = _rows_by_key(ctx.db)
@@ -112,7 +116,9 @@ class GcReport:
 
 def gc(ctx: Context, grace: timedelta | None = None) -> GcReport:
     """Remove orphan blobs, upload sessions untouched for the grace period and backend
-    uploads nobody tracks, and purge trash kept longer than the retention."""
+    uploads nobody tracks, and purge trash kept longer than the retention. One gc or fsck runs
+    at a time: a second waits, then finds the work done (quota is given back once)."""
+    lock_until_commit(ctx.db, MAINTENANCE_LOCK)
     grace = timedelta(hours=ctx.config.retention.orphan_grace_hours) if grace is None else grace
     cutoff = utcnow() - grace
     report = GcReport()
