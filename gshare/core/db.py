@@ -88,7 +88,7 @@ def lock_until_commit(db: Session, name: str) -> None:
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         held[name] = None  # the database lets go at commit or rollback
         return
-    path = _ensure_sqlite_dir(str(bind.url))
+    path = _ensure_sqlite_dir(str(bind.engine.url))
     if path is None:
         held[name] = None  # an in-memory database has one process
         return
