@@ -100,6 +100,20 @@ def lock_until_commit(db: Session, name: str) -> None:
 _LOCKS = "gshare.locks"
 
 
+def take_turn(db: Session, name: str) -> None:
+    """Make transactions that write under the same name take turns: from here until commit,
+    another one taking its turn on that name waits. PostgreSQL: an advisory lock on the name;
+    SQLite writes one transaction at a time, so the turn is the write gate, taken now."""
+    if db.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return
+    connection = db.connection().connection.dbapi_connection
+    take_gate = getattr(connection, "before_write", None)
+    if take_gate is not None:  # the write gate (see _write_gate); without it SQLite's own wait
+        take_gate("UPDATE")
+
+
 def _release_locks(session: Session, transaction) -> None:
     """Let go of the locks taken in a transaction when it ends (not when a flush's inner
     transaction does)."""

@@ -26,6 +26,7 @@ from gshare.access.permissions import Action, Role, require, role_allows
 from gshare.activity import audit
 from gshare.core.actor import Actor
 from gshare.core.context import Context
+from gshare.core.db import take_turn
 from gshare.core.errors import (
     NameTaken,
     NotFound,
@@ -111,8 +112,8 @@ def upload_file(
     if inline:
         inline.finish()  # clamd's verdict before the first write
     content_type = detect_content_type(meter.head)
-    # The writes come last and together: the first one takes the database's write lock (all
-    # of it on SQLite, the space's row on PostgreSQL) until the commit.
+    # The writes come last and together, each writer of this name in its turn.
+    name, existing = claim_name(ctx, role, folder, name)
     target = f"{node_path(ctx.db, folder)}/{name}"
     node = existing or add_file_node(ctx.db, actor, folder, name, flush=False)
     version = add_version(
@@ -262,7 +263,17 @@ def full_object_checksum(checksum: Callable[[], tuple[str, str] | None] | None) 
     return {"algorithm": algorithm, "type": "FULL_OBJECT", "value": value}
 
 
+def claim_name(ctx: Context, role: Role, folder: Node, name: str) -> tuple[str, Node | None]:
+    """Take this writer's turn on a name in a folder and return (name, existing file) as they
+    stand now: writers racing onto one name (parallel PUTs of one key) each add a version in
+    turn, the last one the newest, instead of colliding. Call it just before the writes."""
+    take_turn(ctx.db, f"name {folder.id} {name}")
+    return upload_target(ctx.db, role, folder, name)
+
+
 def upload_target(db, role: Role, folder: Node, name: str) -> tuple[str, Node | None]:
+    """Return the name a new file gets in a folder and the file it adds a version to (None:
+    a new file); an uploader, who does not see what is there, gets a free name."""
     if not folder.is_folder:
         raise NotFound("Files can only be uploaded into a folder.")
     existing = child_named(db, folder, name)

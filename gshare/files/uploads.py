@@ -193,7 +193,7 @@ def complete_upload(
         raise InvalidInput(f"The parts hold {total:,} bytes, not the {session.size:,} announced.")
     folder = get_node(ctx, actor, session.folder_id, Action.UPLOAD)
     role = require(ctx.db, actor, Action.UPLOAD, folder)
-    name, existing = content.upload_target(ctx.db, role, folder, session.name)
+    content.upload_target(ctx.db, role, folder, session.name)  # fails early, before the store
     space = ctx.db.get(Space, folder.space_id)
     quotas.check_room(space, total)
     with _store_errors():
@@ -201,6 +201,7 @@ def complete_upload(
             session.blob_key, session.backend_upload_id, [(p.number, p.etag) for p in chosen]
         )
     ctx.delete_blob_after_rollback(session.blob_key)
+    name, existing = content.claim_name(ctx, role, folder, session.name)
     quotas.charge(ctx.db, space, total)
     node = existing or content.add_file_node(ctx.db, actor, folder, name)
     version = content.add_version(

@@ -74,7 +74,7 @@ def copy_object(
     FolderMissing when the key's folder is still to be made."""
     folder = find_folder(ctx, bucket, key)
     role = require(ctx.db, actor, Action.UPLOAD, folder)
-    name, existing = content.upload_target(ctx.db, role, folder, check_key(key)[-1])
+    name, existing = content.claim_name(ctx, role, folder, check_key(key)[-1])
     node = existing or content.add_file_node(ctx.db, actor, folder, name)
     version = content.copy_version(ctx, actor, source, node)
     version.etag = source.etag

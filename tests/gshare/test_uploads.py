@@ -2,12 +2,15 @@
 
 import hashlib
 import io
+import threading
 
 import pytest
+from sqlalchemy import select
 
+from gshare.access import gate
 from gshare.core.actor import OPERATOR
 from gshare.core.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
-from gshare.core.models import ScanState, UploadSession
+from gshare.core.models import Node, ScanState, UploadSession, User, Version
 from gshare.files import content, uploads
 from gshare.sharing.grants import grant_role
 
@@ -128,3 +131,45 @@ def test_gc_helpers_know_session_uploads_and_expire_stale_ones(ctx, world):
     assert uploads.session_upload_ids(ctx.db) == {session.backend_upload_id}
     assert uploads.expire_uploads(ctx, utcnow()) == 1
     assert uploads.session_upload_ids(ctx.db) == set()
+
+
+def test_parallel_uploads_onto_one_name_all_succeed_and_the_last_wins(gs, world):
+    """Eight writers put the same name at once (sync tools racing on one key): every upload
+    succeeds, the file has one version per upload, numbered 1..8 without gaps, and the
+    newest is the one committed last."""
+    alice = world.user("alice")
+    home = world.home(alice)
+    world.ctx.db.commit()
+    alice_id, home_id = alice.id, home.id
+    errors, committed = [], []
+    start = threading.Barrier(8)
+
+    def put(n: int) -> None:
+        data = f"writer {n}".encode()
+        try:
+            start.wait()
+            with gs.unit_of_work() as ctx:
+                person, folder = ctx.db.get(User, alice_id), ctx.db.get(Node, home_id)
+                version = content.upload_file(ctx, person, folder, "same.txt", io.BytesIO(data))
+                number = version.number
+            committed.append((number, data))
+        except Exception as exc:  # reported below with every writer's
+            errors.append(exc)
+
+    writers = [threading.Thread(target=put, args=(n,)) for n in range(8)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+    assert errors == []
+    with gs.unit_of_work() as ctx:
+        files = list(ctx.db.scalars(select(Node).where(Node.parent_id == home_id)))
+        assert [f.name for f in files] == ["same.txt"]
+        numbers = sorted(
+            ctx.db.scalars(select(Version.number).where(Version.node_id == files[0].id))
+        )
+        assert numbers == list(range(1, 9))
+        newest = max(committed)[1]
+        version = gate.current_version(ctx.db, ctx.db.get(User, alice_id), files[0])
+        assert version.number == 8
+        assert b"".join(ctx.store.get(version.blob_key)) == newest
