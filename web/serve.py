@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import socket
+import threading
 
 from gunicorn.app.base import BaseApplication
 
@@ -64,10 +70,44 @@ class S3Server(WebServer):
         return create_s3_app(self.gshare_config, gs)
 
 
+class PortTaken(Exception):
+    """A listener's address is in use: another gshare (or something else) holds it."""
+
+
+def check_free(address: str, setting: str) -> None:
+    """Raise PortTaken, naming the setting, unless host:port can be bound now."""
+    host, _, port = address.rpartition(":")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), int(port)))
+        except OSError as exc:
+            raise PortTaken(
+                f"cannot listen on {address} ([server] {setting}): {exc.strerror}. Is another "
+                "gshare still running? Stop it, or choose another address."
+            ) from None
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to end this process when its parent dies (Linux PR_SET_PDEATHSIG), so
+    no child of `gshare serve` outlives it, even after a kill -9."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 @contextlib.contextmanager
 def child_process(name: str, target):
-    """Run target in a forked child process for as long as the block lasts."""
-    process = multiprocessing.get_context("fork").Process(target=target, name=name)
+    """Run target in a forked child process (ended with the parent) for as long as the block
+    lasts."""
+
+    def run() -> None:
+        _die_with_parent()
+        target()
+
+    process = multiprocessing.get_context("fork").Process(target=run, name=name)
     process.start()
     owner = os.getpid()
     try:
@@ -84,17 +124,51 @@ def _stop(process) -> None:
         process.kill()
 
 
+class Watch:
+    """Watch the children from a thread of the main process: when one dies, log it and stop
+    the web server, so that `gshare serve` exits non-zero and its supervisor (systemd's
+    Restart=, Kubernetes) starts the whole node again. A half-alive node is never left."""
+
+    def __init__(self, children: list):
+        self.children, self.dead = children, None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gshare-watch", daemon=True)
+
+    def start(self) -> Watch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _run(self) -> None:
+        # A child's sentinel turns readable when it ends, whoever reaps it (gunicorn's arbiter
+        # reaps every child of the process, so is_alive() cannot be trusted here).
+        by_sentinel = {child.sentinel: child for child in self.children}
+        while not self._stopping.is_set():
+            ended = multiprocessing.connection.wait(list(by_sentinel), timeout=1.0)
+            if ended and not self._stopping.is_set():
+                self.dead = by_sentinel[ended[0]]
+                log.error(
+                    "%s (pid %s) ended; stopping gshare serve so that its supervisor restarts "
+                    "the node",
+                    self.dead.name,
+                    self.dead.pid,
+                )
+                os.kill(os.getpid(), signal.SIGTERM)  # gunicorn's arbiter stops cleanly
+                return
+
+
 def serve(config: Config) -> None:
     """Upgrade the schema if allowed, start the object store if embedded, run the web server,
-    the S3 endpoint and a scan worker beside them."""
+    the S3 endpoint and a scan worker beside them; exit non-zero when any of them dies."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    check_free(config.server.listen, "listen")
+    check_free(config.server.s3_listen, "s3_listen")
     if config.database.auto_upgrade:
         db.upgrade(config.database_url)
     with embedded.object_store(config) as (endpoint, keys):
-        store = storage.S3Store(
-            endpoint, *keys, bucket=config.storage.bucket, region=config.storage.region
-        )
-        store.ensure_bucket()
+        _ensure_bucket(config, endpoint, keys)
         log.info(
             "G-Share on http://%s, S3 endpoint on http://%s (objects: %s, database: %s)",
             config.server.listen,
@@ -103,7 +177,44 @@ def serve(config: Config) -> None:
             config.database_url.split("://")[0],
         )
         with (
-            child_process("gshare-worker", lambda: run_workers(config)),
-            child_process("gshare-s3", lambda: S3Server(config, endpoint, keys).run()),
+            child_process("gshare-worker", lambda: run_workers(config)) as worker,
+            child_process("gshare-s3", lambda: S3Server(config, endpoint, keys).run()) as s3,
         ):
-            WebServer(config, endpoint, keys).run()
+            watch = Watch([worker, s3]).start()
+            try:
+                WebServer(config, endpoint, keys).run()
+            except SystemExit as exc:
+                if watch.dead is None:
+                    raise
+                raise SystemExit(1) from exc
+            finally:
+                watch.stop()
+        if watch.dead is not None:
+            raise SystemExit(1)
+
+
+def serve_web(config: Config) -> None:
+    """Run the web server alone (a systemd unit or a Kubernetes pod of its own)."""
+    _serve_one(config, "listen", lambda endpoint, keys: WebServer(config, endpoint, keys).run())
+
+
+def serve_s3(config: Config) -> None:
+    """Run the S3 endpoint alone (a systemd unit or a Kubernetes pod of its own)."""
+    _serve_one(config, "s3_listen", lambda endpoint, keys: S3Server(config, endpoint, keys).run())
+
+
+def _serve_one(config: Config, setting: str, run) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    check_free(getattr(config.server, setting), setting)
+    if config.database.auto_upgrade:
+        db.upgrade(config.database_url)
+    with embedded.object_store(config) as (endpoint, keys):
+        _ensure_bucket(config, endpoint, keys)
+        run(endpoint, keys)
+
+
+def _ensure_bucket(config: Config, endpoint: str, keys: tuple[str, str]) -> None:
+    store = storage.S3Store(
+        endpoint, *keys, bucket=config.storage.bucket, region=config.storage.region
+    )
+    store.ensure_bucket()

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 
@@ -77,3 +78,77 @@ def test_serve_starts_everything_on_embedded_defaults_and_stops_cleanly(served):
     assert process.returncode == 0, output[-2000:]
     leftovers = subprocess.run(["pgrep", "-f", str(var)], capture_output=True, text=True).stdout
     assert leftovers == "", "the embedded S3 server or a worker outlived gshare serve"
+
+
+def test_the_s3_listener_answers_a_health_path_for_load_balancers(served):
+    process, web, s3, _ = served
+    wait_for(f"http://127.0.0.1:{web}/readyz", process)
+    status, body = wait_for(f"http://127.0.0.1:{s3}/_gshare/healthz", process)
+    assert (status, body) == (200, {"status": "ok"})
+    status, _ = get(f"http://127.0.0.1:{s3}/")
+    assert status == 403  # everything else still needs a signature
+
+
+def test_a_dead_child_stops_serve_with_an_error_so_its_supervisor_restarts_it(served):
+    process, web, s3, var = served
+    assert wait_for(f"http://127.0.0.1:{web}/readyz", process)[0] == 200
+    s3_master = child_listening_on(process.pid, s3)
+    assert s3_master is not None, "the S3 endpoint runs in a child of its own"
+    os.kill(s3_master, signal.SIGKILL)
+    output = process.communicate(timeout=90)[0].decode()
+    assert process.returncode != 0, output[-2000:]
+    assert "gshare-s3" in output and "ended; stopping gshare serve" in output
+    leftovers = subprocess.run(["pgrep", "-f", str(var)], capture_output=True, text=True).stdout
+    assert leftovers == "", "a child outlived gshare serve"
+
+
+def test_children_end_with_serve_even_after_a_kill_9(served):
+    process, web, s3, var = served
+    assert wait_for(f"http://127.0.0.1:{web}/readyz", process)[0] == 200
+    children = [child.pid for child in psutil.Process(process.pid).children()]
+    assert len(children) >= 3, "serve runs the object store, the S3 endpoint and a worker"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    eventually_gone = [pid for pid in children if wait_gone(pid)]
+    assert eventually_gone == children
+
+
+def test_a_taken_port_stops_serve_with_a_clear_error(tmp_path, clamd_daemon):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[server]\nlisten = "127.0.0.1:{free_port()}"\ns3_listen = "127.0.0.1:{port}"\n'
+            f'data_dir = "{tmp_path / "var"}"\n[antivirus]\nclamd = "{clamd_daemon.address}"\n'
+        )
+        gshare = str(Path(sys.executable).parent / "gshare")
+        result = subprocess.run(
+            [gshare, "--config", str(config), "serve"], capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode != 0
+    assert f"127.0.0.1:{port} ([server] s3_listen)" in result.stderr, result.stderr
+
+
+def child_listening_on(parent: int, port: int) -> int | None:
+    """Return the pid of the direct child of a process that listens on a port."""
+    for child in psutil.Process(parent).children():
+        listening = [c for c in child.net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+        if any(c.laddr.port == port for c in listening):
+            return child.pid
+    return None
+
+
+def wait_gone(pid: int, seconds: float = 40.0) -> bool:
+    """Return True once the process has ended (reaped or a zombie of init)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.2)
+    return False

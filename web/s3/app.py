@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote
 
 from werkzeug.datastructures import EnvironHeaders
+from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 
 from gshare.access import keys
@@ -113,6 +114,8 @@ class S3App:
         request_id = uuid.uuid4().hex[:16].upper()
         method = environ["REQUEST_METHOD"].upper()
         raw_path = environ.get("RAW_URI", environ.get("PATH_INFO", "/")).split("?", 1)[0]
+        if raw_path == HEALTH_PATH and method in ("GET", "HEAD"):
+            return _alive()(environ, start_response)
         try:
             response = self._handle(environ, method, raw_path, request_id)
         except (S3Error, S3AuthError) as error:
@@ -191,6 +194,15 @@ def _drain(environ) -> None:
             stream = get_input_stream(environ)
             while stream.read(65536):
                 pass
+
+
+# For load balancers: no bucket can be named so (bucket names start with a letter or digit).
+HEALTH_PATH = "/_gshare/healthz"
+
+
+def _alive() -> Response:
+    """Answer that this S3 listener is up and serving (the web listener has /healthz)."""
+    return Response('{"status": "ok"}', 200, content_type="application/json")
 
 
 def create_s3_app(config, gshare=None) -> S3App:
