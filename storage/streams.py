@@ -1,6 +1,8 @@
 """Read request bodies one part at a time and stream object bodies back out."""
 
+import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from urllib3 import BaseHTTPResponse
@@ -72,31 +74,58 @@ class PartReader:
 
 
 class StreamedBody:
-    """A request body of a known length, read from a stream one chunk at a time as it is sent,
-    so a part goes to the store while it arrives, never held whole. It is sent once: a retry
-    that would send it again fails instead."""
+    """A request body of a known length, read from a stream as it is sent, so a part goes to the
+    store while it arrives, never held whole. It is read once: a retry that would send it again
+    fails instead, and the caller sees the stream's own error (or the truncation), not what the
+    SDK made of it."""
 
     def __init__(self, reader: Reader, length: int, key: str) -> None:
         self._reader, self._key, self.length = reader, key, length
-        self._started = False
+        self.position = 0
+        self.failure: BaseException | None = None
 
     def __len__(self) -> int:
         return self.length
 
-    def __iter__(self) -> Iterator[bytes]:
-        if self._started:
-            raise StorageError(f"upload of {self._key!r} was interrupted and cannot be resent")
-        self._started = True
-        return self._chunks()
+    @property
+    def started(self) -> bool:
+        """Tell whether the stream has been read from."""
+        return self.position > 0 or self.failure is not None
 
-    def _chunks(self) -> Iterator[bytes]:
-        left = self.length
-        while left:
-            chunk = self._reader.read(min(left, READ_CHUNK))
-            if not chunk:
-                raise truncated(self._key, self.length, self.length - left)
-            left -= len(chunk)
-            yield bytes(chunk)
+    def read(self, size: int = -1) -> bytes:
+        """Read up to size bytes (up to READ_CHUNK if size is negative); b"" at the end."""
+        want = min(self.length - self.position, READ_CHUNK if size < 0 else size)
+        if want <= 0:
+            return b""
+        try:
+            chunk = self._reader.read(want)
+        except BaseException as exc:
+            self.failure = exc
+            raise
+        if not chunk:
+            self.failure = truncated(self._key, self.length, self.position)
+            raise self.failure
+        self.position += len(chunk)
+        return bytes(chunk)
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Rewind to the start, which only a body not read yet can do (SDKs rewind to retry)."""
+        if (offset, whence) == (0, io.SEEK_SET) and not self.started:
+            return 0
+        raise StorageError(f"upload of {self._key!r} was interrupted and cannot be resent")
+
+    @contextmanager
+    def own_errors(self) -> Iterator[None]:
+        """Raise the stream's own error, if it failed, instead of what the SDK made of it."""
+        try:
+            yield
+        except Exception:
+            if self.failure is None:
+                raise
+            raise self.failure from None
 
 
 class ObjectStream:

@@ -1,0 +1,98 @@
+"""Build the two SDK clients behind S3Store alike: same timeouts, retries, pool size, CA bundle.
+
+minio serves what its public API offers (buckets, get, stat, delete, list, server-side copy);
+botocore serves the single requests minio keeps private (see storage/s3requests.py). Neither
+reads proxy settings from the environment: the store is reached directly.
+"""
+
+import os
+
+import boto3
+import certifi
+import urllib3
+from botocore.client import BaseClient
+from botocore.config import Config
+from minio import Minio
+
+RETRIES = 2  # after the first attempt
+POOL_SIZE = 10  # connections kept per client
+MAX_CONNECT_TIMEOUT = 5.0  # a dead server is reported within seconds
+
+
+def ca_bundle() -> str:
+    """Return the CA bundle to verify the store's certificate with."""
+    return os.environ.get("SSL_CERT_FILE") or certifi.where()
+
+
+def build_http(timeout: float) -> urllib3.PoolManager:
+    """Build minio's connection pool: it gives up on a dead server within seconds."""
+    retries = urllib3.Retry(
+        total=RETRIES,
+        connect=RETRIES,
+        read=1,
+        redirect=0,
+        status=RETRIES,
+        backoff_factor=0.2,
+        status_forcelist=(500, 502, 503, 504),
+        raise_on_status=False,
+    )
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=min(timeout, MAX_CONNECT_TIMEOUT), read=timeout),
+        retries=retries,
+        maxsize=POOL_SIZE,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=ca_bundle(),
+    )
+
+
+def build_minio(
+    netloc: str, secure: bool, access_key: str, secret_key: str, region: str, timeout: float
+) -> Minio:
+    """Build the minio client for the store at netloc (host[:port])."""
+    return Minio(
+        netloc,
+        access_key,
+        secret_key,
+        region=region,
+        secure=secure,
+        http_client=build_http(timeout),
+    )
+
+
+def build_boto(
+    endpoint: str, access_key: str, secret_key: str, region: str, timeout: float
+) -> BaseClient:
+    """Build the botocore S3 client for the store at endpoint (scheme://host[:port]).
+
+    Request bodies go out as they are: UNSIGNED-PAYLOAD (no SHA-256 pass, even over http) and no
+    CRC added unless an operation requires one (none that S3Store uses does), so a part streams
+    to the store as it arrives. Responses are not checked against CRCs either: downloads go
+    through minio.
+    """
+    config = Config(
+        signature_version="s3v4",
+        connect_timeout=min(timeout, MAX_CONNECT_TIMEOUT),
+        read_timeout=timeout,
+        retries={"mode": "standard", "total_max_attempts": RETRIES + 1},
+        max_pool_connections=POOL_SIZE,
+        proxies={},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        s3={"addressing_style": addressing_style(endpoint), "payload_signing_enabled": False},
+    )
+    session = boto3.session.Session()  # its own: boto3's default session is not thread-safe
+    return session.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        verify=ca_bundle(),
+        config=config,
+    )
+
+
+def addressing_style(endpoint: str) -> str:
+    """Name buckets in the host on AWS, as minio does, and in the path elsewhere."""
+    host = urllib3.util.parse_url(endpoint).host or ""
+    return "virtual" if host.endswith(".amazonaws.com") else "path"
