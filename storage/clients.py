@@ -61,34 +61,44 @@ def build_minio(
 
 def build_boto(
     endpoint: str, access_key: str, secret_key: str, region: str, timeout: float
-) -> BaseClient:
-    """Build the botocore S3 client for the store at endpoint (scheme://host[:port]).
+) -> tuple[BaseClient, BaseClient]:
+    """Build two botocore S3 clients for the store at endpoint (scheme://host[:port]): one that
+    retries, and one that never does, for bodies read as they are sent (they cannot be sent
+    again: botocore would fail to rewind one only after its backoff).
 
     Request bodies go out as they are: UNSIGNED-PAYLOAD (no SHA-256 pass, even over http) and no
     CRC added unless an operation requires one (none that S3Store uses does), so a part streams
     to the store as it arrives. Responses are not checked against CRCs either: downloads go
     through minio.
     """
-    config = Config(
+    session = boto3.session.Session()  # its own: boto3's default session is not thread-safe
+
+    def build(attempts: int) -> BaseClient:
+        return session.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            verify=ca_bundle(),
+            config=boto_config(endpoint, timeout, attempts),
+        )
+
+    return build(RETRIES + 1), build(1)
+
+
+def boto_config(endpoint: str, timeout: float, attempts: int) -> Config:
+    """Configure a botocore client as minio's pool is, making attempts at most per request."""
+    return Config(
         signature_version="s3v4",
         connect_timeout=min(timeout, MAX_CONNECT_TIMEOUT),
         read_timeout=timeout,
-        retries={"mode": "standard", "total_max_attempts": RETRIES + 1},
+        retries={"mode": "standard", "total_max_attempts": attempts},
         max_pool_connections=POOL_SIZE,
         proxies={},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         s3={"addressing_style": addressing_style(endpoint), "payload_signing_enabled": False},
-    )
-    session = boto3.session.Session()  # its own: boto3's default session is not thread-safe
-    return session.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        verify=ca_bundle(),
-        config=config,
     )
 
 

@@ -35,20 +35,13 @@ def content_md5(body: Body) -> dict[str, str]:
     return {"ContentMD5": base64.b64encode(digest).decode()}
 
 
-def refuse_resend(request_dict: dict, caught_exception: Exception | None = None, **_: object):
-    """Fail at once when sending a streamed body failed: it cannot be sent again, so waiting
-    for botocore's backoff before a retry would only delay the error."""
-    body = request_dict.get("body")
-    if caught_exception is not None and isinstance(body, StreamedBody) and body.started:
-        raise caught_exception
-
-
 class S3Requests:
     """Single PUT and multipart requests on one bucket; they return ETags without quotes."""
 
-    def __init__(self, client: BaseClient, bucket: str) -> None:
-        self._client, self.bucket = client, bucket
-        client.meta.events.register_first("needs-retry.s3.UploadPart", refuse_resend)
+    def __init__(self, clients: tuple[BaseClient, BaseClient], bucket: str) -> None:
+        """Make requests with the first client, which retries; streamed bodies with the second,
+        which does not."""
+        (self._client, self._once), self.bucket = clients, bucket
 
     def put_buffer(self, key: str, data: bytearray, content_type: str) -> str:
         """PUT one buffer as a whole object and return its ETag."""
@@ -66,7 +59,8 @@ class S3Requests:
 
     def upload_part(self, key: str, upload_id: str, number: int, body: Body) -> str:
         """Upload one part, from a buffer or streamed as it arrives, and return its ETag."""
-        answer = self._client.upload_part(
+        client = self._once if isinstance(body, StreamedBody) else self._client
+        answer = client.upload_part(
             Bucket=self.bucket,
             Key=key,
             UploadId=upload_id,

@@ -75,9 +75,9 @@ class PartReader:
 
 class StreamedBody:
     """A request body of a known length, read from a stream as it is sent, so a part goes to the
-    store while it arrives, never held whole. It is read once: a retry that would send it again
-    fails instead, and the caller sees the stream's own error (or the truncation), not what the
-    SDK made of it."""
+    store while it arrives, never held whole. It is read once (it cannot be rewound once read
+    from), and the caller sees the stream's own error (or the truncation), not what the SDK
+    made of it."""
 
     def __init__(self, reader: Reader, length: int, key: str) -> None:
         self._reader, self._key, self.length = reader, key, length
@@ -86,11 +86,6 @@ class StreamedBody:
 
     def __len__(self) -> int:
         return self.length
-
-    @property
-    def started(self) -> bool:
-        """Tell whether the stream has been read from."""
-        return self.position > 0 or self.failure is not None
 
     def read(self, size: int = -1) -> bytes:
         """Read up to size bytes (up to READ_CHUNK if size is negative); b"" at the end."""
@@ -112,8 +107,8 @@ class StreamedBody:
         return self.position
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Rewind to the start, which only a body not read yet can do (SDKs rewind to retry)."""
-        if (offset, whence) == (0, io.SEEK_SET) and not self.started:
+        """Rewind to the start, which only a body not read from yet can do."""
+        if (offset, whence) == (0, io.SEEK_SET) and self.position == 0 and self.failure is None:
             return 0
         raise StorageError(f"upload of {self._key!r} was interrupted and cannot be resent")
 
