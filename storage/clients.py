@@ -5,7 +5,9 @@ botocore serves the single requests minio keeps private (see storage/s3requests.
 reads proxy settings from the environment: the store is reached directly.
 """
 
+import functools
 import os
+import threading
 
 import boto3
 import certifi
@@ -17,6 +19,8 @@ from minio import Minio
 RETRIES = 2  # after the first attempt
 POOL_SIZE = 10  # connections kept per client
 MAX_CONNECT_TIMEOUT = 5.0  # a dead server is reported within seconds
+
+SESSION_LOCK = threading.Lock()  # a boto3 session is not thread-safe; its clients are
 
 
 def ca_bundle() -> str:
@@ -71,10 +75,9 @@ def build_boto(
     to the store as it arrives. Responses are not checked against CRCs either: downloads go
     through minio.
     """
-    session = boto3.session.Session()  # its own: boto3's default session is not thread-safe
 
     def build(attempts: int) -> BaseClient:
-        return session.client(
+        return shared_session().client(
             "s3",
             endpoint_url=endpoint,
             region_name=region,
@@ -84,7 +87,16 @@ def build_boto(
             config=boto_config(endpoint, timeout, attempts),
         )
 
-    return build(RETRIES + 1), build(1)
+    with SESSION_LOCK:
+        return build(RETRIES + 1), build(1)
+
+
+@functools.cache
+def shared_session() -> boto3.session.Session:
+    """Give the session every store builds its clients from: it loads S3's model once (a
+    client then takes milliseconds, not a tenth of a second). Not boto3's default session,
+    which other code in the process may configure."""
+    return boto3.session.Session()
 
 
 def boto_config(endpoint: str, timeout: float, attempts: int) -> Config:
