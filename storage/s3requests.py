@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 
 from botocore.client import BaseClient
 
-from storage.streams import StreamedBody
+from storage.streams import BufferBody, StreamedBody
 
+SMALL_BODY = 1024 * 1024  # buffers up to this size are copied to bytes to be sent
 UPLOADS_PAGE = 1000  # uploads asked for per ListMultipartUploads request (the S3 maximum)
 
 Body = bytearray | StreamedBody
@@ -24,6 +25,14 @@ Markers = dict[str, str]  # where a page of uploads starts: KeyMarker, UploadIdM
 def clean_etag(etag: str | None) -> str:
     """Strip the quotes S3 puts around ETags."""
     return (etag or "").strip('"')
+
+
+def request_body(body: Body) -> bytes | BufferBody | StreamedBody:
+    """Give botocore a body it sends without copying a whole part: small buffers as bytes (one
+    send, no Expect: 100-continue), larger ones wrapped."""
+    if isinstance(body, StreamedBody):
+        return body
+    return bytes(body) if len(body) <= SMALL_BODY else BufferBody(body)
 
 
 def content_md5(body: Body) -> dict[str, str]:
@@ -46,7 +55,11 @@ class S3Requests:
     def put_buffer(self, key: str, data: bytearray, content_type: str) -> str:
         """PUT one buffer as a whole object and return its ETag."""
         answer = self._client.put_object(
-            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **content_md5(data)
+            Bucket=self.bucket,
+            Key=key,
+            Body=request_body(data),
+            ContentType=content_type,
+            **content_md5(data),
         )
         return clean_etag(answer["ETag"])
 
@@ -65,7 +78,7 @@ class S3Requests:
             Key=key,
             UploadId=upload_id,
             PartNumber=number,
-            Body=body,
+            Body=request_body(body),
             ContentLength=len(body),
             **content_md5(body),
         )

@@ -81,15 +81,25 @@ class StreamedBody:
 
     def __init__(self, reader: Reader, length: int, key: str) -> None:
         self._reader, self._key, self.length = reader, key, length
-        self.position = 0
+        self.position = 0  # bytes read from the stream
         self.failure: BaseException | None = None
+        self._chunk = memoryview(b"")  # read from the stream, not handed out yet
 
     def __len__(self) -> int:
         return self.length
 
-    def read(self, size: int = -1) -> bytes:
-        """Read up to size bytes (up to READ_CHUNK if size is negative); b"" at the end."""
-        want = min(self.length - self.position, READ_CHUNK if size < 0 else size)
+    def read(self, size: int = -1) -> memoryview:
+        """Hand out up to size bytes (the rest of a chunk if size is negative), empty at the
+        end. The stream is read READ_CHUNK at a time whatever size the SDK asks for (urllib3
+        asks for 128 KiB), so a part costs the stream's reader no more calls than before."""
+        if not self._chunk:
+            self._chunk = memoryview(self._read_chunk())
+        end = len(self._chunk) if size < 0 else size
+        handed, self._chunk = self._chunk[:end], self._chunk[end:]
+        return handed
+
+    def _read_chunk(self) -> bytes:
+        want = min(self.length - self.position, READ_CHUNK)
         if want <= 0:
             return b""
         try:
@@ -101,10 +111,10 @@ class StreamedBody:
             self.failure = truncated(self._key, self.length, self.position)
             raise self.failure
         self.position += len(chunk)
-        return bytes(chunk)
+        return bytes(chunk)  # a copy only of a bytearray, which its reader might reuse
 
     def tell(self) -> int:
-        return self.position
+        return self.position - len(self._chunk)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Rewind to the start, which only a body not read from yet can do."""
@@ -121,6 +131,32 @@ class StreamedBody:
             if self.failure is None:
                 raise
             raise self.failure from None
+
+
+class BufferBody:
+    """A buffer as a request body an SDK reads, rewinds and sends again without copying it (it
+    would copy a bytearray given as is: botocore's CRT signer wraps it in a BytesIO)."""
+
+    def __init__(self, data: bytearray) -> None:
+        self._view = memoryview(data)
+        self._position = 0
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def read(self, size: int = -1) -> memoryview:
+        """Hand out up to size bytes (all that is left if size is negative), empty at the end."""
+        end = len(self._view) if size < 0 else min(len(self._view), self._position + size)
+        handed, self._position = self._view[self._position : end], end
+        return handed
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        start = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._view)}
+        self._position = start[whence] + offset
+        return self._position
 
 
 class ObjectStream:
