@@ -33,6 +33,7 @@ class Relay:
         self.heads: list[bytearray] = []
         self._sockets: list[socket.socket] = []
         self._changed = threading.Condition()
+        self.cut_at: int | None = None  # cut every connection once this many bytes were sent
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -54,6 +55,9 @@ class Relay:
                 if head is not None:
                     self._count(data, head)
                 sink.sendall(data)
+                if head is not None and self.cut_at is not None and self.received >= self.cut_at:
+                    self.cut_at = None
+                    self.cut()
         except OSError:
             pass
         finally:
@@ -167,6 +171,21 @@ class Breaks:
         size = min(self._left, n if n >= 0 else MiB)
         self._left -= size
         return b"x" * size
+
+
+def test_buffered_part_cut_off_on_the_way_is_sent_again(s3_store, relay, relayed):
+    data = os.urandom(12 * MiB)
+    relay.cut_at = 3 * MiB  # in the first part
+    stored = relayed.put("v/resent", io.BytesIO(data))
+    assert stored.size == len(data)
+    assert read_all(s3_store, "v/resent") == data
+    assert relay.received > len(data) + 3 * MiB - MiB  # the cut part went twice
+    assert list(s3_store.list_multipart_uploads()) == []
+
+
+def read_all(store: S3Store, key: str) -> bytes:
+    with store.get(key) as stream:
+        return b"".join(stream)
 
 
 def test_streamed_part_failing_on_the_client_side_raises_the_clients_own_error(s3_store):
