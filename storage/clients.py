@@ -23,7 +23,7 @@ MAX_CONNECT_TIMEOUT = 5.0  # a dead server is reported within seconds
 SESSION_LOCK = threading.Lock()  # a boto3 session is not thread-safe; its clients are
 
 
-def ca_bundle() -> str:
+def find_ca_bundle() -> str:
     """Return the CA bundle to verify the store's certificate with."""
     return os.environ.get("SSL_CERT_FILE") or certifi.where()
 
@@ -45,7 +45,7 @@ def build_http(timeout: float) -> urllib3.PoolManager:
         retries=retries,
         maxsize=POOL_SIZE,
         cert_reqs="CERT_REQUIRED",
-        ca_certs=ca_bundle(),
+        ca_certs=find_ca_bundle(),
     )
 
 
@@ -68,7 +68,7 @@ def build_boto(
 ) -> tuple[BaseClient, BaseClient]:
     """Build two botocore S3 clients for the store at endpoint (scheme://host[:port]): one that
     retries, and one that never does, for bodies read as they are sent (they cannot be sent
-    again: botocore would fail to rewind one only after its backoff).
+    again: botocore would wait out its backoff, then fail to rewind one).
 
     Request bodies go out as they are: UNSIGNED-PAYLOAD (no SHA-256 pass, even over http) and no
     CRC added unless an operation requires one (none that S3Store uses does), so a part streams
@@ -77,14 +77,14 @@ def build_boto(
     """
 
     def build(attempts: int) -> BaseClient:
-        return shared_session().client(
+        return get_shared_session().client(
             "s3",
             endpoint_url=endpoint,
             region_name=region,
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
-            verify=ca_bundle(),
-            config=boto_config(endpoint, timeout, attempts),
+            verify=find_ca_bundle(),
+            config=build_boto_config(endpoint, timeout, attempts),
         )
 
     with SESSION_LOCK:
@@ -92,14 +92,14 @@ def build_boto(
 
 
 @functools.cache
-def shared_session() -> boto3.session.Session:
+def get_shared_session() -> boto3.session.Session:
     """Give the session every store builds its clients from: it loads S3's model once (a
     client then takes milliseconds, not a tenth of a second). Not boto3's default session,
     which other code in the process may configure."""
     return boto3.session.Session()
 
 
-def boto_config(endpoint: str, timeout: float, attempts: int) -> Config:
+def build_boto_config(endpoint: str, timeout: float, attempts: int) -> Config:
     """Configure a botocore client as minio's pool is, making attempts at most per request."""
     return Config(
         signature_version="s3v4",
@@ -110,11 +110,14 @@ def boto_config(endpoint: str, timeout: float, attempts: int) -> Config:
         proxies={},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        s3={"addressing_style": addressing_style(endpoint), "payload_signing_enabled": False},
+        s3={
+            "addressing_style": choose_addressing_style(endpoint),
+            "payload_signing_enabled": False,
+        },
     )
 
 
-def addressing_style(endpoint: str) -> str:
+def choose_addressing_style(endpoint: str) -> str:
     """Name buckets in the host on AWS, as minio does, and in the path elsewhere."""
     host = urllib3.util.parse_url(endpoint).host or ""
     return "virtual" if host.endswith(".amazonaws.com") else "path"

@@ -27,7 +27,7 @@ def clean_etag(etag: str | None) -> str:
     return (etag or "").strip('"')
 
 
-def request_body(body: Body) -> bytes | BufferBody | StreamedBody:
+def wrap_body(body: Body) -> bytes | BufferBody | StreamedBody:
     """Give botocore a body it sends without copying a whole part: small buffers as bytes (one
     send, no Expect: 100-continue), larger ones wrapped."""
     if isinstance(body, StreamedBody):
@@ -35,7 +35,7 @@ def request_body(body: Body) -> bytes | BufferBody | StreamedBody:
     return bytes(body) if len(body) <= SMALL_BODY else BufferBody(body)
 
 
-def content_md5(body: Body) -> dict[str, str]:
+def build_content_md5(body: Body) -> dict[str, str]:
     """Give a buffer's Content-MD5, so the store checks the bytes it got; a streamed body has
     none: its hash is not known before it is sent."""
     if isinstance(body, StreamedBody):
@@ -57,9 +57,9 @@ class S3Requests:
         answer = self._client.put_object(
             Bucket=self.bucket,
             Key=key,
-            Body=request_body(data),
+            Body=wrap_body(data),
             ContentType=content_type,
-            **content_md5(data),
+            **build_content_md5(data),
         )
         return clean_etag(answer["ETag"])
 
@@ -78,9 +78,9 @@ class S3Requests:
             Key=key,
             UploadId=upload_id,
             PartNumber=number,
-            Body=request_body(body),
+            Body=wrap_body(body),
             ContentLength=len(body),
-            **content_md5(body),
+            **build_content_md5(body),
         )
         return clean_etag(answer["ETag"])
 
@@ -130,7 +130,7 @@ class S3Requests:
         uploads = [read_upload(upload) for upload in answer.get("Uploads", [])]
         if not answer.get("IsTruncated") or not uploads:
             return uploads, None
-        following = next_markers(answer, uploads[-1])
+        following = find_next_markers(answer, uploads[-1])
         return uploads, following if following != markers else None
 
 
@@ -141,7 +141,7 @@ def read_upload(listed: dict) -> Upload:
     return listed["Key"], listed["UploadId"], when
 
 
-def next_markers(answer: dict, last: Upload) -> Markers:
+def find_next_markers(answer: dict, last: Upload) -> Markers:
     """Give the markers of the next page: those the store sent (SeaweedFS sends only an upload
     id, as it orders uploads by id), else the last upload's."""
     markers = {name: answer.get(f"Next{name}") for name in ("KeyMarker", "UploadIdMarker")}

@@ -108,7 +108,7 @@ def from_bad_response(exc: MinioException, endpoint: str) -> StorageError:
 
 def describe(exc: BaseException) -> str:
     """Say in a few words what went wrong on the wire."""
-    exc = network_cause(exc)
+    exc = find_network_cause(exc)
     if isinstance(exc, (NewConnectionError, socket.gaierror)):
         return f"could not be reached: {str(exc).rsplit(': ', 1)[-1]}"
     if isinstance(exc, ConnectTimeoutError):
@@ -122,7 +122,7 @@ def describe(exc: BaseException) -> str:
     return f"failed: {exc}"
 
 
-def network_cause(exc: BaseException) -> BaseException:
+def find_network_cause(exc: BaseException) -> BaseException:
     """Find the network error that urllib3's retries or botocore wrapped, if any."""
     if isinstance(exc, MaxRetryError) and exc.reason is not None:
         return exc.reason
