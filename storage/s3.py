@@ -1,8 +1,12 @@
-"""Object-store adapter on the minio SDK: one bucket, streamed puts and gets, multipart."""
+"""Object-store adapter: one bucket, streamed puts and gets, multipart.
+
+Through the public APIs of two SDKs: minio for whole-object calls, botocore for the single
+requests minio keeps private (storage/s3requests.py). Their errors become storage's own in
+storage/translate.py, so callers never see either SDK.
+"""
 
 from __future__ import annotations  # S3Store.list shadows the builtin in annotations
 
-import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
@@ -10,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import certifi
-import urllib3
 from minio.commonconfig import CopySource
 
+from storage.clients import build_boto, build_minio
 from storage.errors import ObjectNotFound, StorageError, StorageUnavailable
-from storage.lowlevel import LowLevelClient, clean_etag
+from storage.s3requests import S3Requests, clean_etag
 from storage.streams import ObjectStream, PartReader, Reader, StreamedBody
 from storage.translate import translate_errors
 
@@ -47,27 +50,6 @@ class MultipartUpload:
     initiated: datetime | None
 
 
-def build_http(timeout: float) -> urllib3.PoolManager:
-    """Build a connection pool that gives up on a dead server within seconds."""
-    retries = urllib3.Retry(
-        total=2,
-        connect=2,
-        read=1,
-        redirect=0,
-        status=2,
-        backoff_factor=0.2,
-        status_forcelist=(500, 502, 503, 504),
-        raise_on_status=False,
-    )
-    return urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
-        retries=retries,
-        maxsize=10,
-        cert_reqs="CERT_REQUIRED",
-        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
-    )
-
-
 def _result(sent: tuple[int, Future]) -> tuple[int, str]:
     number, future = sent
     return number, future.result()
@@ -94,20 +76,19 @@ class S3Store:
         self.endpoint = f"{url.scheme}://{url.netloc}"
         self.bucket = bucket
         self.part_size = part_size
-        self._client = LowLevelClient(
-            url.netloc,
-            access_key,
-            secret_key,
-            region=region,
-            secure=url.scheme == "https",
-            http_client=build_http(timeout),
+        secure = url.scheme == "https"
+        self._client = build_minio(url.netloc, secure, access_key, secret_key, region, timeout)
+        self._requests = S3Requests(
+            build_boto(self.endpoint, access_key, secret_key, region, timeout), bucket
         )
 
     def __repr__(self) -> str:
         return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
 
-    def _errors(self) -> AbstractContextManager[None]:
-        return translate_errors(self.endpoint)
+    def _errors(self, key: str = "") -> AbstractContextManager[None]:
+        """Translate SDK errors; key names the object in messages when the SDK's error does not
+        (botocore's do not)."""
+        return translate_errors(self.endpoint, self.bucket, key)
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist yet."""
@@ -143,16 +124,16 @@ class S3Store:
         parts.fill()
         if not parts.at_end:
             return self._put_multipart(key, parts, content_type)
-        with self._errors():
-            etag = self._client.put_buffer(self.bucket, key, parts.take(), content_type)
+        with self._errors(key):
+            etag = self._requests.put_buffer(key, parts.take(), content_type)
         return StoredObject(key, parts.sent, etag)
 
     def _put_multipart(self, key: str, parts: PartReader, content_type: str) -> StoredObject:
         upload_id = self.create_multipart(key, content_type)
         try:
             etags = self._send_parts(key, upload_id, parts)
-            with self._errors():
-                etag = self._client.complete_multipart_upload(self.bucket, key, upload_id, etags)
+            with self._errors(key):
+                etag = self._requests.complete_multipart_upload(key, upload_id, etags)
         except BaseException:
             self._abort_quietly(key, upload_id)
             raise
@@ -170,11 +151,13 @@ class S3Store:
                     number += 1
                     if number > MAX_PARTS:
                         raise StorageError(
-                            f"{key!r} exceeds {MAX_PARTS} parts of {self.part_size} bytes")
+                            f"{key!r} exceeds {MAX_PARTS} parts of {self.part_size} bytes"
+                        )
                     if len(in_flight) == SENDING:
                         etags.append(_result(in_flight.pop(0)))
-                    in_flight.append((number, pool.submit(self._send_part, key, upload_id,
-                                                          number, part)))
+                    in_flight.append(
+                        (number, pool.submit(self._send_part, key, upload_id, number, part))
+                    )
                     del part
                 etags.extend(_result(sent) for sent in in_flight)
             except BaseException:
@@ -184,8 +167,8 @@ class S3Store:
         return etags
 
     def _send_part(self, key: str, upload_id: str, number: int, data: bytearray) -> str:
-        with self._errors():
-            return self._client.upload_part(self.bucket, key, upload_id, number, data)
+        with self._errors(key):
+            return self._requests.upload_part(key, upload_id, number, data)
 
     def _abort_quietly(self, key: str, upload_id: str) -> None:
         with suppress(StorageError):  # the upload failed already; that error is the one to report
@@ -236,8 +219,8 @@ class S3Store:
 
     def create_multipart(self, key: str, content_type: str = DEFAULT_TYPE) -> str:
         """Start a multipart upload and return its id."""
-        with self._errors():
-            return self._client.create_multipart_upload(self.bucket, key, content_type)
+        with self._errors(key):
+            return self._requests.create_multipart_upload(key, content_type)
 
     def upload_part(
         self, key: str, upload_id: str, part_number: int, reader: Reader, length: int
@@ -245,8 +228,8 @@ class S3Store:
         """Upload part_number of length bytes from reader, streamed as it is read (one chunk
         in memory, whatever the part size), and return its ETag."""
         body = StreamedBody(reader, length, key)
-        with self._errors():
-            return self._client.upload_part_stream(self.bucket, key, upload_id, part_number, body)
+        with body.own_errors(), self._errors(key):
+            return self._requests.upload_part(key, upload_id, part_number, body)
 
     def upload_part_copy(
         self,
@@ -259,30 +242,27 @@ class S3Store:
         """Fill part_number server-side with the object src_key, or its bytes first..last
         (inclusive), and return the part's ETag for complete_multipart. The ETag is the
         store's own: SeaweedFS's is not the MD5 of the part's bytes."""
-        with self._errors():
-            return self._client.upload_part_copy(
-                self.bucket, key, upload_id, part_number, src_key, byte_range
-            )
+        with self._errors(key):
+            return self._requests.upload_part_copy(key, upload_id, part_number, src_key, byte_range)
 
     def complete_multipart(
         self, key: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> StoredObject:
         """Assemble the uploaded parts, in part-number order, into the object under key."""
-        with self._errors():
-            etag = self._client.complete_multipart_upload(self.bucket, key, upload_id, parts)
+        with self._errors(key):
+            etag = self._requests.complete_multipart_upload(key, upload_id, parts)
         return StoredObject(key, self.head(key).size, etag)
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         """Abort a multipart upload and drop its parts."""
-        with self._errors():
-            self._client.abort_multipart_upload(self.bucket, key, upload_id)
+        with self._errors(key):
+            self._requests.abort_multipart_upload(key, upload_id)
 
     def list_multipart_uploads(self, prefix: str = "") -> Iterator[MultipartUpload]:
         """List the multipart uploads in progress under prefix, fetching pages as needed."""
-        after, more = None, True
-        while more:
+        markers: dict[str, str] | None = {}
+        while markers is not None:
             with self._errors():
-                uploads, more = self._client.list_multipart_uploads_page(self.bucket, prefix, after)
+                uploads, markers = self._requests.list_multipart_uploads_page(prefix, markers)
             for key, upload_id, initiated in uploads:
                 yield MultipartUpload(key, upload_id, initiated)
-            after = uploads[-1][:2] if uploads else None

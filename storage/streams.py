@@ -1,6 +1,8 @@
 """Read request bodies one part at a time and stream object bodies back out."""
 
+import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from urllib3 import BaseHTTPResponse
@@ -72,31 +74,89 @@ class PartReader:
 
 
 class StreamedBody:
-    """A request body of a known length, read from a stream one chunk at a time as it is sent,
-    so a part goes to the store while it arrives, never held whole. It is sent once: a retry
-    that would send it again fails instead."""
+    """A request body of a known length, read from a stream as it is sent, so a part goes to the
+    store while it arrives, never held whole. It is read once (it cannot be rewound once read
+    from), and the caller sees the stream's own error (or the truncation), not what the SDK
+    made of it."""
 
     def __init__(self, reader: Reader, length: int, key: str) -> None:
         self._reader, self._key, self.length = reader, key, length
-        self._started = False
+        self.position = 0  # bytes read from the stream
+        self.failure: BaseException | None = None
+        self._chunk = memoryview(b"")  # read from the stream, not handed out yet
 
     def __len__(self) -> int:
         return self.length
 
-    def __iter__(self) -> Iterator[bytes]:
-        if self._started:
-            raise StorageError(f"upload of {self._key!r} was interrupted and cannot be resent")
-        self._started = True
-        return self._chunks()
+    def read(self, size: int = -1) -> memoryview:
+        """Hand out up to size bytes (the rest of a chunk if size is negative), empty at the
+        end. The stream is read READ_CHUNK at a time whatever size the SDK asks for (urllib3
+        asks for 128 KiB), so a part costs the stream's reader no more calls than before."""
+        if not self._chunk:
+            self._chunk = memoryview(self._read_chunk())
+        end = len(self._chunk) if size < 0 else size
+        handed, self._chunk = self._chunk[:end], self._chunk[end:]
+        return handed
 
-    def _chunks(self) -> Iterator[bytes]:
-        left = self.length
-        while left:
-            chunk = self._reader.read(min(left, READ_CHUNK))
-            if not chunk:
-                raise truncated(self._key, self.length, self.length - left)
-            left -= len(chunk)
-            yield bytes(chunk)
+    def _read_chunk(self) -> bytes:
+        want = min(self.length - self.position, READ_CHUNK)
+        if want <= 0:
+            return b""
+        try:
+            chunk = self._reader.read(want)
+        except BaseException as exc:
+            self.failure = exc
+            raise
+        if not chunk:
+            self.failure = truncated(self._key, self.length, self.position)
+            raise self.failure
+        self.position += len(chunk)
+        return bytes(chunk)  # a copy only of a bytearray, which its reader might reuse
+
+    def tell(self) -> int:
+        return self.position - len(self._chunk)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Rewind to the start, which only a body not read from yet can do."""
+        if (offset, whence) == (0, io.SEEK_SET) and self.position == 0 and self.failure is None:
+            return 0
+        raise StorageError(f"upload of {self._key!r} was interrupted and cannot be resent")
+
+    @contextmanager
+    def own_errors(self) -> Iterator[None]:
+        """Raise the stream's own error, if it failed, instead of what the SDK made of it."""
+        try:
+            yield
+        except Exception:
+            if self.failure is None:
+                raise
+            raise self.failure from None
+
+
+class BufferBody:
+    """A buffer as a request body an SDK reads, rewinds and sends again without copying it (it
+    would copy a bytearray given as is: botocore's CRT signer wraps it in a BytesIO)."""
+
+    def __init__(self, data: bytearray) -> None:
+        self._view = memoryview(data)
+        self._position = 0
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def read(self, size: int = -1) -> memoryview:
+        """Hand out up to size bytes (all that is left if size is negative), empty at the end."""
+        end = len(self._view) if size < 0 else min(len(self._view), self._position + size)
+        handed, self._position = self._view[self._position : end], end
+        return handed
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        start = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._view)}
+        self._position = start[whence] + offset
+        return self._position
 
 
 class ObjectStream:
