@@ -7,6 +7,7 @@ storage/translate.py, so callers never see either SDK.
 
 from __future__ import annotations  # S3Store.list shadows the builtin in annotations
 
+import builtins
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
@@ -246,7 +247,7 @@ class S3Store:
             return self._requests.upload_part_copy(key, upload_id, part_number, src_key, byte_range)
 
     def complete_multipart(
-        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+        self, key: str, upload_id: str, parts: builtins.list[tuple[int, str]]
     ) -> StoredObject:
         """Assemble the uploaded parts, in part-number order, into the object under key."""
         with self._errors(key):
