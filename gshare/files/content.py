@@ -8,7 +8,6 @@ is deleted on rollback, or found by `gshare fsck` after a crash.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +24,7 @@ from gshare.access.gate import (
 from gshare.access.permissions import Action, Role, require, role_allows
 from gshare.activity import audit
 from gshare.core.actor import Actor
+from gshare.core.blobs import new_blob_key, store_errors
 from gshare.core.context import Context
 from gshare.core.db import take_turn
 from gshare.core.errors import (
@@ -32,8 +32,6 @@ from gshare.core.errors import (
     NotFound,
     QuotaExceeded,
     RangeNotSatisfiable,
-    StorageDown,
-    UploadIncomplete,
 )
 from gshare.core.models import Node, NodeKind, Space, SpaceKind, Version, utcnow
 from gshare.core.names import clean_name, numbered, search_key
@@ -227,10 +225,8 @@ def copy_version(ctx: Context, actor: Actor, source: Version, node: Node) -> Ver
     space = ctx.db.get(Space, node.space_id)
     quotas.check_room(space, source.size)
     key = new_blob_key()
-    try:
+    with store_errors():
         ctx.store.copy(source.blob_key, key)
-    except storage.StorageError as exc:
-        raise StorageDown(str(exc)) from exc
     ctx.delete_blob_after_rollback(key)
     quotas.charge(ctx.db, space, source.size)
     return add_version(
@@ -296,17 +292,9 @@ def free_name(db, folder: Node, name: str) -> str:
 def _store_blob(ctx: Context, stream, size, limit, observers):
     key = new_blob_key()
     meter = Meter(stream, limit, observers)
-    try:
+    with store_errors(upload=True):
         ctx.store.put(key, meter, length=size)
-    except storage.StorageUnavailable as exc:
-        raise StorageDown(f"The file store did not answer; nothing was saved ({exc}).") from exc
-    except storage.StorageError as exc:
-        raise UploadIncomplete(f"The upload did not complete; nothing was saved ({exc}).") from exc
     return key, meter
-
-
-def new_blob_key() -> str:
-    return f"v/{uuid.uuid4().hex}"
 
 
 def add_file_node(db, actor: Actor, folder: Node, name: str, flush: bool = True) -> Node:
@@ -368,10 +356,8 @@ def open_checked(ctx: Context, node: Node, version: Version | None, byte_range=N
     start, end = _resolve_range(byte_range, version.size)
     stream = None
     if version.size:
-        try:
+        with store_errors():
             stream = ctx.store.get(version.blob_key, start, end)
-        except storage.StorageError as exc:
-            raise StorageDown(str(exc)) from exc
     now = utcnow()
     if version.last_accessed_at is None or now - version.last_accessed_at > ACCESS_RESOLUTION:
         version.last_accessed_at = now  # orders rescans; an hour's precision saves a write a read

@@ -17,19 +17,17 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-import storage
 from antivirus import SNIFF_BYTES, detect_content_type
 from gshare.access.permissions import Action, require
 from gshare.activity import audit
 from gshare.core.actor import Actor
+from gshare.core.blobs import new_blob_key, store_errors
 from gshare.core.context import Context
 from gshare.core.errors import (
     InvalidInput,
     NotFound,
     QuotaExceeded,
     RangeNotSatisfiable,
-    StorageDown,
-    UploadIncomplete,
 )
 from gshare.core.models import Node, Space, UploadPart, UploadSession, Version, utcnow
 from gshare.core.names import clean_name
@@ -68,8 +66,8 @@ def start_upload(
     name = clean_name(name)
     if size is not None:
         quotas.check_room(ctx.db.get(Space, folder.space_id), size)
-    key = content.new_blob_key()
-    with _store_errors():
+    key = new_blob_key()
+    with store_errors(upload=True):
         upload_id = ctx.store.create_multipart(key)
     session = UploadSession(
         token=secrets.token_urlsafe(32),
@@ -108,7 +106,7 @@ def upload_part(
     _check_part_number(number)
     _check_part_room(ctx, session, number, length)
     digest = _Md5(stream)
-    with _store_errors():
+    with store_errors(upload=True):
         etag = ctx.store.upload_part(
             session.blob_key, session.backend_upload_id, number, digest, length
         )
@@ -139,7 +137,7 @@ def copy_part(
     first, last = _copied_range(source.size, byte_range)
     length = last - first + 1
     _check_part_room(ctx, session, number, length)
-    with _store_errors():
+    with store_errors(upload=True):
         etag = ctx.store.upload_part_copy(
             session.blob_key, session.backend_upload_id, number, source.blob_key, byte_range
         )
@@ -196,7 +194,7 @@ def complete_upload(
     content.upload_target(ctx.db, role, folder, session.name)  # fails early, before the store
     space = ctx.db.get(Space, folder.space_id)
     quotas.check_room(space, total)
-    with _store_errors():
+    with store_errors(upload=True):
         ctx.store.complete_multipart(
             session.blob_key, session.backend_upload_id, [(p.number, p.etag) for p in chosen]
         )
@@ -280,19 +278,6 @@ class _Md5:
         return data
 
 
-@contextlib.contextmanager
-def _store_errors():
-    """Turn the store's errors into gshare's."""
-    try:
-        yield
-    except storage.ObjectNotFound as exc:
-        raise NotFound("No such upload in the file store; start again.") from exc
-    except storage.StorageUnavailable as exc:
-        raise StorageDown(f"The file store did not answer ({exc}).") from exc
-    except storage.StorageError as exc:
-        raise UploadIncomplete(f"The file store refused the upload ({exc}).") from exc
-
-
 def _check_part_number(number: int) -> None:
     if not 1 <= number <= MAX_PARTS:
         raise InvalidInput(f"Part numbers go from 1 to {MAX_PARTS}.", reason="invalid_part")
@@ -315,7 +300,7 @@ def _digest_of(ctx: Context, source: Version, first: int, last: int, checksum=No
     of a copied part need not be their MD5: SeaweedFS's is not), feeding checksum too."""
     md5 = hashlib.md5(usedforsecurity=False)
     if last >= first:
-        with _store_errors(), ctx.store.get(source.blob_key, first, last) as stream:
+        with store_errors(), ctx.store.get(source.blob_key, first, last) as stream:
             for chunk in stream:
                 md5.update(chunk)
                 if checksum is not None:
@@ -405,17 +390,13 @@ def _matching(
 def _sniff(ctx: Context, key: str, size: int) -> str:
     if not size:
         return detect_content_type(b"")
-    with _store_errors(), ctx.store.get(key, 0, min(size, SNIFF_BYTES) - 1) as stream:
+    with store_errors(), ctx.store.get(key, 0, min(size, SNIFF_BYTES) - 1) as stream:
         return detect_content_type(b"".join(stream))
 
 
 def _abort_backend(ctx: Context, session: UploadSession) -> None:
-    try:
+    with contextlib.suppress(NotFound), store_errors():  # gone already: nothing to abort
         ctx.store.abort_multipart(session.blob_key, session.backend_upload_id)
-    except storage.ObjectNotFound:
-        pass
-    except storage.StorageError as exc:
-        raise StorageDown(f"The file store did not answer ({exc}).") from exc
 
 
 def _forget(db, session: UploadSession) -> None:

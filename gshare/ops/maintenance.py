@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import storage
+from gshare.core.blobs import store_errors
 from gshare.core.context import Context
 from gshare.core.db import lock_until_commit
 from gshare.core.models import Version, utcnow
@@ -54,19 +55,20 @@ def fsck(ctx: Context) -> FsckReport:
     rows = _rows_by_key(ctx.db)
     row = next(rows, None)
     highest = None
-    for blob in ctx.store.list(BLOB_PREFIX):
-        if highest is not None and blob.key <= highest:
-            if not _listed_late(ctx.db, unmatched, blob.key):
+    with store_errors():
+        for blob in ctx.store.list(BLOB_PREFIX):
+            if highest is not None and blob.key <= highest:
+                if not _listed_late(ctx.db, unmatched, blob.key):
+                    report.orphan_blobs.append(blob)
+                continue
+            highest = blob.key
+            while row is not None and row[0] < blob.key:
+                unmatched[row[0]] = row[1]
+                row = next(rows, None)
+            if row is not None and row[0] == blob.key:
+                row = next(rows, None)
+            else:
                 report.orphan_blobs.append(blob)
-            continue
-        highest = blob.key
-        while row is not None and row[0] < blob.key:
-            unmatched[row[0]] = row[1]
-            row = next(rows, None)
-        if row is not None and row[0] == blob.key:
-            row = next(rows, None)
-        else:
-            report.orphan_blobs.append(blob)
     if row is not None:
         unmatched[row[0]] = row[1]
     unmatched.update(rows)
@@ -122,17 +124,19 @@ def gc(ctx: Context, grace: timedelta | None = None) -> GcReport:
     grace = timedelta(hours=ctx.config.retention.orphan_grace_hours) if grace is None else grace
     cutoff = utcnow() - grace
     report = GcReport()
-    for blob in fsck(ctx).orphan_blobs:
-        if blob.last_modified is None or blob.last_modified <= cutoff:
-            ctx.store.delete(blob.key)
-            report.orphans_removed += 1
+    with store_errors():
+        for blob in fsck(ctx).orphan_blobs:
+            if blob.last_modified is None or blob.last_modified <= cutoff:
+                ctx.store.delete(blob.key)
+                report.orphans_removed += 1
     report.uploads_aborted = uploads.expire_uploads(ctx, cutoff)
     in_sessions = uploads.session_upload_ids(ctx.db)
-    for upload in ctx.store.list_multipart_uploads(BLOB_PREFIX):
-        if upload.upload_id not in in_sessions and (
-            upload.initiated is None or upload.initiated <= cutoff
-        ):
-            ctx.store.abort_multipart(upload.key, upload.upload_id)
-            report.uploads_aborted += 1
+    with store_errors():
+        for upload in ctx.store.list_multipart_uploads(BLOB_PREFIX):
+            if upload.upload_id not in in_sessions and (
+                upload.initiated is None or upload.initiated <= cutoff
+            ):
+                ctx.store.abort_multipart(upload.key, upload.upload_id)
+                report.uploads_aborted += 1
     report.trash_purged = trash.purge_expired(ctx, trash.retention_cutoff(ctx.config))
     return report

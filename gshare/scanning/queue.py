@@ -20,9 +20,10 @@ from datetime import timedelta
 from sqlalchemy import CursorResult, func, or_, select, update
 
 import antivirus
-import storage
 from gshare.access.gate import is_quarantined
+from gshare.core.blobs import store_errors
 from gshare.core.context import Context
+from gshare.core.errors import NotFound, StorageDown
 from gshare.core.models import ScanState, Version, utcnow
 from gshare.scanning import verdicts
 
@@ -101,10 +102,10 @@ def scan_version(gs, version_id: int, owner: str, backoff: Backoff) -> str:
         result, sha256 = _scan_blob(gs, blob_key)
     except antivirus.ScanLimitExceeded:
         return _finish(gs, version_id, owner, lambda ctx, v: verdicts.record_unscannable(ctx, v))
-    except (antivirus.ScannerError, storage.StorageError) as exc:
-        return _finish(
-            gs, version_id, owner, lambda ctx, v, error=exc: _failed(ctx, v, error, backoff)
-        )
+    except antivirus.ScannerUnavailable:
+        return _finish(gs, version_id, owner, lambda ctx, v: _release(v))
+    except (antivirus.ScannerError, StorageDown, NotFound) as exc:
+        return _finish(gs, version_id, owner, lambda ctx, v, why=str(exc): _failed(v, why, backoff))
     signatures = _signatures(gs)
     return _finish(
         gs, version_id, owner, lambda ctx, v: _verdict(ctx, v, result, sha256, signatures, backoff)
@@ -120,7 +121,7 @@ def _scan_blob(gs, blob_key: str) -> tuple[antivirus.ScanResult, str]:
             digest.update(chunk)
             yield chunk
 
-    with gs.store.get(blob_key) as stream:
+    with store_errors(), gs.store.get(blob_key) as stream:
         result = gs.scanner.scan(chunks(stream))
     return result, digest.hexdigest()
 
@@ -140,20 +141,23 @@ def _verdict(
 ) -> None:
     version.sha256 = version.sha256 or sha256
     if version.sha256 != sha256:
-        changed = storage.StorageError("the stored bytes differ from the upload's SHA-256")
-        _failed(ctx, version, changed, backoff)
+        _failed(version, "The stored bytes differ from the upload's SHA-256.", backoff)
         return
     version.scan_attempts += 1
     verdicts.record_result(ctx, version, result, signatures)
 
 
-def _failed(ctx: Context, version: Version, exc: Exception, backoff: Backoff) -> None:
-    """Keep a version waiting: pending while clamd is away, `error` when it choked on the file."""
+def _release(version: Version) -> None:
+    """Give a job back, counted: the version stays pending while clamd is away."""
     version.scan_attempts += 1
     version.scan_lease_until = version.scan_lease_owner = None
-    if isinstance(exc, antivirus.ScannerUnavailable):
-        return
-    version.scan_state, version.scan_signature = ScanState.ERROR, str(exc)[:255]
+
+
+def _failed(version: Version, reason: str, backoff: Backoff) -> None:
+    """Keep a version waiting in `error` until its retry time: clamd choked on the file, or
+    its bytes could not be read."""
+    _release(version)
+    version.scan_state, version.scan_signature = ScanState.ERROR, reason[:255]
     version.scan_not_before = utcnow() + timedelta(seconds=backoff.delay(version.scan_attempts))
 
 

@@ -7,8 +7,9 @@ import pytest
 
 import storage
 from gshare.core.actor import OPERATOR
+from gshare.core.blobs import store_errors
 from gshare.core.context import Gshare
-from gshare.core.errors import QuotaExceeded, StorageDown
+from gshare.core.errors import NotFound, QuotaExceeded, StorageDown, UploadIncomplete
 from gshare.files import content
 from gshare.ops import maintenance
 from gshare.org import spaces
@@ -73,6 +74,32 @@ def test_quota_counts_every_version_and_is_given_back_on_purge(ctx, world):
     trash.purge_node(ctx, alice, v1.node_id)
     ctx.db.refresh(space)
     assert space.used_bytes == 0
+
+
+@pytest.mark.parametrize(
+    "raised, upload, expected",
+    [
+        (storage.StorageUnavailable("no route"), False, StorageDown),
+        (storage.StorageUnavailable("no route"), True, StorageDown),
+        (storage.ObjectNotFound("no such key"), False, NotFound),
+        (storage.ObjectNotFound("no such upload"), True, NotFound),
+        (storage.StorageError("refused"), False, StorageDown),
+        (storage.StorageError("truncated"), True, UploadIncomplete),
+    ],
+)
+def test_store_errors_become_gshare_errors_that_say_what_to_do(raised, upload, expected):
+    with pytest.raises(expected) as said, store_errors(upload=upload):
+        raise raised
+    assert said.value.__cause__ is raised
+    assert any(hint in str(said.value) for hint in ("try again", "Send it again", "fsck", "start"))
+
+
+def test_a_version_whose_bytes_are_gone_is_not_found_and_points_to_fsck(ctx, world):
+    alice = world.user("alice")
+    version = world.upload(alice, world.home(alice), "lost.txt", b"lost")
+    ctx.store.delete(version.blob_key)
+    with pytest.raises(NotFound, match="gshare fsck"):
+        content.open_download(ctx, alice, version.node_id)
 
 
 def test_database_failing_after_the_blob_is_stored_leaves_no_blob(gs, s3_store):
