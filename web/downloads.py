@@ -6,33 +6,19 @@ byte goes out (after_request), and the generator below needs only the open store
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, request
 from werkzeug.http import parse_date
 
+from web.ranges import requested_range
 from web.security import PDF_CSP, PREVIEW_CSP, content_disposition
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
-
-def requested_range() -> tuple[int | None, int | None] | None:
-    """Return the single byte range the client asked for, or None for the whole file."""
-    header = request.headers.get("Range", "")
-    match = _RANGE.match(header.strip())
-    if not match or match.groups() == ("", ""):
-        return None
-    first, last = (int(g) if g else None for g in match.groups())
-    if first is not None and last is not None and last < first:
-        return None
-    return first, last
 
 
 def open_ranged(open_download):
     """Open a download with the range asked for, honouring If-Range: when the client's partial
     copy is of other bytes (another ETag or date), open the whole file instead."""
-    opened = open_download(requested_range())
+    opened = open_download(requested_range(request.headers.get("Range")))
     if opened.partial and not _if_range_matches(opened.version):
         if opened.stream is not None:
             opened.stream.close()

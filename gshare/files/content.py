@@ -41,6 +41,9 @@ from gshare.org import quotas
 from gshare.scanning import verdicts
 
 ACCESS_RESOLUTION = timedelta(hours=1)
+# Bytes asked for, as a slice: (start, stop), stop exclusive or None for "to the end"; a negative
+# start asks for the last -start bytes. werkzeug's parse_range_header gives just this.
+ByteRange = tuple[int, int | None]
 
 
 class Meter:
@@ -163,9 +166,9 @@ def open_download(
     actor: Actor,
     node_id: int,
     version_id: int | None = None,
-    byte_range: tuple[int | None, int | None] | None = None,
+    byte_range: ByteRange | None = None,
 ) -> Download:
-    """Open a file (or one of its versions) for reading; byte_range is HTTP-style, inclusive."""
+    """Open a file (or one of its versions) for reading, all of it or byte_range."""
     node = get_node(ctx, actor, node_id, Action.READ)
     version = readable_version(ctx.db, actor, node, version_id)
     return read_version(ctx, actor, node, version, byte_range)
@@ -176,7 +179,7 @@ def read_version(
     actor: Actor,
     node: Node,
     version: Version,
-    byte_range: tuple[int | None, int | None] | None = None,
+    byte_range: ByteRange | None = None,
 ) -> Download:
     """Open a version the actor was just checked for (get_node READ, then readable_version).
 
@@ -335,25 +338,36 @@ def add_version(
     return version
 
 
-def _resolve_range(byte_range, size: int) -> tuple[int, int]:
-    if byte_range is None:
+def resolve_range(requested: ByteRange | None, size: int, clip: bool = True) -> tuple[int, int]:
+    """Return the first and last byte (inclusive) that a requested range covers of size bytes.
+
+    None asks for all of them, and so does a suffix longer than the file. A range that starts
+    past the end is not satisfiable; one that ends past it is cut at the end when clip, and
+    refused otherwise (a copied part must name bytes that exist).
+    """
+    if requested is None:
         return 0, max(size - 1, 0)
-    first, last = byte_range
-    if first is None:
-        if not last:
-            raise RangeNotSatisfiable()
-        return max(size - last, 0), size - 1
-    if first >= size:
-        raise RangeNotSatisfiable(f"The file has {size:,} bytes; the range starts at {first:,}.")
-    return first, size - 1 if last is None or last >= size else last
+    start, stop = requested
+    if start < 0:
+        return max(size + start, 0), size - 1
+    end = size if stop is None else stop
+    if start >= min(end, size):
+        raise RangeNotSatisfiable(f"The file has {size:,} bytes; the range starts at {start:,}.")
+    if end > size and not clip:
+        raise RangeNotSatisfiable(
+            f"The file has {size:,} bytes; bytes {start:,}-{end - 1:,} are not all in it."
+        )
+    return start, min(end, size) - 1
 
 
-def open_checked(ctx: Context, node: Node, version: Version | None, byte_range=None) -> Download:
+def open_checked(
+    ctx: Context, node: Node, version: Version | None, byte_range: ByteRange | None = None
+) -> Download:
     """Open a version whose reader the caller has checked already (a public link's token)."""
     if version is None:
         raise NotFound()
     require_not_quarantined(version)
-    start, end = _resolve_range(byte_range, version.size)
+    start, end = resolve_range(byte_range, version.size)
     stream = None
     if version.size:
         with store_errors():

@@ -27,7 +27,6 @@ from gshare.core.errors import (
     InvalidInput,
     NotFound,
     QuotaExceeded,
-    RangeNotSatisfiable,
 )
 from gshare.core.models import Node, Space, UploadPart, UploadSession, Version, utcnow
 from gshare.core.names import clean_name
@@ -121,11 +120,11 @@ def copy_part(
     token: str,
     number: int,
     source: Version,
-    byte_range: tuple[int, int] | None = None,
+    byte_range: content.ByteRange | None = None,
     checksum=None,
 ) -> UploadPart:
-    """Fill one part, in the store, with a version or its bytes first..last (inclusive);
-    return it with its MD5, like upload_part.
+    """Fill one part, in the store, with a version or the bytes of it byte_range names (all
+    inside it); return it with its MD5, like upload_part.
 
     checksum, for an upload created with a checksum algorithm, is an empty accumulator of it
     (update(bytes), b64digest(), algorithm): the part keeps the checksum of the bytes it got,
@@ -137,9 +136,10 @@ def copy_part(
     first, last = _copied_range(source.size, byte_range)
     length = last - first + 1
     _check_part_room(ctx, session, number, length)
+    copied = None if byte_range is None else (first, last)
     with store_errors(upload=True):
         etag = ctx.store.upload_part_copy(
-            session.blob_key, session.backend_upload_id, number, source.blob_key, byte_range
+            session.blob_key, session.backend_upload_id, number, source.blob_key, copied
         )
     whole = byte_range is None or (first, last) == (0, source.size - 1)
     known = _whole_checksum(source, checksum.algorithm) if checksum and whole else None
@@ -283,13 +283,9 @@ def _check_part_number(number: int) -> None:
         raise InvalidInput(f"Part numbers go from 1 to {MAX_PARTS}.", reason="invalid_part")
 
 
-def _copied_range(size: int, byte_range: tuple[int, int] | None) -> tuple[int, int]:
-    """Return the first and last byte a part copies; a range must lie inside the source."""
-    first, last = byte_range if byte_range is not None else (0, size - 1)
-    if byte_range is not None and not first <= last < size:
-        raise RangeNotSatisfiable(
-            f"The source has {size:,} bytes; bytes {first:,}-{last:,} are not all in it."
-        )
+def _copied_range(size: int, byte_range: content.ByteRange | None) -> tuple[int, int]:
+    """Return the first and last byte a part copies: all inside the source, 5 GiB at most."""
+    first, last = content.resolve_range(byte_range, size, clip=False)
     if last - first + 1 > MAX_PART_SIZE:
         raise InvalidInput("A part holds at most 5 GiB: copy the source a range at a time.")
     return first, last

@@ -146,7 +146,10 @@ def list_link_folder(ctx: Context, link: ShareLink, folder: Node) -> list[lookup
 
 
 def open_link_download(
-    ctx: Context, link: ShareLink, node_id: int | None = None, byte_range=None
+    ctx: Context,
+    link: ShareLink,
+    node_id: int | None = None,
+    byte_range: content.ByteRange | None = None,
 ) -> content.Download:
     """Open a file below a view link for reading; each whole download counts against the limit."""
     node = link_node(ctx, link, node_id)

@@ -49,9 +49,9 @@ def test_restoring_an_old_version_makes_it_current_again(ctx, world):
 @pytest.mark.parametrize(
     "byte_range, expected",
     [
-        ((0, 3), b"0123"),
+        ((0, 4), b"0123"),
         ((5, None), b"56789"),
-        ((None, 3), b"789"),
+        ((-3, None), b"789"),
         ((8, 100), b"89"),
     ],
 )
@@ -67,6 +67,34 @@ def test_range_past_the_end_is_refused(ctx, world):
     version = world.upload(alice, world.home(alice), "digits.txt", b"0123456789")
     with pytest.raises(RangeNotSatisfiable):
         content.open_download(ctx, alice, version.node_id, byte_range=(10, None))
+
+
+@pytest.mark.parametrize(
+    "requested, size, clip, expected",
+    [
+        (None, 10, True, (0, 9)),
+        (None, 0, True, (0, 0)),
+        ((2, 6), 10, True, (2, 5)),
+        ((4, None), 10, True, (4, 9)),
+        ((-6, None), 10, True, (4, 9)),
+        ((-100, None), 10, True, (0, 9)),
+        ((5, 101), 10, True, (5, 9)),
+        ((9, 10), 10, True, (9, 9)),
+        ((10, None), 10, True, RangeNotSatisfiable),
+        ((0, None), 0, True, RangeNotSatisfiable),
+        ((0, 10), 10, False, (0, 9)),
+        ((0, 11), 10, False, RangeNotSatisfiable),
+        ((10, 13), 10, False, RangeNotSatisfiable),
+    ],
+)
+def test_a_requested_range_resolves_to_the_bytes_of_the_file_it_covers(
+    requested, size, clip, expected
+):
+    if expected is RangeNotSatisfiable:
+        with pytest.raises(RangeNotSatisfiable, match=f"has {size:,} bytes"):
+            content.resolve_range(requested, size, clip)
+    else:
+        assert content.resolve_range(requested, size, clip) == expected
 
 
 def test_empty_file_can_be_uploaded_and_downloaded(ctx, world):
@@ -183,15 +211,17 @@ def test_a_download_in_parts_is_one_audit_row_and_a_new_download_another(ctx, wo
     for first, last in ((0, 39), (40, 79), (80, 99), (40, 79)):
         assert (
             len(
-                read_all(content.open_download(ctx, bob, version.node_id, byte_range=(first, last)))
+                read_all(
+                    content.open_download(ctx, bob, version.node_id, byte_range=(first, last + 1))
+                )
             )
             == last - first + 1
         )
     assert [e.detail for e in list_events(ctx.db, actor_id=bob.id)] == [{"range": "0-39"}]
     read_all(content.open_download(ctx, bob, version.node_id))  # the whole file again
-    read_all(content.open_download(ctx, bob, version.node_id, byte_range=(0, 9)))  # a new start
+    read_all(content.open_download(ctx, bob, version.node_id, byte_range=(0, 10)))  # a new start
     assert len(list_events(ctx.db, actor_id=bob.id)) == 3
-    read_all(content.open_download(ctx, alice, version.node_id, byte_range=(50, 59)))
+    read_all(content.open_download(ctx, alice, version.node_id, byte_range=(50, 60)))
     assert [e.detail for e in list_events(ctx.db, actor_id=alice.id, action="file.download")] == [
         {"range": "50-59"}
     ]  # another person's first part, wherever it starts

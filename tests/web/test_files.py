@@ -4,6 +4,8 @@ import io
 import zipfile
 from urllib.parse import quote
 
+import pytest
+
 from tests.web.conftest import post
 
 LAO_NAME = "ລາຍງານ ປີ 2024.txt"
@@ -39,6 +41,39 @@ def test_download_answers_a_byte_range(site, browser_for):
     assert response.status_code == 206
     assert response.data == b"2345"
     assert response.headers["Content-Range"] == "bytes 2-5/10"
+
+
+@pytest.mark.parametrize(
+    "asked, data, content_range",
+    [("bytes=-4", b"6789", "bytes 6-9/10"), ("bytes=7-", b"789", "bytes 7-9/10")],
+)
+def test_download_answers_a_suffix_or_an_open_range(site, browser_for, asked, data, content_range):
+    user = site.user("somsak")
+    version = site.upload(user, site.home(user), "a.txt", b"0123456789")
+    response = browser_for(user).get(f"/files/{version.node_id}/download", headers={"Range": asked})
+    assert response.status_code == 206
+    assert response.data == data
+    assert response.headers["Content-Range"] == content_range
+
+
+@pytest.mark.parametrize("asked", ["bytes=-100", "bytes=5-2", "bytes=x-y", "items=0-1", "bytes="])
+def test_a_range_longer_than_the_file_or_unreadable_gets_the_whole_file(site, browser_for, asked):
+    user = site.user("somsak")
+    version = site.upload(user, site.home(user), "a.txt", b"0123456789")
+    response = browser_for(user).get(f"/files/{version.node_id}/download", headers={"Range": asked})
+    assert response.status_code == 200
+    assert response.data == b"0123456789"
+    assert "Content-Range" not in response.headers
+
+
+def test_a_range_that_starts_past_the_end_is_not_satisfiable(site, browser_for):
+    user = site.user("somsak")
+    version = site.upload(user, site.home(user), "a.txt", b"0123456789")
+    response = browser_for(user).get(
+        f"/api/v1/files/{version.node_id}/content", headers={"Range": "bytes=10-"}
+    )
+    assert response.status_code == 416
+    assert response.json["error"]["code"] == "range_not_satisfiable"
 
 
 def test_text_preview_is_sandboxed_plain_text(site, browser_for):

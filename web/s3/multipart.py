@@ -7,7 +7,6 @@ the web UI's chunked uploads use.
 from __future__ import annotations
 
 import dataclasses
-import re
 import unicodedata
 
 from werkzeug.wrappers import Response
@@ -17,8 +16,10 @@ from gshare.core.errors import NotFound
 from gshare.core.models import Node, UploadPart, UploadSession
 from gshare.core.paths import node_path
 from gshare.files import uploads
+from gshare.files.content import ByteRange
 from gshare.files.lookup import get_node
 from gshare.s3 import view
+from web.ranges import requested_range
 from web.s3 import xml
 from web.s3.buckets import empty_response, owner, xml_response
 from web.s3.checksum_headers import (
@@ -49,7 +50,6 @@ from web.s3.objects import (
 
 MAX_PARTS_LISTED = 1000
 _PART_CHECKSUMS = {element_name(alg): alg for alg in ALGORITHMS}  # ChecksumCRC32 -> crc32
-_COPY_RANGE = re.compile(r"bytes=([0-9]{1,19})-([0-9]{1,19})")
 
 
 def create_upload(request) -> Response:
@@ -450,12 +450,13 @@ def _object_checksum(request, session: UploadSession):
     return combine
 
 
-def _copy_range(value: str | None) -> tuple[int, int] | None:
-    """Return the first and last byte x-amz-copy-source-range names (None: the whole source)."""
+def _copy_range(value: str | None) -> ByteRange | None:
+    """Return the bytes x-amz-copy-source-range names, first and last both given (None: the
+    whole source)."""
     if value is None:
         return None
-    match = _COPY_RANGE.fullmatch(value.strip())
-    if not match or int(match[2]) < int(match[1]):
+    byte_range = requested_range(value)
+    if byte_range is None or byte_range[0] < 0 or byte_range[1] is None:
         raise S3Error(
             "InvalidArgument",
             "The x-amz-copy-source-range value must be of the "
@@ -464,7 +465,7 @@ def _copy_range(value: str | None) -> tuple[int, int] | None:
             ArgumentName="x-amz-copy-source-range",
             ArgumentValue=value,
         )
-    return int(match[1]), int(match[2])
+    return byte_range
 
 
 def _part_number(value: str | None, minimum: int = 1) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
@@ -16,6 +15,7 @@ from gshare.core.models import Version
 from gshare.files import content
 from gshare.s3 import markers as s3markers
 from gshare.s3 import objects, view
+from web.ranges import requested_range
 from web.s3 import xml
 from web.s3.buckets import empty_response, xml_response
 from web.s3.checksum_headers import (
@@ -37,7 +37,6 @@ STORED_HEADERS = (
     "expires",
 )
 OVERRIDES = {f"response-{name}": name for name in (*STORED_HEADERS, "content-type")}
-_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 MAX_DELETE = 1000
 COPY_SOURCE = "x-amz-copy-source-"  # prefix of CopyObject's and UploadPartCopy's conditions
 
@@ -240,7 +239,7 @@ def object_headers(version, node) -> dict:
 
 def _read(request, head: bool) -> Response:
     version_id = _version_id(request.query.get("versionId"), markers=True)
-    byte_range = None if head else _range(request.headers.get("Range"))
+    byte_range = None if head else requested_range(request.headers.get("Range"))
     _check_part_number(request.query.get("partNumber"))
     with request.unit_of_work() as (ctx, actor):
         try:
@@ -377,17 +376,6 @@ def _http_time(value: str | None):
         return parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError):
         return None
-
-
-def _range(value: str | None) -> tuple[int | None, int | None] | None:
-    match = _RANGE.fullmatch((value or "").strip())
-    if not match or not (match[1] or match[2]):
-        return None
-    first = int(match[1]) if match[1] else None
-    last = int(match[2]) if match[2] else None
-    if first is not None and last is not None and last < first:
-        return None
-    return first, last
 
 
 def _version_id(value: str | None, markers: bool = False) -> int | str | None:

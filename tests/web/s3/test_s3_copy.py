@@ -192,6 +192,7 @@ def test_a_bad_copy_range_is_refused_as_s3_refuses_it(people, alice):
         "bytes=0-2,3-5",
         "bytes=5-2",
         "bytes=-3",
+        "bytes=5-",
     ]
     outside = ["bytes=0-10", "bytes=10-12", "bytes=0-21"]
     for byte_range, code in [

@@ -95,6 +95,17 @@ def test_range_and_conditional_gets(s3_site, alice):
     assert error_code(outside) == "InvalidRange"
 
 
+def test_open_several_and_unreadable_ranges_get(s3_site, alice):
+    alice.put_object(Bucket=HOME, Key="r.bin", Body=bytes(range(256)))
+    rest = alice.get_object(Bucket=HOME, Key="r.bin", Range="bytes=250-")
+    assert rest["Body"].read() == bytes(range(250, 256))
+    assert rest["ContentRange"] == "bytes 250-255/256"
+    for whole in ("bytes=0-1,5-6", "bytes=5-2", "bytes=-1000", "bytes=x-"):
+        got = alice.get_object(Bucket=HOME, Key="r.bin", Range=whole)
+        assert got["ResponseMetadata"]["HTTPStatusCode"] == 200, whole
+        assert got["Body"].read() == bytes(range(256)) and "ContentRange" not in got
+
+
 def test_metadata_and_response_overrides(s3_site, alice):
     alice.put_object(
         Bucket=HOME,
