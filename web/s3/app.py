@@ -27,7 +27,7 @@ from gshare.s3 import view
 from web.s3 import routing
 from web.s3.errors import S3Error, error_response, from_gshare, no_such_bucket
 from web.s3.payload import Reader, verified_body
-from web.s3.sigv4 import AuthContext, S3AuthError, authenticate
+from web.s3.sigv4 import AuthContext, authenticate
 
 log = logging.getLogger(__name__)
 _DRAIN_LIMIT = 8 * 1024 * 1024
@@ -118,7 +118,7 @@ class S3App:
             return _alive()(environ, start_response)
         try:
             response = self._handle(environ, method, raw_path, request_id)
-        except (S3Error, S3AuthError) as error:
+        except S3Error as error:
             response = self._refused(environ, error, method, raw_path, request_id)
         except GshareError as error:
             bucket, key = split_path(raw_path)

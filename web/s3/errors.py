@@ -50,6 +50,23 @@ def no_such_bucket(name: str) -> S3Error:
     return S3Error("NoSuchBucket", "The specified bucket does not exist.", 404, BucketName=name)
 
 
+def malformed_xml() -> S3Error:
+    return S3Error(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not "
+        "validate against our published schema.",
+    )
+
+
+def invalid_part_number(value: str | None) -> S3Error:
+    return S3Error(
+        "InvalidArgument",
+        "Part number must be an integer between 1 and 10000, inclusive",
+        ArgumentName="partNumber",
+        **({} if value is None else {"ArgumentValue": value}),
+    )
+
+
 def from_gshare(
     error: errors.GshareError, bucket: str | None = None, key: str | None = None
 ) -> S3Error:
@@ -64,7 +81,7 @@ def from_gshare(
 
 
 def error_response(error, method: str, resource: str, request_id: str) -> Response:
-    """Build the XML reply for an S3Error or an S3AuthError."""
+    """Build the XML reply for an S3Error."""
     root = xml.document("Error", namespace=False)
     xml.add_all(
         root,

@@ -39,9 +39,8 @@ from web.s3.checksums import (
     header_name,
     multipart_checksum,
 )
-from web.s3.errors import S3Error
+from web.s3.errors import S3Error, invalid_part_number, malformed_xml
 from web.s3.objects import (
-    malformed_xml,
     open_copy_source,
     prepare_folder,
     read_xml,
@@ -470,9 +469,5 @@ def _copy_range(value: str | None) -> ByteRange | None:
 
 def _part_number(value: str | None, minimum: int = 1) -> int:
     if value is None or not value.strip().isdigit() or int(value) < minimum:
-        raise S3Error(
-            "InvalidArgument",
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-        )
+        raise invalid_part_number(value)
     return int(value)

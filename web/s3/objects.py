@@ -26,7 +26,7 @@ from web.s3.checksum_headers import (
     wants_checksum,
 )
 from web.s3.checksums import algorithm_of
-from web.s3.errors import S3Error, from_gshare
+from web.s3.errors import S3Error, from_gshare, invalid_part_number, malformed_xml
 from web.s3.listing import EMPTY_MD5, delete_marker_response, marker_fields, marker_headers
 
 STORED_HEADERS = (
@@ -214,14 +214,6 @@ def read_xml(request):
         raise malformed_xml() from None
 
 
-def malformed_xml() -> S3Error:
-    return S3Error(
-        "MalformedXML",
-        "The XML you provided was not well-formed or did not "
-        "validate against our published schema.",
-    )
-
-
 def object_headers(version, node) -> dict:
     """Return the headers that describe a version: length, type, ETag, time, metadata."""
     headers = {
@@ -266,12 +258,7 @@ def _check_part_number(value: str | None) -> None:
     if value is None or value.strip() == "1":
         return
     if not value.strip().isdigit():
-        raise S3Error(
-            "InvalidArgument",
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-            ArgumentValue=value,
-        )
+        raise invalid_part_number(value)
     raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
 
 

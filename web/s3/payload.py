@@ -2,7 +2,7 @@
 
 `verified_body` wraps the raw body and yields the decoded payload. Every check is done by the
 time the last byte is handed out (before the read that returns it), so a caller that stores
-the stream and sees S3AuthError aborts the store, even one that stops after Content-Length
+the stream and sees S3Error aborts the store, even one that stops after Content-Length
 bytes. Chunk data is hashed as it passes and never buffered whole: memory stays at one read
 plus one chunk header, whatever the chunk size.
 """
@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from web.s3.checksums import Checksum, algorithm_of, header_name, is_well_formed
-from web.s3.sigv4 import EMPTY_SHA256, AuthContext, S3AuthError, refuse, same_signature, sign
+from web.s3.errors import S3Error
+from web.s3.sigv4 import EMPTY_SHA256, AuthContext, refuse, same_signature, sign
 
 _LINE_LIMIT = 4096
 _MAX_TRAILERS = 16
@@ -26,23 +27,19 @@ _UNSIGNED_CHUNK = re.compile(rb"([0-9a-fA-F]{1,16})(?:;[^\r\n]*)?\r\n")
 _TRAILER_SIGNATURE = "x-amz-trailer-signature"
 
 
-def _error(code: str, message: str, **extra: str) -> S3AuthError:
-    return S3AuthError(code, message, 400, extra)
-
-
-def _incomplete() -> S3AuthError:
-    return _error(
+def _incomplete() -> S3Error:
+    return S3Error(
         "IncompleteBody",
         "You did not provide the number of bytes specified by the Content-Length HTTP header.",
     )
 
 
-def _malformed_chunks(what: str) -> S3AuthError:
-    return _error("InvalidRequest", f"The aws-chunked request body is malformed: {what}.")
+def _malformed_chunks(what: str) -> S3Error:
+    return S3Error("InvalidRequest", f"The aws-chunked request body is malformed: {what}.")
 
 
-def _malformed_trailer() -> S3AuthError:
-    return _error(
+def _malformed_trailer() -> S3Error:
+    return S3Error(
         "MalformedTrailerError",
         "The request contained trailing data that was not well-formed or did not conform "
         "to our published schema.",
@@ -210,16 +207,16 @@ class _Check(NamedTuple):
 
     algorithm: str
     expected: bytes
-    refusal: Callable[[bytes], S3AuthError]
+    refusal: Callable[[bytes], S3Error]
 
 
 class Reader:
-    """The decoded request body; reading it raises S3AuthError where the client's word fails."""
+    """The decoded request body; reading it raises S3Error where the client's word fails."""
 
     def __init__(self, decoder, checks: list[_Check], compute: set[str], decoded: int | None):
         self._decoder, self._checks, self._declared_length = decoder, checks, decoded
         self._hashers = {alg: Checksum(alg) for alg in compute | {c.algorithm for c in checks}}
-        self._error: S3AuthError | None = None
+        self._error: S3Error | None = None
         self._done = False
         self.decoded_length = 0
         self.checksums: dict[str, str] = {}
@@ -234,7 +231,7 @@ class Reader:
             return b""
         try:
             return self._read(n)
-        except S3AuthError as error:
+        except S3Error as error:
             self._error = error
             raise
 
@@ -243,7 +240,7 @@ class Reader:
         self.decoded_length += len(data)
         if self._declared_length is not None and self.decoded_length > self._declared_length:
             message = "The decoded body is longer than x-amz-decoded-content-length."
-            raise _error("InvalidRequest", message)
+            raise S3Error("InvalidRequest", message)
         for hasher in self._hashers.values():
             hasher.update(data)
         if at_end:
@@ -287,7 +284,7 @@ def _declared_checks(hdrs: Mapping[str, str], sha256_hex: str | None, trailed: i
         message = (
             "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
         )
-        raise _error("InvalidRequest", message)
+        raise S3Error("InvalidRequest", message)
     if sha256_hex is not None:
         checks.append(_Check("sha256", bytes.fromhex(sha256_hex), _sha256_mismatch(sha256_hex)))
     if (md5 := _content_md5(hdrs)) is not None:
@@ -297,19 +294,19 @@ def _declared_checks(hdrs: Mapping[str, str], sha256_hex: str | None, trailed: i
 
 def _checksum_check(algorithm: str, value: str) -> _Check:
     message = f"The {header_name(algorithm)} you specified did not match the calculated checksum."
-    return _Check(algorithm, base64.b64decode(value), lambda _: _error("BadDigest", message))
+    return _Check(algorithm, base64.b64decode(value), lambda _: S3Error("BadDigest", message))
 
 
-def _sha256_mismatch(declared: str) -> Callable[[bytes], S3AuthError]:
+def _sha256_mismatch(declared: str) -> Callable[[bytes], S3Error]:
     message = "The provided 'x-amz-content-sha256' header does not match what was computed."
-    return lambda digest: _error(
+    return lambda digest: S3Error(
         "XAmzContentSHA256Mismatch", message,
         ClientComputedContentSHA256=declared, S3ComputedContentSHA256=digest.hex(),
     )  # fmt: skip
 
 
-def _bad_md5() -> S3AuthError:
-    return _error("BadDigest", "The Content-MD5 you specified did not match what we received.")
+def _bad_md5() -> S3Error:
+    return S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
 
 
 def _int_header(hdrs: Mapping[str, str], name: str) -> int | None:
@@ -317,7 +314,7 @@ def _int_header(hdrs: Mapping[str, str], name: str) -> int | None:
     if not value:
         return None
     if not re.fullmatch(r"[0-9]{1,19}", value):
-        raise _error("InvalidArgument", f"{name} must be a non-negative integer.")
+        raise S3Error("InvalidArgument", f"{name} must be a non-negative integer.")
     return int(value)
 
 
@@ -328,7 +325,7 @@ def _declared_values(fields: Mapping[str, str], where: str) -> dict[str, str]:
         if algorithm is None:
             continue
         if not is_well_formed(algorithm, value):
-            raise _error("InvalidRequest", f"Value for {name} {where} is invalid.")
+            raise S3Error("InvalidRequest", f"Value for {name} {where} is invalid.")
         values[algorithm] = value.strip()
     return values
 
@@ -337,7 +334,7 @@ def _declared_trailers(hdrs: Mapping[str, str], payload: str) -> frozenset[str]:
     names = hdrs.get("x-amz-trailer", "").split(",")
     trailers = frozenset(name.strip().lower() for name in names if name.strip())
     if trailers and not payload.endswith("trailer"):
-        raise _error("InvalidRequest", "x-amz-trailer needs a STREAMING-*-TRAILER payload.")
+        raise S3Error("InvalidRequest", "x-amz-trailer needs a STREAMING-*-TRAILER payload.")
     return trailers
 
 
@@ -350,7 +347,7 @@ def _sdk_algorithm(hdrs: Mapping[str, str]) -> set[str]:
     if not name:
         return set()
     if algorithm_of(header_name(name)) is None:
-        raise _error("InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.")
+        raise S3Error("InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.")
     return {name}
 
 
@@ -359,5 +356,5 @@ def _content_md5(hdrs: Mapping[str, str]) -> str | None:
     if value is None:
         return None
     if not is_well_formed("md5", value):
-        raise _error("InvalidDigest", "The Content-MD5 you specified was invalid.")
+        raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid.")
     return value.strip()

@@ -19,6 +19,8 @@ from functools import lru_cache
 from itertools import product
 from urllib.parse import quote, unquote_to_bytes
 
+from web.s3.errors import S3Error
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 SERVICE = "s3"
 TERMINAL = "aws4_request"
@@ -68,23 +70,11 @@ REFUSALS = {
 }  # fmt: skip
 
 
-class S3AuthError(Exception):
-    """A request the S3 endpoint refuses, with the S3 error code a client expects."""
-
-    def __init__(
-        self, code: str, message: str, status: int = 403, extra: Mapping[str, str] | None = None
-    ):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
-        self.extra = dict(extra or {})  # further <Error> elements, e.g. Region, HeadersNotSigned
-
-
-def refuse(reason: str, extra: Mapping[str, str] | None = None) -> S3AuthError:
-    """Build the S3AuthError for one of the REFUSALS."""
+def refuse(reason: str, extra: Mapping[str, str] | None = None) -> S3Error:
+    """Build the S3Error for one of the REFUSALS (extra: further <Error> elements, e.g. Region,
+    HeadersNotSigned)."""
     code, status, message = REFUSALS[reason]
-    return S3AuthError(code, message, status, extra)
+    return S3Error(code, message, status, **(extra or {}))
 
 
 @dataclass(frozen=True)
@@ -207,11 +197,11 @@ def _read_claim(hdrs: dict[str, str], pairs: list[tuple[str, str]]) -> _Claim:
     raise refuse("not_v4" if v2_query else "anonymous")
 
 
-def _malformed(auth_type: str, message: str) -> S3AuthError:
+def _malformed(auth_type: str, message: str) -> S3Error:
     if auth_type == "header":
         message = f"The authorization header is malformed; {message}"
-        return S3AuthError("AuthorizationHeaderMalformed", message, 400)
-    return S3AuthError("AuthorizationQueryParametersError", message, 400)
+        return S3Error("AuthorizationHeaderMalformed", message)
+    return S3Error("AuthorizationQueryParametersError", message)
 
 
 def _header_claim(authorization: str, hdrs: dict[str, str]) -> _Claim:

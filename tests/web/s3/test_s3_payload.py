@@ -23,8 +23,9 @@ from tests.web.s3.s3_client_requests import (
     unsigned_chunks,
 )
 from web.s3.checksums import ALGORITHMS, Checksum, checksum_of
+from web.s3.errors import S3Error
 from web.s3.payload import verified_body
-from web.s3.sigv4 import S3AuthError, authenticate
+from web.s3.sigv4 import authenticate
 
 # The AWS documentation's aws-chunked example: 65 KiB of 'a' sent as a 64 KiB and a 1 KiB chunk.
 DOC_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -72,8 +73,8 @@ def read_all(reader, sizes=(65536,)) -> bytes:
     return b"".join(out)
 
 
-def refusal(reader) -> S3AuthError:
-    with pytest.raises(S3AuthError) as refused:
+def refusal(reader) -> S3Error:
+    with pytest.raises(S3Error) as refused:
         read_all(reader)
     return refused.value
 
@@ -310,9 +311,9 @@ def test_hex_payload_is_refused_before_the_last_byte_is_handed_on():
     )
     reader = verified_body(wire.authenticate(), io.BytesIO(b"sigNed"), {"Content-Length": "6"})
     assert reader.read(5) == b"sigNe"
-    with pytest.raises(S3AuthError):
+    with pytest.raises(S3Error):
         reader.read(1)
-    with pytest.raises(S3AuthError):
+    with pytest.raises(S3Error):
         reader.read(1)
 
 
@@ -363,7 +364,7 @@ def test_wrong_content_md5_is_refused_as_bad_digest():
 )
 def test_malformed_or_several_checksum_headers_are_refused_as_invalid(headers):
     auth = unsigned_trailer_auth()
-    with pytest.raises(S3AuthError) as refused:
+    with pytest.raises(S3Error) as refused:
         verified_body(auth, io.BytesIO(b""), headers)
     assert refused.value.code == "InvalidRequest"
 

@@ -18,7 +18,8 @@ from tests.web.s3.s3_client_requests import (
     minio_request,
     presigned_request,
 )
-from web.s3.sigv4 import S3AuthError, canonical_uri
+from web.s3.errors import S3Error
+from web.s3.sigv4 import canonical_uri
 
 KEYS = [
     "plain.txt",
@@ -174,7 +175,7 @@ def test_boto3_request_with_wrong_secret_is_refused_as_signature_mismatch():
     wire = boto3_request(
         boto3_client(secret="not-the-secret"), "get_object", Bucket="finance", Key="a"
     )
-    with pytest.raises(S3AuthError) as refused:
+    with pytest.raises(S3Error) as refused:
         wire.authenticate()
     assert refused.value.code == "SignatureDoesNotMatch"
     assert "CanonicalRequest" in refused.value.extra

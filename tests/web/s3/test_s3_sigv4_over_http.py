@@ -23,8 +23,9 @@ from werkzeug.serving import make_server
 from werkzeug.wsgi import get_input_stream
 
 from tests.web.s3.s3_client_requests import ACCESS_KEY, REGION, SECRET, secret_for
+from web.s3.errors import S3Error
 from web.s3.payload import verified_body
-from web.s3.sigv4 import S3AuthError, authenticate
+from web.s3.sigv4 import authenticate
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
@@ -54,7 +55,7 @@ class EchoEndpoint:
     def __call__(self, environ, start_response):
         try:
             return self._handle(environ, start_response)
-        except S3AuthError as error:
+        except S3Error as error:
             xml = f"<Error><Code>{error.code}</Code><Message>{error.message}</Message></Error>"
             start_response(f"{error.status} Refused", [("Content-Type", "application/xml")])
             return [xml.encode()]

@@ -15,7 +15,8 @@ from tests.web.s3.s3_client_requests import (
     presigned_request,
     secret_for,
 )
-from web.s3.sigv4 import S3AuthError, authenticate, signing_key
+from web.s3.errors import S3Error
+from web.s3.sigv4 import authenticate, signing_key
 
 URL = "https://s3.gshare.test/finance/report.pdf"
 
@@ -35,8 +36,8 @@ def presigned(expires=3600, url=URL):
     return presigned_request(request.url)
 
 
-def refusal(wire, **kwargs) -> S3AuthError:
-    with pytest.raises(S3AuthError) as refused:
+def refusal(wire, **kwargs) -> S3Error:
+    with pytest.raises(S3Error) as refused:
         wire.authenticate(**kwargs)
     return refused.value
 
@@ -73,7 +74,7 @@ def test_request_with_a_tampered_range_is_refused_as_signature_mismatch():
 def test_request_with_a_tampered_path_or_query_is_refused():
     wire = signed(url=URL + "?versionId=1")
     for path, query in ((wire.path + "x", wire.query), (wire.path, "versionId=2")):
-        with pytest.raises(S3AuthError) as refused:
+        with pytest.raises(S3Error) as refused:
             authenticate("GET", path, query, wire.headers, secret_for, region="gshare-1")
         assert refused.value.code == "SignatureDoesNotMatch"
 
