@@ -78,11 +78,6 @@ def file_response(download, inline: bool = False) -> Response:
     return response
 
 
-def range_not_satisfiable(size: int) -> Response:
-    """Answer a range outside the file."""
-    return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
-
-
 def zip_response(chunks, filename: str) -> Response:
     """Stream a ZIP being built."""
     response = Response(chunks, mimetype="application/zip", direct_passthrough=True)

@@ -21,7 +21,6 @@ STATUS = {
     errors.UploadIncomplete: 400,
     errors.StorageDown: 503,
     errors.Quarantined: 403,
-    errors.NotClean: 409,
     errors.Conflict: 409,
     errors.InvalidInput: 400,
     errors.RangeNotSatisfiable: 416,
@@ -44,7 +43,6 @@ SENTENCES = {
         "The file store does not answer; nothing was saved. Try again in a moment."
     ),
     "quarantined": _l("This version was found infected and is quarantined."),
-    "not_scanned": _l("This version has not been cleared by the virus scanner yet."),
     "conflict": _l("This conflicts with what is there now. Reload the page and try again."),
     "invalid": _l("A value given is not valid. Check the form and try again."),
     "range_not_satisfiable": _l("The requested part of the file lies outside it."),

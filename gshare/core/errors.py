@@ -65,12 +65,6 @@ class Quarantined(GshareError):
     code = "quarantined"
 
 
-class NotClean(GshareError):
-    """This version has not been cleared by the virus scanner yet."""
-
-    code = "not_scanned"
-
-
 class Conflict(GshareError):
     """The request conflicts with the current state."""
 

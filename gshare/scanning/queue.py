@@ -172,7 +172,6 @@ class Worker:
         self.gs, self.backoff, self.idle = gs, backoff, idle_seconds
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self.stop_event = threading.Event()
-        self.scanned = 0
 
     def run(self) -> None:
         """Work until stop() is called."""
@@ -193,7 +192,6 @@ class Worker:
         if version_id is None:
             return False
         outcome = scan_version(self.gs, version_id, self.owner, self.backoff)
-        self.scanned += 1
         log.info("version %s: %s", version_id, outcome)
         return True
 

@@ -51,7 +51,7 @@ class _XXHash:
     """An xxHash from awscrt, whose digest can be asked for more than once."""
 
     def __init__(self, factory):
-        self._factory, self._hash, self._digest = factory, factory(), None
+        self._hash, self._digest = factory(), None
 
     def update(self, data: bytes) -> None:
         self._hash.update(data)

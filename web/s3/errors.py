@@ -14,7 +14,6 @@ _MAPPED = {
     errors.NotFound: ("NoSuchKey", 404),
     errors.PermissionDenied: ("AccessDenied", 403),
     errors.Quarantined: ("AccessDenied", 403),
-    errors.NotClean: ("AccessDenied", 403),
     errors.QuotaExceeded: ("QuotaExceeded", 403),
     errors.NameInvalid: ("InvalidArgument", 400),
     errors.NameTaken: ("InvalidArgument", 400),

@@ -1,0 +1,41 @@
+"""Names only a framework or a protocol uses, for vulture (never imported).
+
+Routes, hooks, click commands and Flask-Login loaders are found by their decorators
+(pyproject.toml, [tool.vulture]). What is below is called or read by name where vulture cannot
+see it. Add a name here only when no code of ours uses it on purpose.
+"""
+
+# SQLAlchemy: a TypeDecorator's protocol (gshare.core.models.UTCDateTime), and a column the
+# trash fills for whoever reads the database (Node.deleted_by).
+_.impl
+_.cache_ok
+_.process_bind_param
+_.process_result_value
+_.deleted_by
+
+# Alembic: a migration script's module names, and env.py's render_item hook's arguments.
+_.down_revision
+_.branch_labels
+_.depends_on
+_.downgrade
+_.autogen_context
+
+# Flask and Flask-Login: settings, the user protocol, and what views keep on flask.g by name.
+_.permanent
+_.login_view
+_.session_protection
+_.is_anonymous
+_.is_active
+_.get_id
+_.uow_stack
+_.uow_failed
+
+# zipfile: the file-like sink's tell() and a ZipInfo's file_size (gshare.files.zipstream).
+_.tell
+_.file_size
+
+# Context managers: __exit__(*exc_info) of storage, antivirus.
+_.exc_info
+
+# antivirus: ClamdScanner.reload, the adapter's RELOAD command, which tests/antivirus drives.
+_.reload
