@@ -92,6 +92,6 @@ def _grantee_names(access) -> dict:
             names[grant_row.id] = f"{person.display_name} ({person.username})"
         else:
             names[grant_row.id] = departments.full_name(
-                db, db.get(Department, grant_row.department_id)
+                ctx(), db.get(Department, grant_row.department_id)
             )
     return names
