@@ -30,7 +30,8 @@ _.get_id
 _.uow_stack
 _.uow_failed
 
-# zipfile: the file-like sink's tell() and a ZipInfo's file_size (gshare.files.zipstream).
+# File-like objects: tell() of zipstream's sink (zipfile) and of storage's request bodies (the
+# SDKs rewind them), and a ZipInfo's file_size (gshare.files.zipstream).
 _.tell
 _.file_size
 
