@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from gshare.core import errors
-from web import context
+from web.context import failed, login_manager
 
 STATUS = {
     errors.NotFound: 404,
@@ -57,7 +57,7 @@ def install(app: Flask) -> None:
     app.register_error_handler(errors.GshareError, _domain)
     app.register_error_handler(CSRFError, _csrf)
     app.register_error_handler(HTTPException, _http)
-    context.login_manager.unauthorized_handler(_unauthorized)
+    login_manager.unauthorized_handler(_unauthorized)
 
 
 def sentence(exc: errors.GshareError) -> str:
@@ -69,7 +69,7 @@ def sentence(exc: errors.GshareError) -> str:
 
 def respond(code: str, message: str, status: int):
     """Answer an error as JSON for the API and scripts, as a page for people."""
-    context.failed()
+    failed()
     if wants_json():
         return jsonify(error={"code": code, "message": message}), status
     return render_template("error.html", message=message, status=status), status
@@ -100,5 +100,5 @@ def _http(exc: HTTPException):
 def _unauthorized():
     if wants_json():
         return respond("unauthorized", str(SENTENCES["unauthorized"]), 401)
-    context.failed()
+    failed()
     return redirect(url_for("auth.login", next=request.full_path))

@@ -14,7 +14,6 @@ from gshare.files import folders, lookup, trash
 from gshare.org import departments, spaces, users
 from gshare.sharing import grants as sharing
 from gshare.sharing import links
-from web.api import schema as api_schema
 from web.api.blueprint import (
     bp,
     grant_json,
@@ -24,6 +23,7 @@ from web.api.blueprint import (
     target_folder,
     version_json,
 )
+from web.api.schema import document as openapi_document
 from web.context import ctx, require_actor
 from web.downloads import file_response, open_ranged
 from web.notices import notice_text
@@ -32,7 +32,7 @@ from web.notices import notice_text
 @bp.get("/openapi.json")
 def openapi():
     """Describe this API (OpenAPI 3.1)."""
-    return jsonify(api_schema.document())
+    return jsonify(openapi_document())
 
 
 @bp.get("/me")
