@@ -26,6 +26,7 @@ from tests.fixtures.clamd import (
     body_signature,
     eicar_bytes,
 )
+from tests.helpers import eventually
 
 MIB = 1024 * 1024
 CLEAN_TEXT = "Minutes of the budget meeting, ສະບາຍດີ\n".encode() * 100
@@ -303,10 +304,10 @@ def test_scanner_reload_loads_a_local_signature_but_keeps_the_version(scanner, c
     clamd_daemon.add_signature(body_signature("Gshare.Test.Local", marker))
     scanner.reload()
 
-    deadline = time.monotonic() + 30
-    while scanner.scan([marker]).clean and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert scanner.scan([marker]).signature == "Gshare.Test.Local.UNOFFICIAL"
+    found = eventually(
+        lambda: scanner.scan([marker]).signature, what="clamd to load the local signature"
+    )
+    assert found == "Gshare.Test.Local.UNOFFICIAL"
     # Only a new daily database changes what VERSION reports; local signature files do not.
     assert scanner.version() == before
 

@@ -7,7 +7,6 @@ for marker strings, which clamd also finds inside ZIP files.
 import io
 import struct
 import threading
-import time
 import uuid
 import zipfile
 
@@ -26,6 +25,7 @@ from gshare.scanning.queue import Backoff, Worker, claim, scan_version
 from gshare.sharing import grants
 from tests.fixtures.clamd import EICAR_SIGNATURE, MARKER, body_signature, eicar_bytes
 from tests.fixtures.world import World
+from tests.helpers import eventually
 
 MiB = 1024 * 1024
 FAST = Backoff(base=0.1, cap=0.5)
@@ -81,16 +81,6 @@ def can_read(gs, actor, node_id: int) -> bool:
         if download.stream:
             download.stream.close()
         return True
-
-
-def wait_for(condition, what: str, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 @pytest.fixture
@@ -185,7 +175,7 @@ def test_unscannable_files_may_be_allowed_by_setting(scan_config, s3_store, scan
 def test_size_unknown_upload_is_scanned_by_the_worker(gs, office, worker):
     alice, bob, root = office
     version = upload(gs, alice, root, "stream.txt", b"streamed", size=None)
-    wait_for(lambda: state(gs, version.id).scan_state == ScanState.CLEAN, "the scan")
+    eventually(lambda: state(gs, version.id).scan_state == ScanState.CLEAN, what="the scan")
     assert state(gs, version.id).sha256 is not None
     assert can_read(gs, bob, version.node_id)
 
@@ -202,7 +192,7 @@ def test_scanner_down_keeps_uploads_pending_until_it_returns_by_itself(
         assert can_read(gs, alice, version.node_id)
     finally:
         clamd_daemon.start()
-    wait_for(lambda: state(gs, version.id).scan_state == ScanState.CLEAN, "the scan")
+    eventually(lambda: state(gs, version.id).scan_state == ScanState.CLEAN, what="the scan")
     assert can_read(gs, bob, version.node_id)
 
 
@@ -212,7 +202,7 @@ def test_job_of_a_worker_that_died_is_done_by_another_after_its_lease(gs, office
     version = upload(gs, alice, root, "orphaned-job.txt", b"job")
     assert claim(gs, "worker-that-dies", None) == version.id
     assert claim(gs, "second-worker", None) is None
-    second = wait_for(lambda: claim(gs, "second-worker", None), "the lease to run out")
+    second = eventually(lambda: claim(gs, "second-worker", None), what="the lease to run out")
     assert second == version.id
     assert scan_version(gs, version.id, "second-worker", FAST) == ScanState.CLEAN
     assert scan_version(gs, version.id, "worker-that-dies", FAST) == "lease lost"
@@ -227,7 +217,7 @@ def test_new_signature_pulls_back_a_formerly_clean_file(gs, office, clamd_daemon
     )
     clamd_daemon.add_signature(body_signature("Gshare.Test.NewThreat", marker))
     clamd_daemon.reload()
-    wait_for(lambda: state(gs, version.id).scan_state == ScanState.INFECTED, "the rescan")
+    eventually(lambda: state(gs, version.id).scan_state == ScanState.INFECTED, what="the rescan")
     assert not can_read(gs, bob, version.node_id)
     with gs.unit_of_work() as ctx:
         notices = notifications.list_notifications(ctx, alice)

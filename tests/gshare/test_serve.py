@@ -7,13 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
+
+from tests.helpers import eventually
 
 
 def free_port() -> int:
@@ -31,14 +32,14 @@ def get(url: str) -> tuple[int, dict | str]:
 
 
 def wait_for(url: str, process, seconds: float = 60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gshare serve exited early"
-        try:
-            return get(url)
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {seconds}s")
+    """Return get(url) once the server answers; fail at once if it exits."""
+
+    def answer():
+        if process.poll() is not None:
+            pytest.fail("gshare serve exited early")
+        return get(url)
+
+    return eventually(answer, timeout=seconds, interval=0.1, retry_on=(OSError,), what=url)
 
 
 @pytest.fixture

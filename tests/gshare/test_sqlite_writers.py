@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import multiprocessing
+import os
 import threading
 import time
 
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from gshare.core.db import make_engine
+from tests.helpers import eventually
 
 
 def _setup(url: str) -> None:
@@ -88,8 +90,17 @@ def test_a_writer_holds_the_gate_from_its_first_write_to_its_commit(tmp_path):
     engine.dispose()
 
 
+def _waiting_at_the_gate(database) -> bool:
+    """Tell whether someone waits for the write gate's flock (the kernel lists a blocked
+    flock request in /proc/locks with '->' before it)."""
+    inode = os.stat(f"{database}.writegate").st_ino
+    with open("/proc/locks") as locks:
+        return any("-> FLOCK" in line and f":{inode} " in line for line in locks)
+
+
 def test_a_waiting_writer_goes_on_once_the_first_commits(tmp_path):
-    url = f"sqlite:///{tmp_path / 'gshare.db'}"
+    database = tmp_path / "gshare.db"
+    url = f"sqlite:///{database}"
     _setup(url)
     engine = make_engine(url)
     first = engine.connect()
@@ -104,7 +115,7 @@ def test_a_waiting_writer_goes_on_once_the_first_commits(tmp_path):
 
     waiter = threading.Thread(target=second)
     waiter.start()
-    time.sleep(0.3)
+    eventually(lambda: _waiting_at_the_gate(database), what="the second writer to wait")
     assert not done  # still waiting for the first writer
     first.commit()
     first.close()

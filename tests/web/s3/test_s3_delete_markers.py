@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -14,6 +13,7 @@ from botocore.exceptions import ClientError
 from gshare.cli.people import find_node
 from gshare.core.models import ScanState, User, Version
 from gshare.files import trash
+from tests.helpers import eventually
 from tests.web.s3.test_s3_sync_tools import Tool
 
 BUCKET = "finance"
@@ -297,10 +297,15 @@ def test_rclone_versions_tell_a_deleted_file_from_a_live_one(people, tmp_path):
     alice = people.client("alice")
     alice.put_object(Bucket=BUCKET, Key="docs/live.txt", Body=b"live")
     alice.put_object(Bucket=BUCKET, Key="docs/gone.txt", Body=b"was here")
-    time.sleep(1.2)
-    before_delete = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    time.sleep(1.2)
+    # --s3-version-at takes whole seconds: the first whole second after both files were
+    # stored, and the delete marker strictly after it (waiting at most for the clock to tick).
+    stored = max(v["LastModified"] for v in alice.list_object_versions(Bucket=BUCKET)["Versions"])
+    before_delete = stored.replace(microsecond=0) + timedelta(seconds=1)
+    eventually(lambda: datetime.now(UTC) > before_delete, what=f"the clock to pass {before_delete}")
     alice.delete_object(Bucket=BUCKET, Key="docs/gone.txt")
+    marker = alice.list_object_versions(Bucket=BUCKET)["DeleteMarkers"][0]
+    assert stored <= before_delete < marker["LastModified"]
+    before_delete = before_delete.strftime("%Y-%m-%dT%H:%M:%SZ")
     rclone = Tool("rclone", people, people.people["alice"], tmp_path)
 
     def run(*args) -> str:

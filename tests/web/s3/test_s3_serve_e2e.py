@@ -15,10 +15,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -31,6 +32,7 @@ from click.testing import CliRunner
 from minio import Minio
 
 from tests.fixtures.clamd import eicar_bytes
+from tests.helpers import eventually
 from tests.web.s3.test_s3_sync_tools import Tool, make_tree
 from web.cli import main as gshare_cli
 
@@ -107,18 +109,21 @@ def free_port() -> int:
 
 
 def wait_until_up(url: str, process, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
+    """Wait until url answers at all (an HTTP error is an answer); fail if the server exits."""
+
+    def answers() -> bool:
         if process.poll() is not None:
             pytest.fail(f"gshare serve exited early:\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5):
-                return
+                return True
         except urllib.error.HTTPError:
-            return  # it answers (the S3 endpoint refuses anonymous requests)
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"{url} did not answer within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
+            return True  # it answers (the S3 endpoint refuses anonymous requests)
+
+    try:
+        eventually(answers, timeout=STARTUP_SECONDS, interval=0.2, retry_on=(OSError,), what=url)
+    except AssertionError as exc:
+        pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +226,7 @@ def test_aws_cli_syncs_up_again_and_down_through_gshare_serve(served, tmp_path):
         assert filecmp.cmp(source / name, down / name, shallow=False), name
 
 
-def test_presigned_get_works_until_it_expires(served):
+def test_presigned_get_works_until_it_expires(served, monkeypatch):
     client = served.client(signature_version="s3v4")  # boto3 presigns with SigV2 otherwise
     client.put_object(Bucket=BUCKET, Key="presigned/get.txt", Body=b"signed for you")
     url = client.generate_presigned_url(
@@ -230,10 +235,23 @@ def test_presigned_get_works_until_it_expires(served):
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == b"signed for you"
 
-    short = client.generate_presigned_url(
-        "get_object", ExpiresIn=1, Params={"Bucket": BUCKET, "Key": "presigned/get.txt"}
-    )
-    time.sleep(2.1)
+    # A link handed out two minutes ago that lived for one: signed with the clock set back,
+    # so the test does not wait for a link to run out.
+    two_minutes_ago = datetime.now(UTC) - timedelta(minutes=2)
+
+    def set_back(remove_tzinfo=True):
+        return two_minutes_ago.replace(tzinfo=None) if remove_tzinfo else two_minutes_ago
+
+    with monkeypatch.context() as clock:
+        for signer in ("botocore.auth", "botocore.crt.auth"):  # the CRT signs where installed
+            if signer in sys.modules:
+                clock.setattr(f"{signer}.get_current_datetime", set_back)
+        short = client.generate_presigned_url(
+            "get_object", ExpiresIn=60, Params={"Bucket": BUCKET, "Key": "presigned/get.txt"}
+        )
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(short).query)["X-Amz-Date"] == [
+        two_minutes_ago.strftime("%Y%m%dT%H%M%SZ")
+    ]
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(short, timeout=10)
     body = refused.value.read().decode()
@@ -381,12 +399,14 @@ def test_another_department_sees_nothing_until_shared_then_only_clean_shared_fil
 
     served.gshare("share", "grant", f"{BUCKET}/dep/a", "--role", "viewer", "--user", "carol")
     shared = {name for name in files_of(source) if name.startswith("a/")} - {"a/eicar.txt"}
-    deadline = time.monotonic() + 60  # big.bin went in parts: clean once the worker scans it
-    while True:
+
+    def carol_has_the_shared_files():
         carol.sync(f"s3://{BUCKET}/dep/", f"{down}/")
-        if files_of(down) == shared or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    assert files_of(down) == shared  # the shared folder only, and never the infected file
+        # the shared folder only, and never the infected file (a sync does not delete it)
+        assert files_of(down) == shared
+        return True
+
+    # big.bin went in parts: it is clean, and shared, once the serve's worker has scanned it
+    eventually(carol_has_the_shared_files, timeout=60, interval=0.5)
     for name in shared:
         assert filecmp.cmp(source / name, down / name, shallow=False), name
