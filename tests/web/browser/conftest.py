@@ -16,6 +16,9 @@ from werkzeug.serving import make_server
 from gshare.core.context import Gshare
 
 CHROMIUM = "/usr/bin/chromium"
+# How long a page may take to answer or an element to appear before a test fails (Playwright's
+# default is 30 s): a bound for a busy machine, not a wait; every wait ends at its event.
+TIMEOUT_MS = 60_000
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
 ARGS = [
     "--no-sandbox",
@@ -84,6 +87,7 @@ def open_page(chromium, server):
         context = chromium.new_context(
             base_url=server, locale=lang, viewport={"width": width, "height": 900}
         )
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
 
