@@ -1,4 +1,5 @@
-"""Helpers for tests that wait: one way to wait for something that happens on its own.
+"""Helpers for the tests: waiting for something that happens on its own (`eventually`),
+serving an app over real HTTP (`serving`), and a tool or server that is missing (`missing`).
 
 A test that has to wait for another thread, process or server (a scan worker, clamd loading
 signatures, a server starting) polls with `eventually` instead of sleeping a guessed time:
@@ -24,9 +25,15 @@ Where the thing waited for has an event of its own, wait on that instead: Playwr
 
 from __future__ import annotations
 
+import os
+import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn, TypeVar
+
+import pytest
+from werkzeug.serving import BaseWSGIServer, make_server
 
 T = TypeVar("T")
 
@@ -69,3 +76,37 @@ def eventually(
 def _message(what: str | None, check: Callable, timeout: float, attempts: int, last: str) -> str:
     name = what or getattr(check, "__qualname__", repr(check))
     return f"gave up waiting for {name} after {timeout}s ({attempts} attempts); {last}"
+
+
+# How often a served app's thread looks for shutdown(): werkzeug's default, 0.5 s, added half a
+# second to every test that stopped a server.
+SHUTDOWN_POLL_SECONDS = 0.01
+
+
+@contextmanager
+def serving(app, **options) -> Iterator[BaseWSGIServer]:
+    """Serve a WSGI app on a free port of 127.0.0.1 from a thread until the block ends; options
+    go to werkzeug's make_server (ssl_context=...). The server answers requests in threads."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, **options)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS}, daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def in_ci() -> bool:
+    """Tell whether this run is CI's (CI=true), where nothing the suite needs may be missing."""
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def missing(what: str) -> NoReturn:
+    """Stop a test that lacks a tool, server or browser: a failure where CI=true, a skip saying
+    what is missing elsewhere."""
+    if in_ci():
+        pytest.fail(f"{what} (required where CI=true)", pytrace=False)
+    pytest.skip(what)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
-from werkzeug.serving import make_server
 
 from gshare.accounts import access_keys
 from gshare.core.actor import OPERATOR
 from gshare.core.context import Gshare
 from gshare.core.models import AccessKey, UserRole
 from gshare.org import departments
+from tests.helpers import serving
 from tests.web.conftest import post, sign_in
 from web import create_app
 from web.s3.app import create_s3_app
@@ -26,12 +25,8 @@ _NEW_KEY = re.compile(r'id="new-key-id">(GS[A-Z0-9]+)<.*?id="new-key-secret">([^
 @pytest.fixture
 def s3_url(config, gs):
     """Serve the S3 endpoint on the same database and store, on a free port."""
-    server = make_server("127.0.0.1", 0, create_s3_app(config, gs), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(create_s3_app(config, gs)) as server:
+        yield f"http://127.0.0.1:{server.port}"
 
 
 def _english(web):

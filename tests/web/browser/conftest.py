@@ -6,14 +6,12 @@ browser or Playwright fails the run; elsewhere those tests are skipped.
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from gshare.core.context import Gshare
+from tests.helpers import missing, serving
 
 CHROMIUM = "/usr/bin/chromium"
 # How long a page may take to answer or an element to appear before a test fails (Playwright's
@@ -28,12 +26,6 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def _missing(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests need {reason} where CI=true")
-    pytest.skip(f"browser tests need {reason}")
 
 
 @pytest.fixture(params=["sqlite"])
@@ -57,11 +49,8 @@ def gs(config, s3_store, scanner):
 @pytest.fixture
 def server(app):
     """Serve the app on a free local port for the length of a test."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(app) as httpd:
+        yield f"http://127.0.0.1:{httpd.server_port}"
 
 
 @pytest.fixture(scope="session")
@@ -69,9 +58,9 @@ def chromium():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("the playwright package")
+        missing("browser tests need the playwright package")
     if not Path(CHROMIUM).exists():
-        _missing(CHROMIUM)
+        missing(f"browser tests need {CHROMIUM}")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser

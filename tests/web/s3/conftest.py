@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
-from werkzeug.serving import make_server
 
 from gshare.accounts import access_keys
 from gshare.core.actor import OPERATOR
@@ -16,6 +14,7 @@ from gshare.core.context import Gshare
 from gshare.core.models import User
 from gshare.sharing import grants
 from tests.fixtures.world import World
+from tests.helpers import serving
 from web.s3.app import create_s3_app
 
 REGION = "us-east-1"
@@ -116,9 +115,5 @@ def s3_site(config, s3_gs):
         served.append((environ["REQUEST_METHOD"], environ.get("RAW_URI", "")))
         return app(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, recording, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield S3Site(f"http://127.0.0.1:{server.port}", s3_gs, requests=served)
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(recording) as server:
+        yield S3Site(f"http://127.0.0.1:{server.port}", s3_gs, requests=served)

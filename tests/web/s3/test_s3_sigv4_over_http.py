@@ -8,7 +8,6 @@ import io
 import shutil
 import ssl
 import subprocess
-import threading
 import urllib.request
 from urllib.parse import unquote
 
@@ -19,9 +18,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from minio import Minio
 from werkzeug.datastructures import EnvironHeaders
-from werkzeug.serving import make_server
 from werkzeug.wsgi import get_input_stream
 
+from tests.helpers import missing, serving
 from tests.web.s3.s3_client_requests import ACCESS_KEY, REGION, SECRET, secret_for
 from web.s3.errors import S3Error
 from web.s3.payload import verified_body
@@ -101,14 +100,10 @@ def endpoint(request, tmp_path_factory):
     if request.param == "https":
         context = _self_signed_cert(tmp_path_factory.mktemp("tls"))
         if context is None:
-            pytest.skip("openssl is not installed")
+            missing("openssl is not installed: the https endpoint needs a certificate")
     app = EchoEndpoint()
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"{request.param}://127.0.0.1:{server.port}", app
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app, ssl_context=context) as server:
+        yield f"{request.param}://127.0.0.1:{server.port}", app
 
 
 def s3(url, secret=SECRET):
