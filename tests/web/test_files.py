@@ -6,6 +6,8 @@ from urllib.parse import quote
 
 import pytest
 
+from gshare.core.models import ScanState, UserRole, Version
+from tests.fixtures.world import mark_scanned
 from tests.web.conftest import post
 
 LAO_NAME = "ລາຍງານ ປີ 2024.txt"
@@ -96,12 +98,41 @@ def test_folder_zip_holds_only_clean_files_for_others(site, browser_for):
     assert archive.read("clean.txt") == b"ok"
 
 
-def test_other_department_cannot_see_pending_upload(site, browser_for):
-    owner = site.user("owner")
-    site.upload(owner, site.department_root("Finance"), "pending.txt", clean=False)
-    colleague = browser_for(site.user("colleague"))
+def test_a_pending_upload_reaches_another_department_only_once_clean(site, browser_for):
+    """Finance shares a folder with Planning: a file being scanned is shown to its uploader and
+    to nobody else, not even a colleague in Finance; once clean, Planning sees and gets it."""
+    owner = site.user("owner", "Finance", role=UserRole.DEPARTMENT_ADMIN)
+    planner = browser_for(site.user("planner", "Planning"))
+    colleague = browser_for(site.user("colleague", "Finance"))
+    root = site.department_root("Finance")
+    reports = site.folder(root, "Reports")
+    uploader = browser_for(owner)
+    share = post(
+        uploader,
+        f"/nodes/{reports.id}/grants",
+        {"department": site.department("Planning").id, "role": "viewer"},
+    )
+    assert share.status_code == 302
+    site.upload(owner, root, "ready.txt", b"checked")
+    site.upload(owner, root, "pending.txt", clean=False)
+    version = site.upload(owner, reports, "waiting.txt", b"scanning", clean=False)
+    site.upload(owner, reports, "published.txt", b"checked")
+    download = f"/files/{version.node_id}/download"
+
+    mine = uploader.get(f"/f/{reports.id}").get_data(as_text=True)
+    assert "waiting.txt" in mine and "scan-pending" in mine
+    assert uploader.get(download).data == b"scanning"
     page = colleague.get("/department", follow_redirects=True).get_data(as_text=True)
+    assert "ready.txt" in page
     assert "pending.txt" not in page
+    theirs = planner.get(f"/f/{reports.id}")
+    assert theirs.status_code == 200 and "published.txt" in theirs.get_data(as_text=True)
+    assert "waiting.txt" not in theirs.get_data(as_text=True)
+    assert planner.get(download).status_code == 404
+
+    site.run(lambda w: mark_scanned(w.ctx.db.get(Version, version.id), ScanState.CLEAN))
+    assert "waiting.txt" in planner.get(f"/f/{reports.id}").get_data(as_text=True)
+    assert planner.get(download).data == b"scanning"
 
 
 def test_create_rename_delete_restore(site, browser_for):

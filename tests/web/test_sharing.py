@@ -29,9 +29,15 @@ def test_pending_file_in_a_shared_folder_stays_invisible_to_them(site, browser_f
     planning = site.user("planner", "Planning")
     folder = site.folder(site.department_root("Finance"), "Shared")
     version = site.upload(owner, folder, "virus.txt", b"x", clean=False)
-    _share(browser_for(owner), folder.id, department=site.department("Planning").id, role="viewer")
+    clean = site.upload(owner, folder, "minutes.txt", b"read me")
+    web = browser_for(owner)
+    _share(web, folder.id, department=site.department("Planning").id, role="viewer")
+    assert "virus.txt" in web.get(f"/f/{folder.id}").get_data(as_text=True)  # its uploader's
     member = browser_for(planning)
-    assert "virus.txt" not in member.get(f"/f/{folder.id}").get_data(as_text=True)
+    page = member.get(f"/f/{folder.id}").get_data(as_text=True)
+    assert "minutes.txt" in page
+    assert "virus.txt" not in page
+    assert member.get(f"/files/{clean.node_id}/download").data == b"read me"
     assert member.get(f"/files/{version.node_id}/download").status_code == 404
 
 
@@ -86,9 +92,13 @@ def test_upload_only_link_takes_files_without_showing_any(site, browser_for, app
     owner = site.user("owner")
     folder = site.folder(site.home(owner), "Inbox")
     site.upload(owner, folder, "secret.txt", b"s")
-    path = _link(browser_for(owner), folder.id, mode="upload")
+    web = browser_for(owner)
+    viewing = app.test_client().get(_link(web, folder.id, mode="view")).get_data(as_text=True)
+    assert "secret.txt" in viewing  # a view link of the same folder shows it
+    path = _link(web, folder.id, mode="upload")
     outsider = app.test_client()
     page = outsider.get(path).get_data(as_text=True)
+    assert f'data-link="{path}/upload"' in page  # the uploader, ready to take files
     assert "secret.txt" not in page
     response = outsider.post(
         f"{path}/upload?name=secret.txt",
@@ -106,7 +116,9 @@ def test_revoked_link_stops_working(site, browser_for, app):
     owner = site.user("owner")
     folder = site.folder(site.home(owner), "Gone")
     web = browser_for(owner)
+    site.upload(owner, folder, "farewell.txt", b"bye")
     path = _link(web, folder.id, mode="view")
+    assert "farewell.txt" in app.test_client().get(path).get_data(as_text=True)
     link_id = re.search(
         r"/links/(\d+)/revoke", web.get(f"/nodes/{folder.id}/share").get_data(as_text=True)
     ).group(1)

@@ -24,6 +24,7 @@ def test_a_stranger_finds_nothing_by_id(site, app, browser_for):
     owner = site.user("owner", "Finance")
     folder = site.folder(site.home(owner), "Private")
     version = site.upload(owner, folder, "private.txt", b"secret")
+    owner_web = browser_for(owner)
     stranger = browser_for(site.user("stranger", "Planning"))
     token = csrf_token(stranger)
     ids = {
@@ -37,7 +38,7 @@ def test_a_stranger_finds_nothing_by_id(site, app, browser_for):
         "token_id": 1,
         "number": 1,
     }
-    checked = 0
+    checked, shown_to_owner = 0, set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC | ALLOWED_FOR_ANYONE or not rule.arguments:
             continue
@@ -45,6 +46,12 @@ def test_a_stranger_finds_nothing_by_id(site, app, browser_for):
             for node_id in (version.node_id, folder.id):
                 ids["node_id"] = node_id
                 path = _filled(rule, ids)
+                if method == "GET":  # the same page, asked by the owner, shows the file
+                    mine = owner_web.get(path)
+                    if mine.status_code == 200 and b"private.txt" in mine.get_data():
+                        shown_to_owner.add(path)
+                    if b"secret" in mine.get_data():
+                        shown_to_owner.add(f"{path} (its content)")
                 response = stranger.open(
                     path,
                     method=method,
@@ -60,6 +67,18 @@ def test_a_stranger_finds_nothing_by_id(site, app, browser_for):
                 assert b"secret" not in body and b"private.txt" not in body, (method, path)
                 checked += 1
     assert checked > 40
+    # the ids were real: the pages and downloads the stranger was refused show the owner the file
+    node = version.node_id
+    assert {
+        f"/f/{folder.id}",
+        f"/f/{folder.id}/zip",
+        f"/files/{node}",
+        f"/files/{node}/download (its content)",
+        f"/nodes/{node}/share",
+        f"/api/v1/folders/{folder.id}/children",
+        f"/api/v1/nodes/{node}",
+        f"/api/v1/files/{node}/content (its content)",
+    } <= shown_to_owner, shown_to_owner
 
 
 @pytest.mark.parametrize(
