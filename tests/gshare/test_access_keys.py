@@ -21,6 +21,8 @@ def test_revoked_key_and_disabled_owner_are_not_found(ctx, world):
     alice, bob = world.user("alice"), world.user("bob")
     first = access_keys.create_key(ctx, alice, alice)
     second = access_keys.create_key(ctx, OPERATOR, bob)
+    for new in (first, second):
+        assert access_keys.find_holder(ctx.db, ctx.config, new.key.key_id).secret == new.secret
     access_keys.revoke_key(ctx, alice, first.key.key_id)
     bob.disabled = True
     ctx.db.flush()
@@ -32,6 +34,7 @@ def test_key_under_another_server_secret_cannot_be_used(ctx, world):
     alice = world.user("alice")
     new = access_keys.create_key(ctx, alice, alice)
     other = ctx.config.replace(server={"secret_key": "a different server secret"})
+    assert access_keys.find_holder(ctx.db, ctx.config, new.key.key_id).secret == new.secret
     assert access_keys.find_holder(ctx.db, other, new.key.key_id) is None
 
 

@@ -73,6 +73,7 @@ def test_import_creates_everyone_or_no_one(gshare, tmp_path):
     code, out = gshare("user", "import", str(good))
     lines = out.strip().splitlines()
     assert code == 0 and lines[0] == "username,initial_password" and len(lines) == 3
+    assert "ana" in gshare("user", "list")[1]
 
 
 def test_disable_and_share_commands(gshare):

@@ -60,6 +60,9 @@ def test_quota_exceeded_mid_stream_keeps_nothing(ctx, world):
     assert blobs(ctx.store) == []
     assert list(ctx.store.list_multipart_uploads()) == []
     assert space.used_bytes == 0
+    kept = content.upload_file(ctx, alice, world.home(alice), "big.bin", Chunks(6 * MiB))
+    assert blobs(ctx.store) == [kept.blob_key]  # the same upload within the quota is kept
+    assert space.used_bytes == 6 * MiB
 
 
 def test_quota_counts_every_version_and_is_given_back_on_purge(ctx, world):
@@ -166,3 +169,7 @@ def test_object_store_down_mid_upload_saves_nothing_and_gc_clears_the_rest(fragi
         maintenance.gc(ctx, grace=timedelta(0))
     assert blobs(store) == []
     assert list(store.list_multipart_uploads()) == []
+    with gs.unit_of_work() as ctx:  # with the store up, an upload is kept
+        ctx.db.add(alice)
+        kept = content.upload_file(ctx, alice, World(ctx).home(alice), "big.bin", Chunks(MiB))
+    assert blobs(store) == [kept.blob_key]

@@ -132,6 +132,8 @@ def test_bad_names_are_refused_and_nothing_is_stored(ctx, world, name):
     with pytest.raises(NameInvalid):
         world.upload(alice, world.home(alice), name, b"x")
     assert list(ctx.store.list()) == []
+    good = world.upload(alice, world.home(alice), "good name.txt", b"x")
+    assert [o.key for o in ctx.store.list()] == [good.blob_key]
 
 
 def test_a_file_cannot_take_a_folder_name(ctx, world):

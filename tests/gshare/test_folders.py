@@ -95,6 +95,7 @@ def test_deleted_item_leaves_the_folder_and_comes_back_on_restore(ctx, world):
     home = world.home(alice)
     folder = world.folder(home, "Old", actor=alice)
     version = world.upload(alice, folder, "f.txt")
+    assert names(ctx, alice, home) == ["Old"]
     trash.delete_node(ctx, alice, folder.id)
     assert names(ctx, alice, home) == []
     with pytest.raises(NotFound):
@@ -136,5 +137,6 @@ def test_trash_past_retention_is_purged(ctx, world):
     version = world.upload(alice, world.home(alice), "f.txt")
     trash.delete_node(ctx, alice, version.node_id)
     assert trash.purge_expired(ctx, utcnow() - timedelta(days=1)) == 0
+    assert [n.name for n in trash.list_trash(ctx, OPERATOR, version.node.space_id)] == ["f.txt"]
     assert trash.purge_expired(ctx, utcnow() + timedelta(seconds=1)) == 1
     assert trash.list_trash(ctx, OPERATOR, version.node.space_id) == []

@@ -104,6 +104,7 @@ def test_revoked_grant_makes_the_folder_disappear(ctx, tree):
     access = grants.list_access(ctx, OPERATOR, nodes["b"].id)
     viewer_grant = next(a.grant for a in access if a.grant.user_id == people["u_viewer"].id)
     assert access[0].inherited_from is not None
+    assert require(ctx.db, people["u_viewer"], Action.SEE, nodes["b"]) == V
     grants.revoke_grant(ctx, OPERATOR, viewer_grant.id)
     with pytest.raises(NotFound):
         require(ctx.db, people["u_viewer"], Action.SEE, nodes["b"])

@@ -28,6 +28,7 @@ from tests.fixtures.world import World
 from tests.helpers import eventually
 
 MiB = 1024 * 1024
+CLEAN_TEXT = "Minutes of the budget meeting, ສະບາຍດີ\n".encode() * 100
 FAST = Backoff(base=0.1, cap=0.5)
 
 
@@ -119,13 +120,19 @@ def test_clean_upload_is_readable_by_the_other_department_the_moment_it_ends(gs,
 
 def test_eicar_is_quarantined_invisible_to_others_and_its_uploader_is_told(gs, office):
     alice, bob, root = office
+    clean = upload(gs, alice, root, "minutes.txt", CLEAN_TEXT)
     version = upload(gs, alice, root, "invoice.txt", eicar_bytes())
     stored = state(gs, version.id)
     assert (stored.scan_state, stored.scan_signature) == (ScanState.INFECTED, EICAR_SIGNATURE)
+    assert can_read(gs, bob, clean.node_id)
     assert not can_read(gs, bob, version.node_id)
     with gs.unit_of_work() as ctx:
         ctx.db.add_all([alice, bob, root])
-        assert [e.node.name for e in lookup.list_folder(ctx, bob, root)] == []
+        assert [e.node.name for e in lookup.list_folder(ctx, alice, root)] == [
+            "invoice.txt",
+            "minutes.txt",
+        ]  # its uploader is shown it (and told why it cannot be opened)
+        assert [e.node.name for e in lookup.list_folder(ctx, bob, root)] == ["minutes.txt"]
         with pytest.raises(Quarantined):
             content.open_download(ctx, alice, version.node_id)
         notices = notifications.list_notifications(ctx, alice)
@@ -137,13 +144,17 @@ def test_eicar_is_quarantined_invisible_to_others_and_its_uploader_is_told(gs, o
 
 def test_marker_inside_a_zip_is_caught(gs, office):
     alice, bob, root = office
+    plain = upload(gs, alice, root, "plain.zip", zipped("inner/readme.txt", CLEAN_TEXT))
     version = upload(gs, alice, root, "archive.zip", zipped("inner/readme.txt", MARKER * 3))
+    assert state(gs, plain.id).scan_state == ScanState.CLEAN and can_read(gs, bob, plain.node_id)
     assert state(gs, version.id).scan_state == ScanState.INFECTED
     assert not can_read(gs, bob, version.node_id)
 
 
 def test_disguised_executable_is_blocked_with_its_reason(gs, office):
     alice, bob, root = office
+    real = upload(gs, alice, root, "minutes.pdf", b"%PDF-1.4\n" + CLEAN_TEXT + b"%%EOF\n")
+    assert state(gs, real.id).scan_state == ScanState.CLEAN and can_read(gs, bob, real.node_id)
     version = upload(gs, alice, root, "report.pdf", pe_executable())
     stored = state(gs, version.id)
     assert stored.scan_state == ScanState.BLOCKED
@@ -242,9 +253,18 @@ def test_admin_releases_a_false_positive_with_a_reason(gs, office):
 def test_admin_deletes_a_quarantined_file_and_its_blob(gs, office):
     alice, _, root = office
     version = upload(gs, alice, root, "bad.txt", eicar_bytes())
+
+    def listed_to_alice():
+        with gs.unit_of_work() as ctx:
+            ctx.db.add_all([alice, root])
+            return [e.node.name for e in lookup.list_folder(ctx, alice, root)]
+
+    assert [o.key for o in gs.store.list()] == [state(gs, version.id).blob_key]
+    assert listed_to_alice() == ["bad.txt"]  # its uploader sees it, quarantined
     with gs.unit_of_work() as ctx:
         quarantine.delete_quarantined(ctx, OPERATOR, version.id)
     assert [o.key for o in gs.store.list()] == []
+    assert listed_to_alice() == []
     assert not can_read(gs, alice, version.node_id)
 
 

@@ -46,6 +46,7 @@ def test_delete_an_empty_space_revokes_its_keys(ctx, world):
     space = spaces.create_project_space(ctx, alice, "Scratch", "scratch")
     key = access_keys.create_key(ctx, alice, alice, space=space).key
     space_id = space.id
+    assert ctx.db.get(AccessKey, key.id).space_id == space_id
     spaces.delete_project_space(ctx, alice, space)
     assert ctx.db.get(Space, space_id) is None
     row = ctx.db.get(AccessKey, key.id)

@@ -118,6 +118,8 @@ def test_abort_drops_the_session_and_its_backend_upload(ctx, world):
     alice = world.user("alice")
     session = uploads.start_upload(ctx, alice, world.home(alice), "x.bin")
     send(ctx, alice, session, 1, b"x")
+    assert [s.token for s in uploads.list_uploads(ctx, alice)] == [session.token]
+    assert len(list(ctx.store.list_multipart_uploads("v/"))) == 1
     uploads.abort_upload(ctx, alice, session.token)
     assert uploads.list_uploads(ctx, alice) == []
     assert [u.upload_id for u in ctx.store.list_multipart_uploads("v/")] == []

@@ -18,6 +18,8 @@ def test_wrong_secret_is_refused_as_storage_unavailable(s3_server, s3_credential
     with pytest.raises(StorageUnavailable, match="credentials"):
         impostor.put("v/intruder", io.BytesIO(b"x"))
     assert list(s3_store.list()) == []
+    s3_store.put("v/intruder", io.BytesIO(b"x"))  # the same put with the right secret
+    assert [info.key for info in s3_store.list()] == ["v/intruder"]
 
 
 def test_unknown_access_key_is_refused(s3_server, s3_store):

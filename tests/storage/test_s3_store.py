@@ -248,6 +248,8 @@ def test_client_failure_mid_upload_propagates_and_leaves_nothing(
     assert raised.value is body.error
     assert list(s3_store.list_multipart_uploads()) == []
     assert list(s3_store.list()) == []
+    s3_store.put("v/broken", io.BytesIO(data[:1000]))  # a body that does not break is stored
+    assert [info.key for info in s3_store.list()] == ["v/broken"]
 
 
 @pytest.mark.parametrize(
@@ -258,6 +260,8 @@ def test_body_shorter_than_announced_is_refused_and_nothing_stored(s3_store, sen
         s3_store.put("v/short", Trickle(payload(sent)), length=announced)
     assert list(s3_store.list()) == []
     assert list(s3_store.list_multipart_uploads()) == []
+    s3_store.put("v/short", Trickle(payload(1000)), length=1000)  # as long as announced
+    assert [info.key for info in s3_store.list()] == ["v/short"]
 
 
 def test_part_shorter_than_announced_is_refused(s3_store):

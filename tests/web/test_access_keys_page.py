@@ -119,6 +119,7 @@ def test_revoked_key_is_no_longer_listed_and_no_longer_works(site, browser_for, 
     key_id, secret, _page = _create(web)
     s3 = _boto(s3_url, key_id, secret)
     assert "home-somsak" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert f'id="key-{key_id}"' in web.get("/account/keys").get_data(as_text=True)
     response = post(web, f"/account/keys/{key_id}/revoke")
     assert response.status_code == 302
     page = web.get("/account/keys").get_data(as_text=True)
@@ -144,6 +145,13 @@ def test_another_persons_key_answers_404(site, browser_for, gs):
     with gs.unit_of_work() as ctx:
         key = ctx.db.query(AccessKey).filter_by(key_id=theirs).one()
         assert (key.label, key.revoked_at) == ("theirs", None)
+    owner = _english(browser_for(other))  # the same page and form, by the key's owner
+    assert theirs in owner.get("/account/keys").get_data(as_text=True)
+    assert post(owner, f"/account/keys/{theirs}/label", {"label": "mine"}).status_code == 302
+    assert post(owner, f"/account/keys/{theirs}/revoke").status_code == 302
+    with gs.unit_of_work() as ctx:
+        key = ctx.db.query(AccessKey).filter_by(key_id=theirs).one()
+        assert key.label == "mine" and key.revoked_at is not None
 
 
 def test_an_administrator_changes_only_their_own_keys_here(site, browser_for):
@@ -155,6 +163,7 @@ def test_an_administrator_changes_only_their_own_keys_here(site, browser_for):
     )
     web = _english(browser_for(site.user("admin", role=UserRole.SYSTEM_ADMIN)))
     assert post(web, f"/account/keys/{theirs}/revoke").status_code == 404
+    assert post(browser_for(other), f"/account/keys/{theirs}/revoke").status_code == 302
 
 
 def test_a_space_the_person_does_not_see_cannot_be_chosen(site, browser_for, gs):
@@ -163,6 +172,10 @@ def test_a_space_the_person_does_not_see_cannot_be_chosen(site, browser_for, gs)
     assert post(web, "/account/keys", {"space": str(planning)}).status_code == 404
     with gs.unit_of_work() as ctx:
         assert ctx.db.query(AccessKey).count() == 0
+    finance = site.run(lambda w: departments.department_space(w.ctx, w.department("Finance")).id)
+    assert post(web, "/account/keys", {"space": str(finance)}).status_code == 302
+    with gs.unit_of_work() as ctx:
+        assert [k.space_id for k in ctx.db.query(AccessKey)] == [finance]
 
 
 def test_forms_need_the_csrf_token(site, browser_for, gs):

@@ -40,6 +40,8 @@ def test_token_calls_need_no_csrf_but_session_calls_do(site, client, browser_for
 def test_revoked_token_is_refused(site, client):
     user = site.user("somsak")
     text = _token(site, user)
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {text}"})
+    assert me.status_code == 200 and me.json["username"] == "somsak"
     site.run(
         lambda w: api_tokens.revoke_token(
             w.ctx, w.ctx.db.merge(user), api_tokens.list_tokens(w.ctx, w.ctx.db.merge(user))[0].id

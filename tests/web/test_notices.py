@@ -43,6 +43,7 @@ def test_marking_notices_read_clears_the_count(site, browser_for):
     notice_id = re.search(
         r'name="id" value="(\d+)"', web.get("/notifications").get_data(as_text=True)
     ).group(1)
+    assert _unread(web.get("/", headers=EN).get_data(as_text=True)) == "1"
     assert post(web, "/notifications/read", {"id": notice_id}).status_code == 302
     assert _unread(web.get("/", headers=EN).get_data(as_text=True)) is None
 
@@ -55,10 +56,13 @@ def test_nobody_can_mark_or_see_the_notices_of_someone_else(site, browser_for):
     notice_id = re.search(
         r'name="id" value="(\d+)"', web.get("/notifications").get_data(as_text=True)
     ).group(1)
+    assert "secret-name.txt" in web.get("/notifications").get_data(as_text=True)
     stranger = browser_for(other)
     assert "secret-name.txt" not in stranger.get("/notifications").get_data(as_text=True)
     post(stranger, "/notifications/read", {"id": notice_id})
     assert _unread(web.get("/", headers=EN).get_data(as_text=True)) == "1"
+    post(web, "/notifications/read", {"id": notice_id})  # the same form, by its owner
+    assert _unread(web.get("/", headers=EN).get_data(as_text=True)) is None
 
 
 def test_blocked_upload_notice_gives_the_reason_in_lao(site, browser_for):

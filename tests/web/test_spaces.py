@@ -35,15 +35,19 @@ def test_a_lao_name_gets_a_name_for_sync_tools_of_its_own(site, browser_for, gs)
 def test_other_people_do_not_see_my_project_space(site, browser_for):
     web = browser_for(site.user("somsak"))
     folder_url = post(web, "/spaces/new", {"name": "Secret plans"}).headers["Location"]
+    assert web.get(folder_url).status_code == 200
+    assert "Secret plans" in web.get("/", headers=EN).get_data(as_text=True)
     other = browser_for(site.user("other"))
     assert other.get(folder_url).status_code == 404
     assert "Secret plans" not in other.get("/", headers=EN).get_data(as_text=True)
 
 
-def test_spaces_of_ones_own_can_be_turned_off(site, config, gs):
+def test_spaces_of_ones_own_can_be_turned_off(site, config, gs, browser_for):
     from tests.web.conftest import sign_in
 
-    site.user("somsak")
+    opened = browser_for(site.user("somsak"))  # the same person on a site that allows them
+    assert "New project space" in opened.get("/", headers=EN).get_data(as_text=True)
+    assert post(opened, "/spaces/new", {"name": "Allowed"}).status_code == 302
     closed = config.replace(spaces={"allow_user_spaces": False})
     web = create_app(closed, Gshare(closed, gs.store, engine=gs.engine)).test_client()
     sign_in(web, "somsak")
@@ -74,6 +78,8 @@ def test_the_manager_renames_a_space_and_its_sync_name_stays(site, browser_for):
 def test_the_manager_deletes_an_empty_space(site, browser_for):
     web = browser_for(site.user("somsak"))
     folder_url, space = _new_space(site, web, "Short-lived")
+    assert "Short-lived" in web.get("/", headers=EN).get_data(as_text=True)
+    assert web.get(folder_url).status_code == 200
     response = post(web, f"/spaces/{space.id}/delete", headers=EN)
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert "The space Short-lived was deleted." in web.get("/", headers=EN).get_data(as_text=True)
@@ -109,6 +115,8 @@ def test_an_editor_of_the_space_sees_no_settings_and_may_not_change_it(site, bro
             user=w.ctx.db.merge(editor),
         )
     )
+    managing = browser_for(owner).get(folder_url, headers=EN).get_data(as_text=True)
+    assert "Space settings" in managing  # the same page, to its manager
     web = browser_for(editor)
     page = web.get(folder_url, headers=EN)
     assert page.status_code == 200 and "Space settings" not in page.get_data(as_text=True)

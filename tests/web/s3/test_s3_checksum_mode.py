@@ -113,6 +113,8 @@ def test_an_upload_without_a_checksum_shows_none(people):
     client.put_object(Bucket=HOME, Key="plain.txt", Body=b"no checksum sent")
     assert shown(client.head_object(Bucket=HOME, Key="plain.txt", ChecksumMode="ENABLED")) == {}
     assert stored_checksum(people, "plain.txt") is None
+    client.put_object(Bucket=HOME, Key="summed.txt", Body=b"sent", ChecksumAlgorithm="SHA256")
+    assert stored_checksum(people, "summed.txt") is not None  # one sent is kept
 
 
 def test_a_corrupted_stored_checksum_makes_boto3_refuse_the_download(people, alice):
@@ -351,6 +353,10 @@ def test_a_checksum_type_the_algorithm_cannot_give_is_refused(people, alice, ask
         alice.create_multipart_upload(Bucket=HOME, Key="never.bin", **asked)
     assert error_code(refused) == code
     assert alice.list_multipart_uploads(Bucket=HOME).get("Uploads", []) == []
+    fitting = {"ChecksumAlgorithm": "CRC32", "ChecksumType": "FULL_OBJECT"}
+    uid = alice.create_multipart_upload(Bucket=HOME, Key="never.bin", **fitting)["UploadId"]
+    listed = alice.list_multipart_uploads(Bucket=HOME)["Uploads"]
+    assert [u["UploadId"] for u in listed] == [uid]
 
 
 def test_complete_must_use_the_checksum_type_the_upload_was_created_with(people, alice):

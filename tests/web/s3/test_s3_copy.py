@@ -307,6 +307,8 @@ def test_a_key_limited_to_one_space_cannot_copy_from_another(people, alice):
         copy_part(limited, HOME, "budget.bin", uid, 1, source)
     assert error_code(refused_part) == "AccessDenied"
     assert "Contents" not in limited.list_objects_v2(Bucket=HOME)
+    alice.copy_object(Bucket=HOME, Key="budget.txt", CopySource=source)  # her unlimited key may
+    assert [o["Key"] for o in limited.list_objects_v2(Bucket=HOME)["Contents"]] == ["budget.txt"]
 
 
 def _space(site, slug: str) -> Space:

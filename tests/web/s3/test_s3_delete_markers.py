@@ -175,6 +175,11 @@ def test_only_an_editor_may_restore_and_only_what_they_see_is_listed(people):
         carol.head_object(Bucket=BUCKET, Key="private/b.txt")
     assert "x-amz-delete-marker" not in error_of(hidden)[2]
     assert error_of(hidden)[1] == 404
+    with pytest.raises(ClientError) as seen:  # the same HEAD by alice finds her marker
+        alice.head_object(Bucket=BUCKET, Key="private/b.txt")
+    assert error_of(seen)[1] == 404 and error_of(seen)[2]["x-amz-delete-marker"] == "true"
+    alice.delete_object(Bucket=BUCKET, Key="shared/a.txt", VersionId=shared)  # an editor may
+    assert carol.get_object(Bucket=BUCKET, Key="shared/a.txt")["Body"].read() == b"a"
 
 
 def test_deleted_pending_upload_is_a_marker_to_its_uploader_only(people):
@@ -188,6 +193,9 @@ def test_deleted_pending_upload_is_a_marker_to_its_uploader_only(people):
     with pytest.raises(ClientError) as hidden:
         carol.get_object(Bucket=BUCKET, Key="wait.txt", VersionId=marker)
     assert error_of(hidden)[:2] == ("NoSuchKey", 404)
+    with pytest.raises(ClientError) as known:  # the same GET by alice finds the marker
+        alice.get_object(Bucket=BUCKET, Key="wait.txt", VersionId=marker)
+    assert error_of(known)[:2] == ("MethodNotAllowed", 405)
 
 
 def test_new_file_at_a_deleted_key_is_latest_and_the_old_one_comes_back_beside_it(people):
@@ -367,11 +375,16 @@ def test_a_viewer_may_not_delete_a_version_of_a_deleted_file(people):
         people.client("carol").delete_object(Bucket=BUCKET, Key="kept.txt", VersionId=kept)
     assert error_of(refused)[:2] == ("AccessDenied", 403)
     assert trashed_names(people) == ["kept.txt"]
+    alice.delete_object(Bucket=BUCKET, Key="kept.txt", VersionId=kept)  # its editor may
+    assert trashed_names(people) == []
 
 
 def test_a_copy_from_a_delete_marker_is_refused_as_s3_refuses_it(people):
     alice = people.client("alice")
     alice.put_object(Bucket=BUCKET, Key="gone.txt", Body=b"old text")
+    source = {"Bucket": BUCKET, "Key": "gone.txt"}
+    alice.copy_object(Bucket=BUCKET, Key="earlier.txt", CopySource=source)  # before the delete
+    assert alice.get_object(Bucket=BUCKET, Key="earlier.txt")["Body"].read() == b"old text"
     marker = alice.delete_object(Bucket=BUCKET, Key="gone.txt")["VersionId"]
     with pytest.raises(ClientError) as by_marker:
         alice.copy_object(

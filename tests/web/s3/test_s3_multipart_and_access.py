@@ -76,6 +76,9 @@ def test_multipart_by_hand_lists_parts_and_aborts(people):
 def test_another_person_cannot_touch_my_upload(people):
     alice, carol = people.client("alice"), people.client("carol")
     uid = alice.create_multipart_upload(Bucket="home-alice", Key="x.bin")["UploadId"]
+    alice.upload_part(Bucket="home-alice", Key="x.bin", UploadId=uid, PartNumber=1, Body=b"a")
+    mine = alice.list_parts(Bucket="home-alice", Key="x.bin", UploadId=uid)["Parts"]
+    assert [p["PartNumber"] for p in mine] == [1]
     with pytest.raises(ClientError) as refused:
         carol.list_parts(Bucket="home-alice", Key="x.bin", UploadId=uid)
     assert error_code(refused) == "NoSuchBucket"
@@ -124,6 +127,8 @@ def test_eicar_through_s3_is_quarantined_and_invisible_to_others(people):
     alice.put_object(Bucket="finance", Key="eicar.com.txt", Body=eicar_bytes())
     state = people.run(lambda w: w.ctx.db.query(Version).one().scan_state)
     assert state == ScanState.INFECTED
+    mine = alice.list_objects_v2(Bucket="finance")["Contents"]
+    assert [o["Key"] for o in mine] == ["eicar.com.txt"]  # listed to its uploader
     assert "Contents" not in carol.list_objects_v2(Bucket="finance")
     with pytest.raises(ClientError) as refused:
         alice.get_object(Bucket="finance", Key="eicar.com.txt")
@@ -165,6 +170,7 @@ def test_create_and_delete_a_bucket(people):
     assert error_code(full) == "BucketNotEmpty"
     empty = people.client("alice")
     empty.create_bucket(Bucket="scratch-space")
+    assert "scratch-space" in [b["Name"] for b in empty.list_buckets()["Buckets"]]
     empty.delete_bucket(Bucket="scratch-space")
     assert "scratch-space" not in [b["Name"] for b in empty.list_buckets()["Buckets"]]
 

@@ -124,6 +124,8 @@ def test_missing_key_is_no_such_key_and_delete_is_idempotent(s3_site, alice):
         alice.get_object(Bucket=HOME, Key="nothing.txt")
     assert error_code(missing) == "NoSuchKey"
     alice.put_object(Bucket=HOME, Key="gone.txt", Body=b"bye")
+    listed = alice.list_objects_v2(Bucket=HOME)["Contents"]
+    assert [o["Key"] for o in listed] == ["gone.txt"]
     assert (
         alice.delete_object(Bucket=HOME, Key="gone.txt")["ResponseMetadata"]["HTTPStatusCode"]
         == 204
