@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from jinja2 import BytecodeCache
 
 from gshare.core.models import ScanState
 from gshare.files import content as files
@@ -15,10 +16,30 @@ from web import create_app
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
+class SharedTemplates(BytecodeCache):
+    """Compiled templates kept for the whole run. Every test makes an app of its own, and
+    compiling the same templates again in each took about a tenth of a second per test; a
+    template whose source changed is compiled again (Jinja compares the source's checksum)."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = SharedTemplates()
+
+
 @pytest.fixture
 def app(config, gs):
     application = create_app(config, gs)
     application.config["TESTING"] = True
+    application.jinja_env.bytecode_cache = TEMPLATES
     return application
 
 
