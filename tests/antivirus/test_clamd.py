@@ -211,6 +211,7 @@ def test_clamd_dying_during_an_upload_is_unavailable_not_clean(
         stream.finish()
 
 
+@pytest.mark.slow  # waits out the scanner timeout
 def test_frozen_clamd_times_out_instead_of_hanging(clamd_daemon, restart_afterwards):
     scanner = ClamdScanner(clamd_daemon.address, timeout=1.0)
     os.kill(clamd_daemon.pid, signal.SIGSTOP)

@@ -147,6 +147,7 @@ def fragile(tmp_path, config, s3_credentials):
     server.stop()
 
 
+@pytest.mark.slow  # an S3 server of its own, stopped and started
 def test_object_store_down_mid_upload_saves_nothing_and_gc_clears_the_rest(fragile):
     from tests.fixtures.world import World
 

@@ -162,6 +162,7 @@ def test_disguised_executable_is_blocked_with_its_reason(gs, office):
     assert not can_read(gs, bob, version.node_id)
 
 
+@pytest.mark.slow  # 21 MiB
 def test_file_above_the_scan_limit_is_unscannable_and_blocked(gs, office):
     alice, bob, root = office
     version = upload(gs, alice, root, "big.bin", bytes(21 * MiB))
@@ -170,6 +171,7 @@ def test_file_above_the_scan_limit_is_unscannable_and_blocked(gs, office):
     assert can_read(gs, alice, version.node_id)
 
 
+@pytest.mark.slow  # 21 MiB
 def test_unscannable_files_may_be_allowed_by_setting(scan_config, s3_store, scanner):
     allowing = scan_config.replace(antivirus={"unscannable": "allow"})
     gs = Gshare(allowing, s3_store, scanner=scanner)
@@ -219,6 +221,7 @@ def test_job_of_a_worker_that_died_is_done_by_another_after_its_lease(gs, office
     assert scan_version(gs, version.id, "worker-that-dies", FAST) == "lease lost"
 
 
+@pytest.mark.slow  # clamd reloads, the worker rescans
 def test_new_signature_pulls_back_a_formerly_clean_file(gs, office, clamd_daemon, worker):
     alice, bob, root = office
     marker = f"GSHARE-NEW-THREAT-{uuid.uuid4().hex}".encode()

@@ -16,6 +16,9 @@ import pytest
 
 from tests.helpers import eventually
 
+# slow: starts and stops a whole gshare serve
+pytestmark = pytest.mark.slow
+
 
 def free_port() -> int:
     with socket.socket() as sock:

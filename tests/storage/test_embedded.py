@@ -43,6 +43,7 @@ def test_missing_bucket_is_unavailable_not_created(s3_server, s3_credentials):
         store.ping()
 
 
+@pytest.mark.slow  # starts and stops an S3 server
 def test_stopped_server_is_reported_unavailable_within_seconds(tmp_path):
     with EmbeddedS3Server(tmp_path, "key", "secret-key") as server:
         store = S3Store(server.endpoint, "key", "secret-key", "doomed", part_size=5 * 1024 * 1024)
@@ -61,6 +62,7 @@ def test_stopped_server_is_reported_unavailable_within_seconds(tmp_path):
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.slow  # starts an S3 server twice
 def test_server_restarted_on_its_port_keeps_files_and_accepts_only_the_new_secret(tmp_path):
     with EmbeddedS3Server(tmp_path, "key", "old-secret") as server:
         store = S3Store(server.endpoint, "key", "old-secret", "kept")

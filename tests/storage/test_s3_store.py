@@ -161,6 +161,7 @@ def test_listing_returns_only_keys_under_the_prefix(s3_store):
     assert {info.key for info in s3_store.list()} == {"v/1", "v/2", "v/sub/3", "w/4", "v-5"}
 
 
+@pytest.mark.slow  # more than a thousand objects
 def test_listing_goes_past_one_page(s3_store):
     keys = {f"many/{n:04d}" for n in range(1005)}  # the server pages at 1000 keys
     for key in keys:

@@ -28,6 +28,14 @@ ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(items):
+    """Mark every test under this directory as a browser test (-m "not browser" leaves them)."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(params=["sqlite"])
 def db_url(request, tmp_path):
     """Browser tests run on SQLite only; the views they drive are tested on both backends."""

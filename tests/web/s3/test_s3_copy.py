@@ -64,6 +64,7 @@ def complete(client, bucket, key, upload_id, etags: list[str]):
     )
 
 
+@pytest.mark.slow  # big parts
 def test_parts_copied_from_ranges_of_objects_make_the_object_byte_for_byte(people, alice):
     head, source = some_bytes(5 * MiB, 1), some_bytes(6 * MiB + 123, 2)
     put = alice.put_object(Bucket="finance", Key="src/data.bin", Body=source)
@@ -116,6 +117,7 @@ def test_whole_multipart_object_copied_as_a_part_has_the_md5_of_its_bytes(people
     assert alice.get_object(Bucket=HOME, Key="again.bin")["Body"].read() == source
 
 
+@pytest.mark.slow  # big parts
 def test_a_copied_part_keeps_the_checksum_of_its_bytes_in_the_uploads_algorithm(people, alice):
     source = some_bytes(6 * MiB + 11, 5)
     alice.put_object(Bucket=HOME, Key="src.bin", Body=source, ChecksumAlgorithm="CRC32")
@@ -156,6 +158,7 @@ def test_a_copied_part_of_an_upload_without_an_algorithm_shows_no_checksum(peopl
     assert not [name for name in part["CopyPartResult"] if name.startswith("Checksum")]
 
 
+@pytest.mark.slow  # big parts
 def test_boto3_managed_copy_above_the_threshold_goes_in_copied_parts(people, alice):
     source = some_bytes(11 * MiB + 5, 4)
     alice.put_object(

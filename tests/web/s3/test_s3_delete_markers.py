@@ -262,6 +262,7 @@ def test_version_listing_pages_through_markers_in_byte_order(people, page_size):
     assert all_entries(alice, page_size, Delimiter="/") == expected
 
 
+@pytest.mark.slow  # the real aws cli
 def test_aws_cli_lists_delete_markers_and_undeletes(people, tmp_path):
     alice = people.client("alice")
     alice.put_object(Bucket=BUCKET, Key="ເອກະສານ/ບົດລາຍງານ.txt", Body=b"lao")
@@ -301,6 +302,7 @@ def test_aws_cli_lists_delete_markers_and_undeletes(people, tmp_path):
     assert "DeleteMarkers" not in listed and [v["IsLatest"] for v in listed["Versions"]] == [True]
 
 
+@pytest.mark.slow  # the real rclone
 def test_rclone_versions_tell_a_deleted_file_from_a_live_one(people, tmp_path):
     alice = people.client("alice")
     alice.put_object(Bucket=BUCKET, Key="docs/live.txt", Body=b"live")

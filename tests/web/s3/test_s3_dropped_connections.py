@@ -14,6 +14,9 @@ from botocore.credentials import Credentials
 from gshare.ops import maintenance
 from tests.helpers import eventually
 
+# slow: tens of MiB sent over raw sockets and dropped
+pytestmark = pytest.mark.slow
+
 MiB = 1024 * 1024
 
 

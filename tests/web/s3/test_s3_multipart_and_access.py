@@ -25,6 +25,7 @@ def people(s3_site):
     return s3_site
 
 
+@pytest.mark.slow  # 8 and 17 MiB
 @pytest.mark.parametrize("size", [8 * MiB + 3, 17 * MiB])
 def test_large_file_goes_up_in_parts_and_comes_back_whole(people, size):
     client = people.client("alice")

@@ -234,6 +234,7 @@ def test_put_through_io_stream_of_unknown_length(s3_site, alice):
     assert alice.get_object(Bucket=HOME, Key="s.bin")["Body"].read() == b"streamed" * 1000
 
 
+@pytest.mark.slow  # a big file
 def test_a_download_by_parts_gets_the_whole_object_once(s3_site, alice):
     """gshare keeps no part boundaries: part 1 is the whole file, with no parts count, so a
     client downloading by part number stops there; part 2 does not exist."""

@@ -36,6 +36,9 @@ from tests.helpers import eventually
 from tests.web.s3.test_s3_sync_tools import Tool, make_tree
 from web.cli import main as gshare_cli
 
+# slow: a gshare serve of its own (gunicorn, embedded S3 server), real sync tools, big files
+pytestmark = pytest.mark.slow
+
 MiB = 1024 * 1024
 BUCKET = "finance"
 STARTUP_SECONDS = 90
