@@ -113,8 +113,9 @@ def test_children_end_with_serve_even_after_a_kill_9(served):
     assert len(children) >= 3, "serve runs the object store, the S3 endpoint and a worker"
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
-    eventually_gone = [pid for pid in children if wait_gone(pid)]
-    assert eventually_gone == children
+    for pid in children:
+        eventually(lambda pid=pid: is_gone(pid), timeout=40, interval=0.2, what=f"{pid} to end")
+    assert [pid for pid in children if is_gone(pid)] == children
 
 
 def test_a_taken_port_stops_serve_with_a_clear_error(tmp_path, clamd_daemon):
@@ -144,15 +145,10 @@ def child_listening_on(parent: int, port: int) -> int | None:
     return None
 
 
-def wait_gone(pid: int, seconds: float = 40.0) -> bool:
-    """Return True once the process has ended (reaped or a zombie of init)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-        except FileNotFoundError:
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.2)
-    return False
+def is_gone(pid: int) -> bool:
+    """Tell whether a process has ended (reaped, or a zombie of init)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"  # the state, after "(name)"
