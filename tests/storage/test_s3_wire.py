@@ -194,6 +194,7 @@ def test_streamed_part_failing_on_the_client_side_raises_the_clients_own_error(s
     with pytest.raises(ConnectionResetError) as raised:
         s3_store.upload_part("v/broken-part", upload_id, 1, body, 8 * MiB)
     assert raised.value is body.error
+    assert [u.upload_id for u in s3_store.list_multipart_uploads()] == [upload_id]
     s3_store.abort_multipart("v/broken-part", upload_id)
     assert list(s3_store.list_multipart_uploads()) == []
 
