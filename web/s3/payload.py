@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
+from werkzeug.exceptions import ClientDisconnected
+
 from web.s3.checksums import Checksum, algorithm_of, header_name, is_well_formed
 from web.s3.errors import S3Error
 from web.s3.sigv4 import EMPTY_SHA256, AuthContext, refuse, same_signature, sign
@@ -90,7 +92,10 @@ class _Source:
     def _pull(self, n: int) -> bytes:
         if self._left == 0:
             return b""
-        data = self._raw.read(n if self._left is None else min(n, self._left))
+        try:
+            data = self._raw.read(n if self._left is None else min(n, self._left))
+        except ClientDisconnected:  # the client hung up before its declared length
+            raise _incomplete() from None
         if self._left is not None:
             if not data:
                 raise _incomplete()
