@@ -1,5 +1,5 @@
 """The scan queue's cost at scale, on PostgreSQL: what /readyz and /metrics ask of the queue
-(queue_stats), and a worker's idle poll (a claim with nothing due), at N versions.
+(queue_stats) at N versions. (Claims and idle polls come next, with the queue's own indexes.)
 
     .venv/bin/python bench/bench_queue.py [N]        # N versions, default 1,000,000
 
