@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Iterator
 
 from gunicorn.app.base import BaseApplication
 
@@ -162,13 +163,7 @@ class Watch:
 def serve(config: Config) -> None:
     """Upgrade the schema if allowed, start the object store if embedded, run the web server,
     the S3 endpoint and a scan worker beside them; exit non-zero when any of them dies."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    check_free(config.server.listen, "listen")
-    check_free(config.server.s3_listen, "s3_listen")
-    if config.database.auto_upgrade:
-        db.upgrade(config.database_url)
-    with embedded.object_store(config) as (endpoint, keys):
-        _ensure_bucket(config, endpoint, keys)
+    with _prepared(config, "listen", "s3_listen") as (endpoint, keys):
         log.info(
             "G-Share on http://%s, S3 endpoint on http://%s (objects: %s, database: %s)",
             config.server.listen,
@@ -204,17 +199,22 @@ def serve_s3(config: Config) -> None:
 
 
 def _serve_one(config: Config, setting: str, run) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    check_free(getattr(config.server, setting), setting)
-    if config.database.auto_upgrade:
-        db.upgrade(config.database_url)
-    with embedded.object_store(config) as (endpoint, keys):
-        _ensure_bucket(config, endpoint, keys)
+    with _prepared(config, setting) as (endpoint, keys):
         run(endpoint, keys)
 
 
-def _ensure_bucket(config: Config, endpoint: str, keys: tuple[str, str]) -> None:
-    store = storage.S3Store(
-        endpoint, *keys, bucket=config.storage.bucket, region=config.storage.region
-    )
-    store.ensure_bucket()
+@contextlib.contextmanager
+def _prepared(config: Config, *settings: str) -> Iterator[tuple[str, tuple[str, str]]]:
+    """Check that the listeners' addresses are free, upgrade the schema if allowed, and yield
+    the object store's endpoint and keys (the embedded store started when configured so)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for setting in settings:
+        check_free(getattr(config.server, setting), setting)
+    if config.database.auto_upgrade:
+        db.upgrade(config.database_url)
+    with embedded.object_store(config) as (endpoint, keys):
+        store = storage.S3Store(
+            endpoint, *keys, bucket=config.storage.bucket, region=config.storage.region
+        )
+        store.ensure_bucket()
+        yield endpoint, keys

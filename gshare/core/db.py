@@ -53,10 +53,6 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
-# The key of the PostgreSQL advisory lock that schema upgrades hold ("gshare" in ASCII).
-UPGRADE_LOCK = 0x677368617265
-
-
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database schema up to the given revision, one process at a time: nodes that
     start together wait for the first, then find the schema current and change nothing."""
@@ -64,9 +60,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         with _upgrade_lock(url), engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK}
-                )
+                _advisory_lock(connection, "schema upgrade")
             cfg = alembic_config(url)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
@@ -84,8 +78,7 @@ def lock_until_commit(db: Session, name: str) -> None:
         return  # taken already in this transaction
     bind = db.get_bind()
     if bind.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        _advisory_lock(db, name)
         held[name] = None  # the database lets go at commit or rollback
         return
     path = _ensure_sqlite_dir(str(bind.engine.url))
@@ -100,13 +93,18 @@ def lock_until_commit(db: Session, name: str) -> None:
 _LOCKS = "gshare.locks"
 
 
+def _advisory_lock(executor, name: str) -> None:
+    """Take PostgreSQL's advisory lock named so, held until the transaction ends."""
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
+    executor.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def take_turn(db: Session, name: str) -> None:
     """Make transactions that write under the same name take turns: from here until commit,
     another one taking its turn on that name waits. PostgreSQL: an advisory lock on the name;
     SQLite writes one transaction at a time, so the turn is the write gate, taken now."""
     if db.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        _advisory_lock(db, name)
         return
     connection = db.connection().connection.dbapi_connection
     take_gate = getattr(connection, "before_write", None)
