@@ -40,3 +40,7 @@ _.exc_info
 
 # antivirus: ClamdScanner.reload, the adapter's RELOAD command, which tests/antivirus drives.
 _.reload
+
+# SignatureGeneration.first_seen_at: when a signature database was first used, for operators
+# reading the table after an update (docs/clamav.md).
+_.first_seen_at

@@ -59,7 +59,8 @@ class AntivirusConfig:
     timeout_seconds: int = 60
     scan_while_uploading: bool = True
     unscannable: str = "block"
-    lease_seconds: int = 300
+    lease_seconds: int = 30
+    rescans_per_hour: int = 10_000
     deny_types: tuple = (
         "application/x-dosexec",
         "application/x-msdownload",
@@ -233,6 +234,8 @@ def _validated(config: Config) -> Config:
         "antivirus.lease_seconds",
         "database.pool_size",
     )
+    if config.antivirus.rescans_per_hour < 0:
+        raise ConfigError("'antivirus.rescans_per_hour' must be 0 (no rescans) or more")
     if config.database.max_overflow < 0:
         raise ConfigError("'database.max_overflow' must be 0 or more")
     if config.storage.part_size_mb < 5:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    column,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -72,6 +74,12 @@ class SpaceKind(enum.StrEnum):
 class NodeKind(enum.StrEnum):
     FOLDER = "folder"
     FILE = "file"
+
+
+# SQL for the scan queue's partial indexes; queries repeat them word for word (SQLite uses a
+# partial index only when the query's WHERE contains the index's terms as written).
+SCAN_DUE_SQL = "scan_state IN ('pending', 'error')"
+CLEAN_SQL = "scan_state = 'clean'"
 
 
 class ScanState(enum.StrEnum):
@@ -202,6 +210,24 @@ class Version(Base):
     __table_args__ = (
         UniqueConstraint("node_id", "number"),
         Index("ix_versions_scan_queue", "scan_state", "scan_not_before"),
+        # The scan queue's two lanes (gshare/scanning/queue.py), each small or read from its
+        # head whatever the number of versions: what is due (new uploads, retries), oldest first;
+        # and the clean versions by the signature generation that judged them, most used first.
+        Index(
+            "ix_versions_scan_due",
+            "uploaded_at",
+            "id",
+            sqlite_where=text(SCAN_DUE_SQL),
+            postgresql_where=text(SCAN_DUE_SQL),
+        ),
+        Index(
+            "ix_versions_rescan",
+            "scan_generation",
+            column("last_accessed_at").desc(),
+            column("id").desc(),
+            sqlite_where=text(CLEAN_SQL),
+            postgresql_where=text(CLEAN_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,6 +248,8 @@ class Version(Base):
     scan_state: Mapped[str] = mapped_column(String(16), default=ScanState.PENDING)
     scan_signature: Mapped[str | None] = mapped_column(String(255))
     scan_db_version: Mapped[str | None] = mapped_column(String(64))
+    # The SignatureGeneration that judged a clean version (0: unknown, the oldest).
+    scan_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scan_attempts: Mapped[int] = mapped_column(Integer, default=0)
     scan_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -229,9 +257,32 @@ class Version(Base):
     scan_lease_owner: Mapped[str | None] = mapped_column(String(64))
     released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     release_reason: Mapped[str | None] = mapped_column(Text)
-    last_accessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it was last uploaded, downloaded or shared (to the hour): orders rescans.
+    last_accessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     node: Mapped[Node] = relationship()
+
+
+class SignatureGeneration(Base):
+    """A signature database clamd has reported, numbered in the order gshare first saw it.
+    A clean version judged by an older generation is due for a rescan."""
+
+    __tablename__ = "signature_generations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), unique=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RescanBudget(Base):
+    """The fleet's allowance of rescans (a token bucket, one row): `[antivirus]
+    rescans_per_hour` tokens an hour, at most a minute's worth saved up."""
+
+    __tablename__ = "rescan_budget"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Notification(Base):

@@ -247,6 +247,7 @@ def copy_version(ctx: Context, actor: Actor, source: Version, node: Node) -> Ver
         scan_state=source.scan_state,
         scan_signature=source.scan_signature,
         scan_db_version=source.scan_db_version,
+        scan_generation=source.scan_generation,
         scanned_at=source.scanned_at,
         released_by=source.released_by,
         release_reason=source.release_reason,
@@ -373,6 +374,6 @@ def open_checked(
         with store_errors():
             stream = ctx.store.get(version.blob_key, start, end)
     now = utcnow()
-    if version.last_accessed_at is None or now - version.last_accessed_at > ACCESS_RESOLUTION:
+    if now - version.last_accessed_at > ACCESS_RESOLUTION:
         version.last_accessed_at = now  # orders rescans; an hour's precision saves a write a read
     return Download(node, version, start, end, stream)

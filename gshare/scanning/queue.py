@@ -1,11 +1,18 @@
 """The scan queue: workers claim versions from the version table itself, with a lease.
 
-A job is a version that is `pending` (or `error`, once its retry time has come), or a `clean`
-version scanned with an older signature database than clamd has now (a rescan, most recently
-shared or downloaded first). New uploads always come before rescans. A worker leases its job
-for `[antivirus] lease_seconds`; if it dies, the lease runs out and another worker takes the
-job. On PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so workers never wait on each other;
-on SQLite the claim is a conditional UPDATE, one writer at a time.
+A job is in one of two lanes, each read from the head of a partial index so that a claim and
+an idle poll cost the same at a thousand versions and at ten million:
+
+- due: a version `pending` (or `error`, once its retry time has come), oldest upload first;
+- rescan: a `clean` version judged by an older signature generation than clamd's (see
+  SignatureGeneration), the oldest generation first and, within one, the most recently used
+  first; at most `[antivirus] rescans_per_hour` for the whole fleet (RescanBudget).
+
+New uploads always come before rescans. A worker leases its job for `[antivirus]
+lease_seconds` and renews the lease every third of that while it scans (Heartbeat), so a long
+scan is never done twice and a dead worker's job is taken by another within one lease. On
+PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so workers never wait on each other; on
+SQLite the claim is a conditional UPDATE, one writer at a time.
 """
 
 from __future__ import annotations
@@ -17,19 +24,30 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, func, literal_column, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnClause
 
 import antivirus
 from gshare.access.gate import is_quarantined
 from gshare.core.blobs import store_errors
 from gshare.core.context import Context
 from gshare.core.errors import NotFound, StorageDown
-from gshare.core.models import ScanState, Version, utcnow
+from gshare.core.models import (
+    CLEAN_SQL,
+    SCAN_DUE_SQL,
+    RescanBudget,
+    ScanState,
+    Version,
+    utcnow,
+)
 from gshare.scanning import verdicts
 
 log = logging.getLogger(__name__)
 
-DUE = (ScanState.PENDING, ScanState.ERROR)
+# The partial indexes' own conditions, as literal SQL (see models.SCAN_DUE_SQL).
+IS_DUE: ColumnClause = literal_column(SCAN_DUE_SQL)
+IS_CLEAN: ColumnClause = literal_column(CLEAN_SQL)
 
 
 @dataclass(frozen=True)
@@ -48,35 +66,77 @@ def claim(gs, owner: str, signatures: str | None) -> int | None:
     with gs.unit_of_work() as ctx:
         now = utcnow()
         free = or_(Version.scan_lease_until.is_(None), Version.scan_lease_until < now)
-        for query in _candidates(free, now, signatures):
-            if ctx.db.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            version_id = ctx.db.scalar(query.limit(1))
-            if version_id is not None and _lease(ctx, version_id, owner, free, now):
-                return version_id
+        version_id = _first(ctx, _due(free, now))
+        if version_id is None and signatures is not None:
+            generation = verdicts.signature_generation(ctx.db, signatures)
+            version_id = _first(ctx, _stale(free, generation))
+            if version_id is not None and not _spend_rescan(ctx, now):
+                return None
+        if version_id is not None and _lease(ctx, version_id, owner, free, now):
+            return version_id
     return None
 
 
-def _candidates(free, now, signatures):
-    yield (
+def _first(ctx: Context, query) -> int | None:
+    if ctx.db.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return ctx.db.scalar(query.limit(1))
+
+
+def _due(free, now):
+    """New uploads and retries whose time has come, oldest first (ix_versions_scan_due)."""
+    return (
         select(Version.id)
         .where(
-            Version.scan_state.in_(DUE),
+            IS_DUE,
             free,
             or_(Version.scan_not_before.is_(None), Version.scan_not_before <= now),
         )
         .order_by(Version.uploaded_at, Version.id)
     )
-    if signatures is not None:
-        yield (
-            select(Version.id)
-            .where(
-                Version.scan_state == ScanState.CLEAN,
-                free,
-                or_(Version.scan_db_version.is_(None), Version.scan_db_version != signatures),
-            )
-            .order_by(Version.last_accessed_at.desc().nulls_last(), Version.id.desc())
-        )
+
+
+def _stale(free, generation: int):
+    """Clean versions judged by older signatures than `generation` (ix_versions_rescan)."""
+    return (
+        select(Version.id)
+        .where(IS_CLEAN, Version.scan_generation < generation, free)
+        .order_by(Version.scan_generation, Version.last_accessed_at.desc(), Version.id.desc())
+    )
+
+
+def _spend_rescan(ctx: Context, now) -> bool:
+    """Take one rescan from the fleet's budget (a token bucket refilled at `rescans_per_hour`,
+    holding at most a minute's worth); say whether there was one. Locks the budget's row for
+    the rest of the claim, so workers spend it one at a time."""
+    per_hour = ctx.config.antivirus.rescans_per_hour
+    if per_hour == 0:
+        return False
+    capacity = max(1.0, per_hour / 60)
+    query = select(RescanBudget).where(RescanBudget.id == 1)
+    if ctx.db.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    budget = ctx.db.scalar(query)
+    if budget is None:
+        budget = _new_budget(ctx, capacity, now)
+    elapsed = max((now - budget.refilled_at).total_seconds(), 0.0)
+    tokens = min(capacity, budget.tokens + elapsed * per_hour / 3600)
+    budget.refilled_at = now
+    budget.tokens = tokens - 1 if tokens >= 1 else tokens
+    return tokens >= 1
+
+
+def _new_budget(ctx: Context, capacity: float, now) -> RescanBudget:
+    """Make the budget's row, full; a worker that makes it at the same moment wins."""
+    try:
+        with ctx.db.begin_nested():
+            ctx.db.add(RescanBudget(id=1, tokens=capacity, refilled_at=now))
+    except IntegrityError:
+        pass
+    query = select(RescanBudget).where(RescanBudget.id == 1)
+    if ctx.db.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return ctx.db.scalar(query)
 
 
 def _lease(ctx: Context, version_id: int, owner: str, free, now) -> bool:
@@ -90,6 +150,46 @@ def _lease(ctx: Context, version_id: int, owner: str, free, now) -> bool:
     return result.rowcount == 1
 
 
+def renew_lease(gs, version_id: int, owner: str) -> bool:
+    """Extend this worker's lease on a version by a whole lease; say whether it is still ours."""
+    with gs.unit_of_work() as ctx:
+        until = utcnow() + timedelta(seconds=ctx.config.antivirus.lease_seconds)
+        result: CursorResult = ctx.db.execute(
+            update(Version)
+            .where(Version.id == version_id, Version.scan_lease_owner == owner)
+            .values(scan_lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+class Heartbeat:
+    """Renew a lease every third of `lease_seconds` from a thread, for as long as a scan runs."""
+
+    def __init__(self, gs, version_id: int, owner: str):
+        self.gs, self.version_id, self.owner = gs, version_id, owner
+        self.every = gs.config.antivirus.lease_seconds / 3
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{owner}-lease", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(self.every):
+            try:
+                if not renew_lease(self.gs, self.version_id, self.owner):
+                    log.warning("version %s: lease lost to another worker", self.version_id)
+                    return
+            except Exception as exc:  # the database away for a moment: try again next beat
+                log.warning("version %s: lease not renewed: %s", self.version_id, exc)
+
+
 def scan_version(gs, version_id: int, owner: str, backoff: Backoff) -> str:
     """Scan one leased version and record the verdict; return what happened, for the log."""
     with gs.unit_of_work() as ctx:
@@ -99,7 +199,8 @@ def scan_version(gs, version_id: int, owner: str, backoff: Backoff) -> str:
             verdicts.record_unscannable(ctx, version)
             return "unscannable"
     try:
-        result, sha256 = _scan_blob(gs, blob_key)
+        with Heartbeat(gs, version_id, owner):
+            result, sha256 = _scan_blob(gs, blob_key)
     except antivirus.ScanLimitExceeded:
         return _finish(gs, version_id, owner, lambda ctx, v: verdicts.record_unscannable(ctx, v))
     except antivirus.ScannerUnavailable:

@@ -3,7 +3,7 @@
 A version is born `pending`. At the end of an upload it may already be judged: `blocked` by
 the content-type policy, `unscannable` when larger than the scanner accepts, or `clean` /
 `infected` when the bytes were streamed to clamd while they were stored (the inline scan).
-Anything else is left to the scan queue (gshare/scan_queue.py).
+Anything else is left to the scan queue (queue.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import threading
 import time
 import weakref
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 import antivirus
 from gshare.access.gate import readable_by_others
 from gshare.access.permissions import managers_of
@@ -21,7 +24,7 @@ from gshare.activity import audit, notifications
 from gshare.core.actor import OPERATOR
 from gshare.core.config import MiB
 from gshare.core.context import Context
-from gshare.core.models import ScanState, Version, utcnow
+from gshare.core.models import ScanState, SignatureGeneration, Version, utcnow
 from gshare.scanning.policy import policy_violation
 
 log = logging.getLogger(__name__)
@@ -184,12 +187,28 @@ def record_verdict(
     was_readable = bool(readable_by_others(version))
     version.scan_state, version.scan_signature = state, signature
     version.scan_db_version, version.scanned_at = db_version, utcnow()
+    version.scan_generation = signature_generation(ctx.db, db_version) if db_version else 0
     version.scan_lease_until = version.scan_lease_owner = version.scan_not_before = None
     if state in (ScanState.INFECTED, ScanState.BLOCKED):
         version.release_reason = version.released_by = None
         ctx.db.flush()  # a new version gets its id here, for the audit and the notices
         _quarantine(ctx, version, was_readable)
     ctx.db.flush()
+
+
+def signature_generation(db, label: str) -> int:
+    """Return the number of the signature generation `label` names, numbering it when new
+    (the first worker to see a new label after a signature update)."""
+    query = select(SignatureGeneration.id).where(SignatureGeneration.label == label)
+    generation = db.scalar(query)
+    if generation is None:
+        try:
+            with db.begin_nested():
+                db.add(SignatureGeneration(label=label))
+        except IntegrityError:  # another worker numbered it at the same moment
+            pass
+        generation = db.scalar(query)
+    return generation
 
 
 def cached_signature_version(scanner) -> str | None:

@@ -9,6 +9,7 @@ import struct
 import threading
 import uuid
 import zipfile
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -18,10 +19,11 @@ from gshare.activity import notifications
 from gshare.core.actor import OPERATOR
 from gshare.core.context import Gshare
 from gshare.core.errors import NotFound, Quarantined
-from gshare.core.models import ScanState, Version
+from gshare.core.models import ScanState, Version, utcnow
 from gshare.files import content, lookup
 from gshare.scanning import quarantine
-from gshare.scanning.queue import Backoff, Worker, claim, scan_version
+from gshare.scanning.queue import Backoff, Heartbeat, Worker, claim, scan_version
+from gshare.scanning.verdicts import signature_generation
 from gshare.sharing import grants
 from tests.fixtures.clamd import EICAR_SIGNATURE, MARKER, body_signature, eicar_bytes
 from tests.fixtures.world import World
@@ -219,6 +221,68 @@ def test_job_of_a_worker_that_died_is_done_by_another_after_its_lease(gs, office
     assert second == version.id
     assert scan_version(gs, version.id, "second-worker", FAST) == ScanState.CLEAN
     assert scan_version(gs, version.id, "worker-that-dies", FAST) == "lease lost"
+
+
+def test_a_scan_longer_than_its_lease_keeps_its_job(gs, office):
+    """The worker renews its lease while it scans, so nobody takes the job from it."""
+    alice, _, root = office
+    gs.config = gs.config.replace(antivirus={"scan_while_uploading": False, "lease_seconds": 1})
+    version = upload(gs, alice, root, "long-scan.txt", b"a long scan")
+    assert claim(gs, "scanning-worker", None) == version.id
+    first_until = state(gs, version.id).scan_lease_until
+    with Heartbeat(gs, version.id, "scanning-worker"):
+        eventually(lambda: state(gs, version.id).scan_lease_until > first_until, what="renewal")
+        eventually(lambda: utcnow() > first_until, what="the first lease's end")
+        assert claim(gs, "second-worker", None) is None
+    assert state(gs, version.id).scan_lease_owner == "scanning-worker"
+    assert scan_version(gs, version.id, "scanning-worker", FAST) == ScanState.CLEAN
+
+
+def stale(gs, generations: dict[int, str], accessed: dict[int, datetime] | None = None) -> None:
+    """Say that versions were judged by older signatures (by label) and when they were used."""
+    with gs.unit_of_work() as ctx:
+        for version_id, label in generations.items():
+            version = ctx.db.get(Version, version_id)
+            version.scan_generation = signature_generation(ctx.db, label)
+            version.scan_db_version = label
+            if accessed and version_id in accessed:
+                version.last_accessed_at = accessed[version_id]
+
+
+def test_rescans_take_the_oldest_signatures_first_then_the_most_recently_used(gs, office):
+    alice, _, root = office
+    with gs.unit_of_work() as ctx:  # two signature databases seen before today's
+        assert signature_generation(ctx.db, "sigs-1") < signature_generation(ctx.db, "sigs-2")
+    old, older_used, newer = (
+        upload(gs, alice, root, f"{name}.txt", CLEAN_TEXT) for name in ("a", "b", "c")
+    )
+    today = state(gs, old.id).scan_db_version
+    assert today and state(gs, old.id).scan_state == ScanState.CLEAN
+    assert claim(gs, "worker", today) is None  # all judged by today's signatures
+    stale(
+        gs,
+        {old.id: "sigs-1", older_used.id: "sigs-1", newer.id: "sigs-2"},
+        accessed={old.id: utcnow() - timedelta(days=30), older_used.id: utcnow()},
+    )
+    claims = [claim(gs, "worker", today) for _ in range(4)]
+    assert claims == [older_used.id, old.id, newer.id, None]
+
+
+def test_rescans_keep_to_the_budget_and_new_uploads_go_first(gs, office):
+    alice, _, root = office
+    gs.config = gs.config.replace(antivirus={"rescans_per_hour": 60})  # one a minute
+    with gs.unit_of_work() as ctx:
+        signature_generation(ctx.db, "sigs-old")
+    versions = [upload(gs, alice, root, f"{n}.txt", CLEAN_TEXT) for n in range(3)]
+    today = state(gs, versions[0].id).scan_db_version
+    stale(gs, {v.id: "sigs-old" for v in versions})
+    assert claim(gs, "worker", today) in {v.id for v in versions}
+    assert claim(gs, "worker", today) is None  # the minute's rescan is spent
+    gs.config = gs.config.replace(antivirus={"scan_while_uploading": False})
+    new = upload(gs, alice, root, "new.txt", b"uploaded now")
+    assert claim(gs, "worker", today) == new.id
+    gs.config = gs.config.replace(antivirus={"rescans_per_hour": 0})
+    assert claim(gs, "other-worker", today) is None
 
 
 @pytest.mark.slow  # clamd reloads, the worker rescans
