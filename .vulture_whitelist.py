@@ -44,3 +44,6 @@ _.reload
 # SignatureGeneration.first_seen_at: when a signature database was first used, for operators
 # reading the table after an update (docs/clamav.md).
 _.first_seen_at
+
+# prometheus-client calls a collector's collect() when scraped (gshare/ops/metrics.py).
+_.collect

@@ -11,7 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from gshare.core import crypto
 from gshare.core.config import Config
 from gshare.core.context import Gshare
-from web import context, errors, i18n, security
+from gshare.ops.health import WEB_ALONE, NodeParts
+from web import context, errors, i18n, observe, security
 
 BLUEPRINTS = (
     "health",
@@ -27,11 +28,13 @@ BLUEPRINTS = (
 )
 
 
-def create_app(config: Config, gshare=None) -> Flask:
-    """Build the Flask app for a config; `gshare` is the runtime (built from config if None)."""
+def create_app(config: Config, gshare=None, parts: NodeParts = WEB_ALONE) -> Flask:
+    """Build the Flask app for a config; `gshare` is the runtime (built from config if None);
+    `parts` are what this node runs beside it, for /readyz (gshare serve's S3 and workers)."""
     app = Flask(__name__)
     app.config.update(_settings(config, crypto.secret_key(config)))
     app.extensions["gshare"] = gshare or Gshare.from_config(config)
+    app.extensions["gshare_parts"] = parts
     _install(app)
     _trust_proxies(app, config.server.trusted_proxies)
     return app
@@ -69,3 +72,4 @@ def _install(app: Flask) -> None:
     errors.install(app)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"web.{name}").bp)
+    observe.install(app)

@@ -14,24 +14,48 @@ import socket
 import threading
 from collections.abc import Iterator
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 import storage
 from gshare.core import db, embedded
 from gshare.core.config import Config
 from gshare.core.context import Gshare
-from gshare.scanning.worker import run_workers
+from gshare.ops import health, logs, metrics
+from gshare.scanning.worker import run_workers, worker_beat
 from web import create_app
 from web.s3.app import create_s3_app
 
 log = logging.getLogger("gshare")
 
 
+class GunicornLogs(glogging.Logger):
+    """Gunicorn's own messages go through gshare's log handler (text or JSON, with the node and
+    process); its access log is off, since web/observe.py logs each request with more."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            logger.handlers.clear()
+            logger.propagate = True
+
+    def access(self, *_request) -> None:
+        return None
+
+
 class WebServer(BaseApplication):
     """Gunicorn running gshare's Flask app; each worker builds its own gshare after the fork."""
 
-    def __init__(self, config: Config, endpoint: str, keys: tuple[str, str]):
-        self.gshare_config, self.endpoint, self.keys = config, endpoint, keys
+    LISTENER = "web"
+
+    def __init__(
+        self,
+        config: Config,
+        endpoint: str,
+        keys: tuple[str, str],
+        parts: health.NodeParts = health.WEB_ALONE,
+    ):
+        self.gshare_config, self.endpoint, self.keys, self.parts = config, endpoint, keys, parts
         super().__init__()
 
     def load_config(self):
@@ -41,21 +65,24 @@ class WebServer(BaseApplication):
         self.cfg.set("threads", 8)
         self.cfg.set("timeout", 120)
         self.cfg.set("graceful_timeout", 30)
-        self.cfg.set("accesslog", "-")
+        self.cfg.set("logger_class", GunicornLogs)
         self.cfg.set("proc_name", "gshare")
         # gunicorn's control socket (for `gunicornc`), kept with the site's data: the default,
         # one per Unix account, would be shared by two sites on one machine.
         self.cfg.set("control_socket", str(self.gshare_config.data_dir / "gunicorn.ctl"))
 
     def load(self):
+        logs.configure(self.gshare_config, self.LISTENER)
         gs = Gshare.from_config(
             self.gshare_config, storage_endpoint=self.endpoint, storage_keys=self.keys
         )
-        return create_app(self.gshare_config, gs)
+        return create_app(self.gshare_config, gs, self.parts)
 
 
 class S3Server(WebServer):
     """Gunicorn running the S3 endpoint on [server] s3_listen, in a process of its own."""
+
+    LISTENER = "s3"
 
     def load_config(self):
         super().load_config()
@@ -65,6 +92,7 @@ class S3Server(WebServer):
         self.cfg.set("timeout", 600)  # a part of a multipart upload may take minutes
 
     def load(self):
+        logs.configure(self.gshare_config, self.LISTENER)
         gs = Gshare.from_config(
             self.gshare_config, storage_endpoint=self.endpoint, storage_keys=self.keys
         )
@@ -163,7 +191,7 @@ class Watch:
 def serve(config: Config) -> None:
     """Upgrade the schema if allowed, start the object store if embedded, run the web server,
     the S3 endpoint and a scan worker beside them; exit non-zero when any of them dies."""
-    with _prepared(config, "listen", "s3_listen") as (endpoint, keys):
+    with _prepared(config, "serve", "listen", "s3_listen") as (endpoint, keys):
         log.info(
             "G-Share on http://%s, S3 endpoint on http://%s (objects: %s, database: %s)",
             config.server.listen,
@@ -173,11 +201,12 @@ def serve(config: Config) -> None:
         )
         with (
             child_process("gshare-worker", lambda: run_workers(config)) as worker,
-            child_process("gshare-s3", lambda: S3Server(config, endpoint, keys).run()) as s3,
+            child_process("gshare-s3", lambda: _s3_child(config, endpoint, keys)) as s3,
         ):
             watch = Watch([worker, s3]).start()
+            parts = health.NodeParts(config.server.s3_listen, worker_beat(config))
             try:
-                WebServer(config, endpoint, keys).run()
+                WebServer(config, endpoint, keys, parts).run()
             except SystemExit as exc:
                 if watch.dead is None:
                     raise
@@ -188,26 +217,36 @@ def serve(config: Config) -> None:
             raise SystemExit(1)
 
 
+def _s3_child(config: Config, endpoint: str, keys: tuple[str, str]) -> None:
+    logs.configure(config, "s3")
+    S3Server(config, endpoint, keys).run()
+
+
 def serve_web(config: Config) -> None:
     """Run the web server alone (a systemd unit or a Kubernetes pod of its own)."""
-    _serve_one(config, "listen", lambda endpoint, keys: WebServer(config, endpoint, keys).run())
+    _serve_one(config, "web", lambda endpoint, keys: WebServer(config, endpoint, keys).run())
 
 
 def serve_s3(config: Config) -> None:
     """Run the S3 endpoint alone (a systemd unit or a Kubernetes pod of its own)."""
-    _serve_one(config, "s3_listen", lambda endpoint, keys: S3Server(config, endpoint, keys).run())
+    _serve_one(config, "s3", lambda endpoint, keys: S3Server(config, endpoint, keys).run())
 
 
-def _serve_one(config: Config, setting: str, run) -> None:
-    with _prepared(config, setting) as (endpoint, keys):
+def _serve_one(config: Config, part: str, run) -> None:
+    setting = {"web": "listen", "s3": "s3_listen"}[part]
+    with _prepared(config, part, setting) as (endpoint, keys):
         run(endpoint, keys)
 
 
 @contextlib.contextmanager
-def _prepared(config: Config, *settings: str) -> Iterator[tuple[str, tuple[str, str]]]:
-    """Check that the listeners' addresses are free, upgrade the schema if allowed, and yield
-    the object store's endpoint and keys (the embedded store started when configured so)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+def _prepared(
+    config: Config, process_name: str, *settings: str
+) -> Iterator[tuple[str, tuple[str, str]]]:
+    """Set up logs and metrics, check that the listeners' addresses are free, upgrade the
+    schema if allowed, and yield the object store's endpoint and keys (the embedded store
+    started when configured so)."""
+    logs.configure(config, process_name)
+    metrics.prepare(config)
     for setting in settings:
         check_free(getattr(config.server, setting), setting)
     if config.database.auto_upgrade:

@@ -31,6 +31,8 @@ class ServerConfig:
     workers: int = 2
     scan_workers: int = 1
     trusted_proxies: int = 0
+    node_name: str = ""
+    log_format: str = "text"
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,8 @@ def _validated(config: Config) -> Config:
         "antivirus.lease_seconds",
         "database.pool_size",
     )
+    if config.server.log_format not in ("text", "json"):
+        raise ConfigError('\'server.log_format\' must be "text" or "json"')
     if config.antivirus.rescans_per_hour < 0:
         raise ConfigError("'antivirus.rescans_per_hour' must be 0 (no rescans) or more")
     if config.database.max_overflow < 0:

@@ -1,7 +1,14 @@
-"""Whether the parts this process depends on answer: the database, the object store, clamd,
-and the scan queue's depth. The front ends' /readyz, /metrics and admin page ask here."""
+"""Whether the parts this node depends on answer: the database, the object store, clamd, and
+the parts `gshare serve` runs beside the web app (its S3 listener and scan workers); and the
+scan queue's depth. The front ends' /readyz, /metrics and admin page ask here. Every check is
+bounded: one small query or one local round trip each, whatever the site's size."""
 
 from __future__ import annotations
+
+import http.client
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -10,14 +17,66 @@ import storage
 from gshare.core.context import Gshare
 from gshare.scanning.queue import queue_stats
 
+# The S3 listener's health path, for load balancers and for the web app's /readyz (no bucket
+# can be named so: bucket names start with a letter or a digit).
+S3_HEALTH_PATH = "/_gshare/healthz"
+PROBE_SECONDS = 2.0
 
-def components(gs: Gshare) -> dict[str, dict]:
+
+@dataclass(frozen=True)
+class NodeParts:
+    """What this node runs beside the web app, for /readyz to vouch for: the S3 listener's
+    address and the scan workers' heartbeat file (both None when run as separate units)."""
+
+    s3_listen: str | None = None
+    worker_beat: Path | None = None
+
+
+WEB_ALONE = NodeParts()  # `gshare web`, or a test's app: nothing beside it to vouch for
+
+
+def components(gs: Gshare, parts: NodeParts = WEB_ALONE) -> dict[str, dict]:
     """Return each part's state: {"up": bool, ...details or "reason"}."""
-    return {
+    checks = {
         "database": database_status(gs),
         "object_store": object_store_status(gs),
         "scanner": scanner_status(gs),
     }
+    if parts.s3_listen is not None:
+        checks["s3_listener"] = s3_listener_status(parts.s3_listen)
+    if parts.worker_beat is not None:
+        checks["scan_workers"] = workers_status(parts.worker_beat)
+    return checks
+
+
+def s3_listener_status(address: str) -> dict:
+    """Say whether this node's S3 listener answers its health path."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    connection = http.client.HTTPConnection(host, int(port), timeout=PROBE_SECONDS)
+    try:
+        connection.request("GET", S3_HEALTH_PATH)
+        status = connection.getresponse().status
+    except OSError as exc:
+        return {"up": False, "reason": f"{address}: {exc}"}
+    finally:
+        connection.close()
+    if status != 200:
+        return {"up": False, "reason": f"{address} answered {status}"}
+    return {"up": True, "address": address}
+
+
+def workers_status(beat: Path, stale_after: float = 15.0) -> dict:
+    """Say whether this node's scan workers are running: their process touches `beat` every
+    few seconds (gshare/scanning/worker.py) for as long as a worker thread lives."""
+    try:
+        age = time.time() - beat.stat().st_mtime
+    except FileNotFoundError:
+        return {"up": False, "reason": "the scan workers have not started"}
+    if age > stale_after:
+        return {"up": False, "reason": f"no sign of the scan workers for {age:.0f} s"}
+    return {"up": True, "last_seen_seconds": round(age, 1)}
 
 
 def database_status(gs: Gshare) -> dict:

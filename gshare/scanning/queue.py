@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,7 @@ from gshare.core.models import (
     Version,
     utcnow,
 )
+from gshare.ops import metrics
 from gshare.scanning import verdicts
 
 log = logging.getLogger(__name__)
@@ -292,8 +294,17 @@ class Worker:
         version_id = claim(self.gs, self.owner, signatures)
         if version_id is None:
             return False
+        started = time.perf_counter()
         outcome = scan_version(self.gs, version_id, self.owner, self.backoff)
-        log.info("version %s: %s", version_id, outcome)
+        seconds = time.perf_counter() - started
+        metrics.observe_scan(outcome, seconds)
+        log.info(
+            "version %s: %s (%.2f s)",
+            version_id,
+            outcome,
+            seconds,
+            extra={"version": version_id, "outcome": outcome, "duration_ms": seconds * 1000},
+        )
         return True
 
     def stop(self) -> None:

@@ -5,8 +5,10 @@ for marker strings, which clamd also finds inside ZIP files.
 """
 
 import io
+import os
 import struct
 import threading
+import time
 import uuid
 import zipfile
 from datetime import datetime, timedelta
@@ -21,13 +23,15 @@ from gshare.core.context import Gshare
 from gshare.core.errors import NotFound, Quarantined
 from gshare.core.models import ScanState, Version, utcnow
 from gshare.files import content, lookup
+from gshare.ops.health import WEB_ALONE, NodeParts
 from gshare.scanning import quarantine
 from gshare.scanning.queue import Backoff, Heartbeat, Worker, claim, scan_version
 from gshare.scanning.verdicts import signature_generation
 from gshare.sharing import grants
 from tests.fixtures.clamd import EICAR_SIGNATURE, MARKER, body_signature, eicar_bytes
 from tests.fixtures.world import World
-from tests.helpers import eventually
+from tests.helpers import eventually, serving
+from web.s3.app import create_s3_app
 
 MiB = 1024 * 1024
 CLEAN_TEXT = "Minutes of the budget meeting, ສະບາຍດີ\n".encode() * 100
@@ -335,16 +339,56 @@ def test_admin_deletes_a_quarantined_file_and_its_blob(gs, office):
     assert not can_read(gs, alice, version.node_id)
 
 
-def health_client(gs):
+def health_client(gs, parts: NodeParts = WEB_ALONE):
     """A Flask client for the health endpoints alone (the full app is tested in tests/web)."""
     from flask import Flask
 
     from web import health
 
     app = Flask(__name__)
-    app.extensions["gshare"] = gs
+    app.extensions["gshare"], app.extensions["gshare_parts"] = gs, parts
     app.register_blueprint(health.bp)
     return app.test_client()
+
+
+def test_readyz_vouches_for_the_s3_listener_and_workers_serve_runs_beside_it(gs, tmp_path):
+    beat = tmp_path / "scan-workers.beat"
+    with serving(create_s3_app(gs.config, gs)) as s3:
+        parts = NodeParts(s3_listen=f"127.0.0.1:{s3.port}", worker_beat=beat)
+        client = health_client(gs, parts)
+        waiting = client.get("/readyz")
+        assert waiting.status_code == 503
+        assert waiting.get_json()["s3_listener"]["up"] is True
+        assert waiting.get_json()["scan_workers"]["reason"] == "the scan workers have not started"
+        beat.touch()
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.get_json()["scan_workers"]["up"] is True
+        long_ago = time.time() - 60
+        os.utime(beat, (long_ago, long_ago))
+        stale = client.get("/readyz")
+        assert stale.status_code == 503
+        assert stale.get_json()["scan_workers"]["reason"].startswith("no sign of the scan workers")
+        beat.touch()
+    gone = client.get("/readyz")  # the S3 listener has stopped
+    assert gone.status_code == 503 and gone.get_json()["s3_listener"]["up"] is False
+    assert 'gshare_up{component="s3_listener"} 0.0' in client.get("/metrics").text
+
+
+def scans_counted(client, outcome: str) -> float:
+    prefix = f'gshare_scans_total{{outcome="{outcome}"}} '
+    lines = [ln for ln in client.get("/metrics").text.splitlines() if ln.startswith(prefix)]
+    return float(lines[0].removeprefix(prefix)) if lines else 0.0
+
+
+def test_metrics_count_the_scans_by_outcome(gs, office, worker):
+    alice, _, root = office
+    client = health_client(gs)
+    before = scans_counted(client, "clean")
+    gs.config = gs.config.replace(antivirus={"scan_while_uploading": False})
+    version = upload(gs, alice, root, "counted.txt", CLEAN_TEXT)
+    eventually(lambda: state(gs, version.id).scan_state == ScanState.CLEAN, what="the scan")
+    eventually(lambda: scans_counted(client, "clean") == before + 1, what="the count")
+    assert "gshare_scan_duration_seconds_bucket" in client.get("/metrics").text
 
 
 def test_readyz_reports_the_scanner_and_its_signatures(gs):
@@ -364,8 +408,8 @@ def test_readyz_and_metrics_show_the_waiting_uploads(gs, office, clamd_daemon):
         assert down.status_code == 503
         assert down.get_json()["scanner"]["up"] is False
         assert down.get_json()["scan_queue"]["pending"] == 1
-        assert 'gshare_up{component="scanner"} 0' in client.get("/metrics").text
-        assert "gshare_scan_pending 1" in client.get("/metrics").text
+        assert 'gshare_up{component="scanner"} 0.0' in client.get("/metrics").text
+        assert "gshare_scan_pending 1.0" in client.get("/metrics").text
     finally:
         clamd_daemon.start()
     assert client.get("/readyz").status_code == 200

@@ -47,11 +47,20 @@ def wait_for(url: str, process, seconds: float = 60.0):
 
 @pytest.fixture
 def served(tmp_path, clamd_daemon):
+    yield from start_serve(tmp_path, clamd_daemon)
+
+
+@pytest.fixture
+def served_json(tmp_path, clamd_daemon):
+    yield from start_serve(tmp_path, clamd_daemon, 'log_format = "json"\nnode_name = "node-7"\n')
+
+
+def start_serve(tmp_path, clamd_daemon, server_settings: str = ""):
     web, s3, objects = free_port(), free_port(), free_port()
     config = tmp_path / "config.toml"
     config.write_text(
         f'[server]\nlisten = "127.0.0.1:{web}"\ns3_listen = "127.0.0.1:{s3}"\n'
-        f'data_dir = "{tmp_path / "var"}"\nworkers = 1\n'
+        f'data_dir = "{tmp_path / "var"}"\nworkers = 1\n{server_settings}'
         f"[storage]\nembedded_port = {objects}\n"
         f'[antivirus]\nclamd = "{clamd_daemon.address}"\n'
     )
@@ -72,6 +81,9 @@ def test_serve_starts_everything_on_embedded_defaults_and_stops_cleanly(served):
     assert status == 200, body
     assert body["database"]["backend"] == "sqlite" and body["object_store"]["up"]
     assert body["scanner"]["up"]
+    # what serve runs beside the web app is vouched for too: its S3 listener and scan worker
+    assert body["s3_listener"] == {"up": True, "address": f"127.0.0.1:{s3}"}
+    assert body["scan_workers"]["up"]
     assert (var / "gshare.db").exists() and (var / "secret_key").stat().st_mode & 0o077 == 0
     s3_status, _ = wait_for(f"http://127.0.0.1:{s3}/", process)
     assert s3_status == 403  # anonymous requests are refused with S3's AccessDenied
@@ -116,6 +128,43 @@ def test_children_end_with_serve_even_after_a_kill_9(served):
     for pid in children:
         eventually(lambda pid=pid: is_gone(pid), timeout=40, interval=0.2, what=f"{pid} to end")
     assert [pid for pid in children if is_gone(pid)] == children
+
+
+def test_json_logs_name_node_process_request_and_metrics_count_both_listeners(served_json):
+    process, web, s3, _ = served_json
+    assert wait_for(f"http://127.0.0.1:{web}/readyz", process)[0] == 200
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{web}/login", headers={"X-Request-ID": "lb-42"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as page:
+        assert page.headers["X-Request-ID"] == "lb-42"  # the proxy's id, handed back
+    assert get(f"http://127.0.0.1:{s3}/")[0] == 403
+    with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics", timeout=5) as scraped:
+        exposition = scraped.read().decode()
+    login_count = 'listener="web",method="GET",route="auth.login",status="200"} 1.0'
+    assert f"gshare_http_requests_total{{{login_count}" in exposition
+    assert 'listener="s3",method="GET",route="unmatched",status="403"' in exposition
+    assert (
+        'gshare_http_request_duration_seconds_bucket{le="0.005",listener="web",route="auth.login"}'
+        in exposition
+    )
+    assert 'gshare_up{component="s3_listener"} 1.0' in exposition
+    process.send_signal(signal.SIGTERM)
+    lines = [
+        json.loads(line)
+        for line in process.communicate(timeout=60)[0].decode().splitlines()
+        if line.startswith("{")
+    ]
+    login = [line for line in lines if line.get("route") == "auth.login"]
+    assert login, lines[-20:]
+    assert login[0]["request_id"] == "lb-42" and login[0]["status"] == 200
+    assert login[0]["node"] == "node-7" and login[0]["process"].startswith("web[")
+    assert login[0]["duration_ms"] >= 0 and login[0]["logger"] == "gshare.request"
+    s3_lines = [line for line in lines if line.get("listener") == "s3"]
+    assert (
+        s3_lines and s3_lines[0]["status"] == 403
+    )  # readyz's probes of S3 are not logged and s3_lines[0]["process"].startswith("s3[")
+    assert any(line["process"].startswith("serve[") for line in lines)  # gunicorn's arbiter too
 
 
 def test_a_taken_port_stops_serve_with_a_clear_error(tmp_path, clamd_daemon):

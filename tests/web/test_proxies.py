@@ -40,3 +40,17 @@ def test_without_trusted_proxies_a_forwarded_address_is_ignored(site, config, gs
     site.user("somsak")
     sign_in(_client(config, gs, 0, "203.0.113.7"), "somsak", "wrong password!")
     assert _failed_addresses(gs) == ["10.1.1.1"]
+
+
+def test_a_request_id_from_the_proxy_is_kept_and_anything_else_is_replaced(config, gs, caplog):
+    web = create_app(config, gs).test_client()
+    with caplog.at_level("INFO", logger="gshare.request"):
+        kept = web.get("/login", headers={"X-Request-ID": "nginx-7f3a"})
+        kept.close()  # the line is logged when the answer's last byte has gone
+        replaced = web.get("/login", headers={"X-Request-ID": "two words; <script>"})
+        replaced.close()
+    assert kept.headers["X-Request-ID"] == "nginx-7f3a"
+    new_id = replaced.headers["X-Request-ID"]
+    assert len(new_id) == 16 and new_id.isalnum()
+    lines = [(r.request_id, r.route, r.status) for r in caplog.records]
+    assert lines == [("nginx-7f3a", "auth.login", 200), (new_id, "auth.login", 200)]

@@ -23,7 +23,9 @@ from gshare.accounts import access_keys
 from gshare.core.context import Gshare
 from gshare.core.errors import GshareError, NotFound
 from gshare.core.models import Space, User
+from gshare.ops.health import S3_HEALTH_PATH
 from gshare.s3 import view
+from web.observe import ACTOR, REQUEST_ID, ROUTE, Observed
 from web.s3 import routing
 from web.s3.errors import S3Error, error_response, from_gshare, no_such_bucket
 from web.s3.payload import Reader, verified_body
@@ -111,10 +113,11 @@ class S3App:
         self.config, self.gshare = config, gshare
 
     def __call__(self, environ, start_response):
-        request_id = uuid.uuid4().hex[:16].upper()
+        request_id = environ.get(REQUEST_ID) or uuid.uuid4().hex[:16].upper()
         method = environ["REQUEST_METHOD"].upper()
         raw_path = environ.get("RAW_URI", environ.get("PATH_INFO", "/")).split("?", 1)[0]
-        if raw_path == HEALTH_PATH and method in ("GET", "HEAD"):
+        if raw_path == S3_HEALTH_PATH and method in ("GET", "HEAD"):
+            environ[ROUTE] = "health"
             return _alive()(environ, start_response)
         try:
             response = self._handle(environ, method, raw_path, request_id)
@@ -143,6 +146,7 @@ class S3App:
             lambda key_id: self._secret_for(key_id, holders),
         )
         holder = holders[auth.access_key]
+        environ[ACTOR] = holder.user.username
         self._touch(holder)
         bucket, key = split_path(raw_path)
         query = dict(parse_qsl(query_string, keep_blank_values=True))
@@ -196,16 +200,12 @@ def _drain(environ) -> None:
                 pass
 
 
-# For load balancers: no bucket can be named so (bucket names start with a letter or digit).
-HEALTH_PATH = "/_gshare/healthz"
-
-
 def _alive() -> Response:
     """Answer that this S3 listener is up and serving (the web listener has /healthz)."""
     return Response('{"status": "ok"}', 200, content_type="application/json")
 
 
-def create_s3_app(config, gshare=None) -> S3App:
-    """Build the S3 endpoint's WSGI app for a config (gshare is built from it when None)."""
-
-    return S3App(config, gshare or Gshare.from_config(config))
+def create_s3_app(config, gshare=None) -> Observed:
+    """Build the S3 endpoint's WSGI app for a config (gshare is built from it when None),
+    counted and logged per request."""
+    return Observed(S3App(config, gshare or Gshare.from_config(config)), "s3")

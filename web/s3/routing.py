@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gshare.access import keys
+from web.observe import ROUTE
 from web.s3 import buckets, listing, multipart, objects
 from web.s3.errors import S3Error, not_implemented
 
@@ -76,6 +77,7 @@ def dispatch(request):
     handler = table.get((request.method, subresource))
     if handler is None:
         raise not_implemented(f"{request.method} {subresource or ''}".strip())
+    request.environ[ROUTE] = handler.__name__
     if not keys.key_allows_writes(request.holder.key) and not _is_read(request.method, handler):
         raise S3Error("AccessDenied", "This access key is read-only.", 403)
     return handler(request)
