@@ -212,6 +212,7 @@ def read_back(gs: Gshare, person_id: int, node_id: int, version_id: int | None =
             return b"".join(stream)
 
 
+@pytest.mark.slow  # two gshare processes, one waiting for the other
 def test_two_nodes_running_db_upgrade_through_pgbouncer_at_once_both_succeed(bouncer, tmp_path):
     """`gshare db upgrade` from two nodes at once, through PgBouncer: one waits for the
     other's transaction-scoped lock, both exit 0 and the schema is the models' schema."""
