@@ -32,7 +32,7 @@ from gshare.core.models import Base, Node, ScanState, User, Version
 from gshare.files import content
 from gshare.scanning.queue import claim
 from tests.fixtures.database import POSTGRES, _truncate
-from tests.fixtures.world import World
+from tests.fixtures.world import World, mark_scanned
 from tests.helpers import eventually, missing
 
 pytestmark = pytest.mark.postgres
@@ -345,7 +345,8 @@ def test_twelve_gshare_processes_through_pgbouncer_use_four_server_connections(
             with gs.unit_of_work() as ctx:
                 person, folder = ctx.db.get(User, alice_id), ctx.db.get(Node, home_id)
                 upload = content.upload_file(ctx, person, folder, f"p{n}.txt", io.BytesIO(data))
-                upload.scan_state, node_id = ScanState.CLEAN, upload.node_id
+                mark_scanned(upload, ScanState.CLEAN)
+                node_id = upload.node_id
             return all(read_back(gs, alice_id, node_id) == data for _ in range(10))
 
         results = run_all(upload_and_read, 12)
