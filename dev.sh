@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 RUN_PACKAGES=(python3-venv clamav-daemon clamav libmagic1)
-# The suite also drives real sync tools and a real browser (Lao needs fonts-noto-core).
-TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core)
+# The suite also drives real sync tools and a real browser (Lao needs fonts-noto-core), and
+# runs gshare through a PgBouncer of its own (tests/gshare/test_pgbouncer.py).
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer)
 VENV=.venv
 
 missing_debian_packages() {

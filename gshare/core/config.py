@@ -41,6 +41,7 @@ class DatabaseConfig:
     auto_upgrade: bool = True
     pool_size: int = 5
     max_overflow: int = 5
+    prepared_statements: bool = True
 
 
 @dataclass(frozen=True)

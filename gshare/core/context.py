@@ -53,6 +53,7 @@ class Gshare:
             config.database_url,
             pool_size=config.database.pool_size,
             max_overflow=config.database.max_overflow,
+            prepared_statements=config.database.prepared_statements,
         )
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
         self.store = store

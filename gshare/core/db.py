@@ -23,10 +23,16 @@ MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
 def make_engine(
-    url: str, write_gate: bool = True, pool_size: int = 5, max_overflow: int = 5
+    url: str,
+    write_gate: bool = True,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    prepared_statements: bool = True,
 ) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and the write gate
-    (see _write_gate; turned off only to measure it); PostgreSQL a pool of the given size."""
+    (see _write_gate; turned off only to measure it); PostgreSQL a pool of the given size,
+    and psycopg's server-side prepared statements unless turned off (for PgBouncer in
+    transaction mode, which hands each transaction any server connection: docs/postgresql.md)."""
     if url.startswith("sqlite"):
         path = _ensure_sqlite_dir(url)
         connect_args: dict[str, Any] = {"timeout": 30}
@@ -35,7 +41,13 @@ def make_engine(
         engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args={} if prepared_statements else {"prepare_threshold": None},
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -55,8 +67,10 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database schema up to the given revision, one process at a time: nodes that
-    start together wait for the first, then find the schema current and change nothing."""
-    engine = make_engine(url)
+    start together wait for the first, then find the schema current and change nothing.
+    Nothing is prepared: each statement runs about once, and so an upgrade works through
+    PgBouncer in transaction mode without a setting."""
+    engine = make_engine(url, prepared_statements=False)
     try:
         with _upgrade_lock(url), engine.begin() as connection:
             if connection.dialect.name == "postgresql":
