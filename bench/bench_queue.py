@@ -1,6 +1,8 @@
 """The scan queue's cost at scale: what a scan worker asks of the database when it is idle,
-when it claims a new upload and when it claims a rescan after a signature update, and what
-/readyz and /metrics ask of the queue (queue_stats), at N versions, on PostgreSQL and SQLite.
+when it claims a new upload and when it claims a rescan after a signature update, what
+/readyz and /metrics ask of the queue (queue_stats), and the whole /readyz and /metrics of a
+node that runs everything (with a real clamd, an S3 store, an S3 listener probed on its health
+path and a worker heartbeat), at N versions, on PostgreSQL and SQLite.
 
     .venv/bin/python bench/bench_queue.py [N] [postgresql|sqlite ...]   # default 1,000,000, both
 
@@ -13,6 +15,7 @@ query (a "Seq Scan on versions" or "SCAN versions" is what the goal forbids).
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import sys
@@ -26,13 +29,20 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import median_ms  # noqa: E402
+from common import median_ms, s3_server  # noqa: E402
 
+from antivirus import ClamdScanner  # noqa: E402
 from gshare.core import db as database  # noqa: E402
 from gshare.core.config import Config  # noqa: E402
 from gshare.core.context import Gshare  # noqa: E402
 from gshare.core.models import ScanState, Version, utcnow  # noqa: E402
+from gshare.ops.health import NodeParts  # noqa: E402
 from gshare.scanning import queue  # noqa: E402
+from storage import S3Store  # noqa: E402
+from tests.fixtures.clamd import ClamdDaemon  # noqa: E402
+from tests.helpers import serving  # noqa: E402
+from web import create_app  # noqa: E402
+from web.s3.app import create_s3_app  # noqa: E402
 
 SERVER = os.environ.get("GSHARE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 TODAY, TOMORROW = "sigs-2", "sigs-3"
@@ -80,11 +90,20 @@ DIALECT = {
 
 
 def main(count: int, backends: list[str]) -> None:
-    for backend in backends:
-        with database_for(backend) as url:
-            database.upgrade(url)
-            fill(url, backend, count)
-            measure(url, backend, count)
+    with tempfile.TemporaryDirectory() as tmp, s3_server() as (endpoint, *keys):
+        (Path(tmp) / "clamd").mkdir()
+        clamd = ClamdDaemon(Path(tmp) / "clamd")
+        clamd.start()
+        try:
+            store = S3Store(endpoint, *keys, bucket="bench")
+            store.ensure_bucket()
+            for backend in backends:
+                with database_for(backend) as url:
+                    database.upgrade(url)
+                    fill(url, backend, count)
+                    measure(url, backend, count, store, clamd, Path(tmp))
+        finally:
+            clamd.stop()
 
 
 class database_for:
@@ -134,11 +153,12 @@ def fill(url: str, backend: str, count: int) -> None:
     print(f"\n{backend}: {count:,} versions filled in {time.perf_counter() - started:.0f} s")
 
 
-def measure(url: str, backend: str, count: int) -> None:
+def measure(url: str, backend: str, count: int, store, clamd, tmp: Path) -> None:
     config = Config().replace(
-        database={"url": url}, antivirus={"rescans_per_hour": 10_000_000, "lease_seconds": 3600}
+        database={"url": url},
+        antivirus={"rescans_per_hour": 10_000_000, "lease_seconds": 3600, "clamd": clamd.address},
     )
-    gs = Gshare(config, store=None)
+    gs = Gshare(config, store, scanner=ClamdScanner(clamd.address))
     with gs.sessions() as db:
         print(f"  queue: {queue.queue_stats(db)}")
         print(
@@ -148,8 +168,23 @@ def measure(url: str, backend: str, count: int) -> None:
     print(f"  idle poll: {median_ms(lambda: queue.claim(gs, 'idle', TODAY)):.2f} ms")
     print(f"  claim of a new upload: {claim_new_uploads(gs):.2f} ms")
     print(f"  claim after a signature update: {claim_rescans(gs):.2f} ms")
+    endpoints(gs, tmp)
     explain(gs, backend)
     gs.engine.dispose()
+
+
+def endpoints(gs: Gshare, tmp: Path) -> None:
+    """Median time of the whole /readyz and /metrics, as `gshare serve`'s web app answers them:
+    database, store, clamd, the S3 listener's health path, the workers' heartbeat, the queue."""
+    beat = tmp / "scan-workers.beat"
+    beat.touch()
+    with serving(create_s3_app(gs.config, gs)) as s3:
+        parts = NodeParts(s3_listen=f"127.0.0.1:{s3.port}", worker_beat=beat)
+        client = create_app(gs.config, gs, parts).test_client()
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.get_json()
+        for path in ("/readyz", "/metrics"):
+            print(f"  {path} (whole endpoint): {median_ms(lambda p=path: client.get(p)):.2f} ms")
 
 
 def lease_the_waiting(gs: Gshare) -> None:
@@ -225,6 +260,7 @@ STATS_PLANS = {
 
 
 if __name__ == "__main__":
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per health probe
     arguments = sys.argv[1:]
     number = int(arguments.pop(0)) if arguments and arguments[0].isdigit() else 1_000_000
     main(number, arguments or ["postgresql", "sqlite"])

@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import pstats
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -261,11 +262,31 @@ def small_files(root: Path, count: int) -> Path:
     return root
 
 
+def head_phase(count: int, gshare_s3, direct) -> None:
+    """Median HeadObject time on one small object, through gshare and straight to the store
+    (one client each, its connection kept open: what a sync tool checking files sees)."""
+    timings = {}
+    for name, s3, bucket in (("gshare", gshare_s3, "finance"), ("direct", direct, "direct")):
+        s3.put_object(Bucket=bucket, Key="head/probe.txt", Body=b"probe")
+        s3.head_object(Bucket=bucket, Key="head/probe.txt")  # warm the connection
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            s3.head_object(Bucket=bucket, Key="head/probe.txt")
+            times.append((time.perf_counter() - start) * 1000)
+        timings[name] = statistics.median(times)
+    print(
+        f"HeadObject median: gshare {timings['gshare']:.2f} ms, direct {timings['direct']:.2f} ms,"
+        f" overhead {timings['gshare'] - timings['direct']:.2f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--part-mib", type=int, default=8)
     parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--heads", type=int, default=300, help="HeadObject calls each way")
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--profile", help="profile the endpoint's requests into OUT.<pid>")
     args = parser.parse_args()
@@ -322,6 +343,8 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
             big_phase(args.size_mib, args.part_mib, gshare_s3, direct, process.pid)
         if args.files:
             sync_phase(args.files, tmp, (url, key_id, secret), (endpoint, *keys), process.pid)
+        if args.heads:
+            head_phase(args.heads, gshare_s3, direct)
         print(f"database: {config.database_url.split(':')[0]}")
     finally:
         process.terminate()
