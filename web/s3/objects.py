@@ -301,10 +301,41 @@ def _folder(node) -> Response:
 
 
 def _with_overrides(request, headers: dict) -> dict:
+    """Apply the response-* parameters (each replaces its header, whatever its case), refusing
+    a value that would split the header; keep browsers from running what is served."""
     for param, name in OVERRIDES.items():
-        if param in request.query:
-            headers[name] = request.query[param]
+        if param not in request.query:
+            continue
+        value = request.query[param]
+        if any(ch in value for ch in "\r\n\0"):
+            raise S3Error(
+                "InvalidArgument",
+                f"{param} may not contain line breaks.",
+                ArgumentName=param,
+            )
+        for existing in [k for k in headers if k.lower() == name]:
+            del headers[existing]
+        headers[name.title()] = value
+    headers["X-Content-Type-Options"] = "nosniff"
+    served = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if served.split(";")[0].strip().lower() in ACTIVE_TYPES:
+        headers["Content-Security-Policy"] = "sandbox"
     return headers
+
+
+# Types a browser would run as a page of the S3 endpoint's origin if opened from a presigned
+# URL: served sandboxed (no scripts, a unique origin), as the web front end serves them.
+ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/xsl",
+        "application/xslt+xml",
+    }
+)
 
 
 def _preconditions(request_headers, version, headers: dict) -> Response | None:

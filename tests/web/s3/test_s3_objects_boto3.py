@@ -1,5 +1,6 @@
 """boto3 against the S3 endpoint: buckets, listings, get, put, delete, errors."""
 
+import base64
 import hashlib
 import io
 
@@ -258,3 +259,100 @@ def test_a_download_by_parts_gets_the_whole_object_once(s3_site, alice):
         alice.get_object(Bucket=HOME, Key="two-parts.bin", PartNumber=2)
     assert error_code(second) == "InvalidPartNumber"
     assert second.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+
+
+def raw_get(url: str):
+    """GET a (presigned) URL; return the status, every header as (name, value), and the body."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, answer.headers.items(), answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers.items(), refused.read()
+
+
+def test_response_overrides_replace_the_header_and_refuse_line_breaks(s3_site, alice):
+    presigner = s3_site.client("alice", signature_version="s3v4")
+    alice.put_object(Bucket=HOME, Key="note.txt", Body=b"plain words", ContentType="text/plain")
+    url = presigner.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": HOME,
+            "Key": "note.txt",
+            "ResponseContentType": "application/octet-stream",
+            "ResponseContentDisposition": 'attachment; filename="n.txt"',
+        },
+    )
+    status, headers, body = raw_get(url)
+    assert (status, body) == (200, b"plain words")
+    types = [v for k, v in headers if k.lower() == "content-type"]
+    assert types == ["application/octet-stream"]  # one header, the override
+    assert ("Content-Disposition", 'attachment; filename="n.txt"') in headers
+    split = presigner.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": HOME,
+            "Key": "note.txt",
+            "ResponseContentDisposition": "attachment\r\nSet-Cookie: stolen=1",
+        },
+    )
+    status, headers, body = raw_get(split)
+    assert status == 400 and b"<Code>InvalidArgument</Code>" in body
+    assert not any(k.lower() == "set-cookie" for k, _ in headers)
+
+
+def test_pages_and_drawings_are_served_sandboxed_and_never_sniffed(s3_site, alice):
+    presigner = s3_site.client("alice", signature_version="s3v4")
+    page = b"<html><script>alert(document.cookie)</script></html>"
+    alice.put_object(Bucket=HOME, Key="page.html", Body=page, ContentType="text/html")
+    alice.put_object(Bucket=HOME, Key="report.pdf", Body=b"%PDF-1.4\n%%EOF\n")
+    status, headers, _ = raw_get(
+        presigner.generate_presigned_url("get_object", Params={"Bucket": HOME, "Key": "page.html"})
+    )
+    assert status == 200
+    assert ("Content-Security-Policy", "sandbox") in headers
+    assert ("X-Content-Type-Options", "nosniff") in headers
+    status, headers, _ = raw_get(
+        presigner.generate_presigned_url("get_object", Params={"Bucket": HOME, "Key": "report.pdf"})
+    )
+    assert status == 200 and ("X-Content-Type-Options", "nosniff") in headers
+    assert not any(k == "Content-Security-Policy" for k, _ in headers)  # a PDF stays viewable
+
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<Delete><Object><Key>&lol3;</Key></Object></Delete>"""
+EXTERNAL = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<Delete><Object><Key>&secret;</Key></Object></Delete>"""
+
+
+@pytest.mark.parametrize("body", [BOMB, EXTERNAL], ids=["entity-expansion", "external-entity"])
+def test_xml_with_entities_is_refused_as_malformed(s3_site, alice, body):
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    alice.put_object(Bucket=HOME, Key="lol", Body=b"kept")
+    person = s3_site.people["alice"]
+    request = AWSRequest(
+        "POST",
+        f"{s3_site.url}/{HOME}?delete",
+        data=body,
+        headers={"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()},
+    )
+    S3SigV4Auth(Credentials(person.key_id, person.secret), "s3", "us-east-1").add_auth(request)
+    sent = urllib.request.Request(
+        request.url, data=body, headers=dict(request.headers.items()), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(sent, timeout=10)
+    assert refused.value.code == 400
+    assert b"<Code>MalformedXML</Code>" in refused.value.read()
+    assert alice.get_object(Bucket=HOME, Key="lol")["Body"].read() == b"kept"
