@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -80,9 +80,16 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+RETRY_AFTER_SECONDS = 5  # a store that does not answer: clients and scripts wait, then retry
+
+
 def _domain(exc: errors.GshareError):
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    return respond(exc.code, sentence(exc), status)
+    response, status = respond(exc.code, sentence(exc), status)
+    if status == 503:
+        response = make_response(response)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status
 
 
 def _csrf(exc: CSRFError):

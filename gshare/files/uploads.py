@@ -347,8 +347,14 @@ def _check_part_room(ctx: Context, session: UploadSession, number: int, length: 
 
 
 def _chosen_parts(stored: list[UploadPart], wanted: list[NamedPart] | None):
-    if wanted is None:
+    if wanted is None:  # all the parts stored: they must run 1, 2, 3... with no gap
         chosen = stored
+        missing = next((n for n, p in enumerate(chosen, 1) if p.number != n), None)
+        if missing is not None:
+            raise InvalidInput(
+                f"Part {missing} is missing; send it, then complete the upload.",
+                reason="missing_part",
+            )
     else:
         by_number = {part.number: part for part in stored}
         numbers = [named[0] for named in wanted]

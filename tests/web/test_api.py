@@ -91,6 +91,25 @@ def test_chunked_upload_resumes_after_an_interruption(site, client):
     assert content.data == data
 
 
+def test_an_upload_of_unknown_size_with_a_part_missing_is_not_completed(site, client):
+    user = site.user("somsak")
+    auth = {"Authorization": f"Bearer {_token(site, user)}"}
+    start = client.post(
+        "/api/v1/uploads", json={"folder": site.home(user).id, "name": "gap.bin"}, headers=auth
+    )
+    token = start.json["token"]
+    client.put(f"/api/v1/uploads/{token}/parts/2", data=b"the second half", headers=auth)
+    gap = client.post(
+        f"/api/v1/uploads/{token}/complete", headers={**auth, "Accept-Language": "en"}
+    )
+    assert gap.status_code == 400
+    assert gap.json["error"]["message"].startswith("Part 1 is missing")
+    client.put(f"/api/v1/uploads/{token}/parts/1", data=os.urandom(5 * 1024 * 1024), headers=auth)
+    done = client.post(f"/api/v1/uploads/{token}/complete", headers=auth)
+    assert done.status_code == 201, done.json
+    assert done.json["size"] == 5 * 1024 * 1024 + len(b"the second half")
+
+
 def test_a_script_lists_the_spaces_it_works_in(site, client):
     user = site.user("somsak", "Finance")
     site.user("noi", "Health")

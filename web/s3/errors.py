@@ -98,4 +98,9 @@ def error_response(error, method: str, resource: str, request_id: str) -> Respon
     response.headers["x-amz-request-id"] = request_id
     if method == "HEAD":
         response.headers["Content-Length"] = "0"
+    if error.status == 503:  # the store behind gshare is away: SDKs back off and retry
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+RETRY_AFTER_SECONDS = 5

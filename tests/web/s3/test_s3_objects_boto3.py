@@ -356,3 +356,34 @@ def test_xml_with_entities_is_refused_as_malformed(s3_site, alice, body):
     assert refused.value.code == 400
     assert b"<Code>MalformedXML</Code>" in refused.value.read()
     assert alice.get_object(Bucket=HOME, Key="lol")["Body"].read() == b"kept"
+
+
+def test_a_dead_store_is_a_503_clients_retry_not_a_client_error(s3_site, alice):
+    import socket
+
+    import storage
+
+    alice.put_object(Bucket=HOME, Key="before.txt", Body=b"stored while the store was up")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens there
+    live, s3_site.gs.store = (
+        s3_site.gs.store,
+        storage.S3Store(dead, "k", "s", bucket="gshare", timeout=2),
+    )
+    try:
+        for call in (
+            lambda: alice.put_object(Bucket=HOME, Key="during.txt", Body=b"x" * 1000),
+            lambda: alice.get_object(Bucket=HOME, Key="before.txt"),
+        ):
+            with pytest.raises(ClientError) as refused:
+                call()
+            answer = refused.value.response
+            assert answer["ResponseMetadata"]["HTTPStatusCode"] == 503
+            assert answer["Error"]["Code"] == "ServiceUnavailable"
+            assert answer["ResponseMetadata"]["HTTPHeaders"]["retry-after"].isdigit()
+    finally:
+        s3_site.gs.store = live
+    assert alice.get_object(Bucket=HOME, Key="before.txt")["Body"].read().startswith(b"stored")
+    keys = [o["Key"] for o in alice.list_objects_v2(Bucket=HOME)["Contents"]]
+    assert keys == ["before.txt"]  # nothing half-made was left behind
