@@ -33,6 +33,7 @@ def create_app(config: Config, gshare=None, parts: NodeParts = WEB_ALONE) -> Fla
     `parts` are what this node runs beside it, for /readyz (gshare serve's S3 and workers)."""
     app = Flask(__name__)
     app.config.update(_settings(config, crypto.secret_key(config)))
+    app.config["SECRET_KEY_FALLBACKS"] = list(config.server.old_secret_keys)
     app.extensions["gshare"] = gshare or Gshare.from_config(config)
     app.extensions["gshare_parts"] = parts
     _install(app)

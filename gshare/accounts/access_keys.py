@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import bindparam, select, update
 
 from gshare.access.accounts import may_manage_keys_of, require_keys_manager, require_system_admin
@@ -161,9 +161,30 @@ def touch_key(db, key: AccessKey) -> bool:
     return True
 
 
+def reencrypt_secrets(ctx: Context) -> int:
+    """Encrypt every stored key secret under the current server secret (after a rotation, so
+    that the retired secret can be dropped from `old_secret_keys`); return how many changed.
+    A secret no secret in the ring decrypts is left as it is (that key cannot be used)."""
+    ring, changed = _fernet(ctx.config), 0
+    current = _fernet(ctx.config.replace(server={"old_secret_keys": ()}))
+    for key in ctx.db.scalars(select(AccessKey)):
+        token = key.secret_encrypted.encode()
+        try:
+            current.decrypt(token)
+            continue  # already under the current secret
+        except InvalidToken:
+            pass
+        try:
+            key.secret_encrypted = ring.rotate(token).decode()
+        except InvalidToken:
+            continue
+        changed += 1
+    return changed
+
+
 def _new_key_id() -> str:
     return KEY_ID_PREFIX + "".join(secrets.choice(_KEY_ID_ALPHABET) for _ in range(18))
 
 
-def _fernet(config) -> Fernet:
+def _fernet(config) -> MultiFernet:
     return crypto.fernet(config, b"gshare access-key secrets v1")

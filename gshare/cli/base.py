@@ -8,6 +8,7 @@ import os
 import sys
 
 import click
+import sqlalchemy.exc
 
 from gshare.core import db as database
 from gshare.core import embedded
@@ -50,6 +51,9 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (GshareError, ConfigError) as exc:
             fail(str(exc))
+        except sqlalchemy.exc.OperationalError as exc:  # the server is away, or refuses us
+            url = ctx.obj.config.database_url if isinstance(ctx.obj, Obj) else "?"
+            fail(database.unreachable(url, exc))
 
 
 @click.group(cls=Group)

@@ -129,3 +129,13 @@ def key_revoke(obj, key_id):
     with obj.unit_of_work() as ctx:
         access_keys.revoke_key(ctx, OPERATOR, key_id)
     click.echo(f"revoked {key_id}")
+
+
+@key.command("reencrypt")
+@click.pass_obj
+def key_reencrypt(obj):
+    """Encrypt every key's secret under the current [server] secret_key (after a rotation;
+    then the old secret can leave old_secret_keys)."""
+    with obj.unit_of_work() as ctx:
+        changed = access_keys.reencrypt_secrets(ctx)
+    click.echo(f"{changed} key secret(s) now under the current server secret")

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 MAX_CLAMD_MB = 2047  # clamd refuses files of 2 GiB and more (Heuristics.Limits.Exceeded)
@@ -26,6 +29,7 @@ class ServerConfig:
     s3_listen: str = "127.0.0.1:9000"
     s3_public_url: str = ""
     secret_key: str = ""
+    old_secret_keys: tuple = ()
     public_url: str = "http://127.0.0.1:8080"
     data_dir: str = "var"
     workers: int = 2
@@ -237,6 +241,8 @@ def _validated(config: Config) -> Config:
         "antivirus.lease_seconds",
         "database.pool_size",
     )
+    _check_database_url(config.database.url)
+    _check_secret(config.server.secret_key)
     if config.server.log_format not in ("text", "json"):
         raise ConfigError('\'server.log_format\' must be "text" or "json"')
     if config.antivirus.rescans_per_hour < 0:
@@ -255,6 +261,36 @@ def _validated(config: Config) -> Config:
     if config.quota.department_gb < 0 or config.quota.personal_gb < 0:
         raise ConfigError("quotas must be 0 (unlimited) or more")
     return config
+
+
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_SYMBOLS = 12
+
+
+def _check_secret(secret: str) -> None:
+    """Refuse a guessable [server] secret_key: it signs sessions and encrypts S3 key secrets."""
+    if secret and (len(secret) < MIN_SECRET_LENGTH or len(set(secret)) < MIN_SECRET_SYMBOLS):
+        raise ConfigError(
+            f"'server.secret_key' is too weak: use at least {MIN_SECRET_LENGTH} random "
+            "characters, e.g. the output of `python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'` (or leave it empty on a single node)"
+        )
+
+
+def _check_database_url(url: str) -> None:
+    """Refuse a [database] url that is not a SQLite or PostgreSQL URL gshare can use."""
+    if not url:
+        return
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ConfigError(
+            f"'database.url' is not a database URL: {url!r}; use "
+            '"postgresql+psycopg://user@host/dbname" or "sqlite:////path/gshare.db"'
+        ) from None
+    if backend not in DATABASE_BACKENDS:
+        raise ConfigError(f"'database.url' names {backend!r}; gshare runs on PostgreSQL or SQLite")
 
 
 def _check_address(value: str, name: str) -> None:

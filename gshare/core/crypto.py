@@ -10,7 +10,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -24,11 +24,13 @@ def secret_key(config: Config) -> str:
     return kept_secret(config.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
 
 
-def fernet(config: Config, purpose: bytes) -> Fernet:
-    """Return the Fernet (AES-128-CBC with HMAC-SHA256) of one purpose, its key derived from
-    the server secret with HKDF: a new purpose gets a key of its own, and a new server secret
-    makes what was encrypted under the old one unreadable."""
-    return _fernet_for(secret_key(config), purpose)
+def fernet(config: Config, purpose: bytes) -> MultiFernet:
+    """Return the Fernet key ring (AES-128-CBC with HMAC-SHA256) of one purpose: its keys
+    derived from the server secret and from the retired ones (`[server] old_secret_keys`) with
+    HKDF. It encrypts under the current secret and decrypts under any of them, so a secret can
+    be rotated (docs/production.md); a new purpose gets keys of its own."""
+    secrets_in_use = (secret_key(config), *config.server.old_secret_keys)
+    return MultiFernet([_fernet_for(secret, purpose) for secret in secrets_in_use])
 
 
 @lru_cache(maxsize=16)

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,6 +105,14 @@ def lock_until_commit(db: Session, name: str) -> None:
 
 
 _LOCKS = "gshare.locks"
+
+
+def unreachable(url: str, exc: Exception) -> str:
+    """Say in one line that the database at url (its password hidden) cannot be used, why,
+    and which setting names it."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+    return f"cannot use the database at {shown} ([database] url): {reason}"
 
 
 def _advisory_lock(executor, name: str) -> None:

@@ -3,7 +3,9 @@
 import pytest
 
 from gshare.accounts import access_keys
+from gshare.core import crypto
 from gshare.core.actor import OPERATOR
+from gshare.core.config import ConfigError
 from gshare.core.errors import NotFound, PermissionDenied
 from gshare.core.models import AccessKey
 
@@ -33,9 +35,33 @@ def test_revoked_key_and_disabled_owner_are_not_found(ctx, world):
 def test_key_under_another_server_secret_cannot_be_used(ctx, world):
     alice = world.user("alice")
     new = access_keys.create_key(ctx, alice, alice)
-    other = ctx.config.replace(server={"secret_key": "a different server secret"})
+    other = ctx.config.replace(server={"secret_key": NEW_SECRET})
     assert access_keys.find_holder(ctx.db, ctx.config, new.key.key_id).secret == new.secret
     assert access_keys.find_holder(ctx.db, other, new.key.key_id) is None
+
+
+NEW_SECRET = "Rotated-2027-kQ9vX3mP7tL2wZ8rN5bH1cJ6dF4gS0aY"
+
+
+def test_the_server_secret_rotates_with_a_key_ring_and_keys_keep_working(ctx, world):
+    alice = world.user("alice")
+    new = access_keys.create_key(ctx, alice, alice)
+    old = crypto.secret_key(ctx.config)
+    rotating = ctx.config.replace(server={"secret_key": NEW_SECRET, "old_secret_keys": (old,)})
+    rotated = rotating.replace(server={"old_secret_keys": ()})
+    assert access_keys.find_holder(ctx.db, rotating, new.key.key_id).secret == new.secret
+    assert access_keys.find_holder(ctx.db, rotated, new.key.key_id) is None  # not yet moved
+    ctx.config = rotating
+    assert access_keys.reencrypt_secrets(ctx) == 1
+    assert access_keys.reencrypt_secrets(ctx) == 0  # all under the new secret now
+    ctx.db.flush()
+    assert access_keys.find_holder(ctx.db, rotated, new.key.key_id).secret == new.secret
+
+
+@pytest.mark.parametrize("weak", ["abc", "a different server secret", "x" * 64])
+def test_a_guessable_server_secret_is_refused(ctx, weak):
+    with pytest.raises(ConfigError, match="secret_key' is too weak"):
+        ctx.config.replace(server={"secret_key": weak})
 
 
 def test_people_manage_only_their_own_keys(ctx, world):

@@ -140,3 +140,21 @@ def test_operator_reviews_and_releases_the_quarantine(gshare, gs):
     assert code == 2 and "--reason" in out
     assert gshare("quarantine", "release", str(version.id), "--reason", "false positive")[0] == 0
     assert str(version.id) not in gshare("quarantine", "list")[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql+psycopg://gshare:hunter2@127.0.0.1:1/gshare", "cannot use the database at"),
+        ("not a url", "'database.url' is not a database URL"),
+        ("mysql://gshare@db/gshare", "gshare runs on PostgreSQL or SQLite"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_naming_the_setting(tmp_path, url, said):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[server]\ndata_dir = "{tmp_path}"\n[database]\nurl = "{url}"\n')
+    result = CliRunner().invoke(main, ["--config", str(path), "user", "list"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and said in lines[0], lines
+    assert "hunter2" not in result.output  # the password is never shown
