@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from tests.fixtures.database import POSTGRES
 from tests.fixtures.s3 import remove_bucket
 from tests.fixtures.served import Key, Served, free_port, stop
-from tests.fleet.nodes import Fleet, Node, add_people, node_config, start_worker, wait_until_working
+from tests.fleet.nodes import Fleet, Node, add_people, node_config, start_worker
 from tests.helpers import missing
 
 
@@ -78,7 +78,6 @@ def fleet(tmp_path_factory, fleet_database, fleet_bucket, s3_server, s3_credenti
         for node in nodes:
             node.wait_up()
         extra = start_worker(extra_config, extra_log)
-        wait_until_working(extra, extra_log)
         site = Served(nodes[0].s3_url, extra_config, extra_log, Key("", ""))
         colleague = add_people(site)
         yield Fleet(*nodes, extra, extra_log, site, colleague, fleet_database)

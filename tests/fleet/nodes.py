@@ -5,7 +5,6 @@ the people the fleet's tests act as. tests/fleet/conftest.py starts a fleet per 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.served import Key, Served, start_gshare, stop, wait_until_up
+from tests.fixtures.served import STOP_SECONDS, Key, Served, start_gshare, stop, wait_until_up
 from tests.helpers import eventually
 
 BUCKET = "finance"  # the Finance department's space, as sync tools see it
@@ -46,15 +45,28 @@ class Node:
         expects the schema) and wait until it runs."""
         wait_until_up(f"{self.web_url}/readyz", self.processes["web"], self.log("web"))
         wait_until_up(f"{self.s3_url}/", self.processes["s3"], self.log("s3"))
+        self.start_worker()
+
+    def start_worker(self) -> None:
         self.processes["worker"] = start_worker(self.config, self.log("worker"))
-        wait_until_working(self.processes["worker"], self.log("worker"))
+
+    def stop_worker(self) -> None:
+        stop(self.processes["worker"])
+
+    def restart(self) -> None:
+        """Restart the node as its supervisor restarts each unit: SIGTERM to every process,
+        each started again as soon as it has exited; then wait until all are up."""
+        for process in self.processes.values():
+            process.send_signal(signal.SIGTERM)
+        for part in ("s3", "web"):
+            self.processes[part].wait(timeout=STOP_SECONDS)
+            self.processes[part] = start_gshare(self.config, self.log(part), part)
+        self.processes["worker"].wait(timeout=STOP_SECONDS)
+        self.wait_up()
 
     def stop(self) -> None:
         """Stop every process of the node with SIGTERM, as its supervisor would."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGCONT)  # a paused worker cannot stop
-            stop(process)
+        stop(*self.processes.values())
 
 
 @dataclass
@@ -75,19 +87,19 @@ class Fleet:
 
 
 def start_worker(config: Path, log: Path) -> subprocess.Popen:
-    """Start `gshare worker` with one scan thread."""
-    return start_gshare(config, log, "worker", "--threads", "1")
-
-
-def wait_until_working(process: subprocess.Popen, log: Path) -> None:
-    """Wait until a scan worker says it runs; fail if it exits."""
+    """Start `gshare worker` with one scan thread and wait until it says it runs."""
+    said = log.stat().st_size if log.exists() else 0
+    process = start_gshare(config, log, "worker", "--threads", "1")
 
     def started() -> bool:
         if process.poll() is not None:
             pytest.fail(f"gshare worker exited early:\n{log.read_text()[-3000:]}")
-        return "scan worker(s) on clamd" in log.read_text()
+        with open(log, "rb") as text:
+            text.seek(said)
+            return b"scan worker(s) on clamd" in text.read()
 
     eventually(started, timeout=60, interval=0.1, what=f"the scan worker logging to {log}")
+    return process
 
 
 def node_config(root: Path, settings: dict, web: int, s3: int) -> Path:
