@@ -11,122 +11,29 @@ import filecmp
 import io
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 import urllib3
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
-from click.testing import CliRunner
 from minio import Minio
 
 from tests.fixtures.clamd import eicar_bytes
+from tests.fixtures.served import Key, Served, aws, free_port, start_gshare, stop, wait_until_up
 from tests.helpers import eventually
 from tests.web.s3.test_s3_sync_tools import Tool, make_tree
-from web.cli import main as gshare_cli
 
 # slow: a gshare serve of its own (gunicorn, embedded S3 server), real sync tools, big files
 pytestmark = pytest.mark.slow
 
 MiB = 1024 * 1024
 BUCKET = "finance"
-STARTUP_SECONDS = 90
-
-
-@dataclass
-class Key:
-    key_id: str
-    secret: str
-
-
-@dataclass
-class Served:
-    """A running `gshare serve`: its S3 endpoint, config and a person's key."""
-
-    url: str
-    config: Path
-    log: Path
-    key: Key
-
-    def gshare(self, *args: str) -> str:
-        """Run `gshare --config CONFIG ARGS` (the CLI, in this process) and return its output."""
-        result = CliRunner().invoke(gshare_cli, ["--config", str(self.config), *args])
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    def add_person(self, username: str, department: str) -> Key:
-        """Add a person to a department (made if new) with the CLI; return a new key of theirs."""
-        if department not in self.gshare("department", "list"):
-            self.gshare("department", "add", department)
-        self.gshare(
-            "user",
-            "add",
-            username,
-            "--name",
-            username.title(),
-            "--department",
-            department,
-            "--no-password",
-        )
-        return self.new_key(username)
-
-    def new_key(self, username: str = "alice") -> Key:
-        """Create an access key with `gshare key create`."""
-        lines = dict(
-            line.split(":", 1)
-            for line in self.gshare("key", "create", username, "--label", "e2e").splitlines()
-            if ":" in line
-        )
-        return Key(lines["access key id"].strip(), lines["secret access key"].strip())
-
-    def client(self, key: Key | None = None, **config):
-        """Return a boto3 client on the endpoint, a fresh connection pool each time."""
-        key = key or self.key
-        return boto3.client(
-            "s3",
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id=key.key_id,
-            aws_secret_access_key=key.secret,
-            config=BotoConfig(
-                s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, **config
-            ),
-        )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process, log: Path) -> None:
-    """Wait until url answers at all (an HTTP error is an answer); fail if the server exits."""
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"gshare serve exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return True
-        except urllib.error.HTTPError:
-            return True  # it answers (the S3 endpoint refuses anonymous requests)
-
-    try:
-        eventually(answers, timeout=STARTUP_SECONDS, interval=0.2, retry_on=(OSError,), what=url)
-    except AssertionError as exc:
-        pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -143,13 +50,7 @@ def served(tmp_path_factory, clamd_daemon):
         f'[antivirus]\nclamd = "{clamd_daemon.address}"\n'
     )
     log = root / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gshare"), "--config", str(config), "serve"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_gshare(config, log, "serve")
     try:
         wait_until_up(f"http://127.0.0.1:{web}/readyz", process, log)
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/readyz", timeout=10) as ready:
@@ -163,31 +64,7 @@ def served(tmp_path_factory, clamd_daemon):
         site.key = site.new_key()
         yield site
     finally:
-        _stop(process)
-
-
-def _stop(process) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=45)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def aws(served: Served, home: Path, *args: str) -> str:
-    """Run the aws cli against the endpoint with the person's key; return its output."""
-    tool = Tool("aws", served, served.key, home)
-    done = subprocess.run(
-        [tool.program, "--endpoint-url", served.url, *args],
-        env=tool.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+        stop(process)
 
 
 def files_of(root: Path) -> set[str]:
