@@ -30,6 +30,10 @@ SENTENCES = {
     "not_found": _l("This item does not exist, or you may not see it."),
     "permission_denied": _l("Your role here does not allow this. Ask a manager of the folder."),
     "name_invalid": _l("That name cannot be used. Avoid '/' and leave it not empty."),
+    "name_invalid.direction": _l(
+        "A name cannot contain invisible characters that change the direction of text "
+        "(such as U+202E): they can make a program's name look like a document's."
+    ),
     "name_taken": _l("An item with that name already exists here. Choose another name."),
     "invalid_move": _l("That move is not possible."),
     "quota_exceeded": _l(
@@ -64,7 +68,8 @@ def sentence(exc: errors.GshareError) -> str:
     """Return the sentence to show for a domain error, in the reader's language."""
     if str(get_locale()) == "en" and str(exc):
         return str(exc)
-    return str(SENTENCES.get(exc.code, SENTENCES["error"]))
+    specific = SENTENCES.get(f"{exc.code}.{exc.detail.get('reason')}")
+    return str(specific or SENTENCES.get(exc.code, SENTENCES["error"]))
 
 
 def respond(code: str, message: str, status: int):

@@ -80,6 +80,7 @@ def notice_text(notice) -> str:
 
 _PROGRAM = re.compile(r"^programs and scripts \((?P<type>[^)]*)\) may not be shared$")
 _EXTENSION = re.compile(r"^files ending in (?P<ext>\S+) may not be shared$")
+_MACROS = re.compile(r"^documents with macros \((?P<type>[^)]*)\) may not be shared$")
 _DISGUISED = re.compile(
     r"^the content is a program \((?P<type>[^)]*)\) but the name says "
     r"(?P<claimed>\S+)$"
@@ -94,6 +95,8 @@ def blocked_reason(reason: str | None) -> str:
         return _("programs and scripts (%(type)s) may not be shared", type=match["type"])
     if match := _EXTENSION.match(reason):
         return _("files ending in %(ext)s may not be shared", ext=match["ext"])
+    if match := _MACROS.match(reason):
+        return _("documents with macros (%(type)s) may not be shared", type=match["type"])
     if match := _DISGUISED.match(reason):
         return _(
             "the content is a program (%(type)s) but the name says %(claimed)s",

@@ -68,6 +68,7 @@ class AntivirusConfig:
     unscannable: str = "block"
     lease_seconds: int = 30
     rescans_per_hour: int = 10_000
+    # Detected content types never shared (see docs/clamav.md, "The content policy").
     deny_types: tuple = (
         "application/x-dosexec",
         "application/x-msdownload",
@@ -85,31 +86,28 @@ class AntivirusConfig:
         "text/x-msdos-batch",
         "application/x-bat",
         "application/x-ms-shortcut",
+        "application/x-mswinurl",
+        "text/x-ms-scf",
+        "text/x-ms-regedit",
+        "application/vnd.ms-htmlhelp",
+        "application/x-virtualbox-vhd",
         "application/vnd.android.package-archive",
         "application/x-java-applet",
     )
+    # Name endings never shared, whatever the content: what Windows runs, installs, mounts or
+    # hands to a handler that runs code (after trailing dots and spaces, in any case).
     deny_extensions: tuple = (
-        ".exe",
-        ".msi",
-        ".com",
-        ".scr",
-        ".pif",
-        ".bat",
-        ".cmd",
-        ".ps1",
-        ".vbs",
-        ".vbe",
-        ".wsf",
-        ".hta",
-        ".jse",
-        ".lnk",
-        ".cpl",
-        ".dll",
-        ".sh",
-        ".apk",
-        ".jar",
-        ".elf",
+        *(".exe", ".com", ".scr", ".pif", ".cpl", ".dll", ".sys", ".ocx", ".drv", ".xll"),
+        *(".msi", ".msp", ".mst", ".msix", ".msixbundle", ".appx", ".appxbundle"),
+        *(".appinstaller", ".application", ".appref-ms", ".gadget", ".apk", ".jar", ".jnlp"),
+        *(".bat", ".cmd", ".ps1", ".psm1", ".psd1", ".ps1xml", ".psc1", ".sh", ".elf"),
+        *(".vb", ".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".wsc", ".sct", ".hta"),
+        *(".lnk", ".url", ".scf", ".shb", ".reg", ".inf", ".ins", ".isp", ".msc", ".chm"),
+        *(".hlp", ".settingcontent-ms", ".library-ms", ".searchconnector-ms", ".diagcab"),
+        *(".ade", ".adp", ".mde", ".accde", ".iso", ".img", ".vhd", ".vhdx"),
     )
+    # Office files with macros (.docm, .xlsm, ... and a macro project inside a .docx).
+    block_office_macros: bool = True
     check_name_matches_content: bool = True
 
 
@@ -231,6 +229,8 @@ def _validated(config: Config) -> Config:
         raise ConfigError('\'antivirus.unscannable\' must be "block" or "allow"')
     if not config.antivirus.clamd.startswith(("unix://", "tcp://")):
         raise ConfigError("'antivirus.clamd' must look like unix:///path or tcp://host:port")
+    if not all(e.startswith(".") and len(e) > 1 for e in config.antivirus.deny_extensions):
+        raise ConfigError("'antivirus.deny_extensions' must list endings like \".exe\"")
     _check_positive(
         config,
         "server.workers",

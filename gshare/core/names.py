@@ -8,7 +8,10 @@ import unicodedata
 from gshare.core.errors import NameInvalid
 
 MAX_NAME_BYTES = 255
-_FORBIDDEN = re.compile(r"[/\x00-\x1f\x7f]")
+_FORBIDDEN = re.compile(r"[/\x00-\x1f\x7f-\x9f]")
+# Invisible marks that reorder how text is shown: U+202E makes 'rtl\u202efdp.js' show as
+# 'rtlsj.pdf'. Names never need them; right-to-left text itself (Arabic, Hebrew) is allowed.
+_DIRECTION_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_name(name: str) -> str:
@@ -22,6 +25,12 @@ def clean_name(name: str) -> str:
         raise NameInvalid("'.' and '..' cannot be used as names.")
     if _FORBIDDEN.search(name):
         raise NameInvalid("A name cannot contain '/' or control characters.")
+    if _DIRECTION_CONTROLS.search(name):
+        raise NameInvalid(
+            "A name cannot contain invisible characters that change the direction of text "
+            "(such as U+202E): they can make a program's name look like a document's.",
+            reason="direction",
+        )
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         raise NameInvalid(f"A name can be at most {MAX_NAME_BYTES} bytes long in UTF-8.")
     return name

@@ -10,7 +10,7 @@ from sqlalchemy import func, literal, select, update
 from gshare.access.gate import current_version
 from gshare.access.permissions import Action
 from gshare.activity import audit
-from gshare.core.actor import Actor
+from gshare.core.actor import OPERATOR, Actor
 from gshare.core.context import Context
 from gshare.core.errors import InvalidMove, NameTaken
 from gshare.core.models import Node, NodeKind, Space, Version, utcnow
@@ -24,7 +24,7 @@ from gshare.org import quotas
 def create_folder(ctx: Context, actor: Actor, parent: Node, name: str) -> Node:
     """Create a folder inside a folder."""
     parent = get_node(ctx, actor, parent.id, Action.EDIT)
-    name = _free_or_raise(ctx.db, parent, clean_name(name))
+    name = _free_or_raise(ctx, actor, parent, clean_name(name))
     folder = Node(
         space_id=parent.space_id,
         parent_id=parent.id,
@@ -46,7 +46,9 @@ def ensure_folders(ctx: Context, actor: Actor, root: Node, path: str) -> Node:
     for part in (p for p in path.split("/") if p):
         existing = child_named(ctx.db, folder, clean_name(part))
         if existing is not None and not existing.is_folder:
-            raise NameTaken(f"'{part}' is a file, not a folder.")
+            if _seen_by(ctx, actor, existing):
+                raise NameTaken(f"'{part}' is a file, not a folder.")
+            existing = None  # a file hidden from this person: create_folder moves it aside
         folder = existing or create_folder(ctx, actor, folder, part)
     return folder
 
@@ -59,7 +61,7 @@ def rename_node(ctx: Context, actor: Actor, node_id: int, new_name: str) -> Node
     if new_name == node.name:
         return node
     parent = ctx.db.get(Node, node.parent_id)
-    _free_or_raise(ctx.db, parent, new_name)
+    _free_or_raise(ctx, actor, parent, new_name)
     old_name = node.name
     node.name, node.search_name, node.updated_at = new_name, search_key(new_name), utcnow()
     ctx.db.flush()
@@ -78,7 +80,7 @@ def move_node(
         raise InvalidMove("Items can only be moved into a folder.")
     if target.id == node.id or node.id in target.ancestor_ids:
         raise InvalidMove("A folder cannot be moved into itself or a folder inside it.")
-    name = _free_or_raise(ctx.db, target, clean_name(new_name or node.name))
+    name = _free_or_raise(ctx, actor, target, clean_name(new_name or node.name))
     relocate_node(ctx.db, node, target, name)
     audit.record(ctx, actor, "node.move", node=node)
     return node
@@ -150,10 +152,33 @@ def _move_bytes_between_spaces(db, node: Node, space_id: int) -> None:
     quotas.refund(db, node.space_id, size)
 
 
-def _free_or_raise(db, folder: Node, name: str) -> str:
-    if child_named(db, folder, name) is not None:
+def _free_or_raise(ctx: Context, actor: Actor, folder: Node, name: str) -> str:
+    """Return the name if it is free in the folder for this person, else raise NameTaken.
+
+    A file they cannot see (someone else's upload being scanned or in quarantine) is not
+    theirs to know of: it steps aside to a numbered name, kept whole for its uploader and the
+    admins, so the answer is the same as for a free name."""
+    existing = child_named(ctx.db, folder, name)
+    if existing is None:
+        return name
+    if existing.is_folder or _seen_by(ctx, actor, existing):
         raise NameTaken(f"'{name}' already exists in this folder.")
+    _step_aside(ctx, folder, existing)
     return name
+
+
+def _seen_by(ctx: Context, actor: Actor, node: Node) -> bool:
+    """Tell whether a file exists for this person (a version they may read)."""
+    return current_version(ctx.db, actor, node) is not None
+
+
+def _step_aside(ctx: Context, folder: Node, node: Node) -> None:
+    old_name, new_name = node.name, content.free_name(ctx.db, folder, node.name)
+    node.name, node.search_name = new_name, search_key(new_name)
+    ctx.db.flush()
+    audit.record(
+        ctx, OPERATOR, "node.rename", node=node, old_name=old_name, reason="name_taken_unseen"
+    )
 
 
 def _refuse_root(node: Node, verb: str) -> None:

@@ -4,10 +4,16 @@
 versions only for others' files, quarantined versions left out) inside the unit of work.
 `stream_zip` then needs no database: it reads each blob from the store and yields ZIP bytes
 (stored, not compressed; ZIP64 so size is no limit).
+
+Entry names are made safe to extract on Windows, whose rules are stricter than gshare's names:
+characters Windows refuses (and the backslash, its separator) become '_', trailing dots and
+spaces become '_', reserved device names (CON, NUL, COM1...) get a leading '_', and names that
+then clash (Windows ignores case) are numbered, names left unchanged keeping theirs.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,14 +26,17 @@ from gshare.core.actor import Actor
 from gshare.core.context import Context
 from gshare.core.errors import InvalidInput
 from gshare.core.models import Node
+from gshare.core.names import numbered
 from gshare.files import lookup
 
 MAX_ENTRIES = 20_000
+_REFUSED_ON_WINDOWS = re.compile(r'[\\/<>:"|?*\x00-\x1f\x7f]')
+_RESERVED_ON_WINDOWS = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])(\..*)?", re.I)
 
 
 @dataclass(frozen=True)
 class ZipEntry:
-    path: str
+    path: str  # an empty folder's ends with '/'
     blob_key: str | None  # None for an empty folder
     size: int
     modified: tuple
@@ -56,16 +65,49 @@ def _walk(ctx: Context, actor: Actor, folder: Node, prefix: str, entries: list[Z
     children = lookup.list_folder(ctx, actor, folder)
     if not children and prefix:
         entries.append(ZipEntry(prefix, None, 0, _stamp(folder)))
-    for entry in children:
+    names = _entry_names([entry.node.name for entry in children])
+    for entry, name in zip(children, names, strict=True):
         if len(entries) >= MAX_ENTRIES:
             raise InvalidInput(f"A ZIP holds at most {MAX_ENTRIES:,} files; download less.")
-        path = f"{prefix}{entry.node.name}"
+        path = f"{prefix}{name}"
         if entry.node.is_folder:
             _walk(ctx, actor, entry.node, f"{path}/", entries)
         elif not is_quarantined(entry.version):
             entries.append(
                 ZipEntry(path, entry.version.blob_key, entry.version.size, _stamp(entry.node))
             )
+
+
+def _entry_names(names: list[str]) -> list[str]:
+    """Return the names of a folder's items as they go into the ZIP: safe on Windows and
+    unique whatever their case, the names that needed no change keeping theirs."""
+    safe = [windows_name(name) for name in names]
+    taken: set[str] = set()
+    result = list(safe)
+    for unchanged in (True, False):
+        for i, name in enumerate(names):
+            if (safe[i] == name) == unchanged:
+                result[i] = _unique(safe[i], taken)
+    return result
+
+
+def windows_name(name: str) -> str:
+    """Return a name that Windows accepts for a file or folder, changes shown as '_'."""
+    name = _REFUSED_ON_WINDOWS.sub("_", name)
+    if name != name.rstrip(". "):
+        name = name.rstrip(". ") + "_"
+    if _RESERVED_ON_WINDOWS.fullmatch(name):
+        name = f"_{name}"
+    return name
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = numbered(name, n)
+    taken.add(candidate.casefold())
+    return candidate
 
 
 def _stamp(node: Node) -> tuple:
@@ -113,7 +155,7 @@ def stream_zip(plan: ZipPlan) -> Iterator[bytes]:
     ) as archive:
         for entry in plan.entries:
             if entry.blob_key is None:
-                archive.writestr(zipfile.ZipInfo(f"{entry.path}/", entry.modified), b"")
+                archive.writestr(zipfile.ZipInfo(entry.path, entry.modified), b"")
                 yield sink.take()
                 continue
             yield from _add_file(store, archive, sink, entry)
