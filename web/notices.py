@@ -75,6 +75,22 @@ def notice_text(notice) -> str:
             name=name,
             signature=signature,
         )
+    if notice.kind == "alert.infected":
+        return _(
+            "Security alert: %(path)s, uploaded by %(uploader)s, was found infected "
+            "(%(signature)s) and is quarantined.",
+            path=params.get("path", name),
+            uploader=params.get("uploader", ""),
+            signature=signature,
+        )
+    if notice.kind == "alert.pulled_back":
+        return _(
+            "Security alert: %(path)s, uploaded by %(uploader)s, was found infected "
+            "(%(signature)s) after it had been shared, and was withdrawn.",
+            path=params.get("path", name),
+            uploader=params.get("uploader", ""),
+            signature=signature,
+        )
     return _("Notice: %(kind)s %(name)s", kind=notice.kind, name=name)
 
 

@@ -129,6 +129,21 @@ class SpacesConfig:
 
 
 @dataclass(frozen=True)
+class MailConfig:
+    smtp_host: str = ""
+    smtp_port: int = 587
+    starttls: bool = True
+    username: str = ""
+    password: str = ""
+    sender: str = ""
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    emails: tuple = ()
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -137,6 +152,8 @@ class Config:
     quota: QuotaConfig = field(default_factory=QuotaConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     spaces: SpacesConfig = field(default_factory=SpacesConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -243,6 +260,8 @@ def _validated(config: Config) -> Config:
     )
     _check_database_url(config.database.url)
     _check_secret(config.server.secret_key)
+    if config.mail.smtp_host and "@" not in config.mail.sender:
+        raise ConfigError("'mail.sender' must be an e-mail address when 'mail.smtp_host' is set")
     if config.server.log_format not in ("text", "json"):
         raise ConfigError('\'server.log_format\' must be "text" or "json"')
     if config.antivirus.rescans_per_hour < 0:

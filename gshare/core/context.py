@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 _DELETE_AFTER_COMMIT = "gshare.delete_after_commit"
 _DELETE_AFTER_ROLLBACK = "gshare.delete_after_rollback"
+_CALL_AFTER_COMMIT = "gshare.call_after_commit"
 
 
 @dataclass
@@ -40,6 +41,11 @@ class Context:
     def delete_blob_after_rollback(self, key: str) -> None:
         """Delete a freshly stored blob if its row is never committed."""
         self.db.info.setdefault(_DELETE_AFTER_ROLLBACK, []).append(key)
+
+    def after_commit(self, call: Callable[[], object]) -> None:
+        """Call `call` once what this unit of work did is committed (never if rolled back):
+        for what must not happen unless the change holds, such as an e-mail about it."""
+        self.db.info.setdefault(_CALL_AFTER_COMMIT, []).append(call)
 
 
 class Gshare:
@@ -96,9 +102,12 @@ class Gshare:
     def _after_commit(self, db: Session) -> None:
         db.info.pop(_DELETE_AFTER_ROLLBACK, None)
         self._delete_blobs(db.info.pop(_DELETE_AFTER_COMMIT, []))
+        for call in db.info.pop(_CALL_AFTER_COMMIT, []):
+            call()
 
     def _after_rollback(self, db: Session) -> None:
         db.info.pop(_DELETE_AFTER_COMMIT, None)
+        db.info.pop(_CALL_AFTER_COMMIT, None)
         self._delete_blobs(db.info.pop(_DELETE_AFTER_ROLLBACK, []))
 
     def _delete_blobs(self, keys: list[str]) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 import antivirus
 from gshare.access.gate import readable_by_others
 from gshare.access.permissions import managers_of
-from gshare.activity import audit, notifications
+from gshare.activity import alerts, audit, notifications
 from gshare.core.actor import OPERATOR
 from gshare.core.config import MiB
 from gshare.core.context import Context
@@ -242,6 +242,8 @@ def _quarantine(ctx: Context, version: Version, pulled_back: bool) -> None:
     audit.record(
         ctx, OPERATOR, action, node=node, version=version, signature=version.scan_signature
     )
+    if version.scan_state == ScanState.INFECTED:
+        alerts.malware_found(ctx, version, pulled_back)
     people = {version.uploaded_by} | (managers_of(ctx.db, node) if pulled_back else set())
     for user_id in people - {None}:
         notifications.notify(

@@ -21,7 +21,7 @@ from gshare.activity import notifications
 from gshare.core.actor import OPERATOR
 from gshare.core.context import Gshare
 from gshare.core.errors import NotFound, Quarantined
-from gshare.core.models import ScanState, Version, utcnow
+from gshare.core.models import ScanState, UserRole, Version, utcnow
 from gshare.files import content, lookup
 from gshare.ops.health import WEB_ALONE, NodeParts
 from gshare.scanning import quarantine
@@ -413,3 +413,69 @@ def test_readyz_and_metrics_show_the_waiting_uploads(gs, office, clamd_daemon):
     finally:
         clamd_daemon.start()
     assert client.get("/readyz").status_code == 200
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server (aiosmtpd) on a free port; yields the messages it received."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = Received()
+
+    class Keep(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    received.port = controller.port
+    yield received
+    controller.stop()
+
+
+class Received(list):
+    port = 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_system_admins_are_alerted_at_once_in_the_app_and_by_mail(gs, office, mailbox):
+    alice, _, root = office
+    with gs.unit_of_work() as ctx:
+        admin = World(ctx).user("sysadmin", "ICT", role=UserRole.SYSTEM_ADMIN)
+        admin.email = "sysadmin@mptc.gov.la"
+    gs.config = gs.config.replace(
+        mail={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": mailbox.port,
+            "starttls": False,
+            "sender": "G-Share <gshare@mptc.gov.la>",
+        },
+        alerts={"emails": ["security@mptc.gov.la"]},
+    )
+    upload(gs, alice, root, "minutes.txt", CLEAN_TEXT)
+    version = upload(gs, alice, root, "invoice.txt", eicar_bytes())
+    assert state(gs, version.id).scan_state == ScanState.INFECTED
+    with gs.unit_of_work() as ctx:
+        notices = notifications.list_notifications(ctx, ctx.db.merge(admin))
+        assert [(n.kind, n.params["name"], n.params["uploader"]) for n in notices] == [
+            ("alert.infected", "invoice.txt", "alice")
+        ]
+    message = eventually(lambda: mailbox[0] if mailbox else None, what="the alert e-mail")
+    assert sorted(message["X-RcptTo"].split(", ")) == [
+        "security@mptc.gov.la",
+        "sysadmin@mptc.gov.la",
+    ]
+    assert "a file was found infected" in str(message["Subject"])
+    body = message.get_payload(decode=True).decode()
+    assert "finance/invoice.txt (uploaded by alice) was found infected" in body
+    assert "(Gshare.Test.EICAR.UNOFFICIAL)" in body and "ຕິດໄວຣັສ" in body
+    assert f"gshare quarantine show {version.id}" in body
+    assert len(mailbox) == 1  # the clean upload sent nothing
