@@ -88,7 +88,10 @@ def test_serve_starts_everything_on_embedded_defaults_and_stops_cleanly(served):
     s3_status, _ = wait_for(f"http://127.0.0.1:{s3}/", process)
     assert s3_status == 403  # anonymous requests are refused with S3's AccessDenied
     # gunicorn's control sockets live with the site, so two sites on one machine do not share
-    assert (var / "gunicorn.ctl").is_socket() and (var / "gunicorn-s3.ctl").is_socket()
+    eventually(
+        lambda: (var / "gunicorn.ctl").is_socket() and (var / "gunicorn-s3.ctl").is_socket(),
+        what="gunicorn's control sockets",
+    )
     process.send_signal(signal.SIGTERM)
     output = process.communicate(timeout=60)[0].decode()
     assert process.returncode == 0, output[-2000:]
