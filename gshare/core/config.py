@@ -127,6 +127,16 @@ class SpacesConfig:
 
 
 @dataclass(frozen=True)
+class SessionsConfig:
+    idle_timeout_minutes: int = 720
+    lifetime_hours: int = 168
+    lock_after_failures: int = 5
+    lock_minutes: int = 15
+    address_failure_limit: int = 300
+    address_window_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -135,6 +145,7 @@ class Config:
     quota: QuotaConfig = field(default_factory=QuotaConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     spaces: SpacesConfig = field(default_factory=SpacesConfig)
+    sessions: SessionsConfig = field(default_factory=SessionsConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -236,6 +247,12 @@ def _validated(config: Config) -> Config:
         "antivirus.timeout_seconds",
         "antivirus.lease_seconds",
         "database.pool_size",
+        "sessions.idle_timeout_minutes",
+        "sessions.lifetime_hours",
+        "sessions.lock_after_failures",
+        "sessions.lock_minutes",
+        "sessions.address_failure_limit",
+        "sessions.address_window_minutes",
     )
     if config.server.log_format not in ("text", "json"):
         raise ConfigError('\'server.log_format\' must be "text" or "json"')

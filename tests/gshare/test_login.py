@@ -12,11 +12,13 @@ from sqlalchemy import func, select
 from gshare.accounts import login
 from gshare.accounts.login import Outcome
 from gshare.core.actor import OPERATOR
+from gshare.core.config import Config
 from gshare.core.models import AuditEvent, User, utcnow
 from gshare.org import users
 from tests.fixtures.world import PASSWORD, World
 
 GUESSERS = 20
+LOCK_AFTER = Config().sessions.lock_after_failures
 
 
 def _account(gs, username):
@@ -51,7 +53,7 @@ def test_parallel_wrong_passwords_lock_the_account_and_count_every_guess(gs):
     assert Outcome.OK not in outcomes
     account = _account(gs, "somsak")
     checked = _audited(gs, "login.failed", "somsak")
-    assert checked >= login.LOCK_AFTER_FAILURES
+    assert checked >= LOCK_AFTER
     assert account.failed_logins == checked  # not one guess lost
     assert login.is_locked(account)
     assert _audited(gs, "login.lockout", "somsak") >= 1
@@ -105,10 +107,12 @@ def test_hard_address_limit_triggers_far_above_normal_use(gs):
 def test_administrator_lifts_a_lock_and_it_is_audited(gs):
     with gs.unit_of_work() as ctx:
         World(ctx).user("somsak")
-    for n in range(login.LOCK_AFTER_FAILURES):
+    for n in range(LOCK_AFTER):
         _sign_in(gs, "somsak", "wrong password!", ip=f"10.4.0.{n + 1}")
     assert _sign_in(gs, "somsak", PASSWORD, ip="10.4.1.1") == Outcome.LOCKED
     with gs.unit_of_work() as ctx:
-        login.unlock_account(ctx, OPERATOR, ctx.db.scalar(select(User).filter_by(username="somsak")))
+        login.unlock_account(
+            ctx, OPERATOR, ctx.db.scalar(select(User).filter_by(username="somsak"))
+        )
     assert _audited(gs, "login.unlock", "somsak") == 1
     assert _sign_in(gs, "somsak", PASSWORD, ip="10.4.1.1") == Outcome.OK
