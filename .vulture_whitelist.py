@@ -47,3 +47,6 @@ _.first_seen_at
 
 # prometheus-client calls a collector's collect() when scraped (gshare/ops/metrics.py).
 _.collect
+
+# UserSession.device: the user agent summed up, shown on the sessions page (sessions.html).
+_.device

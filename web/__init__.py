@@ -59,7 +59,9 @@ def _settings(config: Config, secret_key: str) -> dict:
         "REMEMBER_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # the cookie lives as long as its session may; the database decides when it ends
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=config.sessions.lifetime_hours),
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
         "MAX_FORM_MEMORY_SIZE": 1024 * 1024,

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from gshare.access import accounts
+from gshare.accounts import login, sessions
 from gshare.activity import audit
 from gshare.core.config import GiB
 from gshare.core.errors import InvalidInput, NotFound
@@ -97,6 +98,22 @@ def reset_password(user_id: int):
     """Set a new password for an account."""
     users.set_password(ctx(), require_actor(), _person(user_id), request.form.get("password", ""))
     flash(_("The password was set; the person's sessions were ended."))
+    return redirect(url_for(".people"))
+
+
+@bp.post("/users/<int:user_id>/end-sessions")
+def end_sessions(user_id: int):
+    """End every session of a person (they must sign in again everywhere)."""
+    sessions.end_all_sessions(ctx(), require_actor(), _person(user_id))
+    flash(_("The person's sessions were ended."))
+    return redirect(url_for(".people"))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def unlock(user_id: int):
+    """Lift a sign-in lock after too many wrong passwords."""
+    login.unlock_account(ctx(), require_actor(), _person(user_id))
+    flash(_("The account's sign-in lock was lifted."))
     return redirect(url_for(".people"))
 
 

@@ -1,16 +1,13 @@
-"""Signing in and out, the account page (password, API tokens) and the language switch."""
+"""Signing in and out, the account page (password, API tokens), one's sessions and the
+language switch."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from gshare.accounts import api_tokens, login
-from gshare.core.errors import InvalidInput
-from gshare.org import users
+from gshare.accounts import api_tokens, login, passwords, sessions
 from web import shown_once
 from web.context import WebUser, actor, ctx, require_actor
 from web.i18n import LANGUAGES
@@ -20,6 +17,7 @@ bp = Blueprint("auth", __name__)
 REFUSALS = {
     login.Outcome.WRONG: "wrong",
     login.Outcome.LOCKED: "locked",
+    login.Outcome.SLOWED: "slowed",
     login.Outcome.THROTTLED: "throttled",
 }
 
@@ -35,7 +33,7 @@ def login_page():
     if result.outcome != login.Outcome.OK:
         return render_template("login.html", refusal=REFUSALS[result.outcome]), 401
     start_session(result.user)
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(login.return_path(request.args.get("next")) or url_for("browse.home"))
 
 
 def start_session(user) -> None:
@@ -45,15 +43,18 @@ def start_session(user) -> None:
     if lang:
         session["lang"] = lang
     session.permanent = True
-    session["epoch"] = user.session_epoch
-    login_user(WebUser(user))
+    started = sessions.start_session(ctx(), user, request.headers.get("User-Agent", ""))
+    session["sid"] = started.token
+    login_user(WebUser(user, session_id=started.session.id))
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: end this session on every node and forget the cookie."""
     user = actor()
     if user is not None:
+        if current_user.session_id is not None:
+            sessions.end_session(ctx(), user, current_user.session_id)
         login.sign_out(ctx(), user)
     logout_user()
     lang = session.get("lang")
@@ -69,7 +70,7 @@ def language():
     lang = request.form.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(login.return_path(request.form.get("next")) or url_for("browse.home"))
 
 
 @bp.get("/account")
@@ -83,15 +84,48 @@ def account():
 @bp.post("/account/password")
 def change_password():
     """Change one's own password (every other session of the person ends)."""
-    user = require_actor()
-    if users.authenticate(ctx(), user.username, request.form.get("current", "")) is None:
-        raise InvalidInput(_("The current password is not right."))
-    if request.form.get("new") != request.form.get("repeat"):
-        raise InvalidInput(_("The two new passwords are not the same."))
-    users.set_password(ctx(), user, user, request.form.get("new", ""))
-    session["epoch"] = user.session_epoch
+    form = request.form
+    revoke = form.get("keys") == "revoke"
+    passwords.change_own_password(
+        ctx(),
+        require_actor(),
+        form.get("current", ""),
+        form.get("new", ""),
+        form.get("repeat", ""),
+        keep_session=current_user.session_id,
+        revoke_keys=revoke,
+    )
     flash(_("Your password was changed. Other sessions were signed out."))
+    if revoke:
+        flash(_("Your API tokens and S3 access keys were revoked."))
     return redirect(url_for("auth.account"))
+
+
+@bp.get("/account/sessions")
+def session_list():
+    """Show where the person is signed in, with this device marked."""
+    user = require_actor()
+    return render_template(
+        "sessions.html",
+        sessions=sessions.list_sessions(ctx(), user),
+        this_session=current_user.session_id,
+    )
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    """End one of one's sessions (this one too: that signs out here)."""
+    sessions.end_session(ctx(), require_actor(), session_id)
+    flash(_("The session was ended."))
+    return redirect(url_for("auth.session_list"))
+
+
+@bp.post("/account/sessions/end-others")
+def end_other_sessions():
+    """End every session of one's but this one."""
+    sessions.end_other_sessions(ctx(), require_actor(), current_user.session_id)
+    flash(_("Every other session was ended."))
+    return redirect(url_for("auth.session_list"))
 
 
 @bp.post("/account/tokens")
@@ -108,10 +142,3 @@ def revoke_token(token_id: int):
     api_tokens.revoke_token(ctx(), require_actor(), token_id)
     flash(_("The token was revoked."))
     return redirect(url_for("auth.account"))
-
-
-def _safe_next(target: str | None) -> str:
-    parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or not target.startswith("/") or ("\\" in target):
-        return url_for("browse.home")
-    return target

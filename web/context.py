@@ -13,7 +13,7 @@ from flask import Flask, abort, current_app, g, request, session
 from flask_login import LoginManager, current_user
 
 from gshare.access import accounts, gate
-from gshare.accounts import api_tokens
+from gshare.accounts import api_tokens, sessions
 from gshare.core.models import User
 
 login_manager = LoginManager()
@@ -27,8 +27,8 @@ class WebUser:
     is_authenticated = True
     is_anonymous = False
 
-    def __init__(self, user: User, by_token: bool = False):
-        self.user, self.by_token = user, by_token
+    def __init__(self, user: User, by_token: bool = False, session_id: int | None = None):
+        self.user, self.by_token, self.session_id = user, by_token, session_id
 
     @property
     def is_active(self) -> bool:
@@ -85,10 +85,10 @@ def failed() -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    user = ctx().db.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or user.disabled or session.get("epoch") != user.session_epoch:
+    found = sessions.find_session(ctx(), session.get("sid", ""))
+    if found is None or str(found.user_id) != user_id:
         return None
-    return WebUser(user)
+    return WebUser(ctx().db.get(User, found.user_id), session_id=found.id)
 
 
 @login_manager.request_loader

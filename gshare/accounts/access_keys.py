@@ -111,6 +111,15 @@ def revoke_key(ctx: Context, actor: Actor, key_id: str) -> AccessKey:
     return key
 
 
+def revoke_all_keys(ctx: Context, actor: Actor, user: User) -> int:
+    """Revoke every key of a person's; return how many."""
+    keys = list_keys(ctx, actor, user)
+    for key in keys:
+        key.revoked_at = utcnow()
+    audit.record(ctx, actor, "key.revoke_all", target=user.username, count=len(keys))
+    return len(keys)
+
+
 def get_key(ctx: Context, actor: Actor, key_id: str) -> AccessKey:
     """Return a key of the actor's (any key for an administrator), else NotFound."""
     key = ctx.db.scalar(select(AccessKey).where(AccessKey.key_id == key_id))

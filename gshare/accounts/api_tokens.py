@@ -51,6 +51,15 @@ def revoke_token(ctx: Context, actor: Actor, token_id: int) -> None:
     audit.record(ctx, actor, "api_token.revoke", target=token.label, token_id=token.id)
 
 
+def revoke_all_tokens(ctx: Context, actor: User) -> int:
+    """Revoke every token of the actor's; return how many."""
+    tokens = list_tokens(ctx, actor)
+    for token in tokens:
+        token.revoked_at = utcnow()
+    audit.record(ctx, actor, "api_token.revoke_all", target=actor.username, count=len(tokens))
+    return len(tokens)
+
+
 def authenticate_token(ctx: Context, text: str) -> User | None:
     """Return the enabled user a live token belongs to, else None."""
     if not text or not text.startswith(PREFIX):

@@ -1,33 +1,46 @@
-"""Signing in: password check, per-account lockout and per-address rate limit, all audited.
+"""Signing in: password check, per-account lockout, a throttle per (address, account) and a
+hard per-address limit, all audited; and where to go after signing in.
 
-Failed attempts are counted on the account (users.failed_logins) and in the audit log, so
-every node behind a load balancer sees the same numbers. The caller must commit even when the
-sign-in fails: the failure is itself a change (a counter, an audit event).
+Failed attempts are counted in the database (users.failed_logins, sign_in_failures) with
+atomic updates, and in the audit log, so every node behind a load balancer sees the same
+numbers and parallel guesses are all counted. The caller must commit even when the sign-in
+fails: the failure is itself a change (a counter, an audit event).
+
+- An account is locked for `[sessions] lock_minutes` after `lock_after_failures` wrong
+  passwords in a row from anywhere; each further wrong password locks it again.
+- One address guessing at one account is slowed: after FREE_FAILURES wrong passwords each
+  further try must wait 2^n seconds (n failures), up to MAX_DELAY. Others behind the same
+  address (one NAT can be a whole ministry building) are not affected.
+- One address is refused altogether only far above normal use (`address_failure_limit`).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from gshare.access.accounts import require_manager_of
 from gshare.activity import audit
+from gshare.core.actor import Actor
 from gshare.core.context import Context
-from gshare.core.models import AuditEvent, User, utcnow
+from gshare.core.models import AuditEvent, SignInFailures, User, UTCDateTime, utcnow
 from gshare.org import users
 
-MAX_FAILURES = 5  # failed passwords in a row before the account is locked
-LOCK_MINUTES = 15  # how long a locked account waits
-ADDRESS_WINDOW_MINUTES = 15  # window of the per-address limit
-MAX_ADDRESS_FAILURES = 30  # failed sign-ins from one address in that window
+FREE_FAILURES = 3  # wrong passwords from one address for one account before it must wait
+MAX_DELAY = timedelta(minutes=15)
+FORGET_PAIR_AFTER = timedelta(days=1)  # a pair quiet this long starts counting again
 
 
 class Outcome(enum.StrEnum):
     OK = "ok"
     WRONG = "wrong"  # unknown user, wrong password, disabled account: one answer
     LOCKED = "locked"  # the account is locked for a while
+    SLOWED = "slowed"  # this address must wait before trying this account again
     THROTTLED = "throttled"  # too many failures from this address
 
 
@@ -37,20 +50,25 @@ class SignIn:
     user: User | None = None
 
 
-def sign_in(ctx: Context, username: str, password: str) -> SignIn:
-    """Check a username and password; count failures, lock accounts, audit every attempt."""
-    username = (username or "").strip().lower()
-    if _address_failures(ctx) >= MAX_ADDRESS_FAILURES:
+def sign_in(ctx: Context, username: str, password: str, now: datetime | None = None) -> SignIn:
+    """Check a username and password; count failures, lock and slow, audit every attempt."""
+    now = now or utcnow()
+    username = (username or "").strip().lower()[:64]
+    if _address_failures(ctx, now) >= ctx.config.sessions.address_failure_limit:
         audit.record(ctx, None, "login.throttled", target=username)
         return SignIn(Outcome.THROTTLED)
     account = ctx.db.scalar(select(User).where(User.username == username))
-    if account is not None and is_locked(account):
+    if account is not None and is_locked(account, now):
         audit.record(ctx, None, "login.locked", target=username)
         return SignIn(Outcome.LOCKED)
+    if _must_wait(ctx, username, now):
+        audit.record(ctx, None, "login.slowed", target=username)
+        return SignIn(Outcome.SLOWED)
     user = users.authenticate(ctx, username, password or "")
     if user is None:
-        return _failed(ctx, account, username)
+        return _failed(ctx, account, username, now)
     user.failed_logins, user.locked_until = 0, None
+    _forget_pair(ctx, username)
     audit.record(ctx, user, "login", target=username)
     return SignIn(Outcome.OK, user)
 
@@ -60,28 +78,116 @@ def sign_out(ctx: Context, user: User) -> None:
     audit.record(ctx, user, "logout", target=user.username)
 
 
-def is_locked(user: User) -> bool:
+def is_locked(user: User, now: datetime | None = None) -> bool:
     """Return whether the account is locked after too many wrong passwords."""
-    return user.locked_until is not None and user.locked_until > utcnow()
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
 
 
-def _failed(ctx: Context, account: User | None, username: str) -> SignIn:
+def retry_delay(failures: int) -> timedelta:
+    """Return how long one address waits after `failures` wrong passwords for one account."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(failures, 20)), MAX_DELAY)
+
+
+def unlock_account(ctx: Context, actor: Actor, user: User) -> None:
+    """Lift a lock and every address's wait on an account (an administrator's act)."""
+    require_manager_of(ctx.db, actor, user.department_id, user.role)
+    user.failed_logins, user.locked_until = 0, None
+    _forget_pair(ctx, user.username, every_address=True)
+    audit.record(ctx, actor, "login.unlock", target=user.username)
+
+
+def return_path(target: str | None) -> str | None:
+    """Return target if it is a path on this site (one leading slash, no scheme, no host, no
+    backslash, however encoded), else None: where to go after signing in."""
+    if not target or len(target) > 2048 or not target.startswith("/"):
+        return None
+    if any(ord(ch) <= 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return None
+    decoded = target
+    for _ in range(4):  # %252F%252F is %2F%2F is //
+        decoded = unquote(decoded)
+    # browsers drop tabs and newlines from URLs and read a backslash as a slash
+    squeezed = "".join(ch for ch in decoded if ord(ch) > 0x20 and ord(ch) != 0x7F)
+    if "\\" in squeezed or squeezed.startswith("//"):
+        return None
+    parts = urlsplit(squeezed)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _failed(ctx: Context, account: User | None, username: str, now: datetime) -> SignIn:
     audit.record(ctx, None, "login.failed", target=username)
+    _count_pair_failure(ctx, username, now)
     if account is None:
         return SignIn(Outcome.WRONG)
-    account.failed_logins = (account.failed_logins or 0) + 1
-    if account.failed_logins < MAX_FAILURES:
+    settings = ctx.config.sessions
+    until = literal(now + timedelta(minutes=settings.lock_minutes), UTCDateTime)
+    failures = ctx.db.execute(
+        update(User)
+        .where(User.id == account.id)
+        .values(
+            failed_logins=User.failed_logins + 1,
+            locked_until=case(
+                (User.failed_logins + 1 >= settings.lock_after_failures, until),
+                else_=User.locked_until,
+            ),
+        )
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session="fetch")
+    ).scalar_one()
+    if failures < settings.lock_after_failures:
         return SignIn(Outcome.WRONG)
-    account.failed_logins = 0
-    account.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
-    audit.record(ctx, None, "login.lockout", target=username, minutes=LOCK_MINUTES)
+    audit.record(ctx, None, "login.lockout", target=username, minutes=settings.lock_minutes)
     return SignIn(Outcome.LOCKED)
 
 
-def _address_failures(ctx: Context) -> int:
+def _must_wait(ctx: Context, username: str, now: datetime) -> bool:
+    if not ctx.ip:
+        return False
+    row = ctx.db.execute(
+        select(SignInFailures.failures, SignInFailures.last_failed_at).where(
+            SignInFailures.ip == ctx.ip, SignInFailures.username == username
+        )
+    ).one_or_none()
+    return row is not None and now < row.last_failed_at + retry_delay(row.failures)
+
+
+def _count_pair_failure(ctx: Context, username: str, now: datetime) -> None:
+    if not ctx.ip:
+        return
+    table = SignInFailures.__table__
+    dialect = postgresql if ctx.db.get_bind().dialect.name == "postgresql" else sqlite
+    stale = table.c.last_failed_at < literal(now - FORGET_PAIR_AFTER, UTCDateTime)
+    statement = dialect.insert(table).values(
+        ip=ctx.ip[:45], username=username, failures=1, last_failed_at=now
+    )
+    ctx.db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.ip, table.c.username],
+            set_={
+                "failures": case((stale, 1), else_=table.c.failures + 1),
+                "last_failed_at": statement.excluded.last_failed_at,
+            },
+        )
+    )
+
+
+def _forget_pair(ctx: Context, username: str, every_address: bool = False) -> None:
+    query = delete(SignInFailures).where(SignInFailures.username == username)
+    if not every_address:
+        if not ctx.ip:
+            return
+        query = query.where(SignInFailures.ip == ctx.ip)
+    ctx.db.execute(query)
+
+
+def _address_failures(ctx: Context, now: datetime) -> int:
     if not ctx.ip:
         return 0
-    since = utcnow() - timedelta(minutes=ADDRESS_WINDOW_MINUTES)
+    since = now - timedelta(minutes=ctx.config.sessions.address_window_minutes)
     return ctx.db.scalar(
         select(func.count()).where(
             AuditEvent.action == "login.failed", AuditEvent.ip == ctx.ip, AuditEvent.at >= since

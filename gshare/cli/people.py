@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from gshare.accounts import login, sessions
 from gshare.cli.base import Group, fail, main
 from gshare.core.actor import OPERATOR
 from gshare.core.config import GiB
@@ -158,6 +159,26 @@ def user_set_password(obj, username, password_stdin):
     with obj.unit_of_work() as ctx:
         users.set_password(ctx, OPERATOR, users.find_user(ctx, username), password)
         click.echo(f"password of {username} set")
+
+
+@user.command("sessions-end")
+@click.argument("username")
+@click.pass_obj
+def user_sessions_end(obj, username):
+    """End every session of a person; they must sign in again everywhere."""
+    with obj.unit_of_work() as ctx:
+        ended = sessions.end_all_sessions(ctx, OPERATOR, users.find_user(ctx, username))
+        click.echo(f"{ended} sessions of {username} ended")
+
+
+@user.command("unlock")
+@click.argument("username")
+@click.pass_obj
+def user_unlock(obj, username):
+    """Lift a sign-in lock after too many wrong passwords (and every address's wait)."""
+    with obj.unit_of_work() as ctx:
+        login.unlock_account(ctx, OPERATOR, users.find_user(ctx, username))
+        click.echo(f"{username} unlocked")
 
 
 @user.command("import")

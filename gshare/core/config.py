@@ -144,6 +144,16 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class SessionsConfig:
+    idle_timeout_minutes: int = 720
+    lifetime_hours: int = 168
+    lock_after_failures: int = 5
+    lock_minutes: int = 15
+    address_failure_limit: int = 300
+    address_window_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -154,6 +164,7 @@ class Config:
     spaces: SpacesConfig = field(default_factory=SpacesConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    sessions: SessionsConfig = field(default_factory=SessionsConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -257,6 +268,12 @@ def _validated(config: Config) -> Config:
         "antivirus.timeout_seconds",
         "antivirus.lease_seconds",
         "database.pool_size",
+        "sessions.idle_timeout_minutes",
+        "sessions.lifetime_hours",
+        "sessions.lock_after_failures",
+        "sessions.lock_minutes",
+        "sessions.address_failure_limit",
+        "sessions.address_window_minutes",
     )
     _check_database_url(config.database.url)
     _check_secret(config.server.secret_key)

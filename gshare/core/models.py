@@ -119,7 +119,6 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default=UserRole.MEMBER)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -127,6 +126,33 @@ class User(Base):
     department: Mapped[Department] = relationship()
 
     is_operator = False  # a person, not the operator at the command line (core/actor.py)
+
+
+class UserSession(Base):
+    """A signed-in browser: its cookie carries the token, stored here only as a digest."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the absolute end
+    device: Mapped[str] = mapped_column(String(200), default="")  # the user agent, summed up
+    ip: Mapped[str | None] = mapped_column(String(45))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFailures(Base):
+    """Wrong passwords in a row from one address for one username (the sign-in throttle)."""
+
+    __tablename__ = "sign_in_failures"
+
+    ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Space(Base):

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from gshare.access.accounts import may_manage_department, require_administrator, require_manager_of
+from gshare.accounts import sessions
 from gshare.activity import audit
 from gshare.core.actor import Actor
 from gshare.core.context import Context
@@ -79,21 +80,26 @@ def add_user(
     return user
 
 
-def set_password(ctx: Context, actor: Actor, user: User, password: str) -> None:
-    """Set a new password and end every session the user has open."""
+def set_password(
+    ctx: Context, actor: Actor, user: User, password: str, keep_session: int | None = None
+) -> None:
+    """Set a new password and end every session the user has open but keep_session."""
     if actor is not user:
         require_manager_of(ctx.db, actor, user.department_id, user.role)
     user.password_hash = hash_password(password)
-    user.session_epoch += 1
-    audit.record(ctx, actor, "user.set_password", target=user.username)
+    ended = sessions.end_sessions(ctx, user, keep_id=keep_session)
+    audit.record(ctx, actor, "user.set_password", target=user.username, sessions_ended=ended)
 
 
 def set_disabled(ctx: Context, actor: Actor, user: User, disabled: bool) -> None:
     """Disable an account (ending its sessions and keys at once) or enable it again."""
     require_manager_of(ctx.db, actor, user.department_id, user.role)
     user.disabled = disabled
-    user.session_epoch += 1
-    audit.record(ctx, actor, "user.disable" if disabled else "user.enable", target=user.username)
+    if not disabled:
+        audit.record(ctx, actor, "user.enable", target=user.username)
+        return
+    ended = sessions.end_sessions(ctx, user)
+    audit.record(ctx, actor, "user.disable", target=user.username, sessions_ended=ended)
 
 
 def authenticate(ctx: Context, username: str, password: str) -> User | None:

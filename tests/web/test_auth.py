@@ -26,11 +26,23 @@ def test_wrong_password_is_refused_and_audited(site, client, gs):
 def test_five_wrong_passwords_lock_the_account(site, client):
     site.user("somsak")
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    for _ in range(5):
+    for n in range(5):  # from five places: one place alone is slowed first
+        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"
         sign_in(client, "somsak", "wrong password!")
+    client.environ_base["REMOTE_ADDR"] = "10.0.1.1"
     response = sign_in(client, "somsak")
     assert response.status_code == 401
     assert "locked" in response.get_data(as_text=True)
+
+
+def test_three_wrong_passwords_from_one_place_make_it_wait(site, client):
+    site.user("somsak")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    for _ in range(3):
+        assert "not right" in sign_in(client, "somsak", "wrong password!").get_data(as_text=True)
+    response = sign_in(client, "somsak")
+    assert response.status_code == 401
+    assert "Wait a minute" in response.get_data(as_text=True)
 
 
 def test_pages_need_sign_in(client):

@@ -26,7 +26,7 @@ def _failed_addresses(gs) -> list[str]:
 def test_behind_a_proxy_the_sign_in_limit_counts_each_person_by_their_own_address(
     site, config, gs, monkeypatch
 ):
-    monkeypatch.setattr("gshare.accounts.login.MAX_ADDRESS_FAILURES", 3)
+    monkeypatch.setattr(gs, "config", gs.config.replace(sessions={"address_failure_limit": 3}))
     site.user("somsak")
     attacker = _client(config, gs, 1, "203.0.113.7")
     for _ in range(3):
