@@ -24,6 +24,8 @@ STATUS = {
     errors.Conflict: 409,
     errors.InvalidInput: 400,
     errors.RangeNotSatisfiable: 416,
+    errors.TooManyAttempts: 429,
+    errors.Busy: 503,
 }
 
 SENTENCES = {
@@ -46,6 +48,11 @@ SENTENCES = {
     "conflict": _l("This conflicts with what is there now. Reload the page and try again."),
     "invalid": _l("A value given is not valid. Check the form and try again."),
     "range_not_satisfiable": _l("The requested part of the file lies outside it."),
+    "password_too_short": _l("A link password needs at least %(minimum)s characters."),
+    "too_many_attempts": _l(
+        "Too many wrong passwords were tried. Try again in %(minutes)s minutes."
+    ),
+    "busy": _l("Too many passwords are being checked; the server is busy. Try again shortly."),
     "csrf": _l("The form was too old or came from elsewhere. Reload the page and try again."),
     "unauthorized": _l("Please sign in first."),
     "error": _l("Something went wrong. Try again in a moment."),
@@ -64,7 +71,8 @@ def sentence(exc: errors.GshareError) -> str:
     """Return the sentence to show for a domain error, in the reader's language."""
     if str(get_locale()) == "en" and str(exc):
         return str(exc)
-    return str(SENTENCES.get(exc.code, SENTENCES["error"]))
+    text = str(SENTENCES.get(exc.code, SENTENCES["error"]))
+    return text % exc.detail if "%(" in text else text
 
 
 def respond(code: str, message: str, status: int):
@@ -82,7 +90,10 @@ def wants_json() -> bool:
 
 def _domain(exc: errors.GshareError):
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    return respond(exc.code, sentence(exc), status)
+    body, status = respond(exc.code, sentence(exc), status)
+    if "retry_after" in exc.detail:
+        return body, status, {"Retry-After": str(exc.detail["retry_after"])}
+    return body, status
 
 
 def _csrf(exc: CSRFError):

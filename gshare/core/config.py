@@ -127,6 +127,12 @@ class SpacesConfig:
 
 
 @dataclass(frozen=True)
+class LinksConfig:
+    password_checks_at_once: int = 2
+    password_check_wait_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -135,6 +141,7 @@ class Config:
     quota: QuotaConfig = field(default_factory=QuotaConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     spaces: SpacesConfig = field(default_factory=SpacesConfig)
+    links: LinksConfig = field(default_factory=LinksConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -236,6 +243,8 @@ def _validated(config: Config) -> Config:
         "antivirus.timeout_seconds",
         "antivirus.lease_seconds",
         "database.pool_size",
+        "links.password_checks_at_once",
+        "links.password_check_wait_seconds",
     )
     if config.server.log_format not in ("text", "json"):
         raise ConfigError('\'server.log_format\' must be "text" or "json"')
