@@ -7,13 +7,16 @@ locked link refuses password attempts before any hashing. argon2 takes memory an
 process runs at most `[links] password_checks_at_once` checks at a time; a check that finds no
 free slot soon is answered "busy" instead of queueing.
 
-Checks that run at the same moment all read the counts before any of them adds its failure, so
-a lock may come a few guesses late: at most the checks in flight, which the slots bound.
+The lock is checked before waiting for a slot and again once a slot is free, just before
+hashing; checks hashing at the same moment may each still add a failure after the lock, so a
+lock may come a few guesses late: at most the checks in flight, which the slots bound.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -58,7 +61,10 @@ def check_password(ctx: Context, link: ShareLink, password: str) -> bool:
     if link.password_hash is None:
         return True
     _refuse_if_locked(ctx, link)
-    if _verify(ctx.config, link.password_hash, password or ""):
+    with _check_slot(ctx.config):
+        _refuse_if_locked(ctx, link)  # a lock may have come while this check waited
+        right = _verify(link.password_hash, password or "")
+    if right:
         return True
     audit.record(ctx, None, "link.password_failed", node=_node(ctx, link), link_id=link.id)
     _count_failure(ctx, link, "link", str(link.id), FAILURES_PER_LINK)
@@ -77,16 +83,22 @@ def _slots(size: int) -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(size)
 
 
-def _verify(config: Config, password_hash: str, password: str) -> bool:
+@contextmanager
+def _check_slot(config: Config) -> Iterator[None]:
     slots = password_check_slots(config)
     if not slots.acquire(timeout=config.links.password_check_wait_seconds):
         raise Busy("Too many passwords are being checked; the server is busy.", retry_after=5)
     try:
+        yield
+    finally:
+        slots.release()
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    finally:
-        slots.release()
 
 
 def _refuse_if_locked(ctx: Context, link: ShareLink) -> None:

@@ -104,6 +104,32 @@ def test_wrong_guesses_lock_the_link_for_a_while_and_are_audited(protected, app,
     assert int(again.headers["Retry-After"]) > first_wait  # each lock lasts longer
 
 
+def test_parallel_guessers_are_all_counted_and_locked_out(protected, app, gs):
+    path = protected()
+    guessers = [_outsider(app, f"203.0.113.{n + 1}") for n in range(16)]
+    tokens = [csrf_token(guesser, path) for guesser in guessers]
+
+    def guess(n):
+        start.wait()
+        return guessers[n].post(path, data={"password": "wrong", "csrf_token": tokens[n]})
+
+    answers = []
+    while 429 not in answers and len(answers) < 64:  # rounds of 16 guesses at once
+        start = threading.Barrier(16)
+        with ThreadPoolExecutor(16) as pool:
+            answers += [answer.status_code for answer in pool.map(guess, range(16))]
+    assert 429 in answers
+    assert set(answers) <= {401, 429, 503}
+    wrong = answers.count(401)
+    assert links.FAILURES_PER_LINK <= wrong <= links.FAILURES_PER_LINK + 16
+    failed = _events(gs, "link.password_failed")
+    assert len(failed) == wrong
+    with gs.unit_of_work() as ctx:
+        row = ctx.db.get(LinkPasswordThrottle, ("link", str(failed[0].detail["link_id"])))
+        assert row.failures + links.FAILURES_PER_LINK * row.lockouts == wrong  # none lost
+    assert _guess(_outsider(app, "192.0.2.1"), path, RIGHT).status_code == 429
+
+
 def test_lock_page_speaks_lao(protected, app):
     path = protected()
     outsider = _outsider(app, language="lo")
