@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -24,6 +24,8 @@ STATUS = {
     errors.Conflict: 409,
     errors.InvalidInput: 400,
     errors.RangeNotSatisfiable: 416,
+    errors.TooManyAttempts: 429,
+    errors.Busy: 503,
 }
 
 SENTENCES = {
@@ -50,6 +52,11 @@ SENTENCES = {
     "conflict": _l("This conflicts with what is there now. Reload the page and try again."),
     "invalid": _l("A value given is not valid. Check the form and try again."),
     "range_not_satisfiable": _l("The requested part of the file lies outside it."),
+    "password_too_short": _l("A link password needs at least %(minimum)s characters."),
+    "too_many_attempts": _l(
+        "Too many wrong passwords were tried. Try again in %(minutes)s minutes."
+    ),
+    "busy": _l("Too many passwords are being checked; the server is busy. Try again shortly."),
     "csrf": _l("The form was too old or came from elsewhere. Reload the page and try again."),
     "unauthorized": _l("Please sign in first."),
     "error": _l("Something went wrong. Try again in a moment."),
@@ -69,7 +76,8 @@ def sentence(exc: errors.GshareError) -> str:
     if str(get_locale()) == "en" and str(exc):
         return str(exc)
     specific = SENTENCES.get(f"{exc.code}.{exc.detail.get('reason')}")
-    return str(specific or SENTENCES.get(exc.code, SENTENCES["error"]))
+    text = str(specific or SENTENCES.get(exc.code, SENTENCES["error"]))
+    return text % exc.detail if "%(" in text else text
 
 
 def respond(code: str, message: str, status: int):
@@ -90,11 +98,11 @@ RETRY_AFTER_SECONDS = 5  # a store that does not answer: clients and scripts wai
 
 def _domain(exc: errors.GshareError):
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    response, status = respond(exc.code, sentence(exc), status)
-    if status == 503:
-        response = make_response(response)
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response, status
+    body, status = respond(exc.code, sentence(exc), status)
+    retry = exc.detail.get("retry_after") or (RETRY_AFTER_SECONDS if status == 503 else None)
+    if retry is not None:
+        return body, status, {"Retry-After": str(retry)}
+    return body, status
 
 
 def _csrf(exc: CSRFError):

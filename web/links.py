@@ -19,12 +19,14 @@ from flask_babel import gettext as _
 
 from gshare.core.errors import InvalidInput
 from gshare.core.models import LinkMode, ShareLink
-from gshare.sharing import links
+from gshare.sharing import link_passwords, links
 from web import shown_once
 from web.context import ctx, require_actor
 from web.downloads import file_response, open_ranged
+from web.ranges import requested_range
 
 bp = Blueprint("links", __name__)
+RESUME_COOKIE = "gshare_resume"  # a link download's resume grant, scoped to the file's path
 
 
 @bp.post("/nodes/<int:node_id>/links")
@@ -58,7 +60,7 @@ def public(token: str):
     """Open a link: ask for its password, then list its folder, show its file or take uploads."""
     link = links.resolve_link(ctx(), token)
     if request.method == "POST" and "password" in request.form:
-        if links.check_password(link, request.form["password"]):
+        if link_passwords.check_password(ctx(), link, request.form["password"]):
             session.setdefault("links", [])
             session["links"] = [*session["links"][-20:], link.token_digest]
             return redirect(url_for(".public", token=token))
@@ -72,9 +74,27 @@ def public(token: str):
 def public_download(token: str, node_id: int):
     """Download a file through a view link."""
     link = _open(token)
-    return file_response(
-        open_ranged(lambda byte_range: links.open_link_download(ctx(), link, node_id, byte_range))
+    visit = links.start_link_download(
+        ctx(),
+        link,
+        node_id,
+        requested_range(request.headers.get("Range")),
+        request.cookies.get(RESUME_COOKIE),
     )
+    response = file_response(
+        open_ranged(lambda byte_range: links.open_link_download(ctx(), visit, byte_range))
+    )
+    if visit.counted:
+        response.set_cookie(
+            RESUME_COOKIE,
+            visit.grant,
+            max_age=int(links.RESUME_GRANT_LIFETIME.total_seconds()),
+            path=request.path,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 @bp.post("/s/<token>/upload")

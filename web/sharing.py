@@ -10,7 +10,7 @@ from gshare.core.errors import InvalidInput
 from gshare.core.models import Department, Grant, User
 from gshare.files import lookup
 from gshare.org import departments, users
-from gshare.sharing import grants, links
+from gshare.sharing import grants, link_passwords, links
 from web import shown_once
 from web.browse import breadcrumbs
 from web.context import ctx, require_actor
@@ -36,6 +36,7 @@ def share_page(node_id: int):
         node=node,
         access=access,
         links=node_links,
+        min_password_length=link_passwords.MIN_PASSWORD_LENGTH,
         roles=list(Role),
         departments=departments.list_departments(ctx()),
         names=_grantee_names(access),

@@ -154,6 +154,12 @@ class SessionsConfig:
 
 
 @dataclass(frozen=True)
+class LinksConfig:
+    password_checks_at_once: int = 2
+    password_check_wait_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -165,6 +171,7 @@ class Config:
     mail: MailConfig = field(default_factory=MailConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
+    links: LinksConfig = field(default_factory=LinksConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -274,6 +281,8 @@ def _validated(config: Config) -> Config:
         "sessions.lock_minutes",
         "sessions.address_failure_limit",
         "sessions.address_window_minutes",
+        "links.password_checks_at_once",
+        "links.password_check_wait_seconds",
     )
     _check_database_url(config.database.url)
     _check_secret(config.server.secret_key)

@@ -81,3 +81,21 @@ class RangeNotSatisfiable(GshareError):
     """The requested byte range lies outside the file."""
 
     code = "range_not_satisfiable"
+
+
+class PasswordTooShort(InvalidInput):
+    """The password is too short."""
+
+    code = "password_too_short"
+
+
+class TooManyAttempts(GshareError):
+    """Too many wrong attempts; try again later (detail: retry_after seconds, minutes)."""
+
+    code = "too_many_attempts"
+
+
+class Busy(GshareError):
+    """The server is busy; try again in a few seconds (detail: retry_after seconds)."""
+
+    code = "busy"

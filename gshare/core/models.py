@@ -363,6 +363,20 @@ class ShareLink(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class LinkPasswordThrottle(Base):
+    """Wrong link passwords counted per link or per address, in a window, and the lock that
+    follows too many (one row per link or address, changed only by atomic updates)."""
+
+    __tablename__ = "link_password_throttles"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # "link" or "address"
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)  # link id or address
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AccessKey(Base):
     __tablename__ = "access_keys"
 

@@ -1,33 +1,42 @@
 """Public share links: a token that lets anyone holding it view or drop files, no account.
 
 A link is stored only as the SHA-256 digest of its token; the token is shown once. A link may
-carry a password (argon2), an expiry and a download limit; an upload-only link lets outsiders
-add files (under free names, never over existing ones) without seeing what is there. Readers
-through a link see only clean versions, like any other person but the uploader.
+carry a password (argon2, guessing limited: link_passwords.py), an expiry and a download limit;
+an upload-only link lets outsiders add files (under free names, never over existing ones)
+without seeing what is there. Readers through a link see only clean versions, like any other
+person but the uploader.
+
+A download limit counts visits, not requests: the first request of a download (whole or a
+range) takes one download with one conditional UPDATE, so parallel requests on any number of
+nodes never take more than the limit, and gets a resume grant, a signed, short-lived token for
+that link and version (12 hours), with which the visitor's later ranged requests resume without
+counting. A request for the whole file is a new download, grant or not.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from cryptography.fernet import InvalidToken
+from sqlalchemy import or_, select, update
 
 from gshare.access import gate
 from gshare.access.permissions import Action
 from gshare.activity import audit
-from gshare.core import paths
+from gshare.core import crypto, paths
 from gshare.core.actor import OPERATOR, Actor
 from gshare.core.context import Context
 from gshare.core.errors import InvalidInput, NotFound, PermissionDenied
-from gshare.core.models import LinkMode, Node, ShareLink, utcnow
+from gshare.core.models import LinkMode, Node, ShareLink, Version, utcnow
 from gshare.core.names import clean_name
 from gshare.files import content, lookup
+from gshare.sharing.link_passwords import hash_password
 
-_hasher = PasswordHasher()
+RESUME_GRANT_LIFETIME = timedelta(hours=12)
+_GRANTS = b"gshare link download resume grant"
 
 
 def create_link(
@@ -47,7 +56,7 @@ def create_link(
         node_id=node.id,
         token_digest=digest(token),
         mode=mode,
-        password_hash=_hasher.hash(password) if password else None,
+        password_hash=hash_password(password) if password else None,
         expires_at=expires_at,
         max_downloads=max_downloads,
         created_by=actor.id,
@@ -105,16 +114,6 @@ def resolve_link(ctx: Context, token: str) -> ShareLink:
     return link
 
 
-def check_password(link: ShareLink, password: str) -> bool:
-    """Return whether the password opens the link (always True for links without one)."""
-    if link.password_hash is None:
-        return True
-    try:
-        return _hasher.verify(link.password_hash, password or "")
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def downloads_left(link: ShareLink) -> int | None:
     """Return how many downloads the link still allows (None: no limit)."""
     if link.max_downloads is None:
@@ -145,23 +144,85 @@ def list_link_folder(ctx: Context, link: ShareLink, folder: Node) -> list[lookup
     return lookup.list_clean(ctx, folder)
 
 
-def open_link_download(
+@dataclass(frozen=True)
+class LinkVisit:
+    """One visitor's download of a file through a link, counted once."""
+
+    link: ShareLink
+    node: Node
+    version: Version
+    grant: str  # lets this visitor's ranged requests of this version resume uncounted
+    counted: bool
+
+
+def start_link_download(
     ctx: Context,
     link: ShareLink,
     node_id: int | None = None,
     byte_range: content.ByteRange | None = None,
-) -> content.Download:
-    """Open a file below a view link for reading; each whole download counts against the limit."""
+    grant: str | None = None,
+) -> LinkVisit:
+    """Take one download from the link's limit, unless this is a ranged request resuming a
+    download of the same version that took one (its grant says so); a whole file counts."""
     node = link_node(ctx, link, node_id)
     if link.mode != LinkMode.VIEW or node.is_folder:
         raise NotFound()
-    if downloads_left(link) == 0:
-        raise PermissionDenied("This link has reached its download limit.")
-    download = content.open_checked(ctx, node, gate.current_version(ctx.db, None, node), byte_range)
-    if download.start == 0:
-        link.download_count += 1
-    audit.record(ctx, None, "link.download", node=node, version=download.version, link_id=link.id)
+    version = gate.current_version(ctx.db, None, node)
+    if version is None:
+        raise NotFound()
+    if byte_range is not None and grant and _grant_holds(ctx, grant, link, version):
+        return LinkVisit(link, node, version, grant, counted=False)
+    _take_download(ctx, link)
+    return LinkVisit(link, node, version, _make_grant(ctx, link, version), counted=True)
+
+
+def open_link_download(
+    ctx: Context, visit: LinkVisit, byte_range: content.ByteRange | None = None
+) -> content.Download:
+    """Open the file of a started link download, whole or a range."""
+    download = content.open_checked(ctx, visit.node, visit.version, byte_range)
+    audit.record(
+        ctx,
+        None,
+        "link.download",
+        node=visit.node,
+        version=visit.version,
+        link_id=visit.link.id,
+        counted=visit.counted,
+        range=f"{download.start}-{download.end}" if download.partial else None,
+    )
     return download
+
+
+def _take_download(ctx: Context, link: ShareLink) -> None:
+    taken = ctx.db.execute(
+        update(ShareLink)
+        .where(
+            ShareLink.id == link.id,
+            or_(
+                ShareLink.max_downloads.is_(None),
+                ShareLink.download_count < ShareLink.max_downloads,
+            ),
+        )
+        .values(download_count=ShareLink.download_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise PermissionDenied("This link has reached its download limit.")
+    ctx.db.expire(link, ["download_count"])
+
+
+def _make_grant(ctx: Context, link: ShareLink, version: Version) -> str:
+    return crypto.fernet(ctx.config, _GRANTS).encrypt(f"{link.id}:{version.id}".encode()).decode()
+
+
+def _grant_holds(ctx: Context, grant: str, link: ShareLink, version: Version) -> bool:
+    lifetime = int(RESUME_GRANT_LIFETIME.total_seconds())
+    try:
+        held = crypto.fernet(ctx.config, _GRANTS).decrypt(grant.encode(), ttl=lifetime)
+    except (InvalidToken, ValueError):
+        return False
+    return held == f"{link.id}:{version.id}".encode()
 
 
 def upload_to_link(ctx: Context, link: ShareLink, name: str, stream, size: int | None = None):
