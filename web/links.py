@@ -80,6 +80,7 @@ def public_download(token: str, node_id: int):
         node_id,
         requested_range(request.headers.get("Range")),
         request.cookies.get(RESUME_COOKIE),
+        peek=request.method == "HEAD",
     )
     response = file_response(
         open_ranged(lambda byte_range: links.open_link_download(ctx(), visit, byte_range))

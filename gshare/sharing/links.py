@@ -161,9 +161,12 @@ def start_link_download(
     node_id: int | None = None,
     byte_range: content.ByteRange | None = None,
     grant: str | None = None,
+    peek: bool = False,
 ) -> LinkVisit:
     """Take one download from the link's limit, unless this is a ranged request resuming a
-    download of the same version that took one (its grant says so); a whole file counts."""
+    download of the same version that took one (its grant says so); a whole file counts. A
+    peek (a HEAD request: headers, no bytes) takes nothing, but is refused like a download
+    once none is left."""
     node = link_node(ctx, link, node_id)
     if link.mode != LinkMode.VIEW or node.is_folder:
         raise NotFound()
@@ -172,6 +175,10 @@ def start_link_download(
         raise NotFound()
     if byte_range is not None and grant and _grant_holds(ctx, grant, link, version):
         return LinkVisit(link, node, version, grant, counted=False)
+    if peek:
+        if downloads_left(link) == 0:
+            raise PermissionDenied("This link has reached its download limit.")
+        return LinkVisit(link, node, version, grant or "", counted=False)
     _take_download(ctx, link)
     return LinkVisit(link, node, version, _make_grant(ctx, link, version), counted=True)
 

@@ -236,6 +236,14 @@ def test_a_ranged_request_without_a_prior_download_counts(site, browser_for, app
     assert "download limit" in second.get_data(as_text=True)
 
 
+def test_a_head_request_takes_no_download(site, browser_for, app):
+    url, _owner, _version = _limited(site, browser_for)
+    looked = _outsider(app).head(url)
+    assert looked.status_code == 200 and looked.headers["Content-Length"] == "10"
+    assert _outsider(app, "198.51.100.9").get(url).data == b"0123456789"  # the one download
+    assert _outsider(app, "198.51.100.10").head(url).status_code == 403  # none left
+
+
 def test_a_counted_download_can_be_resumed_but_not_repeated_elsewhere(site, browser_for, app):
     url, _owner, _version = _limited(site, browser_for)
     visitor = _outsider(app)
