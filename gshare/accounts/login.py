@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import case, delete, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gshare.access.accounts import require_manager_of
 from gshare.activity import audit
+from gshare.core import db as database
 from gshare.core.actor import Actor
 from gshare.core.context import Context
 from gshare.core.models import AuditEvent, SignInFailures, User, UTCDateTime, utcnow
@@ -159,9 +159,8 @@ def _count_pair_failure(ctx: Context, username: str, now: datetime) -> None:
     if not ctx.ip:
         return
     table = SignInFailures.__table__
-    dialect = postgresql if ctx.db.get_bind().dialect.name == "postgresql" else sqlite
     stale = table.c.last_failed_at < literal(now - FORGET_PAIR_AFTER, UTCDateTime)
-    statement = dialect.insert(table).values(
+    statement = database.insert(ctx.db, table).values(
         ip=ctx.ip[:45], username=username, failures=1, last_failed_at=now
     )
     ctx.db.execute(

@@ -65,7 +65,7 @@ class Gshare:
         self.store = store
         self.scanner = scanner
         event.listen(self.sessions, "after_commit", self._after_commit)
-        event.listen(self.sessions, "after_rollback", self._after_rollback)
+        event.listen(self.sessions, "after_transaction_end", self._after_transaction_end)
 
     @classmethod
     def from_config(
@@ -105,7 +105,11 @@ class Gshare:
         for call in db.info.pop(_CALL_AFTER_COMMIT, []):
             call()
 
-    def _after_rollback(self, db: Session) -> None:
+    def _after_transaction_end(self, db: Session, transaction) -> None:
+        """When the outermost transaction ends without a commit (which took its lists), undo
+        what it stored. A SAVEPOINT rolled back inside it is not the end: its blobs stay."""
+        if transaction.parent is not None or transaction.nested:
+            return
         db.info.pop(_DELETE_AFTER_COMMIT, None)
         db.info.pop(_CALL_AFTER_COMMIT, None)
         self._delete_blobs(db.info.pop(_DELETE_AFTER_ROLLBACK, []))

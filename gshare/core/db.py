@@ -16,6 +16,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,6 +106,14 @@ def lock_until_commit(db: Session, name: str) -> None:
 
 
 _LOCKS = "gshare.locks"
+
+
+def insert(db: Session, table):
+    """Return an INSERT into table for the session's database, one that takes ON CONFLICT
+    clauses (PostgreSQL and SQLite both have them): a row made once by whoever comes first,
+    or a counter bumped in one statement, without a SAVEPOINT or a race."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def unreachable(url: str, exc: Exception) -> str:

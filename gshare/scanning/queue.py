@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import CursorResult, func, literal_column, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
 import antivirus
 from gshare.access.gate import is_quarantined
+from gshare.core import db as database
 from gshare.core.blobs import store_errors
 from gshare.core.context import Context
 from gshare.core.errors import NotFound, StorageDown
@@ -130,11 +130,12 @@ def _spend_rescan(ctx: Context, now) -> bool:
 
 def _new_budget(ctx: Context, capacity: float, now) -> RescanBudget:
     """Make the budget's row, full; a worker that makes it at the same moment wins."""
-    try:
-        with ctx.db.begin_nested():
-            ctx.db.add(RescanBudget(id=1, tokens=capacity, refilled_at=now))
-    except IntegrityError:
-        pass
+    table = RescanBudget.__table__
+    ctx.db.execute(
+        database.insert(ctx.db, table)
+        .values(id=1, tokens=capacity, refilled_at=now)
+        .on_conflict_do_nothing(index_elements=[table.c.id])
+    )
     query = select(RescanBudget).where(RescanBudget.id == 1)
     if ctx.db.bind.dialect.name == "postgresql":
         query = query.with_for_update()

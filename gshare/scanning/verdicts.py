@@ -15,12 +15,12 @@ import time
 import weakref
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 import antivirus
 from gshare.access.gate import readable_by_others
 from gshare.access.permissions import managers_of
 from gshare.activity import alerts, audit, notifications
+from gshare.core import db as database
 from gshare.core.actor import OPERATOR
 from gshare.core.config import MiB
 from gshare.core.context import Context
@@ -201,12 +201,13 @@ def signature_generation(db, label: str) -> int:
     (the first worker to see a new label after a signature update)."""
     query = select(SignatureGeneration.id).where(SignatureGeneration.label == label)
     generation = db.scalar(query)
-    if generation is None:
-        try:
-            with db.begin_nested():
-                db.add(SignatureGeneration(label=label))
-        except IntegrityError:  # another worker numbered it at the same moment
-            pass
+    if generation is None:  # another worker numbering it at the same moment wins
+        table = SignatureGeneration.__table__
+        db.execute(
+            database.insert(db, table)
+            .values(label=label, first_seen_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[table.c.label])
+        )
         generation = db.scalar(query)
     return generation
 

@@ -23,9 +23,9 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import and_, case, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gshare.activity import audit
+from gshare.core import db as database
 from gshare.core.config import Config
 from gshare.core.context import Context
 from gshare.core.errors import Busy, PasswordTooShort, TooManyAttempts
@@ -127,9 +127,8 @@ def _count_failure(ctx: Context, link: ShareLink, scope: str, subject: str, limi
     at_now = literal(now, UTCDateTime())
     table = _Throttle.__table__
     window_over = table.c.window_started_at < literal(now - WINDOW, UTCDateTime())
-    dialect = postgresql if ctx.db.get_bind().dialect.name == "postgresql" else sqlite
     failures = ctx.db.execute(
-        dialect.insert(table)
+        database.insert(ctx.db, table)
         .values(scope=scope, subject=subject, failures=1, window_started_at=now, lockouts=0)
         .on_conflict_do_update(
             index_elements=[table.c.scope, table.c.subject],

@@ -174,3 +174,22 @@ def test_object_store_down_mid_upload_saves_nothing_and_gc_clears_the_rest(fragi
         ctx.db.add(alice)
         kept = content.upload_file(ctx, alice, World(ctx).home(alice), "big.bin", Chunks(MiB))
     assert blobs(store) == [kept.blob_key]
+
+
+def test_a_savepoint_rolled_back_inside_an_upload_keeps_the_uploads_blob(gs, s3_store):
+    """Only the end of the whole transaction undoes what it stored: a SAVEPOINT rolled back
+    inside it (a unique row another worker made first, say) leaves the upload's blob alone."""
+    from tests.fixtures.world import World
+
+    with gs.unit_of_work() as ctx:
+        alice = World(ctx).user("alice")
+    with gs.unit_of_work() as ctx:
+        ctx.db.add(alice)
+        version = content.upload_file(
+            ctx, alice, World(ctx).home(alice), "kept.txt", io.BytesIO(b"kept"), 4
+        )
+        with pytest.raises(RuntimeError), ctx.db.begin_nested():
+            raise RuntimeError("a statement in a savepoint failed")
+    assert version.blob_key in blobs(s3_store)
+    with gs.unit_of_work() as ctx:
+        assert b"".join(content.open_download(ctx, alice, version.node_id).stream) == b"kept"
