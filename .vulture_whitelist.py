@@ -47,3 +47,9 @@ _.first_seen_at
 
 # prometheus-client calls a collector's collect() when scraped (gshare/ops/metrics.py).
 _.collect
+
+# pydantic: a model's settings, and answer fields (web/api/payloads.py) that only the OpenAPI
+# document and the scripts reading the answers use.
+_.model_config
+_.personal_folder
+_.department_folder

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-
-import defusedxml.ElementTree
-from defusedxml import DefusedXmlException
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import formatdate
+
+import defusedxml.ElementTree
+from defusedxml import DefusedXmlException
 
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
