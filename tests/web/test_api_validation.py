@@ -137,8 +137,9 @@ def test_a_bad_listing_query_is_refused(client, script, query, field):
     refused(answer, field)
 
 
-def test_a_huge_id_is_not_found(client, script):
-    answer = client.get(f"/api/v1/nodes/{2**70}", headers=script["auth"])
+@pytest.mark.parametrize("node_id", [2**31, 2**70])
+def test_a_huge_id_is_not_found(client, script, node_id):
+    answer = client.get(f"/api/v1/nodes/{node_id}", headers=script["auth"])
     assert answer.status_code == 404
     assert answer.json["error"]["code"] == "not_found"
 
@@ -156,3 +157,9 @@ def test_the_openapi_document_describes_bodies_and_answers(client):
     assert {"code", "message", "field", "reason"} <= set(error["properties"])
     children = document["paths"]["/api/v1/folders/{node_id}/children"]["get"]
     assert {p["name"] for p in children["parameters"]} >= {"node_id", "sort", "limit", "offset"}
+
+
+def test_an_id_beyond_what_sql_holds_is_refused_in_a_body(client, script):
+    body = {"target": 2**31}
+    answer = client.post(f"/api/v1/nodes/{script['file']}/move", json=body, headers=script["auth"])
+    refused(answer, "target")

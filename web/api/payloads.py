@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-MAX_ID = 2**63 - 1  # the largest id SQL holds: a bigger one names nothing
-MAX_BYTES = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids and counters are SQL INTEGER columns: a bigger one names nothing
+MAX_BYTES = 2**63 - 1  # sizes are BIGINT
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Text with no NUL: PostgreSQL stores no NUL, and no name, path or password needs one.
