@@ -163,3 +163,14 @@ def test_an_id_beyond_what_sql_holds_is_refused_in_a_body(client, script):
     body = {"target": 2**31}
     answer = client.post(f"/api/v1/nodes/{script['file']}/move", json=body, headers=script["auth"])
     refused(answer, "target")
+
+
+@pytest.mark.parametrize(
+    "raw, field", [('{"name": "a\\u0000b"}', "name"), ('{"name": "a\\ud800b"}', "body")]
+)
+def test_a_name_with_a_nul_or_a_lone_surrogate_is_refused(client, script, raw, field):
+    path = f"/api/v1/folders/{script['home']}/folders"
+    answer = client.post(path, data=raw, content_type="application/json", headers=script["auth"])
+    refused(answer, field)
+    items = client.get(f"/api/v1/folders/{script['home']}/children", headers=script["auth"])
+    assert [i["name"] for i in items.json["items"]] == ["a.txt"]
