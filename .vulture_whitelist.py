@@ -50,3 +50,9 @@ _.collect
 
 # UserSession.device: the user agent summed up, shown on the sessions page (sessions.html).
 _.device
+
+# pydantic: a model's settings, and answer fields (web/api/payloads.py) that only the OpenAPI
+# document and the scripts reading the answers use.
+_.model_config
+_.personal_folder
+_.department_folder

@@ -88,9 +88,3 @@ def link_json(link) -> dict:
         "max_downloads": link.max_downloads,
         "download_count": link.download_count,
     }
-
-
-def json_body() -> dict:
-    """Return the JSON object of the request, or {} for anything else."""
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}

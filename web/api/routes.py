@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, jsonify, request
 
+import web.api.payloads as p
 from gshare.access import gate
 from gshare.activity import notifications
 from gshare.core.models import Department
@@ -17,13 +16,13 @@ from gshare.sharing import links
 from web.api.blueprint import (
     bp,
     grant_json,
-    json_body,
     link_json,
     node_json,
     target_folder,
     version_json,
 )
 from web.api.schema import document as openapi_document
+from web.api.validation import takes
 from web.context import ctx, require_actor
 from web.downloads import file_response, open_ranged
 from web.notices import notice_text
@@ -36,6 +35,7 @@ def openapi():
 
 
 @bp.get("/me")
+@takes(answer=p.Me)
 def me():
     """Say who is signed in and where their spaces are."""
     user = require_actor()
@@ -53,6 +53,7 @@ def me():
 
 
 @bp.get("/spaces")
+@takes(answer=p.Spaces)
 def my_spaces():
     """List the spaces the person works in: their own, their department's, the other
     department spaces they may see into and the project spaces they made."""
@@ -81,13 +82,11 @@ def my_spaces():
 
 
 @bp.get("/notifications")
-def my_notifications():
+@takes(query=p.NotificationsQuery, answer=p.Notices)
+def my_notifications(query: p.NotificationsQuery):
     """List the person's notices, newest first (?unread=1: only the unread ones)."""
     items = notifications.list_notifications(
-        ctx(),
-        require_actor(),
-        unread_only=request.args.get("unread") == "1",
-        limit=min(request.args.get("limit", 50, int), 500),
+        ctx(), require_actor(), unread_only=query.unread == "1", limit=query.limit
     )
     return jsonify(
         items=[
@@ -107,14 +106,15 @@ def my_notifications():
 
 
 @bp.post("/notifications/read")
-def read_notifications():
+@takes(body=p.ReadIn, status=204)
+def read_notifications(body: p.ReadIn):
     """Mark notices as read: {"ids": [...]}."""
-    ids = [i for i in json_body().get("ids", []) if isinstance(i, int)]
-    notifications.mark_read(ctx(), require_actor(), ids)
+    notifications.mark_read(ctx(), require_actor(), body.ids)
     return "", 204
 
 
 @bp.get("/nodes/<int:node_id>")
+@takes(answer=p.Node)
 def node(node_id: int):
     """Describe a folder or file."""
     user = require_actor()
@@ -124,69 +124,65 @@ def node(node_id: int):
 
 
 @bp.get("/folders/<int:node_id>/children")
-def children(node_id: int):
+@takes(query=p.ChildrenQuery, answer=p.Nodes)
+def children(node_id: int, query: p.ChildrenQuery):
     """List a folder (folders first), sorted and paginated."""
     user = require_actor()
     folder = lookup.get_node(ctx(), user, node_id)
-    args = request.args
     entries = lookup.list_folder(
-        ctx(),
-        user,
-        folder,
-        args.get("sort", "name"),
-        args.get("desc") == "1",
-        min(args.get("limit", 500, int), 5000),
-        args.get("offset", 0, int),
+        ctx(), user, folder, query.sort, query.desc == "1", query.limit, query.offset
     )
     return jsonify(items=[node_json(e.node, e.version, user) for e in entries])
 
 
 @bp.get("/folders/<int:node_id>/search")
-def search(node_id: int):
+@takes(query=p.SearchQuery, answer=p.Nodes)
+def search(node_id: int, query: p.SearchQuery):
     """Find items below a folder by part of their name."""
     user = require_actor()
     folder = lookup.get_node(ctx(), user, node_id)
-    entries = lookup.search(ctx(), user, folder, request.args.get("q", ""))
+    entries = lookup.search(ctx(), user, folder, query.q)
     return jsonify(items=[node_json(e.node, e.version, user) for e in entries])
 
 
 @bp.post("/folders/<int:node_id>/folders")
-def create_folder(node_id: int):
+@takes(body=p.FolderIn, answer=p.Node, status=201)
+def create_folder(node_id: int, body: p.FolderIn):
     """Create a folder (and the folders of `path` on the way, if given)."""
     user = require_actor()
     parent = lookup.get_node(ctx(), user, node_id)
-    body = json_body()
-    created = folders.ensure_folders(
-        ctx(), user, parent, f"{body.get('path', '')}/{body.get('name', '')}"
-    )
+    created = folders.ensure_folders(ctx(), user, parent, f"{body.path}/{body.name}")
     return jsonify(node_json(created, None, user)), 201
 
 
 @bp.put("/folders/<int:node_id>/files")
-def upload(node_id: int):
+@takes(query=p.FileQuery, raw_body=True, answer=p.Node, status=201)
+def upload(node_id: int, query: p.FileQuery):
     """Store the request body as a file (query: name, and path for folder uploads)."""
     user = require_actor()
     if request.content_length is None:
         abort(411)
-    folder = target_folder(user, node_id, request.args.get("path", ""))
+    folder = target_folder(user, node_id, query.path)
     version = files.upload_file(
-        ctx(), user, folder, request.args.get("name", ""), request.stream, request.content_length
+        ctx(), user, folder, query.name, request.stream, request.content_length
     )
     return jsonify(node_json(version.node, version, user)), 201
 
 
 @bp.get("/files/<int:node_id>/content")
-def content(node_id: int):
+@takes(query=p.ContentQuery, raw_answer=True)
+def content(node_id: int, query: p.ContentQuery):
     """Download a file (or ?version=<id>), with byte ranges."""
-    user, version_id = require_actor(), request.args.get("version", type=int)
+    user = require_actor()
     return file_response(
         open_ranged(
-            lambda byte_range: files.open_download(ctx(), user, node_id, version_id, byte_range)
+            lambda byte_range: files.open_download(ctx(), user, node_id, query.version, byte_range)
         )
     )
 
 
 @bp.get("/files/<int:node_id>/versions")
+@takes(answer=p.Versions)
 def versions(node_id: int):
     """List a file's versions the person may see."""
     user = require_actor()
@@ -194,26 +190,25 @@ def versions(node_id: int):
 
 
 @bp.post("/nodes/<int:node_id>/rename")
-def rename(node_id: int):
+@takes(body=p.RenameIn, answer=p.Node)
+def rename(node_id: int, body: p.RenameIn):
     """Rename a folder or file."""
     user = require_actor()
-    return jsonify(
-        node_json(
-            folders.rename_node(ctx(), user, node_id, json_body().get("name", "")), None, user
-        )
-    )
+    return jsonify(node_json(folders.rename_node(ctx(), user, node_id, body.name), None, user))
 
 
 @bp.post("/nodes/<int:node_id>/<any(move, copy):verb>")
-def move_or_copy(node_id: int, verb: str):
+@takes(body=p.MoveIn, answer=p.Node)
+def move_or_copy(node_id: int, verb: str, body: p.MoveIn):
     """Move or copy a folder or file into the folder `target`."""
     user = require_actor()
     do = folders.move_node if verb == "move" else folders.copy_node
-    result = do(ctx(), user, node_id, int(json_body().get("target") or 0), json_body().get("name"))
+    result = do(ctx(), user, node_id, body.target, body.name)
     return jsonify(node_json(result, None, user))
 
 
 @bp.delete("/nodes/<int:node_id>")
+@takes(status=204)
 def delete(node_id: int):
     """Move a folder or file to the trash."""
     trash.delete_node(ctx(), require_actor(), node_id)
@@ -221,6 +216,7 @@ def delete(node_id: int):
 
 
 @bp.post("/nodes/<int:node_id>/restore")
+@takes(answer=p.Node)
 def restore(node_id: int):
     """Bring an item back from the trash."""
     user = require_actor()
@@ -228,6 +224,7 @@ def restore(node_id: int):
 
 
 @bp.get("/nodes/<int:node_id>/grants")
+@takes(answer=p.Accesses)
 def grants(node_id: int):
     """List who has access to a node (own and inherited grants)."""
     access = sharing.list_access(ctx(), require_actor(), node_id)
@@ -240,26 +237,27 @@ def grants(node_id: int):
 
 
 @bp.post("/nodes/<int:node_id>/grants")
-def grant(node_id: int):
+@takes(body=p.GrantIn, answer=p.Grant, status=201)
+def grant(node_id: int, body: p.GrantIn):
     """Give a person (`username`) or a department (`department_id`) a role."""
-    body = json_body()
     grantee = (
-        {"user": users.find_user(ctx(), body["username"])}
-        if body.get("username")
-        else {"department": ctx().db.get(Department, int(body.get("department_id") or 0))}
+        {"user": users.find_user(ctx(), body.username)}
+        if body.username
+        else {"department": ctx().db.get(Department, body.department_id or 0)}
     )
     created = sharing.grant_role(
         ctx(),
         require_actor(),
         node_id,
-        body.get("role", ""),
-        include_subdepartments=bool(body.get("include_subdepartments")),
+        body.role,
+        include_subdepartments=body.include_subdepartments,
         **grantee,
     )
     return jsonify(grant_json(created)), 201
 
 
 @bp.delete("/grants/<int:grant_id>")
+@takes(status=204)
 def revoke_grant(grant_id: int):
     """Take back a grant."""
     sharing.revoke_grant(ctx(), require_actor(), grant_id)
@@ -267,6 +265,7 @@ def revoke_grant(grant_id: int):
 
 
 @bp.get("/nodes/<int:node_id>/links")
+@takes(answer=p.Links)
 def node_links(node_id: int):
     """List a node's live public links."""
     return jsonify(
@@ -275,23 +274,23 @@ def node_links(node_id: int):
 
 
 @bp.post("/nodes/<int:node_id>/links")
-def create_link(node_id: int):
+@takes(body=p.LinkIn, answer=p.NewLink, status=201)
+def create_link(node_id: int, body: p.LinkIn):
     """Create a public link; the answer holds its token, shown only now."""
-    body = json_body()
-    expires = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
     link, token = links.create_link(
         ctx(),
         require_actor(),
         node_id,
-        body.get("mode", "view"),
-        password=body.get("password") or None,
-        expires_at=expires,
-        max_downloads=body.get("max_downloads"),
+        body.mode,
+        password=body.password or None,
+        expires_at=body.expires_at,
+        max_downloads=body.max_downloads,
     )
     return jsonify(dict(link_json(link), token=token)), 201
 
 
 @bp.delete("/links/<int:link_id>")
+@takes(status=204)
 def revoke_link(link_id: int):
     """Revoke a public link."""
     links.revoke_link(ctx(), require_actor(), link_id)

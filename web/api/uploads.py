@@ -8,28 +8,27 @@ from __future__ import annotations
 
 from flask import abort, jsonify, request
 
+import web.api.payloads as p
 from gshare.files import uploads
-from web.api.blueprint import bp, json_body, node_json, target_folder
+from web.api.blueprint import bp, node_json, target_folder
+from web.api.validation import takes
 from web.context import ctx, require_actor
 
 
 @bp.post("/uploads")
-def start_upload():
+@takes(body=p.UploadIn, answer=p.UploadStarted, status=201)
+def start_upload(body: p.UploadIn):
     """Begin an upload: folder, name, size, and path for files inside a dropped folder."""
-    user, body = require_actor(), json_body()
-    folder = target_folder(user, int(body.get("folder") or 0), body.get("path") or "")
+    user = require_actor()
+    folder = target_folder(user, body.folder, body.path)
     session = uploads.start_upload(
-        ctx(),
-        user,
-        folder,
-        body.get("name", ""),
-        size=body.get("size"),
-        content_type=body.get("content_type"),
+        ctx(), user, folder, body.name, size=body.size, content_type=body.content_type
     )
     return jsonify(token=session.token, folder=folder.id), 201
 
 
 @bp.get("/uploads/<token>/parts")
+@takes(answer=p.Parts)
 def list_parts(token: str):
     """List the parts already stored (to resume)."""
     parts = uploads.list_parts(ctx(), require_actor(), token)
@@ -37,6 +36,7 @@ def list_parts(token: str):
 
 
 @bp.put("/uploads/<token>/parts/<int:number>")
+@takes(raw_body=True, answer=p.Part)
 def upload_part(token: str, number: int):
     """Store one part (the request body)."""
     if request.content_length is None:
@@ -48,6 +48,7 @@ def upload_part(token: str, number: int):
 
 
 @bp.post("/uploads/<token>/complete")
+@takes(answer=p.Node, status=201)
 def complete_upload(token: str):
     """Join the parts into a new file version."""
     user = require_actor()
@@ -56,6 +57,7 @@ def complete_upload(token: str):
 
 
 @bp.delete("/uploads/<token>")
+@takes(status=204)
 def abort_upload(token: str):
     """Cancel an upload and drop its parts."""
     uploads.abort_upload(ctx(), require_actor(), token)
