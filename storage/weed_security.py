@@ -10,6 +10,7 @@ another local account holds none, since everything is written 0600 under a 0700 
 
 import datetime
 import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
@@ -49,32 +50,37 @@ def _security_toml(tls_dir: Path) -> str:
         "jwt.filer_signing",
         "jwt.filer_signing.read",
     ):
-        lines += [f"[{section}]", f'key = "{secrets.token_hex(32)}"', ""]
-    lines += ["[grpc]", f'ca = "{tls_dir / "ca.crt"}"', ""]
+        lines += [f"[{section}]", f"key = {_quote(secrets.token_hex(32))}", ""]
+    lines += ["[grpc]", f"ca = {_quote(tls_dir / 'ca.crt')}", ""]
     for component in GRPC_COMPONENTS:
         lines += [
             f"[grpc.{component}]",
-            f'cert = "{tls_dir / component}.crt"',
-            f'key = "{tls_dir / component}.key"',
+            f"cert = {_quote(tls_dir / f'{component}.crt')}",
+            f"key = {_quote(tls_dir / f'{component}.key')}",
             "",
         ]
     for component in HTTPS_COMPONENTS:
         lines += [
             f"[https.{component}]",
-            f'cert = "{tls_dir / component}.crt"',
-            f'key = "{tls_dir / component}.key"',
-            f'ca = "{tls_dir / "ca.crt"}"',
+            f"cert = {_quote(tls_dir / f'{component}.crt')}",
+            f"key = {_quote(tls_dir / f'{component}.key')}",
+            f"ca = {_quote(tls_dir / 'ca.crt')}",
             "",
         ]
     lines += [
         "[https.client]",
         "enabled = true",
-        f'cert = "{tls_dir / "client.crt"}"',
-        f'key = "{tls_dir / "client.key"}"',
-        f'ca = "{tls_dir / "ca.crt"}"',
+        f"cert = {_quote(tls_dir / 'client.crt')}",
+        f"key = {_quote(tls_dir / 'client.key')}",
+        f"ca = {_quote(tls_dir / 'ca.crt')}",
         "",
     ]
     return "\n".join(lines)
+
+
+def _quote(value: object) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, so a path with quotes stays one value."""
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _new_ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
