@@ -15,7 +15,6 @@ from gshare.core.actor import Actor
 from gshare.core.context import Context
 from gshare.core.errors import Conflict, NotFound
 from gshare.core.models import Node, Space, User, Version
-from gshare.core.paths import in_trash
 from gshare.files import content, folders, trash
 from gshare.org import quotas, spaces
 from gshare.s3 import markers
@@ -100,8 +99,9 @@ def delete_object(ctx: Context, actor: Actor, bucket: Bucket, key: str) -> bool:
 def delete_version(ctx: Context, actor: Actor, bucket: Bucket, key: str, version_id: int) -> bool:
     """Delete one version of a file at a key for good, the file live or in the trash.
 
-    Deleting the last version of a live file trashes the file; of a trashed one, purges it
-    (all that is left of the key is its delete marker, as in S3).
+    A file left with no version at all is purged, live or in the trash: in S3 a version
+    deleted by id is gone, and a file with nothing in it is nothing anyone could see, restore
+    or delete (it would keep its space from being deleted). Its audit log says so.
     """
     files_here = {node.id: node for node in markers.files_at(ctx.db, bucket.root, key)}
     version = ctx.db.scalar(
@@ -112,7 +112,6 @@ def delete_version(ctx: Context, actor: Actor, bucket: Bucket, key: str, version
     if version is None:
         return False
     node = files_here[version.node_id]
-    trashed = in_trash(ctx.db, node)
     require(ctx.db, actor, Action.EDIT, node)
     audit.record(
         ctx, actor, "file.delete_version", node=node, version=version, number=version.number
@@ -122,10 +121,7 @@ def delete_version(ctx: Context, actor: Actor, bucket: Bucket, key: str, version
     ctx.delete_blob_after_commit(version.blob_key)
     ctx.db.expire_all()
     if ctx.db.scalar(select(Version.id).where(Version.node_id == node.id).limit(1)) is None:
-        if trashed:
-            trash.purge(ctx, actor, node)
-        else:  # checked for EDIT above; get_node would not find a file with no version
-            trash.move_to_trash(ctx, actor, node)
+        trash.purge(ctx, actor, node)  # checked for EDIT above
     return True
 
 
