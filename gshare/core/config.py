@@ -57,6 +57,7 @@ class StorageConfig:
     region: str = "us-east-1"
     part_size_mb: int = 16
     embedded_port: int = 8333
+    encrypted_at_rest: bool = False
 
 
 @dataclass(frozen=True)

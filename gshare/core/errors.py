@@ -77,6 +77,18 @@ class InvalidInput(GshareError):
     code = "invalid"
 
 
+class PreconditionFailed(GshareError):
+    """The item is not as the request expected it (detail: condition, the one that failed)."""
+
+    code = "precondition_failed"
+
+
+class NotSupported(GshareError):
+    """gshare does not do what the request asks for."""
+
+    code = "not_supported"
+
+
 class RangeNotSatisfiable(GshareError):
     """The requested byte range lies outside the file."""
 

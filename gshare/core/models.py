@@ -264,7 +264,10 @@ class Version(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))  # None until scanned (multipart)
     md5: Mapped[str | None] = mapped_column(String(32))
     etag: Mapped[str] = mapped_column(String(64))
-    content_type: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))  # detected: the gate, web downloads
+    # The Content-Type its S3 client gave (PUT, CreateMultipartUpload, CopyObject's REPLACE):
+    # what S3 clients get back; None: they get the detected one.
+    client_content_type: Mapped[str | None] = mapped_column(String(255))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_metadata: Mapped[dict | None] = mapped_column(JSON)
@@ -428,6 +431,21 @@ class UploadSession(Base):
     checksum_type: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CompletedUpload(Base):
+    """An upload in parts that was completed, remembered for a day so that a completion sent
+    again (an S3 client that lost the answer) gets the same answer. Plain ids, no foreign
+    keys: it must never keep a folder, a version or a space from being deleted."""
+
+    __tablename__ = "completed_uploads"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    folder_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(1024))  # as the upload asked for it
+    version_id: Mapped[int] = mapped_column(Integer)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class UploadPart(Base):

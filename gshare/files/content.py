@@ -36,6 +36,7 @@ from gshare.core.errors import (
 from gshare.core.models import Node, NodeKind, Space, SpaceKind, Version, utcnow
 from gshare.core.names import clean_name, numbered, search_key
 from gshare.core.paths import child_named, node_path
+from gshare.files.conditions import WriteCondition, check_condition
 from gshare.files.lookup import get_node
 from gshare.org import quotas
 from gshare.scanning import verdicts
@@ -85,14 +86,18 @@ def upload_file(
     metadata: dict | None = None,
     observers=(),
     checksum: Callable[[], tuple[str, str] | None] | None = None,
+    condition: WriteCondition | None = None,
+    client_content_type: str | None = None,
 ) -> Version:
     """Store a file in a folder: a new file, or a new version when the name exists.
 
     checksum, asked once the stream is read to its end, gives the (algorithm, base64 value)
-    its sender declared and the stream verified; the version keeps it.
+    its sender declared and the stream verified; the version keeps it. condition is checked
+    before a byte is stored and again, atomically, with the write (see conditions.py).
     """
     role = require(ctx.db, actor, Action.UPLOAD, folder)
     name, existing = upload_target(ctx.db, role, folder, clean_name(name))
+    check_condition(ctx.db, actor, condition, existing)
     space = ctx.db.get(Space, folder.space_id)
     if size is not None:
         quotas.check_room(space, size)
@@ -115,6 +120,7 @@ def upload_file(
     content_type = detect_content_type(meter.head)
     # The writes come last and together, each writer of this name in its turn.
     name, existing = claim_name(ctx, role, folder, name)
+    check_condition(ctx.db, actor, condition, existing)
     target = f"{node_path(ctx.db, folder)}/{name}"
     node = existing or add_file_node(ctx.db, actor, folder, name, flush=False)
     version = add_version(
@@ -129,6 +135,7 @@ def upload_file(
         md5=meter.md5.hexdigest(),
         etag=meter.md5.hexdigest(),
         content_type=content_type,
+        client_content_type=client_content_type,
         user_metadata=metadata,
         checksum=full_object_checksum(checksum),
     )
@@ -242,6 +249,7 @@ def copy_version(ctx: Context, actor: Actor, source: Version, node: Node) -> Ver
         md5=source.md5,
         etag=source.etag,
         content_type=source.content_type,
+        client_content_type=source.client_content_type,
         user_metadata=source.user_metadata,
         checksum=source.checksum,
         scan_state=source.scan_state,
@@ -267,8 +275,13 @@ def claim_name(ctx: Context, role: Role, folder: Node, name: str) -> tuple[str, 
     """Take this writer's turn on a name in a folder and return (name, existing file) as they
     stand now: writers racing onto one name (parallel PUTs of one key) each add a version in
     turn, the last one the newest, instead of colliding. Call it just before the writes."""
-    take_turn(ctx.db, f"name {folder.id} {name}")
+    take_name_turn(ctx, folder.id, name)
     return upload_target(ctx.db, role, folder, name)
+
+
+def take_name_turn(ctx: Context, folder_id: int, name: str) -> None:
+    """Take this writer's turn on a name in a folder, until the commit (see claim_name)."""
+    take_turn(ctx.db, f"name {folder_id} {name}")
 
 
 def upload_target(db, role: Role, folder: Node, name: str) -> tuple[str, Node | None]:

@@ -25,8 +25,8 @@ def delete_node(ctx: Context, actor: Actor, node_id: int) -> Node:
 
 
 def move_to_trash(ctx: Context, actor: Actor, node: Node) -> Node:
-    """Move a node the actor was checked for EDIT on to the trash (delete_node finds and checks
-    it; a caller that already did, e.g. for a file left with no version, calls this)."""
+    """Move a node the actor was checked for EDIT on to the trash (delete_node finds and
+    checks it)."""
     if node.parent_id is None:
         raise InvalidMove("The top folder of a space cannot be deleted.")
     node.deleted_at, node.deleted_by = utcnow(), actor.id

@@ -13,11 +13,12 @@ import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
 from antivirus import SNIFF_BYTES, detect_content_type
+from gshare.access.gate import readable_by
 from gshare.access.permissions import Action, require
 from gshare.activity import audit
 from gshare.core.actor import Actor
@@ -28,9 +29,18 @@ from gshare.core.errors import (
     NotFound,
     QuotaExceeded,
 )
-from gshare.core.models import Node, Space, UploadPart, UploadSession, Version, utcnow
+from gshare.core.models import (
+    CompletedUpload,
+    Node,
+    Space,
+    UploadPart,
+    UploadSession,
+    Version,
+    utcnow,
+)
 from gshare.core.names import clean_name
 from gshare.files import content
+from gshare.files.conditions import WriteCondition, check_condition
 from gshare.files.lookup import get_node
 from gshare.org import quotas
 from gshare.scanning import verdicts
@@ -38,6 +48,7 @@ from gshare.scanning import verdicts
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3
 MAX_PARTS = 10_000
+COMPLETED_KEPT = timedelta(hours=24)  # how long a completed upload's answer is remembered
 
 # A part named for completion: (number, ETag) or (number, ETag, {algorithm: base64 checksum}).
 NamedPart = tuple[int, str] | tuple[int, str, dict[str, str]]
@@ -176,12 +187,15 @@ def complete_upload(
     token: str,
     parts: list[NamedPart] | None = None,
     combine: Callable[[list[UploadPart]], dict | None] | None = None,
+    condition: WriteCondition | None = None,
 ) -> Version:
     """Assemble the parts (all, or those named with their ETags and, if given, checksums)
-    into a new file version.
+    into a new file version, remembered for a day (see completed_upload).
 
     combine, given the chosen parts, returns the version's checksum made from theirs (S3's
-    composite and full-object checksums, see Version.checksum), or None.
+    composite and full-object checksums, see Version.checksum), or None. condition is
+    checked before the parts are assembled (a refused upload stays, to be completed or
+    aborted) and again with the write.
     """
     session = get_upload(ctx, actor, token)
     chosen = _chosen_parts(list_parts(ctx, actor, token), parts)
@@ -191,7 +205,8 @@ def complete_upload(
         raise InvalidInput(f"The parts hold {total:,} bytes, not the {session.size:,} announced.")
     folder = get_node(ctx, actor, session.folder_id, Action.UPLOAD)
     role = require(ctx.db, actor, Action.UPLOAD, folder)
-    content.upload_target(ctx.db, role, folder, session.name)  # fails early, before the store
+    _, existing = content.upload_target(ctx.db, role, folder, session.name)  # before the store
+    check_condition(ctx.db, actor, condition, existing)
     space = ctx.db.get(Space, folder.space_id)
     quotas.check_room(space, total)
     with store_errors(upload=True):
@@ -200,6 +215,7 @@ def complete_upload(
         )
     ctx.delete_blob_after_rollback(session.blob_key)
     name, existing = content.claim_name(ctx, role, folder, session.name)
+    check_condition(ctx.db, actor, condition, existing)
     quotas.charge(ctx.db, space, total)
     node = existing or content.add_file_node(ctx.db, actor, folder, name)
     version = content.add_version(
@@ -214,6 +230,16 @@ def complete_upload(
         user_metadata=session.user_metadata,
         checksum=checksum,
         content_type=_sniff(ctx, session.blob_key, total),
+        client_content_type=session.content_type,
+    )
+    ctx.db.add(
+        CompletedUpload(
+            token=session.token,
+            user_id=actor.id,
+            folder_id=folder.id,
+            name=session.name,
+            version_id=version.id,
+        )
     )
     _forget(ctx.db, session)
     verdicts.judge_new_version(ctx, version, None)
@@ -221,6 +247,27 @@ def complete_upload(
         ctx, actor, "file.upload", node=node, version=version, size=total, parts=len(chosen)
     )
     return version
+
+
+def completed_upload(
+    ctx: Context, actor: Actor, token: str
+) -> tuple[CompletedUpload, Version] | None:
+    """Return the actor's upload with this token completed within a day, with the version it
+    made, if that version is still there for them (S3 answers a completion sent again with
+    the first answer)."""
+    done = ctx.db.get(CompletedUpload, token)
+    if done is None or done.user_id != actor.id or done.completed_at < utcnow() - COMPLETED_KEPT:
+        return None
+    version = ctx.db.scalar(
+        select(Version).where(Version.id == done.version_id, readable_by(actor))
+    )
+    return (done, version) if version is not None else None
+
+
+def forget_completed_uploads(ctx: Context) -> None:
+    """Forget the uploads completed more than a day ago."""
+    cutoff = utcnow() - COMPLETED_KEPT
+    ctx.db.execute(delete(CompletedUpload).where(CompletedUpload.completed_at < cutoff))
 
 
 def abort_upload(ctx: Context, actor: Actor, token: str) -> None:

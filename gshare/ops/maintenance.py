@@ -130,6 +130,7 @@ def gc(ctx: Context, grace: timedelta | None = None) -> GcReport:
                 ctx.store.delete(blob.key)
                 report.orphans_removed += 1
     report.uploads_aborted = uploads.expire_uploads(ctx, cutoff)
+    uploads.forget_completed_uploads(ctx)
     in_sessions = uploads.session_upload_ids(ctx.db)
     with store_errors():
         for upload in ctx.store.list_multipart_uploads(BLOB_PREFIX):

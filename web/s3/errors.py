@@ -23,12 +23,16 @@ _MAPPED = {
     errors.UploadIncomplete: ("IncompleteBody", 400),
     errors.StorageDown: ("ServiceUnavailable", 503),
     errors.RangeNotSatisfiable: ("InvalidRange", 416),
+    errors.PreconditionFailed: ("PreconditionFailed", 412),
+    errors.NotSupported: ("NotImplemented", 501),
 }
 _REASONS = {
     "invalid_part": ("InvalidPart", 400),
     "invalid_part_order": ("InvalidPartOrder", 400),
     "part_too_small": ("EntityTooSmall", 400),
     "not_empty": ("BucketNotEmpty", 409),
+    "metadata_too_large": ("MetadataTooLarge", 400),
+    "copy_to_itself": ("InvalidRequest", 400),
 }
 
 
@@ -76,6 +80,8 @@ def from_gshare(
     if code == "NoSuchKey" and not key:
         return no_such_bucket(bucket or "")
     extra = {"Key": key} if key and code == "NoSuchKey" else {}
+    if "condition" in error.detail:
+        extra["Condition"] = error.detail["condition"]
     return S3Error(code, str(error), status, **extra)
 
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from gshare.access.permissions import Action
 from gshare.core.errors import NotFound
-from gshare.core.models import Node, UploadPart, UploadSession
+from gshare.core.models import CompletedUpload, Node, UploadPart, UploadSession
 from gshare.core.paths import node_path
 from gshare.files import uploads
 from gshare.files.content import ByteRange
@@ -41,10 +41,13 @@ from web.s3.checksums import (
 )
 from web.s3.errors import S3Error, invalid_part_number, malformed_xml
 from web.s3.objects import (
+    asked_encryption,
+    encryption_headers,
+    object_metadata,
     open_copy_source,
     prepare_folder,
     read_xml,
-    stored_metadata,
+    write_condition,
 )
 
 MAX_PARTS_LISTED = 1000
@@ -56,7 +59,8 @@ def create_upload(request) -> Response:
     view.check_key(request.key)
     if request.key.endswith("/"):
         raise S3Error("InvalidArgument", "A key ending in '/' names a folder.")
-    metadata = stored_metadata(request.headers)
+    encryption = asked_encryption(request)
+    metadata = object_metadata(request)
     algorithm, kind = _asked_checksum(request.headers)
     folder_id = prepare_folder(request)
     with request.unit_of_work() as (ctx, actor):
@@ -66,8 +70,8 @@ def create_upload(request) -> Response:
             actor,
             folder,
             request.key.rpartition("/")[2],
-            content_type=request.headers.get("Content-Type"),
-            metadata=metadata or None,
+            content_type=metadata.content_type,
+            metadata=metadata.headers or None,
             checksum_algorithm=algorithm,
             checksum_type=kind,
         )
@@ -80,6 +84,7 @@ def create_upload(request) -> Response:
         if algorithm
         else {}
     )
+    headers.update(encryption_headers(encryption))
     return xml_response(root, headers=headers)
 
 
@@ -88,6 +93,7 @@ def upload_part(request) -> Response:
     checksum its client declared is kept for the object's (see complete_upload). In an
     upload created with a checksum algorithm, a part declaring another is refused, as S3
     does, and a part declaring none gets that algorithm's, worked out here."""
+    asked_encryption(request)  # a part with a customer key (SSE-C) is refused
     if "x-amz-copy-source" in request.headers:
         return copy_part(request)
     number = _part_number(request.query.get("partNumber"))
@@ -183,7 +189,10 @@ def list_parts(request) -> Response:
 
 
 def complete_upload(request) -> Response:
-    """CompleteMultipartUpload: the parts named, in order, become a new version."""
+    """CompleteMultipartUpload: the parts named, in order, become a new version. Sent again
+    after it succeeded (a client that lost the answer), it answers the same for a day."""
+    encryption = asked_encryption(request)
+    condition = write_condition(request.headers)
     root = _completion_xml(request)
     parts = [
         (
@@ -196,10 +205,17 @@ def complete_upload(request) -> Response:
     if not parts:
         raise malformed_xml()
     with request.unit_of_work() as (ctx, actor):
-        session = _session(ctx, actor, request)
-        version = uploads.complete_upload(
-            ctx, actor, session.token, parts, combine=_object_checksum(request, session)
-        )
+        version = _completed(ctx, actor, request)
+        if version is None:
+            session = _session(ctx, actor, request)
+            version = uploads.complete_upload(
+                ctx,
+                actor,
+                session.token,
+                parts,
+                combine=_object_checksum(request, session),
+                condition=condition,
+            )
         result = xml.document("CompleteMultipartUploadResult")
         xml.add_all(
             result,
@@ -211,8 +227,24 @@ def complete_upload(request) -> Response:
                 *checksum_elements(version.checksum),
             ],
         )
-        headers = {"x-amz-version-id": str(version.id)}
+        headers = {"x-amz-version-id": str(version.id), **encryption_headers(encryption)}
     return xml_response(result, headers=headers)
+
+
+def _completed(ctx, actor, request):
+    """Return the version the request's upload made, if it was completed within a day, at
+    this bucket and key, by this person."""
+    found = uploads.completed_upload(ctx, actor, request.query.get("uploadId", ""))
+    if found is None:
+        return None
+    done, version = found
+    bucket = request.open_bucket(ctx, actor)
+    folder = ctx.db.get(Node, done.folder_id)
+    if folder is None or folder.space_id != bucket.space.id:
+        return None
+    if upload_key(ctx, done) != unicodedata.normalize("NFC", request.key):
+        return None
+    return version
 
 
 def abort_upload(request) -> Response:
@@ -261,8 +293,8 @@ def list_uploads(request) -> Response:
     return xml_response(root)
 
 
-def upload_key(ctx, session: UploadSession) -> str:
-    """Return the S3 key a session will complete to."""
+def upload_key(ctx, session: UploadSession | CompletedUpload) -> str:
+    """Return the S3 key a session will complete (or completed) to."""
     folder = ctx.db.get(Node, session.folder_id)
     path = node_path(ctx.db, folder).partition("/")[2]
     return f"{path}/{session.name}" if path else session.name

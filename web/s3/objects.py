@@ -13,8 +13,11 @@ from gshare.access.permissions import Action
 from gshare.core.errors import GshareError, NameTaken, NotFound
 from gshare.core.models import Version
 from gshare.files import content
+from gshare.files.conditions import WriteCondition
 from gshare.s3 import markers as s3markers
+from gshare.s3 import metadata as s3metadata
 from gshare.s3 import objects, view
+from gshare.s3.metadata import ObjectMetadata
 from web.ranges import requested_range
 from web.s3 import xml
 from web.s3.buckets import empty_response, xml_response
@@ -26,7 +29,13 @@ from web.s3.checksum_headers import (
     wants_checksum,
 )
 from web.s3.checksums import algorithm_of
-from web.s3.errors import S3Error, from_gshare, invalid_part_number, malformed_xml
+from web.s3.errors import (
+    S3Error,
+    from_gshare,
+    invalid_part_number,
+    malformed_xml,
+    not_implemented,
+)
 from web.s3.listing import EMPTY_MD5, delete_marker_response, marker_fields, marker_headers
 
 STORED_HEADERS = (
@@ -60,7 +69,9 @@ def put_or_copy_object(request) -> Response:
 
 def put_object(request) -> Response:
     """PutObject: a new file or a new version of one; a key ending in '/' makes a folder."""
-    metadata = stored_metadata(request.headers)
+    encryption = asked_encryption(request)
+    metadata = object_metadata(request)
+    condition = write_condition(request.headers)
     reader = request.body(compute=["md5"])
     if request.key.endswith("/"):
         view.check_key(request.key)
@@ -81,10 +92,12 @@ def put_object(request) -> Response:
             request.payload_length(),
             metadata,
             checksum=declared_checksum(request, reader),
+            condition=condition,
         )
 
     etag, version_id = in_its_folder(request, put, lambda v: (v.etag, v.id))
     headers = {"ETag": f'"{etag}"', "x-amz-version-id": str(version_id)}
+    headers.update(encryption_headers(encryption))
     headers.update(echoed_checksums(request, reader.checksums))
     return empty_response(headers=headers)
 
@@ -93,21 +106,24 @@ def copy_object(request) -> Response:
     """CopyObject: the source read as the person, onto a key (the same key too); the copy
     keeps the source's checksum."""
     copy_source(request.headers)
+    encryption = asked_encryption(request)
     directive = request.headers.get("x-amz-metadata-directive", "COPY").upper()
-    metadata = stored_metadata(request.headers) if directive == "REPLACE" else None
+    metadata = object_metadata(request) if directive == "REPLACE" else None
+    condition = write_condition(request.headers)
     request.body(compute=()).read()
 
     def copy(ctx, actor):
         source = open_copy_source(request, ctx, actor)
         space = request.open_space(ctx)
-        return source, objects.copy_object(ctx, actor, source, space, request.key, metadata)
+        copied = objects.copy_object(ctx, actor, source, space, request.key, metadata, condition)
+        return source, copied, encryption
 
     return in_its_folder(request, copy, _copy_result)
 
 
-def _copy_result(copied: tuple[Version, Version]) -> Response:
+def _copy_result(copied: tuple[Version, Version, str | None]) -> Response:
     """Render CopyObject's answer (inside the unit of work: the versions are still attached)."""
-    source, version = copied
+    source, version, encryption = copied
     root = xml.document("CopyObjectResult")
     xml.add_all(
         root,
@@ -120,6 +136,7 @@ def _copy_result(copied: tuple[Version, Version]) -> Response:
     headers = {
         "x-amz-version-id": str(version.id),
         "x-amz-copy-source-version-id": str(source.id),
+        **encryption_headers(encryption),
     }
     return xml_response(root, headers=headers)
 
@@ -139,9 +156,10 @@ def delete_object(request) -> Response:
     """DeleteObject: to the trash (a delete marker), one version for good, or a delete marker's
     versionId: the file back from the trash; 204 when it is not there."""
     version_id = _version_id(request.query.get("versionId"), markers=True)
+    condition = delete_condition(request.headers, version_id)
     with request.unit_of_work() as (ctx, actor):
         bucket = request.open_bucket(ctx, actor)
-        marker = _delete(ctx, actor, bucket, request.key, version_id)
+        marker = _delete(ctx, actor, bucket, request.key, version_id, condition)
     return empty_response(204, headers=marker_headers(marker))
 
 
@@ -157,14 +175,73 @@ def delete_objects(request) -> Response:
     root = read_xml(request)
     quiet = (xml.child_text(root, "Quiet") or "").strip().lower() == "true"
     wanted = [
-        (xml.child_text(o, "Key"), xml.child_text(o, "VersionId")) for o in root.findall("Object")
+        (xml.child_text(o, "Key"), xml.child_text(o, "VersionId"), xml.child_text(o, "ETag"))
+        for o in root.findall("Object")
     ]
-    if not wanted or len(wanted) > MAX_DELETE or any(key is None for key, _ in wanted):
+    if not wanted or len(wanted) > MAX_DELETE or any(key is None for key, _, _ in wanted):
         raise malformed_xml()
     result = xml.document("DeleteResult")
-    for key, version in wanted:
-        _delete_one(request, result, key, version, quiet)
+    for key, version, etag in wanted:
+        _delete_one(request, result, key, version, etag, quiet)
     return xml_response(result)
+
+
+def write_condition(headers) -> WriteCondition | None:
+    """Return the condition If-Match and If-None-Match put on a write (None: none). S3 takes
+    only '*' for If-None-Match on writes."""
+    if_match, if_none = headers.get("If-Match"), headers.get("If-None-Match")
+    if if_match is None and if_none is None:
+        return None
+    if if_none is not None and if_none.strip() != "*":
+        raise not_implemented("If-None-Match other than '*' on a write")
+    tags = None if if_match is None else tuple(_etags(if_match))
+    return WriteCondition(if_match=tags, if_none_match=if_none is not None)
+
+
+def delete_condition(headers, version_id) -> WriteCondition | None:
+    """Return DeleteObject's If-Match as a condition; the conditions S3 keeps for directory
+    buckets, and If-Match with a versionId, answer NotImplemented rather than be ignored."""
+    for name in ("x-amz-if-match-last-modified-time", "x-amz-if-match-size"):
+        if name in headers:
+            raise not_implemented(f"{name} on DeleteObject")
+    if_match = headers.get("If-Match")
+    if if_match is None:
+        return None
+    if version_id is not None:
+        raise not_implemented("If-Match with a versionId on DeleteObject")
+    return WriteCondition(if_match=tuple(_etags(if_match)))
+
+
+def object_metadata(request) -> ObjectMetadata:
+    """Return the Content-Type and stored headers a write gives its object, checked."""
+    return s3metadata.object_metadata(
+        request.headers.get("Content-Type"), stored_metadata(request.headers)
+    )
+
+
+def asked_encryption(request) -> str | None:
+    """Return the server-side encryption a write asks for and gets (see
+    s3metadata.requested_encryption): SSE-C keys, for the object or a copy's source, and KMS
+    are refused before anything is read or stored."""
+    names = [name.lower() for name, _ in request.headers.items()]
+    customer_key = any(
+        name.startswith(
+            (
+                "x-amz-server-side-encryption-customer-",
+                "x-amz-copy-source-server-side-encryption-customer-",
+            )
+        )
+        for name in names
+    )
+    asked = request.headers.get("x-amz-server-side-encryption")
+    if asked is None and "x-amz-server-side-encryption-aws-kms-key-id" in names:
+        asked = "aws:kms"
+    return s3metadata.requested_encryption(request.gshare.config, asked, customer_key)
+
+
+def encryption_headers(encryption: str | None) -> dict:
+    """Return the header that tells a client how its object is encrypted at rest, if it is."""
+    return {"x-amz-server-side-encryption": encryption} if encryption else {}
 
 
 def stored_metadata(headers) -> dict:
@@ -214,16 +291,18 @@ def read_xml(request):
         raise malformed_xml() from None
 
 
-def object_headers(version, node) -> dict:
-    """Return the headers that describe a version: length, type, ETag, time, metadata."""
+def object_headers(version, node, encryption: str | None = None) -> dict:
+    """Return the headers that describe a version: length, type (its client's, else the one
+    detected), ETag, time, metadata, encryption at rest."""
     headers = {
-        "Content-Type": version.content_type,
+        "Content-Type": version.client_content_type or version.content_type,
         "ETag": f'"{version.etag}"',
         "Last-Modified": xml.http_date(version.uploaded_at),
         "Accept-Ranges": "bytes",
         "x-amz-version-id": str(version.id),
     }
     headers.update(version.user_metadata or {})
+    headers.update(encryption_headers(encryption))
     if not gate.readable_by_others(version):
         headers["x-gshare-scan-state"] = version.scan_state
     return headers
@@ -241,7 +320,8 @@ def _read(request, head: bool) -> Response:
         node, version = found.node, found.version
         if found.is_folder:
             return _folder(node)
-        headers = _with_overrides(request, object_headers(version, node))
+        at_rest = s3metadata.encryption_at_rest(ctx.config)
+        headers = _with_overrides(request, object_headers(version, node, at_rest))
         if wants_checksum(request):
             headers.update(checksum_headers(version.checksum))
         unchanged = _preconditions(request.headers, version, headers)
@@ -385,8 +465,12 @@ def _precondition_failed(condition: str) -> S3Error:
 
 
 def _etag_in(etag: str, header: str) -> bool:
-    tags = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
+    tags = _etags(header)
     return "*" in tags or etag in tags
+
+
+def _etags(header: str) -> list[str]:
+    return [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
 
 
 def _http_time(value: str | None):
@@ -442,23 +526,27 @@ def prepare_folder(request, attempts: int = 3) -> int:
     raise AssertionError("unreachable")
 
 
-def _delete(ctx, actor, bucket, key: str, version_id: int | str | None):
+def _delete(ctx, actor, bucket, key: str, version_id: int | str | None, condition=None):
     """Return the delete marker this made (or, given its id, removed), if any."""
     if isinstance(version_id, str):
         return s3markers.undelete_object(ctx, actor, bucket, key, version_id)
     if version_id is not None:
         objects.delete_version(ctx, actor, bucket, key, version_id)
         return None
-    if objects.delete_object(ctx, actor, bucket, key):
+    if objects.delete_object(ctx, actor, bucket, key, condition):
         return s3markers.latest_delete_marker(ctx, actor, bucket, key)
     return None
 
 
-def _delete_one(request, result, key: str, version: str | None, quiet: bool) -> None:
+def _delete_one(
+    request, result, key: str, version: str | None, etag: str | None, quiet: bool
+) -> None:
     try:
+        version_id = _version_id(version, markers=True)
+        condition = delete_condition({} if etag is None else {"If-Match": etag}, version_id)
         with request.unit_of_work() as (ctx, actor):
             bucket = request.open_bucket(ctx, actor)
-            marker = _delete(ctx, actor, bucket, key, _version_id(version, markers=True))
+            marker = _delete(ctx, actor, bucket, key, version_id, condition)
     except (GshareError, S3Error) as error:
         error = from_gshare(error, request.bucket, key) if isinstance(error, GshareError) else error
         xml.add_all(

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import select
 
 from gshare.cli.people import find_node
-from gshare.core.models import ScanState, User, Version
+from gshare.core.models import AuditEvent, Node, ScanState, Space, User, Version
 from gshare.files import trash
 from tests.helpers import eventually
 from tests.web.s3.test_s3_sync_tools import Tool
@@ -403,3 +404,79 @@ def test_a_copy_from_a_delete_marker_is_refused_as_s3_refuses_it(people):
         )
     assert error_of(by_key)[:2] == ("NoSuchKey", 404)
     assert versions(alice, Prefix="copy.txt") == ([], [])
+
+
+def test_deleting_the_only_version_by_id_leaves_nothing_and_the_space_can_go(people):
+    """S3: a version deleted by id is gone. gshare purges the file left with no version: no
+    delete marker, nothing in the web trash, its bytes and quota given back, the purge in the
+    audit log; so the space is empty and can be deleted."""
+    alice = people.client("alice")
+    alice.create_bucket(Bucket="minutes-2026")
+    put = alice.put_object(Bucket="minutes-2026", Key="a.txt", Body=b"draft minutes")
+    listed = alice.list_object_versions(Bucket="minutes-2026")
+    assert [v["VersionId"] for v in listed["Versions"]] == [put["VersionId"]]
+    used, blobs, trashed = space_state(people, "minutes-2026")
+    assert (used, len(blobs), trashed) == (13, 1, [])
+    assert stored(people, blobs) == blobs
+
+    alice.delete_object(Bucket="minutes-2026", Key="a.txt", VersionId=put["VersionId"])
+
+    listed = alice.list_object_versions(Bucket="minutes-2026")
+    assert "Versions" not in listed and "DeleteMarkers" not in listed
+    with pytest.raises(ClientError) as gone:
+        alice.head_object(Bucket="minutes-2026", Key="a.txt")
+    assert error_of(gone)[1] == 404
+    assert space_state(people, "minutes-2026") == (0, [], [])
+    assert stored(people, blobs) == []
+    assert audited(people, "file.delete_version", "node.purge") == [
+        ("file.delete_version", "a.txt"),
+        ("node.purge", "a.txt"),
+    ]
+    alice.delete_bucket(Bucket="minutes-2026")
+    assert "minutes-2026" not in [b["Name"] for b in alice.list_buckets()["Buckets"]]
+
+
+def test_deleting_the_last_version_of_a_file_others_still_upload_to_keeps_theirs(people):
+    """A version by id deletes only that version: a pending version of someone else keeps
+    the file (its uploader still sees it), as before."""
+    alice = people.client("alice")
+    people.share("alice", "finance", "carol", "editor")
+    carol = people.client("carol")
+    mine = alice.put_object(Bucket=BUCKET, Key="shared.txt", Body=b"alice's")["VersionId"]
+    theirs = carol.put_object(Bucket=BUCKET, Key="shared.txt", Body=b"carol's")["VersionId"]
+    alice.delete_object(Bucket=BUCKET, Key="shared.txt", VersionId=theirs)
+    alice.delete_object(Bucket=BUCKET, Key="shared.txt", VersionId=mine)
+    assert versions(alice) == ([], [])
+    assert trashed_names(people) == []
+
+
+def space_state(site, slug: str) -> tuple[int, list[str], list[str]]:
+    """Return a space's used bytes, its versions' blob keys, and the names in its trash as
+    its owner sees it."""
+
+    def state(w):
+        space = w.ctx.db.scalar(select(Space).where(Space.slug == slug))
+        keys = list(
+            w.ctx.db.scalars(select(Version.blob_key).join(Node).where(Node.space_id == space.id))
+        )
+        owner = w.ctx.db.get(User, site.people["alice"].user.id)
+        trashed = [n.name for n in trash.list_trash(w.ctx, owner, space.id)]
+        return space.used_bytes, keys, trashed
+
+    return site.run(state)
+
+
+def stored(site, keys: list[str]) -> list[str]:
+    """Return those of the blob keys that are in the object store."""
+    present = {blob.key for blob in site.gs.store.list("v/")}
+    return [key for key in keys if key in present]
+
+
+def audited(site, *actions: str) -> list[tuple[str, str]]:
+    def rows(w):
+        events = w.ctx.db.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(actions)).order_by(AuditEvent.id)
+        )
+        return [(e.action, e.target.rpartition("/")[2]) for e in events]
+
+    return site.run(rows)

@@ -3,14 +3,17 @@
 import hashlib
 import io
 import os
+from datetime import timedelta
 
 import pytest
 import urllib3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from minio import Minio
+from sqlalchemy import update
 
-from gshare.core.models import ScanState, Version
+from gshare.core.models import CompletedUpload, ScanState, Version, utcnow
+from gshare.files import uploads
 from gshare.scanning import verdicts
 from tests.fixtures.clamd import eicar_bytes
 from tests.web.s3.answers import error_code
@@ -179,3 +182,70 @@ def test_create_and_delete_a_bucket(people):
 def _set_state(ctx, name, state):
     version = ctx.db.query(Version).join(Version.node).filter_by(name=name).one()
     verdicts.record_verdict(ctx, version, state)
+
+
+def test_completing_an_upload_again_answers_the_same_result(people):
+    """An SDK that lost the answer to CompleteMultipartUpload sends it again: S3 answers the
+    same result for a while, and gshare for a day; nothing is stored twice."""
+    alice, carol = people.client("alice"), people.client("carol")
+    upload = alice.create_multipart_upload(Bucket="finance", Key="plan.bin")["UploadId"]
+    part = alice.upload_part(
+        Bucket="finance", Key="plan.bin", UploadId=upload, PartNumber=1, Body=b"the plan"
+    )
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    first = alice.complete_multipart_upload(
+        Bucket="finance", Key="plan.bin", UploadId=upload, MultipartUpload=parts
+    )
+
+    again = alice.complete_multipart_upload(
+        Bucket="finance", Key="plan.bin", UploadId=upload, MultipartUpload=parts
+    )
+
+    assert [again[k] for k in ("Bucket", "Key", "ETag", "VersionId")] == [
+        first[k] for k in ("Bucket", "Key", "ETag", "VersionId")
+    ]
+    listed = alice.list_object_versions(Bucket="finance")["Versions"]
+    assert [v["VersionId"] for v in listed] == [first["VersionId"]]
+    assert alice.list_multipart_uploads(Bucket="finance").get("Uploads", []) == []
+    with pytest.raises(ClientError) as parts_gone:
+        alice.list_parts(Bucket="finance", Key="plan.bin", UploadId=upload)
+    assert error_code(parts_gone) == "NoSuchUpload"
+    with pytest.raises(ClientError) as other_key:
+        alice.complete_multipart_upload(
+            Bucket="finance", Key="other.bin", UploadId=upload, MultipartUpload=parts
+        )
+    assert error_code(other_key) == "NoSuchUpload"
+    people.share("alice", "finance", "carol", "editor")
+    with pytest.raises(ClientError) as not_theirs:
+        carol.complete_multipart_upload(
+            Bucket="finance", Key="plan.bin", UploadId=upload, MultipartUpload=parts
+        )
+    assert error_code(not_theirs) == "NoSuchUpload"
+
+
+def test_a_completed_upload_is_forgotten_after_a_day(people):
+    alice = people.client("alice")
+    upload = alice.create_multipart_upload(Bucket="finance", Key="old.bin")["UploadId"]
+    part = alice.upload_part(
+        Bucket="finance", Key="old.bin", UploadId=upload, PartNumber=1, Body=b"old"
+    )
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    alice.complete_multipart_upload(
+        Bucket="finance", Key="old.bin", UploadId=upload, MultipartUpload=parts
+    )
+    alice.complete_multipart_upload(  # remembered
+        Bucket="finance", Key="old.bin", UploadId=upload, MultipartUpload=parts
+    )
+
+    def a_day_later(w):
+        w.ctx.db.execute(
+            update(CompletedUpload).values(completed_at=utcnow() - timedelta(hours=25))
+        )
+        uploads.forget_completed_uploads(w.ctx)
+
+    people.run(a_day_later)
+    with pytest.raises(ClientError) as forgotten:
+        alice.complete_multipart_upload(
+            Bucket="finance", Key="old.bin", UploadId=upload, MultipartUpload=parts
+        )
+    assert error_code(forgotten) == "NoSuchUpload"
