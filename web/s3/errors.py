@@ -29,6 +29,7 @@ _REASONS = {
     "invalid_part_order": ("InvalidPartOrder", 400),
     "part_too_small": ("EntityTooSmall", 400),
     "not_empty": ("BucketNotEmpty", 409),
+    "space_name": ("InvalidBucketName", 400),
 }
 
 
