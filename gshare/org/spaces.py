@@ -42,7 +42,8 @@ def check_slug(slug: str) -> str:
     if not _SLUG.match(slug) or "--" in slug:
         raise InvalidInput(
             "A space name for sync tools must be 3-63 characters: lowercase letters, digits "
-            "and single hyphens, starting and ending with a letter or digit."
+            "and single hyphens, starting and ending with a letter or digit.",
+            reason="space_name",
         )
     return slug
 

@@ -19,7 +19,7 @@ from gshare.access.visibility import SpaceView, space_view, visible_spaces
 from gshare.core.actor import Actor
 from gshare.core.context import Context
 from gshare.core.errors import NameInvalid, NotFound
-from gshare.core.models import Node, Space, Version
+from gshare.core.models import Node, Space, User, Version
 from gshare.core.names import clean_name
 from gshare.core.paths import walk
 from gshare.files.lookup import entries_where
@@ -57,6 +57,24 @@ class VersionEntry:
         if self.marker is not None:
             return self.marker.id
         return str(self.version.id) if self.version is not None else "null"
+
+
+def owner_id(node: Node, version: Version | None, marker: DeleteMarker | None = None) -> int | None:
+    """Return who S3 shows as an entry's owner: the version's uploader, the folder's maker, or
+    whoever deleted a file (its delete marker's)."""
+    if marker is not None:
+        return node.deleted_by
+    return version.uploaded_by if version is not None else node.created_by
+
+
+def people(ctx: Context, ids) -> dict[int, User]:
+    """Return the people with these ids, by id (one query per 500)."""
+    wanted = sorted({i for i in ids if i is not None})
+    found: dict[int, User] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update((u.id, u) for u in ctx.db.scalars(select(User).where(User.id.in_(chunk))))
+    return found
 
 
 def list_buckets(ctx: Context, actor: Actor) -> list[Bucket]:

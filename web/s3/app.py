@@ -149,7 +149,10 @@ class S3App:
         environ[ACTOR] = holder.user.username
         self._touch(holder)
         bucket, key = split_path(raw_path)
-        query = dict(parse_qsl(query_string, keep_blank_values=True))
+        try:
+            query = dict(parse_qsl(query_string, keep_blank_values=True, errors="strict"))
+        except UnicodeDecodeError:
+            raise S3Error("InvalidURI", "Couldn't parse the specified URI.") from None
         request = S3Request(
             environ, self.gshare, method, bucket, key, query, headers, auth, holder, request_id
         )

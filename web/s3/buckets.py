@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from werkzeug.wrappers import Response
 
 from gshare.access import keys
@@ -32,18 +35,66 @@ def owner(parent, user) -> None:
 
 
 def list_buckets(request) -> Response:
-    """ListBuckets: the spaces the key's owner sees (only its space for a limited key)."""
+    """ListBuckets: the spaces the key's owner sees (only its space for a limited key), by name,
+    a page at a time (max-buckets, continuation-token), those starting with prefix. Every space
+    answers in the region the client signs for: bucket-region names that one or none."""
+    limit, after = _buckets_page(request.query)
+    prefix, region = request.query.get("prefix", ""), request.auth.region
     with request.unit_of_work() as (ctx, actor):
-        buckets = [b for b in view.list_buckets(ctx, actor) if request.allowed_space(b.space)]
+        buckets = [
+            b
+            for b in view.list_buckets(ctx, actor)
+            if request.allowed_space(b.space)
+            and b.space.slug.startswith(prefix)
+            and b.space.slug > after
+            and request.query.get("bucket-region", region) == region
+        ]
         root = xml.document("ListAllMyBucketsResult")
-        owner(root, actor)
         listed = xml.add(root, "Buckets")
-        for bucket in buckets:
+        for bucket in buckets[:limit]:
             xml.add_all(
                 xml.add(listed, "Bucket"),
-                [("Name", bucket.space.slug), ("CreationDate", bucket.space.created_at)],
+                [
+                    ("Name", bucket.space.slug),
+                    ("CreationDate", bucket.space.created_at),
+                    ("BucketRegion", region),
+                ],
             )
+        owner(root, actor)
+        if len(buckets) > limit:
+            xml.add(root, "ContinuationToken", _token(buckets[limit - 1].space.slug))
+        xml.add_all(root, [("Prefix", request.query.get("prefix"))])
     return xml_response(root)
+
+
+MAX_BUCKETS = 10000
+
+
+def _buckets_page(query) -> tuple[int, str]:
+    """Return (max-buckets, the name after which the page starts) from ListBuckets' query."""
+    raw = query.get("max-buckets", str(MAX_BUCKETS))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_BUCKETS:
+        raise S3Error(
+            "InvalidArgument",
+            f"max-buckets must be an integer from 1 to {MAX_BUCKETS}.",
+            ArgumentName="max-buckets",
+            ArgumentValue=raw,
+        )
+    token = query.get("continuation-token")
+    if token is None:
+        return int(raw), ""
+    try:
+        return int(raw), base64.b64decode(token, altchars=b"-_", validate=True).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise S3Error(
+            "InvalidArgument",
+            "The continuation token provided is incorrect",
+            ArgumentName="continuation-token",
+        ) from None
+
+
+def _token(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).decode()
 
 
 def head_bucket(request) -> Response:

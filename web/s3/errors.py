@@ -33,6 +33,7 @@ _REASONS = {
     "not_empty": ("BucketNotEmpty", 409),
     "metadata_too_large": ("MetadataTooLarge", 400),
     "copy_to_itself": ("InvalidRequest", 400),
+    "space_name": ("InvalidBucketName", 400),
 }
 
 

@@ -57,6 +57,8 @@ def params(request) -> Params:
 def paginate(entries, key_of, p: Params, marker: str = "") -> Page:
     """Cut sorted entries into a page after marker, rolling keys up at the delimiter."""
     page, count, after = Page(), 0, marker.encode("utf-8")
+    if p.max_keys == 0:  # S3 answers an empty page that is not truncated
+        return page
     for entry in entries:
         key = key_of(entry)
         rolled = _rolled(key, p.prefix, p.delimiter)
@@ -90,8 +92,10 @@ def list_objects(request):
         root = xml.document("ListBucketResult")
         _head(root, request, p, v2, page)
         with_owner = not v2 or request.query.get("fetch-owner") == "true"
+        owners = _owners(ctx, actor, page.items) if with_owner else {}
         for obj in page.items:
-            _content(xml.add(root, "Contents"), obj, p, actor if with_owner else None)
+            person = owners.get(view.owner_id(obj.node, obj.version), actor) if with_owner else None
+            _content(xml.add(root, "Contents"), obj, p, person)
         _prefixes(root, page, p)
     return xml_response(root)
 
@@ -114,10 +118,20 @@ def list_object_versions(request):
         page = paginate(entries, lambda e: e.key, p, "")
         root = xml.document("ListVersionsResult")
         _versions_head(root, request, p, page, key_marker)
+        owners = _owners(ctx, actor, page.items)
         for entry in page.items:
-            _version(root, entry, p, actor)
+            owner_id = view.owner_id(entry.node, entry.version, entry.marker)
+            _version(root, entry, p, owners.get(owner_id, actor))
         _prefixes(root, page, p)
     return xml_response(root)
+
+
+def _owners(ctx, actor, entries) -> dict:
+    """Return the people S3 shows as the owners of a page's entries (the requester stands in
+    for an entry whose person is unknown)."""
+    markers_of = (getattr(e, "marker", None) for e in entries)
+    ids = [view.owner_id(e.node, e.version, m) for e, m in zip(entries, markers_of, strict=True)]
+    return view.people(ctx, ids)
 
 
 def delete_marker_response(request, hit: markers.DeleteMarkerHit) -> Response:

@@ -75,11 +75,11 @@ def put_object(request) -> Response:
     reader = request.body(compute=["md5"])
     if request.key.endswith("/"):
         view.check_key(request.key)
-        prepare_folder(request)
-        if reader.read(65536) or reader.read(65536):
+        if reader.read(65536) or reader.read(65536):  # refused before the folder is made
             raise S3Error(
                 "InvalidArgument", "A key ending in '/' names a folder; it takes no content."
             )
+        prepare_folder(request)
         return empty_response(headers={"ETag": f'"{EMPTY_MD5}"'})
 
     def put(ctx, actor):
@@ -264,7 +264,10 @@ def stored_metadata(headers) -> dict:
 def copy_source(headers) -> tuple[str, str, int | None]:
     """Return (bucket, key, version id) from x-amz-copy-source."""
     path, _, query = headers["x-amz-copy-source"].partition("?")
-    bucket, _, key = unquote(path).lstrip("/").partition("/")
+    try:
+        bucket, _, key = unquote(path, errors="strict").lstrip("/").partition("/")
+    except UnicodeDecodeError:
+        raise S3Error("InvalidArgument", "Invalid copy source encoding.") from None
     if not bucket or not key:
         raise S3Error(
             "InvalidArgument",
@@ -311,7 +314,7 @@ def object_headers(version, node, encryption: str | None = None) -> dict:
 def _read(request, head: bool) -> Response:
     version_id = _version_id(request.query.get("versionId"), markers=True)
     byte_range = None if head else requested_range(request.headers.get("Range"))
-    _check_part_number(request.query.get("partNumber"))
+    part_number = _check_part_number(request.query.get("partNumber"))
     with request.unit_of_work() as (ctx, actor):
         try:
             found = view.find_object(ctx, actor, request.open_space(ctx), request.key, version_id)
@@ -322,6 +325,7 @@ def _read(request, head: bool) -> Response:
             return _folder(node)
         at_rest = s3metadata.encryption_at_rest(ctx.config)
         headers = _with_overrides(request, object_headers(version, node, at_rest))
+        headers.update(part_number)
         if wants_checksum(request):
             headers.update(checksum_headers(version.checksum))
         unchanged = _preconditions(request.headers, version, headers)
@@ -331,12 +335,15 @@ def _read(request, head: bool) -> Response:
     return _body_response(download, headers)
 
 
-def _check_part_number(value: str | None) -> None:
+def _check_part_number(value: str | None) -> dict:
     """gshare keeps no part boundaries once an upload is complete: every object is one part.
-    Part 1 is the whole object (and, with no x-amz-mp-parts-count, a client that downloads by
-    parts stops there); any other part does not exist, as S3 answers for a one-part object."""
-    if value is None or value.strip() == "1":
-        return
+    Part 1 is the whole object, answered with x-amz-mp-parts-count: 1, so a client that
+    downloads by parts stops there; any other part does not exist, as S3 answers for a
+    one-part object. Return the headers a request for a part adds."""
+    if value is None:
+        return {}
+    if value.strip() == "1":
+        return {"x-amz-mp-parts-count": "1"}
     if not value.strip().isdigit():
         raise invalid_part_number(value)
     raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)

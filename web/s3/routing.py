@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gshare.access import keys
 from web.observe import ROUTE
-from web.s3 import buckets, listing, multipart, objects
+from web.s3 import attributes, buckets, listing, multipart, objects, settings
 from web.s3.errors import S3Error, not_implemented
 
 READS = frozenset({"GET", "HEAD"})
@@ -30,7 +30,21 @@ _PLAIN = frozenset(
         "max-uploads",
         "max-parts",
         "part-number-marker",
+        "allow-unordered",  # accepted: listings come in order all the same
+        "max-buckets",
+        "bucket-region",
     }
+)
+
+SUBRESOURCES = (
+    "uploads",
+    "uploadId",
+    "delete",
+    "location",
+    "versioning",
+    "versions",
+    "acl",
+    "attributes",
 )
 
 SERVICE = {("GET", None): buckets.list_buckets}
@@ -38,6 +52,9 @@ SERVICE = {("GET", None): buckets.list_buckets}
 BUCKET = {
     ("GET", "location"): buckets.get_location,
     ("GET", "versioning"): buckets.get_versioning,
+    ("PUT", "versioning"): settings.put_versioning,
+    ("GET", "acl"): settings.get_bucket_acl,
+    ("PUT", "acl"): settings.put_bucket_acl,
     ("GET", "versions"): listing.list_object_versions,
     ("GET", "uploads"): multipart.list_uploads,
     ("GET", None): listing.list_objects,
@@ -51,6 +68,9 @@ OBJECT = {
     ("HEAD", None): objects.head_object,
     ("GET", None): objects.get_object,
     ("GET", "uploadId"): multipart.list_parts,
+    ("GET", "attributes"): attributes.get_object_attributes,
+    ("GET", "acl"): settings.get_object_acl,
+    ("PUT", "acl"): settings.put_object_acl,
     ("PUT", None): objects.put_or_copy_object,
     ("PUT", "uploadId"): multipart.upload_part,
     ("POST", "uploads"): multipart.create_upload,
@@ -65,11 +85,7 @@ def dispatch(request):
     table = SERVICE if request.bucket is None else BUCKET if request.key is None else OBJECT
     names = [n for n in request.query if n not in _PLAIN and not _overrides(n)]
     subresource = next(
-        (
-            n
-            for n in ("uploads", "uploadId", "delete", "location", "versioning", "versions")
-            if n in names
-        ),
+        (n for n in SUBRESOURCES if n in names),
         None,
     )
     if subresource is None and names:
