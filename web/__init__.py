@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from gshare.core import crypto
 from gshare.core.config import Config
@@ -32,6 +33,7 @@ def create_app(config: Config, gshare=None, parts: NodeParts = WEB_ALONE) -> Fla
     """Build the Flask app for a config; `gshare` is the runtime (built from config if None);
     `parts` are what this node runs beside it, for /readyz (gshare serve's S3 and workers)."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowId
     app.config.update(_settings(config, crypto.secret_key(config)))
     app.config["SECRET_KEY_FALLBACKS"] = list(config.server.old_secret_keys)
     app.extensions["gshare"] = gshare or Gshare.from_config(config)
@@ -39,6 +41,18 @@ def create_app(config: Config, gshare=None, parts: NodeParts = WEB_ALONE) -> Fla
     _install(app)
     _trust_proxies(app, config.server.trusted_proxies)
     return app
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: an id fits SQL's INTEGER, so a larger one matches no route
+    (404) instead of reaching the database (PostgreSQL: "integer out of range", a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+MAX_ROW_ID = 2**31 - 1
 
 
 def _trust_proxies(app: Flask, count: int) -> None:

@@ -236,3 +236,13 @@ def test_several_ranges_at_once_get_the_whole_file(site, browser_for):
     )
     assert response.status_code == 200
     assert response.data == b"0123456789"
+
+
+@pytest.mark.parametrize("node_id", [2**31, 2**70])
+def test_an_id_too_large_for_the_database_is_not_found_on_every_page(site, browser_for, node_id):
+    user = site.user("somsak")
+    home = site.home(user)
+    web = browser_for(user)
+    assert web.get(f"/f/{home.id}").status_code == 200  # the page exists for a real id
+    for path in (f"/f/{node_id}", f"/f/{node_id}/zip", f"/f/{node_id}/search?q=a"):
+        assert web.get(path).status_code == 404, path

@@ -16,7 +16,6 @@ from flask import jsonify, request
 from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
 
-import web.api.payloads as payloads
 from gshare.core.errors import NotFound
 from web.api.blueprint import bp
 from web.context import failed
@@ -90,10 +89,10 @@ def _checked(validate, data) -> BaseModel:
 
 @bp.url_value_preprocessor
 def _check_path(endpoint, values) -> None:
-    """Answer 404 for ids too large to name anything and tokens no upload could have."""
+    """Answer 404 for tokens no upload could have (ids too large to name anything match no
+    route: web.RowId)."""
     for name, value in (values or {}).items():
-        too_big = isinstance(value, int) and value > payloads.MAX_ID
-        if too_big or (name == "token" and not TOKEN.fullmatch(value)):
+        if name == "token" and not TOKEN.fullmatch(value):
             raise NotFound("This item does not exist, or you may not see it.")
 
 
