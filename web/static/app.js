@@ -41,7 +41,7 @@ class Uploader {
   constructor(box) {
     this.box = box;
     this.msg = box.dataset;
-    this.folder = box.dataset.folder;
+    this.folder = Number(box.dataset.folder);
     this.link = box.dataset.link;
     this.queue = [];
     this.running = false;
