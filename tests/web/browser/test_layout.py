@@ -3,7 +3,10 @@ nothing, nothing is wider than the screen, Lao words stay whole, the menu and th
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from gshare.core.actor import OPERATOR
 from gshare.core.models import ScanState, UserRole, Version
@@ -85,6 +88,13 @@ def _office(site):
     return person, outsider
 
 
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    "button, .button, select, input:not([type=hidden]):not([type=checkbox]):not([type=radio]),"
+    + " header a, nav a, table a, ul.list a")]
+  .filter((e) => e.getClientRects().length && e.getBoundingClientRect().height < 44)
+  .map((e) => e.outerHTML.slice(0, 80))"""
+
+
 def _problems(page, name, axe_source, width, tmp_path, lang):
     """What is wrong with the page shown: axe's violations, sideways scrolling, the h1."""
     page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
@@ -92,6 +102,8 @@ def _problems(page, name, axe_source, width, tmp_path, lang):
     wide = page_width(page)
     if wide > width:
         found.append(f"{name}: {wide}px wide on a {width}px screen")
+    if width < 600:
+        found += [f"{name}: a tap target under 44px: {e}" for e in page.evaluate(SMALL_TARGETS)]
     if page.locator("h1").count() != 1:
         found.append(f"{name}: {page.locator('h1').count()} h1 headings")
     if page.locator("html").get_attribute("lang") != lang:
@@ -117,3 +129,92 @@ def test_every_page_passes_axe_and_fits_the_screen(
             problems += _problems(visitor, name, axe_source, viewport["width"], tmp_path, lang)
     print(f"screenshots in {tmp_path}")
     assert not problems, "\n".join(problems)
+
+
+FOCUSED = "() => document.activeElement.textContent.trim() || document.activeElement.id"
+RING = "() => getComputedStyle(document.activeElement).boxShadow"
+
+
+def test_keyboard_skips_to_the_content_and_opens_the_file_picker(site, open_page, tmp_path):
+    site.user("somsak")
+    (tmp_path / "ແຜນງານ.txt").write_text("ແຜນ")
+    page = open_page("en", **DESKTOP)
+    # Listening from the start has Playwright catch file choosers before the first one opens.
+    page.on("filechooser", lambda chooser: None)
+    sign_in(page, "somsak")
+    page.goto("/my")
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box["y"] >= 0 and box["height"] > 20, "the focused skip link is on screen"
+    assert page.evaluate(RING) != "none", "the focused element has a visible ring"
+    page.keyboard.press("Enter")
+    expect(page.locator("main#content")).to_be_focused()
+    stops = []
+    while page.evaluate(FOCUSED) != "Choose files":
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(FOCUSED))
+        assert len(stops) < 12, stops
+    page.screenshot(path=str(tmp_path / "choose-files-focused.png"))
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(tmp_path / "ແຜນງານ.txt"))
+    expect(page.locator("table.entries a.file", has_text="ແຜນງານ.txt")).to_be_visible()
+    page.locator("button.pick", has_text="Choose a folder").focus()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    assert chooser.value.is_multiple()
+
+
+def test_phone_header_is_one_line_and_its_menu_opens(site, open_page, tmp_path):
+    site.user("somsak")
+    page = open_page("lo", **PHONE)
+    sign_in(page, "somsak")
+    page.goto("/my")
+    header = page.locator("header.top")
+    button = page.locator("button.menu-button")
+    nav = page.locator("nav.main")
+    assert header.bounding_box()["height"] <= 70
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    page.keyboard.press("Tab")  # the skip link, the brand, the menu button, then the content
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(nav).to_be_visible()
+    page.screenshot(path=str(tmp_path / "menu-open-lao-phone.png"), full_page=True)
+    links = page.locator("#menu a, #menu button")
+    for i in range(links.count()):
+        assert links.nth(i).bounding_box()["height"] >= 44, links.nth(i).inner_text()
+    page.keyboard.press("Escape")
+    expect(nav).to_be_hidden()
+    expect(button).to_be_focused()
+    button.click()
+    page.locator("nav.main a", has_text="ແບ່ງປັນໃຫ້ຂ້ອຍ").click()
+    expect(page).to_have_url(re.compile(r"/shared$"))
+
+
+LINES = """(cell) => { const range = document.createRange(); range.selectNodeContents(cell);
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; }"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tables_show_every_column_and_lao_names_stay_whole(site, open_page, tmp_path, size):
+    person, _ = _office(site)
+    page = open_page("lo", **SIZES[size])
+    sign_in(page, "khamla")
+    page.goto(person["people"])
+    name = page.locator("td", has_text="ສຸກສະຫວັນ ພົມມະວົງສາ")
+    expect(name).to_be_visible()
+    assert page.evaluate(LINES, name.element_handle()) == 1, "the name is on one line"
+    page.screenshot(path=str(tmp_path / f"people-lao-{size}.png"), full_page=True)
+    page.goto(person["quarantine"])
+    expect(page.locator("td", has_text="Eicar-Test")).to_be_visible()
+    page.goto(person["share-and-links"])
+    expect(page.locator("td", has_text="ຜູ້ເບິ່ງ")).to_be_visible()
+    page.goto(person["departments"])
+    expect(page.locator("td.actions button").first).to_be_visible()
+    assert page_width(page) <= SIZES[size]["width"]
