@@ -47,6 +47,8 @@ def _office(site):
         )
         trash.delete_node(w.ctx, w.ctx.db.merge(admin), gone.node_id)
         planning = w.department("ກົມແຜນການ ແລະ ການເງິນ")
+        # a long full name, as the share form's department list shows it (it made 567px)
+        w.department("ພະແນກແຜນການ ແລະ ການລົງທຶນ ແຂວງຫຼວງພະບາງ ແລະ ແຂວງອຸດົມໄຊ", planning)
         grants.grant_role(w.ctx, w.ctx.db.merge(admin), folder.id, "viewer", department=planning)
         view = links.create_link(w.ctx, w.ctx.db.merge(admin), folder.id, "view")[1]
         upload = links.create_link(w.ctx, w.ctx.db.merge(admin), folder.id, "upload")[1]
