@@ -40,6 +40,12 @@ install_python_packages() {
   "$VENV/bin/python" -m pip install -q -e ".[$extras]"
 }
 
+install_node_packages() {
+  # The browser tests inject axe-core (from the npm registry, pinned in package-lock.json).
+  command -v npm >/dev/null || install_debian_packages npm
+  npm ci --prefix tests/web/browser --no-audit --no-fund --loglevel=error
+}
+
 start_system_clamd() {
   # gshare serve uses the system clamd at /run/clamav/clamd.ctl; start it if it has signatures.
   [ -S /run/clamav/clamd.ctl ] && return
@@ -70,6 +76,7 @@ case "${1:-}" in
     shift
     install_debian_packages "${TEST_PACKAGES[@]}"
     install_python_packages embedded,test
+    install_node_packages
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)

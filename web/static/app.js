@@ -14,6 +14,31 @@ document.addEventListener("submit", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("uploader");
   if (box) new Uploader(box);
+  setUpMenu();
+});
+
+/* Layout: on a phone the header's links fold behind a menu button (without scripts they stay
+   open); "Choose files" and "Choose a folder" are buttons that open their hidden inputs. */
+function setUpMenu() {
+  const button = document.querySelector(".menu-button");
+  if (!button) return;
+  const menu = document.getElementById(button.getAttribute("aria-controls"));
+  const open = (yes) => {
+    button.setAttribute("aria-expanded", String(yes));
+    menu.classList.toggle("open", yes);
+  };
+  button.hidden = false;
+  document.body.classList.add("has-menu-button");
+  open(false);
+  button.addEventListener("click", () => open(button.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && menu.classList.contains("open")) { open(false); button.focus(); }
+  });
+}
+
+document.addEventListener("click", (event) => {
+  const pick = event.target.closest("button.pick");
+  if (pick) document.getElementById(pick.getAttribute("aria-controls")).click();
 });
 
 function send(method, url, body, onProgress) {

@@ -18,6 +18,11 @@ CHROMIUM = "/usr/bin/chromium"
 # default is 30 s): a bound for a busy machine, not a wait; every wait ends at its event.
 TIMEOUT_MS = 60_000
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
+# axe-core, installed by `npm ci` in this directory (./dev.sh test does it).
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -80,9 +85,9 @@ def open_page(chromium, server):
     """Return a function opening a new browser window (own cookies) in a language."""
     contexts = []
 
-    def make(lang: str = "en", width: int = 1280):
+    def make(lang: str = "en", width: int = 1280, height: int = 900):
         context = chromium.new_context(
-            base_url=server, locale=lang, viewport={"width": width, "height": 900}
+            base_url=server, locale=lang, viewport={"width": width, "height": height}
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
@@ -91,6 +96,30 @@ def open_page(chromium, server):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        missing(f"the accessibility checks need {AXE} (npm ci --prefix tests/web/browser)")
+    return AXE.read_text()
+
+
+def axe_violations(page, source: str) -> list[str]:
+    """Run axe-core on the page as it is now; return one line per violation and element."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(source)  # evaluated, not a <script>: the page's CSP forbids inline code
+    found = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map((v) => [v.id, v.help, v.nodes.map((n) => n.target.join(' '))])",
+        AXE_TAGS,
+    )
+    return [f"{rule} ({text}): {target}" for rule, text, targets in found for target in targets]
+
+
+def page_width(page) -> int:
+    """The width the page takes (more than the window means sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth")
 
 
 def shot(page, name: str) -> None:
