@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 
 RUN_PACKAGES=(python3-venv clamav-daemon clamav libmagic1)
 # The suite also drives real sync tools and a real browser (Lao needs fonts-noto-core), and
-# runs gshare through a PgBouncer of its own (tests/gshare/test_pgbouncer.py).
-TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer)
+# runs gshare through a PgBouncer of its own (tests/gshare/test_pgbouncer.py) and an OpenID
+# Connect provider (oidc-provider, run with Node: tests/oidc/).
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer nodejs)
 VENV=.venv
 
 missing_debian_packages() {
@@ -38,6 +39,13 @@ install_python_packages() {
   [ -x "$VENV/bin/python" ] || "$python" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e ".[$extras]"
+}
+
+install_node_packages() {
+  # the suite's OpenID Connect provider, at the versions in tests/oidc/package-lock.json
+  # (NodeSource's nodejs brings npm; Debian's comes as a package of its own)
+  command -v npm >/dev/null || install_debian_packages npm
+  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 }
 
 start_system_clamd() {
@@ -70,6 +78,7 @@ case "${1:-}" in
     shift
     install_debian_packages "${TEST_PACKAGES[@]}"
     install_python_packages embedded,test
+    install_node_packages
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)
