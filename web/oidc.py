@@ -11,6 +11,7 @@ the session starts exactly as after a password (web/auth.start_session).
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
@@ -19,6 +20,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 
 from gshare.accounts import login, oidc
+from web import security
 from web.auth import start_session
 from web.context import ctx
 
@@ -47,6 +49,19 @@ def _register(state) -> None:
         },
     )
     state.app.extensions["gshare_oidc"] = client
+    parts = urlsplit(settings.issuer)
+    state.app.extensions["gshare_oidc_origin"] = f"{parts.scheme}://{parts.netloc}"
+
+
+@bp.after_app_request
+def _allow_sign_out_at_provider(response):
+    """Let the sign-out form's redirects end at the provider (CSP form-action covers them)."""
+    origin = current_app.extensions.get("gshare_oidc_origin")
+    if origin and "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = security.CSP.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
+    return response
 
 
 @bp.app_context_processor
