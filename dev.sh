@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 
 RUN_PACKAGES=(python3-venv clamav-daemon clamav libmagic1)
 # The suite also drives real sync tools and a real browser (Lao needs fonts-noto-core), and
-# runs gshare through a PgBouncer of its own (tests/gshare/test_pgbouncer.py).
-TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer)
+# runs gshare through a PgBouncer of its own (tests/gshare/test_pgbouncer.py) and an OpenID
+# Connect provider (oidc-provider, run with Node: tests/oidc/).
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer nodejs)
 VENV=.venv
 
 missing_debian_packages() {
@@ -41,9 +42,11 @@ install_python_packages() {
 }
 
 install_node_packages() {
-  # The browser tests inject axe-core (from the npm registry, pinned in package-lock.json).
-  command -v npm >/dev/null || install_debian_packages npm
+  command -v npm >/dev/null || install_debian_packages npm  # NodeSource's nodejs brings npm
+  # The browser tests inject axe-core; the suite runs its own OpenID Connect provider: both at
+  # the versions their package-lock.json pins.
   npm ci --prefix tests/web/browser --no-audit --no-fund --loglevel=error
+  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 }
 
 start_system_clamd() {

@@ -19,6 +19,7 @@ REFUSALS = {
     login.Outcome.LOCKED: "locked",
     login.Outcome.SLOWED: "slowed",
     login.Outcome.THROTTLED: "throttled",
+    login.Outcome.PASSWORDS_OFF: "passwords_off",
 }
 
 
@@ -52,6 +53,7 @@ def start_session(user) -> None:
 def logout():
     """Sign out: end this session on every node and forget the cookie."""
     user = actor()
+    via_provider = session.get("signed_in_with") == "oidc"
     if user is not None:
         if current_user.session_id is not None:
             sessions.end_session(ctx(), user, current_user.session_id)
@@ -61,7 +63,7 @@ def logout():
     session.clear()
     if lang:
         session["lang"] = lang
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("oidc.sign_out" if via_provider else "auth.login"))
 
 
 @bp.post("/language")

@@ -27,6 +27,7 @@ from gshare.access.accounts import require_manager_of
 from gshare.activity import audit
 from gshare.core import db as database
 from gshare.core.actor import Actor
+from gshare.core.config import OidcConfig
 from gshare.core.context import Context
 from gshare.core.models import AuditEvent, SignInFailures, User, UTCDateTime, utcnow
 from gshare.org import users
@@ -42,6 +43,7 @@ class Outcome(enum.StrEnum):
     LOCKED = "locked"  # the account is locked for a while
     SLOWED = "slowed"  # this address must wait before trying this account again
     THROTTLED = "throttled"  # too many failures from this address
+    PASSWORDS_OFF = "passwords_off"  # single sign-on only; this is no break-glass account
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ def sign_in(ctx: Context, username: str, password: str, now: datetime | None = N
     if _address_failures(ctx, now) >= ctx.config.sessions.address_failure_limit:
         audit.record(ctx, None, "login.throttled", target=username)
         return SignIn(Outcome.THROTTLED)
+    if not local_password_allowed(ctx.config.oidc, username):
+        audit.record(ctx, None, "login.password_off", target=username)
+        return SignIn(Outcome.PASSWORDS_OFF)
     account = ctx.db.scalar(select(User).where(User.username == username))
     if account is not None and is_locked(account, now):
         audit.record(ctx, None, "login.locked", target=username)
@@ -71,6 +76,12 @@ def sign_in(ctx: Context, username: str, password: str, now: datetime | None = N
     _forget_pair(ctx, username)
     audit.record(ctx, user, "login", target=username)
     return SignIn(Outcome.OK, user)
+
+
+def local_password_allowed(settings: OidcConfig, username: str) -> bool:
+    """Return whether this username may sign in with a gshare password: everyone, unless
+    `[oidc] local_passwords` is off, when only the break-glass administrators may."""
+    return settings.local_passwords or username in settings.break_glass
 
 
 def sign_out(ctx: Context, user: User) -> None:

@@ -161,6 +161,31 @@ class LinksConfig:
 
 
 @dataclass(frozen=True)
+class OidcConfig:
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    provider_name: str = ""
+    scopes: tuple = ("openid", "profile", "email")
+    username_claim: str = "preferred_username"
+    name_claim: str = "name"
+    email_claim: str = "email"
+    department_claim: str = "department"
+    groups_claim: str = "groups"
+    department_admin_groups: tuple = ()
+    system_admin_groups: tuple = ()
+    default_department: str = ""
+    leeway_seconds: int = 60
+    sign_in_minutes: int = 10
+    local_passwords: bool = True
+    break_glass: tuple = ()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -173,6 +198,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
     links: LinksConfig = field(default_factory=LinksConfig)
+    oidc: OidcConfig = field(default_factory=OidcConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -306,7 +332,28 @@ def _validated(config: Config) -> Config:
         )
     if config.quota.department_gb < 0 or config.quota.personal_gb < 0:
         raise ConfigError("quotas must be 0 (unlimited) or more")
+    _check_oidc(config.oidc)
     return config
+
+
+def _check_oidc(oidc: OidcConfig) -> None:
+    """Refuse an [oidc] section gshare could not sign anyone in with."""
+    if not oidc.enabled:
+        if not oidc.local_passwords:
+            raise ConfigError("'oidc.local_passwords' may be false only with 'oidc.issuer' set")
+        return
+    if not oidc.issuer.startswith(("https://", "http://")):
+        raise ConfigError("'oidc.issuer' must be the provider's https:// address")
+    if not (oidc.client_id and oidc.client_secret):
+        raise ConfigError("'oidc.client_id' and 'oidc.client_secret' are needed with an issuer")
+    if "openid" not in oidc.scopes:
+        raise ConfigError("'oidc.scopes' must include \"openid\"")
+    if oidc.leeway_seconds < 0 or oidc.sign_in_minutes <= 0:
+        raise ConfigError("'oidc.leeway_seconds' must be 0 or more, 'sign_in_minutes' more than 0")
+    if not oidc.local_passwords and not oidc.break_glass:
+        raise ConfigError(
+            "'oidc.break_glass' must name at least one administrator when local passwords are off"
+        )
 
 
 DATABASE_BACKENDS = ("sqlite", "postgresql")

@@ -1,0 +1,191 @@
+"""Single sign-on with OpenID Connect: who a provider's claims say a person is, and their
+gshare account (made at the first sign-in, brought up to date at every one).
+
+The protocol (discovery, PKCE, state, nonce, the ID token's signature and times) is Authlib's
+job in the front end; this module starts where the claims have been checked. The mapping
+(docs/oidc.md):
+
+- the account is found by (issuer, subject); at the first sign-in an account with the same
+  username that has never used the provider is taken over, except a break-glass account;
+- the department is the first value of the department claim naming a department (its full
+  name, its name or its space's slug), else `default_department`, else the sign-in is refused;
+- the role is system_admin when a group is in `system_admin_groups`, department_admin when one
+  is in `department_admin_groups`, member otherwise: the provider is the authority, so a role
+  taken away there is taken away here at the next sign-in.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from gshare.activity import audit
+from gshare.core.actor import OPERATOR
+from gshare.core.config import OidcConfig
+from gshare.core.context import Context
+from gshare.core.errors import InvalidInput, NotFound, PermissionDenied
+from gshare.core.models import Department, User, UserRole
+from gshare.org import departments, users
+
+
+class SignInRefused(PermissionDenied):
+    """The provider's answer does not let this person in; `reason` says why."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message, reason=reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A person as the provider describes them."""
+
+    issuer: str
+    subject: str
+    username: str
+    display_name: str
+    email: str | None
+    departments: tuple[str, ...]
+    groups: frozenset[str]
+
+
+def read_identity(settings: OidcConfig, issuer: str, claims: dict) -> Identity:
+    """Read who the person is from the checked claims, by the configured claim names."""
+    subject = str(claims.get("sub") or "")
+    raw_username = str(claims.get(settings.username_claim) or "").split("@")[0]
+    if not subject or not raw_username:
+        raise SignInRefused(
+            f"The provider did not say who you are (no '{settings.username_claim}' claim).",
+            reason="claims",
+        )
+    try:
+        username = users.check_username(raw_username)
+    except InvalidInput as exc:
+        raise SignInRefused(str(exc), reason="claims") from exc
+    email = claims.get(settings.email_claim)
+    return Identity(
+        issuer=issuer,
+        subject=subject,
+        username=username,
+        display_name=str(claims.get(settings.name_claim) or username).strip()[:200],
+        email=str(email)[:254] if email else None,
+        departments=_strings(claims.get(settings.department_claim)),
+        groups=frozenset(_strings(claims.get(settings.groups_claim))),
+    )
+
+
+def sign_in_with_identity(ctx: Context, identity: Identity) -> User:
+    """Return the person's account, made or brought up to date from the provider's claims."""
+    settings = ctx.config.oidc
+    department = _mapped_department(ctx, settings, identity)
+    role = mapped_role(settings, identity.groups)
+    user = _account_of(ctx, identity)
+    if user is None:
+        user = users.add_user(
+            ctx,
+            OPERATOR,
+            identity.username,
+            identity.display_name,
+            department,
+            role=role,
+            email=identity.email,
+        )
+        user.oidc_issuer, user.oidc_subject = identity.issuer, identity.subject
+        audit.record(ctx, None, "login.oidc_account", target=user.username, role=str(role))
+    elif user.disabled:
+        raise SignInRefused("This account is disabled. Ask your administrator.", "disabled")
+    else:
+        _update_account(ctx, user, identity, department, role)
+    audit.record(ctx, user, "login", target=user.username, method="oidc")
+    return user
+
+
+def mapped_role(settings: OidcConfig, groups: frozenset[str]) -> UserRole:
+    """Return the role the person's groups give."""
+    if groups & set(settings.system_admin_groups):
+        return UserRole.SYSTEM_ADMIN
+    if groups & set(settings.department_admin_groups):
+        return UserRole.DEPARTMENT_ADMIN
+    return UserRole.MEMBER
+
+
+def check_sign_in_age(started_at: float | None, settings: OidcConfig) -> None:
+    """Refuse a provider's answer to a sign-in this browser never began, already finished or
+    began more than `sign_in_minutes` ago."""
+    if started_at is None:
+        raise SignInRefused("This sign-in was already used or not started here.", "state")
+    if time.time() - started_at > settings.sign_in_minutes * 60:
+        raise SignInRefused("This sign-in took too long and has expired.", "expired")
+
+
+def refuse(ctx: Context, reason: str, detail: str) -> SignInRefused:
+    """Audit a refused single sign-on and return the error to raise."""
+    audit.record(ctx, None, "login.oidc_refused", reason=reason, detail=detail[:500])
+    return SignInRefused(detail, reason)
+
+
+def _account_of(ctx: Context, identity: Identity) -> User | None:
+    user = ctx.db.scalar(
+        select(User).where(
+            User.oidc_issuer == identity.issuer, User.oidc_subject == identity.subject
+        )
+    )
+    if user is not None:
+        return user
+    same_name = ctx.db.scalar(select(User).where(User.username == identity.username))
+    if same_name is None:
+        return None
+    if same_name.oidc_subject is not None or same_name.username in ctx.config.oidc.break_glass:
+        raise SignInRefused(
+            f"The username '{identity.username}' belongs to another account here.", "taken"
+        )
+    same_name.oidc_issuer, same_name.oidc_subject = identity.issuer, identity.subject
+    audit.record(ctx, None, "login.oidc_link", target=same_name.username)
+    return same_name
+
+
+def _update_account(
+    ctx: Context, user: User, identity: Identity, department: Department, role: UserRole
+) -> None:
+    changes = {
+        "username": identity.username,
+        "display_name": identity.display_name,
+        "email": identity.email,
+        "department_id": department.id,
+        "role": str(role),
+    }
+    changed = {key: value for key, value in changes.items() if getattr(user, key) != value}
+    if "username" in changed and ctx.db.scalar(
+        select(User.id).where(User.username == identity.username, User.id != user.id)
+    ):
+        del changed["username"]  # taken by another account: keep the old one
+    for key, value in changed.items():
+        setattr(user, key, value)
+    if changed:
+        audit.record(ctx, None, "user.oidc_update", target=user.username, changed=sorted(changed))
+
+
+def _mapped_department(ctx: Context, settings: OidcConfig, identity: Identity) -> Department:
+    for ref in (*identity.departments, settings.default_department):
+        if not ref:
+            continue
+        try:
+            return departments.find_department(ctx, ref)
+        except NotFound:
+            continue
+    claimed = ", ".join(identity.departments) or "none"
+    raise SignInRefused(
+        f"Your account at the provider names no department of gshare ({claimed}).", "department"
+    )
+
+
+def _strings(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(str(item) for item in value if isinstance(item, str | int))
+    return (str(value),)
