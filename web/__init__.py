@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "api",
     "notices",
     "access_keys",
+    "preferences",
 )
 
 

@@ -122,6 +122,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the site's [server] one
 
     department: Mapped[Department] = relationship()
 
