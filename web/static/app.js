@@ -9,7 +9,7 @@ const csrfToken = () => document.querySelector('meta[name="csrf-token"]').conten
 document.addEventListener("submit", (event) => {
   const button = event.submitter;
   let message = (button && button.dataset.confirm) || event.target.dataset.confirm;
-  if (message && event.target.id === "selection") message = message.replace("{n}", chosen().length);
+  if (message && event.target.getAttribute("id") === "selection") message = message.replace("{n}", chosen().length);
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
