@@ -11,9 +11,11 @@ from gshare.files import content, folders, lookup, trash, zipstream
 from web.browse import breadcrumbs
 from web.context import ctx, failed, require_actor
 from web.downloads import file_response, open_ranged, preview_kind, zip_response
-from web.errors import sentence
+from web.errors import STATUS, sentence
 
 bp = Blueprint("files", __name__)
+# The sentence shown in a preview box instead of a preview: no scripts, the site's stylesheet.
+SHORT_CSP = "sandbox; default-src 'none'; style-src 'self'; font-src 'self'"
 
 
 @bp.before_request
@@ -53,8 +55,18 @@ def download(node_id: int):
 
 @bp.get("/files/<int:node_id>/raw")
 def raw(node_id: int):
-    """Send a file for a sandboxed preview (images, PDF, text only)."""
-    opened = content.open_download(ctx(), require_actor(), node_id)
+    """Send a file for a sandboxed preview (images, PDF, text only); when it cannot be shown,
+    a sentence that fits in the preview box, not a whole page."""
+    try:
+        opened = content.open_download(ctx(), require_actor(), node_id)
+    except GshareError as refused:
+        failed()
+        status = next((s for cls, s in STATUS.items() if isinstance(refused, cls)), 400)
+        return (
+            render_template("preview_failed.html"),
+            status,
+            {"Content-Security-Policy": SHORT_CSP},
+        )
     if preview_kind(opened.version.content_type) is None:
         if opened.stream:
             opened.stream.close()

@@ -18,7 +18,19 @@ document.addEventListener("DOMContentLoaded", () => {
   if (box) new Uploader(box);
   const selection = document.getElementById("selection");
   if (selection) new Selection(selection);
+  for (const img of document.querySelectorAll(".preview img[data-failed]")) {
+    if (img.complete && img.naturalWidth === 0) previewFailed(img);
+    else img.addEventListener("error", () => previewFailed(img));
+  }
 });
+
+/* A preview that cannot be shown says so in one sentence inside its box. */
+function previewFailed(img) {
+  const note = document.createElement("p");
+  note.className = "preview-failed";
+  note.textContent = img.dataset.failed;
+  img.replaceWith(note);
+}
 
 const chosen = () => [...document.querySelectorAll('input[name=id][form=selection]:checked')];
 
