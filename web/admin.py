@@ -18,7 +18,9 @@ from gshare.core.models import Department, Space, User, UserRole
 from gshare.ops import health
 from gshare.org import departments, spaces, users
 from gshare.scanning import quarantine
+from web.audit_words import describe
 from web.context import ctx, gshare, require_actor
+from web.i18n import when
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -91,6 +93,40 @@ def disable(user_id: int, verb: str):
     users.set_disabled(ctx(), require_actor(), _person(user_id), verb == "disable")
     flash(_("The account was disabled.") if verb == "disable" else _("The account was enabled."))
     return redirect(url_for(".people"))
+
+
+@bp.post("/users/<int:user_id>/place")
+def place_person(user_id: int):
+    """Move a person to another department and give them a role."""
+    person, form = _person(user_id), request.form
+    changed = users.place_user(
+        ctx(),
+        require_actor(),
+        person,
+        _department(form.get("department", type=int)),
+        _role(form.get("role")),
+    )
+    if changed:
+        flash(
+            _(
+                "%(name)s is now in %(department)s as %(role)s.",
+                name=person.display_name,
+                department=person.department.name,
+                role=role_label(person.role),
+            )
+        )
+    else:
+        flash(_("Nothing was changed for %(name)s.", name=person.display_name))
+    return redirect(url_for(".people"))
+
+
+def role_label(role: str) -> str:
+    """Return the name of a person's role in the reader's language."""
+    return {
+        UserRole.MEMBER: _("Member"),
+        UserRole.DEPARTMENT_ADMIN: _("Department administrator"),
+        UserRole.SYSTEM_ADMIN: _("System administrator"),
+    }.get(role, role)
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -180,6 +216,10 @@ def set_quota(space_id: int):
     except ValueError:
         raise InvalidInput(_("Give the quota as a number of GB.")) from None
     spaces.set_quota(ctx(), require_actor(), space, quota)
+    if quota is None:
+        flash(_("%(space)s now has no quota.", space=space.name))
+    else:
+        flash(_("The quota of %(space)s is now %(gb)s GB.", space=space.name, gb=text))
     return redirect(url_for(".space_list"))
 
 
@@ -208,46 +248,67 @@ def delete_quarantined(version_id: int):
 
 @bp.get("/audit")
 def audit_log():
-    """Show the audit log, filtered by person, space, action and time."""
+    """Show the audit log in words, filtered by person, space, action and time."""
     events = audit.search_events(ctx(), require_actor(), **_audit_filters(), limit=500)
+    who = _people_by_id(events)
     return render_template(
-        "admin/audit.html", events=events, who=_people_by_id(events), args=request.args
+        "admin/audit.html",
+        events=[(e, describe(e.action, who.get(e.actor_id), e.target)) for e in events],
+        people=users.list_users(ctx()),
+        spaces=ctx().db.query(Space).order_by(Space.name).all(),
+        args=request.args,
     )
 
 
 @bp.get("/audit.csv")
 def audit_csv():
-    """Export the filtered audit log as CSV."""
+    """Export the filtered audit log as CSV, streamed row by row."""
     events = audit.search_events(ctx(), require_actor(), **_audit_filters(), limit=100_000)
     who = _people_by_id(events)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "at", "person", "action", "target", "space_id", "ip", "detail"])
-    for e in events:
-        writer.writerow(
-            [
-                e.id,
-                e.at.isoformat(),
-                who.get(e.actor_id, ""),
-                e.action,
-                e.target,
-                e.space_id or "",
-                e.ip or "",
-                e.detail or "",
-            ]
+    rows = [
+        (
+            e.id,
+            when(e.at),
+            who.get(e.actor_id, ""),
+            describe(e.action, who.get(e.actor_id), e.target),
+            e.action,
+            e.target,
+            e.ip or "",
+            e.detail or "",
         )
+        for e in events
+    ]
+    head = (
+        _("Number"),
+        _("When"),
+        _("Person"),
+        _("What happened"),
+        _("Action code"),
+        _("Item"),
+        _("Address"),
+        _("Details"),
+    )
     return Response(
-        out.getvalue(),
+        _csv_lines([head, *rows]),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
+
+
+def _csv_lines(rows):
+    """Yield CSV text one row at a time (a byte-order mark first, for spreadsheets)."""
+    yield "\ufeff"
+    for row in rows:
+        out = io.StringIO()
+        csv.writer(out).writerow(row)
+        yield out.getvalue()
 
 
 def _audit_filters() -> dict:
     args = request.args
     person = args.get("person", "").strip()
     return {
-        "actor_id": users.find_user(ctx(), person).id if person else None,
+        "actor_id": _person_named(person).id if person else None,
         "action": args.get("action") or None,
         "space_id": args.get("space", type=int),
         "since": _moment(args.get("since")),
@@ -266,7 +327,24 @@ def _moment(text: str | None) -> datetime | None:
 
 def _people_by_id(events) -> dict:
     ids = {e.actor_id for e in events} - {None}
-    return {u.id: u.username for u in ctx().db.query(User).filter(User.id.in_(ids))}
+    return {
+        u.id: f"{u.display_name} ({u.username})"
+        for u in ctx().db.query(User).filter(User.id.in_(ids))
+    }
+
+
+def _person_named(text: str) -> User:
+    """Find a person by user name or full name, as typed or chosen from the list."""
+    username = text.rsplit("(", 1)[-1].rstrip(")").strip() if text.endswith(")") else text
+    found = (
+        ctx()
+        .db.query(User)
+        .filter((User.username == username) | (User.display_name == text))
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("Nobody is called %(name)s.", name=text))
+    return found
 
 
 def _person(user_id: int) -> User:

@@ -130,6 +130,7 @@ def folder(node_id: int):
         descending=descending,
         crumbs=breadcrumbs(node),
         actions=allowed_actions(ctx().db, user, node),
+        selected={int(i) for i in request.args.getlist("sel") if i.isdigit() and len(i) < 10},
         managed_space=None
         if node.parent_id
         else spaces.managed_project_space(ctx(), user, node.space),

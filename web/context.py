@@ -45,6 +45,7 @@ def install(app: Flask) -> None:
         is_administrator=accounts.is_administrator,
         is_system_admin=accounts.is_system_admin,
         shown_scan_state=gate.shown_scan_state,
+        is_quarantined=gate.is_quarantined,
     )
     app.before_request(_open)
     app.after_request(_commit)

@@ -6,12 +6,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from gshare.access.permissions import allowed_actions
+from gshare.core.errors import GshareError, InvalidInput, NotFound
 from gshare.files import content, folders, lookup, trash, zipstream
 from web.browse import breadcrumbs
-from web.context import ctx, require_actor
+from web.context import ctx, failed, require_actor
 from web.downloads import file_response, open_ranged, preview_kind, zip_response
+from web.errors import STATUS, sentence
 
 bp = Blueprint("files", __name__)
+# The sentence shown in a preview box instead of a preview: no scripts, the site's stylesheet.
+SHORT_CSP = "sandbox; default-src 'none'; style-src 'self'; font-src 'self'"
 
 
 @bp.before_request
@@ -51,8 +55,18 @@ def download(node_id: int):
 
 @bp.get("/files/<int:node_id>/raw")
 def raw(node_id: int):
-    """Send a file for a sandboxed preview (images, PDF, text only)."""
-    opened = content.open_download(ctx(), require_actor(), node_id)
+    """Send a file for a sandboxed preview (images, PDF, text only); when it cannot be shown,
+    a sentence that fits in the preview box, not a whole page."""
+    try:
+        opened = content.open_download(ctx(), require_actor(), node_id)
+    except GshareError as refused:
+        failed()
+        status = next((s for cls, s in STATUS.items() if isinstance(refused, cls)), 400)
+        return (
+            render_template("preview_failed.html"),
+            status,
+            {"Content-Security-Policy": SHORT_CSP},
+        )
     if preview_kind(opened.version.content_type) is None:
         if opened.stream:
             opened.stream.close()
@@ -67,6 +81,60 @@ def folder_zip(node_id: int):
     return zip_response(zipstream.stream_zip(plan), plan.name)
 
 
+@bp.get("/zip")
+def items_zip():
+    """Send the chosen files and folders as one ZIP built on the fly."""
+    plan = zipstream.plan_zip_of(ctx(), require_actor(), _chosen())
+    return zip_response(zipstream.stream_zip(plan), plan.name)
+
+
+@bp.route("/items/<any(move, copy):verb>", methods=["GET", "POST"])
+def move_or_copy_items(verb: str):
+    """Pick a target folder, then move or copy the chosen files and folders into it."""
+    user, ids = require_actor(), _chosen()
+    if not ids:
+        raise InvalidInput("Choose at least one file or folder.")
+    items = [lookup.get_node(ctx(), user, node_id) for node_id in ids]
+    if request.method == "POST":
+        target_id = request.form.get("target", type=int) or 0
+        do = folders.move_nodes if verb == "move" else folders.copy_nodes
+        try:
+            done = do(ctx(), user, ids, target_id)
+        except GshareError as refused:
+            picker = url_for(".move_or_copy_items", verb=verb, id=ids, to=target_id)
+            return _refused(refused, _back(ids) if "folder" in request.form else picker)
+        names = ", ".join(n.name for n in done)
+        flash(
+            _("Moved: %(names)s.", names=names)
+            if verb == "move"
+            else _("Copied: %(names)s.", names=names)
+        )
+        return redirect(
+            _back([]) if "folder" in request.form else url_for("browse.folder", node_id=target_id)
+        )
+    target = lookup.get_node(ctx(), user, request.args.get("to", type=int) or items[0].parent_id)
+    return render_template(
+        "pick_items.html",
+        items=items,
+        verb=verb,
+        target=target,
+        subfolders=[e.node for e in lookup.list_folder(ctx(), user, target) if e.node.is_folder],
+        crumbs=breadcrumbs(target),
+    )
+
+
+@bp.post("/items/delete")
+def delete_items():
+    """Move the chosen files and folders to the trash."""
+    ids = _chosen()
+    try:
+        done = trash.delete_nodes(ctx(), require_actor(), ids)
+    except GshareError as refused:
+        return _refused(refused, _back(ids))
+    flash(_("Moved to the trash: %(names)s.", names=", ".join(n.name for n in done)))
+    return redirect(_back([]))
+
+
 @bp.post("/f/<int:node_id>/folders")
 def new_folder(node_id: int):
     """Create a folder inside a folder."""
@@ -79,7 +147,14 @@ def new_folder(node_id: int):
 @bp.post("/nodes/<int:node_id>/rename")
 def rename(node_id: int):
     """Rename a folder or file."""
-    node = folders.rename_node(ctx(), require_actor(), node_id, request.form.get("name", ""))
+    user = require_actor()
+    node = lookup.get_node(ctx(), user, node_id)
+    try:
+        node = folders.rename_node(ctx(), user, node_id, request.form.get("name", ""))
+    except GshareError as refused:
+        failed()
+        flash(sentence(refused))
+        return redirect(_parent_url(node))
     flash(_("Renamed to %(name)s.", name=node.name))
     return redirect(_parent_url(node))
 
@@ -139,6 +214,27 @@ def restore_version(node_id: int, version_id: int):
     content.restore_version(ctx(), require_actor(), node_id, version_id)
     flash(_("The older version is now the current one."))
     return redirect(url_for(".file_page", node_id=node_id))
+
+
+def _chosen() -> list[int]:
+    """Return the ids of the items chosen in a listing (repeated `id` fields)."""
+    source = request.form if request.method == "POST" else request.args
+    return [int(i) for i in source.getlist("id") if i.isdigit() and len(i) < 10]
+
+
+def _back(selected: list[int]) -> str:
+    """Return the folder the request came from, with the items still chosen."""
+    return url_for("browse.folder", node_id=request.form.get("folder", type=int) or 0, sel=selected)
+
+
+def _refused(refused: GshareError, back: str):
+    """Undo the whole batch, say why, and go back with the selection kept; an item the person
+    may not see answers 404 as everywhere."""
+    if isinstance(refused, NotFound):
+        raise refused
+    failed()
+    flash(sentence(refused))
+    return redirect(back)
 
 
 def _parent_url(node) -> str:

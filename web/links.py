@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -21,8 +21,9 @@ from gshare.core.errors import InvalidInput
 from gshare.core.models import LinkMode, ShareLink
 from gshare.sharing import link_passwords, links
 from web import shown_once
-from web.context import ctx, require_actor
+from web.context import ctx, failed, require_actor
 from web.downloads import file_response, open_ranged
+from web.i18n import parse_day
 from web.ranges import requested_range
 
 bp = Blueprint("links", __name__)
@@ -33,13 +34,19 @@ RESUME_COOKIE = "gshare_resume"  # a link download's resume grant, scoped to the
 def create(node_id: int):
     """Create a public link and show its address once."""
     form = request.form
+    try:
+        expires = _date(form.get("expires"))
+    except InvalidInput as refused:
+        failed()
+        flash(str(refused))
+        return redirect(url_for("sharing.share_page", node_id=node_id))
     _link, token = links.create_link(
         ctx(),
         require_actor(),
         node_id,
         form.get("mode", LinkMode.VIEW),
         password=form.get("password") or None,
-        expires_at=_date(form.get("expires")),
+        expires_at=expires,
         max_downloads=form.get("max_downloads", type=int),
     )
     shown_once.keep("new_link", url_for(".public", token=token, _external=True))
@@ -138,10 +145,10 @@ def _show(link: ShareLink, token: str, node_id: int | None):
 
 
 def _date(text: str | None) -> datetime | None:
-    if not text:
+    """Read the expiry typed as dd/mm/yyyy: the end of that day in the reader's time zone."""
+    if not text or not text.strip():
         return None
-    try:
-        day = datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise InvalidInput(_("Give the expiry date as year-month-day.")) from None
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+    moment = parse_day(text)
+    if moment is None:
+        raise InvalidInput(_("Give the expiry date as day/month/year, for example 31/12/2025."))
+    return moment

@@ -8,8 +8,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -37,6 +39,7 @@ class ServerConfig:
     trusted_proxies: int = 0
     node_name: str = ""
     log_format: str = "text"
+    time_zone: str = "Asia/Vientiane"
 
 
 @dataclass(frozen=True)
@@ -315,6 +318,8 @@ def _validated(config: Config) -> Config:
     _check_secret(config.server.secret_key)
     if config.mail.smtp_host and "@" not in config.mail.sender:
         raise ConfigError("'mail.sender' must be an e-mail address when 'mail.smtp_host' is set")
+    if not is_time_zone(config.server.time_zone):
+        raise ConfigError("'server.time_zone' must be an IANA time zone such as \"Asia/Vientiane\"")
     if config.server.log_format not in ("text", "json"):
         raise ConfigError('\'server.log_format\' must be "text" or "json"')
     if config.antivirus.rescans_per_hour < 0:
@@ -359,6 +364,17 @@ def _check_oidc(oidc: OidcConfig) -> None:
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_SYMBOLS = 12
+
+
+def is_time_zone(name: str) -> bool:
+    """Tell whether a name is an IANA time zone this machine knows (e.g. Asia/Vientiane)."""
+    return name in time_zones()
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """Return the IANA time zones this machine knows, sorted (e.g. Asia/Vientiane)."""
+    return tuple(sorted(available_timezones()))
 
 
 def _check_secret(secret: str) -> None:

@@ -126,6 +126,7 @@ class User(Base):
     # who the person is at the OpenID Connect provider (issuer and subject), once they used it
     oidc_issuer: Mapped[str | None] = mapped_column(String(255))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the site's [server] one
 
     department: Mapped[Department] = relationship()
 

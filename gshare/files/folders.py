@@ -12,7 +12,7 @@ from gshare.access.permissions import Action
 from gshare.activity import audit
 from gshare.core.actor import OPERATOR, Actor
 from gshare.core.context import Context
-from gshare.core.errors import InvalidMove, NameTaken
+from gshare.core.errors import InvalidInput, InvalidMove, NameTaken
 from gshare.core.models import Node, NodeKind, Space, Version, utcnow
 from gshare.core.names import clean_name, search_key
 from gshare.core.paths import child_named
@@ -84,6 +84,22 @@ def move_node(
     relocate_node(ctx.db, node, target, name)
     audit.record(ctx, actor, "node.move", node=node)
     return node
+
+
+def move_nodes(ctx: Context, actor: Actor, node_ids: list[int], target_id: int) -> list[Node]:
+    """Move several folders and files into one folder, all or none (the caller rolls back)."""
+    return [move_node(ctx, actor, node_id, target_id) for node_id in _chosen(node_ids)]
+
+
+def copy_nodes(ctx: Context, actor: Actor, node_ids: list[int], target_id: int) -> list[Node]:
+    """Copy several folders and files into one folder, all or none (the caller rolls back)."""
+    return [copy_node(ctx, actor, node_id, target_id) for node_id in _chosen(node_ids)]
+
+
+def _chosen(node_ids: list[int]) -> list[int]:
+    if not node_ids:
+        raise InvalidInput("Choose at least one file or folder.")
+    return list(dict.fromkeys(node_ids))
 
 
 def relocate_node(db, node: Node, target: Node, name: str) -> None:

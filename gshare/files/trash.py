@@ -10,7 +10,7 @@ from gshare.access.permissions import Action, allowed_actions
 from gshare.activity import audit
 from gshare.core.actor import OPERATOR, Actor
 from gshare.core.context import Context
-from gshare.core.errors import InvalidMove
+from gshare.core.errors import InvalidInput, InvalidMove
 from gshare.core.models import Grant, Node, ShareLink, Version, utcnow
 from gshare.core.paths import in_trash
 from gshare.files.content import free_name
@@ -22,6 +22,13 @@ from gshare.org import quotas
 def delete_node(ctx: Context, actor: Actor, node_id: int) -> Node:
     """Move a folder or file to the trash of its space."""
     return move_to_trash(ctx, actor, get_node(ctx, actor, node_id, Action.EDIT))
+
+
+def delete_nodes(ctx: Context, actor: Actor, node_ids: list[int]) -> list[Node]:
+    """Move several folders and files to the trash, all or none (the caller rolls back)."""
+    if not node_ids:
+        raise InvalidInput("Choose at least one file or folder.")
+    return [delete_node(ctx, actor, node_id) for node_id in dict.fromkeys(node_ids)]
 
 
 def move_to_trash(ctx: Context, actor: Actor, node: Node) -> Node:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, cast
 
-from gshare.access.gate import is_quarantined
+from gshare.access.gate import current_version, is_quarantined
 from gshare.access.permissions import Action
 from gshare.activity import audit
 from gshare.core.actor import Actor
@@ -58,6 +58,27 @@ def plan_zip(ctx: Context, actor: Actor, folder_id: int) -> ZipPlan:
     _walk(ctx, actor, folder, "", entries)
     name = folder.name or ctx.db.get(lookup.Space, folder.space_id).name
     audit.record(ctx, actor, "folder.download_zip", node=folder, files=len(entries))
+    return ZipPlan(f"{name}.zip", entries, ctx.store)
+
+
+def plan_zip_of(ctx: Context, actor: Actor, node_ids: list[int]) -> ZipPlan:
+    """List what a ZIP of several files and folders holds for this person, and audit it."""
+    if not node_ids:
+        raise InvalidInput("Choose at least one file or folder to download.")
+    nodes = [lookup.get_node(ctx, actor, i, Action.READ) for i in dict.fromkeys(node_ids)]
+    entries: list[ZipEntry] = []
+    for node, name in zip(nodes, _entry_names([n.name for n in nodes]), strict=True):
+        if node.is_folder:
+            before = len(entries)
+            _walk(ctx, actor, node, f"{name}/", entries)
+            audit.record(ctx, actor, "folder.download_zip", node=node, files=len(entries) - before)
+            continue
+        version = current_version(ctx.db, actor, node)
+        if version is not None and not is_quarantined(version):
+            entries.append(ZipEntry(name, version.blob_key, version.size, _stamp(node)))
+            audit.record(ctx, actor, "file.download", node=node, version=version, range=None)
+    parent = ctx.db.get(Node, nodes[0].parent_id) if nodes[0].parent_id else nodes[0]
+    name = parent.name or ctx.db.get(lookup.Space, parent.space_id).name
     return ZipPlan(f"{name}.zip", entries, ctx.store)
 
 

@@ -15,8 +15,9 @@ from gshare.access.accounts import may_manage_department, require_administrator,
 from gshare.accounts import sessions
 from gshare.activity import audit
 from gshare.core.actor import Actor
+from gshare.core.config import is_time_zone
 from gshare.core.context import Context
-from gshare.core.errors import Conflict, InvalidInput, NotFound
+from gshare.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gshare.core.models import Department, SpaceKind, User, UserRole
 from gshare.org import departments, spaces
 
@@ -89,6 +90,42 @@ def set_password(
     user.password_hash = hash_password(password)
     ended = sessions.end_sessions(ctx, user, keep_id=keep_session)
     audit.record(ctx, actor, "user.set_password", target=user.username, sessions_ended=ended)
+
+
+def place_user(
+    ctx: Context, actor: Actor, user: User, department: Department, role: UserRole
+) -> bool:
+    """Move a person to a department and give them a role; the actor must manage them both
+    where they are and where they go. Return whether anything changed."""
+    require_manager_of(ctx.db, actor, user.department_id, user.role)
+    require_manager_of(ctx.db, actor, department.id, role)
+    if actor is user and role != user.role:
+        raise PermissionDenied("You cannot change your own role.")
+    if (user.department_id, user.role) == (department.id, role):
+        return False
+    before = {"department_id": user.department_id, "role": str(user.role)}
+    user.department_id, user.role = department.id, UserRole(role)
+    ctx.db.flush()
+    ctx.db.expire(user, ["department"])
+    audit.record(
+        ctx,
+        actor,
+        "user.place",
+        target=user.username,
+        before=before,
+        department_id=department.id,
+        role=str(role),
+    )
+    return True
+
+
+def set_time_zone(ctx: Context, actor: Actor, user: User, zone: str) -> None:
+    """Show a person times in a zone of their choice ("" for the site's)."""
+    if actor is not user:
+        require_manager_of(ctx.db, actor, user.department_id, user.role)
+    if zone and not is_time_zone(zone):
+        raise InvalidInput("Choose a time zone from the list.", field="time_zone")
+    user.time_zone = zone or None
 
 
 def set_disabled(ctx: Context, actor: Actor, user: User, disabled: bool) -> None:

@@ -7,13 +7,21 @@ const PARALLEL = 3;
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
 
 document.addEventListener("submit", (event) => {
-  const message = event.target.dataset.confirm;
+  const button = event.submitter;
+  let message = (button && button.dataset.confirm) || event.target.dataset.confirm;
+  if (message && event.target.getAttribute("id") === "selection") message = message.replace("{n}", chosen().length);
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("uploader");
   if (box) new Uploader(box);
+  const selection = document.getElementById("selection");
+  if (selection) new Selection(selection);
+  for (const img of document.querySelectorAll(".preview img[data-failed]")) {
+    if (img.complete && img.naturalWidth === 0) previewFailed(img);
+    else img.addEventListener("error", () => previewFailed(img));
+  }
   setUpMenu();
 });
 
@@ -40,6 +48,106 @@ document.addEventListener("click", (event) => {
   const pick = event.target.closest("button.pick");
   if (pick) document.getElementById(pick.getAttribute("aria-controls")).click();
 });
+
+/* A preview that cannot be shown says so in one sentence inside its box. */
+function previewFailed(img) {
+  const note = document.createElement("p");
+  note.className = "preview-failed";
+  note.textContent = img.dataset.failed;
+  img.replaceWith(note);
+}
+
+const chosen = () => [...document.querySelectorAll('input[name=id][form=selection]:checked')];
+
+/* A folder listing's selection: checkboxes (select all, shift-click for a range), a toolbar
+   whose buttons submit the "selection" form (ZIP and the move/copy pickers by GET, the trash by
+   POST), and rows dragged onto a folder to move them (the selection, if the row is in it). */
+class Selection {
+  constructor(form) {
+    this.form = form;
+    this.bar = document.querySelector(".selection-bar");
+    this.all = document.getElementById("select-all");
+    this.boxes = [...document.querySelectorAll("input[name=id][form=selection]")];
+    this.last = null;
+    this.all.addEventListener("change", () => {
+      for (const box of this.boxes) box.checked = this.all.checked;
+      this.show();
+    });
+    for (const box of this.boxes) box.addEventListener("click", (e) => this.clicked(box, e));
+    form.addEventListener("submit", (e) => {
+      this.method = ((e.submitter && e.submitter.getAttribute("formmethod")) || form.method).toLowerCase();
+    });
+    form.addEventListener("formdata", (e) => {  // no token in a URL
+      if (this.method === "get") { e.formData.delete("csrf_token"); e.formData.delete("folder"); }
+    });
+    this.bindDrag();
+    this.show();
+  }
+
+  clicked(box, event) {
+    if (event.shiftKey && this.last && this.last !== box) {
+      const [a, b] = [this.boxes.indexOf(this.last), this.boxes.indexOf(box)].sort((x, y) => x - y);
+      for (const other of this.boxes.slice(a, b + 1)) other.checked = box.checked;
+    }
+    this.last = box;
+    this.show();
+  }
+
+  show() {
+    const n = chosen().length;
+    this.bar.querySelector(".selection-count").textContent = this.bar.dataset.msgCount.replace("{n}", n);
+    this.bar.classList.toggle("active", n > 0);
+    for (const button of this.bar.querySelectorAll(".needs-selection")) button.disabled = n === 0;
+    this.all.checked = n > 0 && n === this.boxes.length;
+    this.all.indeterminate = n > 0 && n < this.boxes.length;
+  }
+
+  bindDrag() {
+    const rows = document.querySelectorAll("table.listing tr[data-id]");
+    for (const row of rows) {
+      row.addEventListener("dragstart", (e) => {
+        const box = row.querySelector("input[name=id]");
+        const ids = box && box.checked ? chosen().map((b) => b.value) : [row.dataset.id];
+        e.dataTransfer.setData("application/x-gshare-ids", ids.join(","));
+        e.dataTransfer.effectAllowed = "move";
+      });
+      if (!row.dataset.folder) continue;
+      row.addEventListener("dragover", (e) => {
+        if (!e.dataTransfer.types.includes("application/x-gshare-ids")) return;
+        e.preventDefault();
+        row.classList.add("drop-target");
+      });
+      row.addEventListener("dragleave", () => row.classList.remove("drop-target"));
+      row.addEventListener("drop", (e) => {
+        const ids = e.dataTransfer.getData("application/x-gshare-ids");
+        row.classList.remove("drop-target");
+        if (!ids) return;
+        e.preventDefault();
+        e.stopPropagation();
+        this.moveInto(row.dataset.id, ids.split(",").filter((id) => id !== row.dataset.id));
+      });
+    }
+  }
+
+  moveInto(target, ids) {
+    if (!ids.length) return;
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = this.bar.querySelector("[data-action=move]").getAttribute("formaction");
+    const field = (name, value) => {
+      const input = document.createElement("input");
+      Object.assign(input, { type: "hidden", name, value });
+      form.append(input);
+    };
+    field("csrf_token", csrfToken());
+    field("folder", this.form.querySelector("input[name=folder]").value);
+    field("target", target);
+    for (const id of ids) field("id", id);
+    this.bar.querySelector(".selection-count").textContent = this.bar.dataset.msgMoving;
+    document.body.append(form);
+    form.submit();
+  }
+}
 
 function send(method, url, body, onProgress) {
   const xhr = new XMLHttpRequest();

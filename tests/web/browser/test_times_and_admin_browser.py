@@ -1,0 +1,47 @@
+"""Times and dates as a Lao reader sees them, and the administrator's changes in words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from playwright.sync_api import expect
+
+from gshare.core.models import UserRole
+from tests.web.browser.conftest import sign_in
+
+
+def _shot(page, tmp_path, name):
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+
+
+def test_a_link_expiry_typed_as_day_month_year_in_lao(site, open_page, tmp_path):
+    owner = site.user("somsak")
+    folder = site.folder(site.home(owner), "ປະກາດ")
+    page = open_page("lo", width=1366)
+    sign_in(page, "somsak")
+    page.goto("/my")
+    expect(page.locator("time", has_text="ເມື່ອຄູ່ນີ້").first).to_be_visible()
+    page.goto(f"/nodes/{folder.id}/share")
+    year = datetime.now(UTC).year + 1
+    page.get_by_label("ໝົດອາຍຸວັນທີ (ບໍ່ບັງຄັບ), ເປັນ ວັນ/ເດືອນ/ປີ").fill(f"31/12/{year}")
+    page.click("form[action$='/links'] button.primary")
+    expect(page.get_by_text(f"31/12/{year} 23:59")).to_be_visible()
+    _shot(page, tmp_path, "link-expiry-lo")
+
+
+def test_an_admin_moves_a_person_and_reads_the_log_in_lao(site, open_page, tmp_path):
+    site.user("admin", "ICT", role=UserRole.SYSTEM_ADMIN)
+    site.user("noy", "Finance")
+    site.department("Planning")
+    page = open_page("lo", width=1366)
+    sign_in(page, "admin")
+    page.goto("/admin/users")
+    row = page.locator("tr", has_text="noy")
+    row.locator("summary").click()
+    row.locator("select[name=department]").select_option(label="Planning")
+    row.get_by_role("button", name="ບັນທຶກ").click()
+    expect(page.locator(".flash")).to_contain_text("ຕອນນີ້ Noy ຢູ່ Planning")
+    _shot(page, tmp_path, "admin-place-lo")
+    page.goto("/admin/audit")
+    expect(page.get_by_text("ໄດ້ປ່ຽນໜ່ວຍງານ ຫຼື ບົດບາດຂອງ noy")).to_be_visible()
+    _shot(page, tmp_path, "audit-lo")
