@@ -53,7 +53,7 @@ def main() -> None:
 def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
     config, key_id, secret = prepare_gshare(tmp, endpoint, keys, clamd, url)
     config = config.replace(
-        server={"listen": f"127.0.0.1:{free_port()}", "secret_key": os.urandom(24).hex()},
+        server={"listen": f"127.0.0.1:{free_port()}"},
         quota={"department_gb": 0.0, "personal_gb": 0.0},
     )
     people, folder = _web_people(config, args.web)
