@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 
 RUN_PACKAGES=(python3-venv clamav-daemon clamav libmagic1)
 # The suite also drives real sync tools and a real browser (Lao needs fonts-noto-core), and
-# runs gshare through a PgBouncer of its own (tests/gshare/test_pgbouncer.py).
-TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer)
+# runs gshare through a PgBouncer of its own (tests/gshare/test_pgbouncer.py) and signs in
+# against an OpenLDAP slapd of its own (tests/fixtures/ldap.py).
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer slapd ldap-utils)
 VENV=.venv
 
 missing_debian_packages() {

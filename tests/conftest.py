@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.world",
     "tests.fixtures.cli",
+    "tests.fixtures.ldap",
 ]
 
 

@@ -19,6 +19,8 @@ REFUSALS = {
     login.Outcome.LOCKED: "locked",
     login.Outcome.SLOWED: "slowed",
     login.Outcome.THROTTLED: "throttled",
+    login.Outcome.DIRECTORY_DOWN: "directory_down",
+    login.Outcome.DIRECTORY_REFUSED: "directory_refused",
 }
 
 

@@ -122,6 +122,11 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # where the account comes from: "local" (a password here) or "ldap" (the directory)
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    directory_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    directory_dn: Mapped[str | None] = mapped_column(String(1024))
+    directory_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department: Mapped[Department] = relationship()
 
