@@ -7,8 +7,8 @@ from sqlalchemy import select
 from gshare.core.config import Config
 from gshare.core.models import AuditEvent, User, UserRole
 from gshare.org import departments
-from tests.fixtures.ldap import password_of, person
-from tests.web.conftest import sign_in
+from tests.fixtures.ldap import PEOPLE, password_of, person, person_dn
+from tests.web.conftest import post, sign_in
 
 EN = {"Accept-Language": "en"}
 DOWN = "directory cannot be reached right now"
@@ -70,6 +70,18 @@ def test_first_directory_sign_in_creates_the_account_in_its_department(client, g
     assert "directory.user_add" in actions and "login" in actions
 
 
+def test_signing_in_again_brings_a_directory_move(directory, client, gs):
+    assert sign_in(client, "somsak", password_of("somsak")).status_code == 302
+    assert account(gs, "somsak")["department"] == "MTC / Finance"
+    with directory.admin() as conn:
+        conn.modify_dn(
+            person_dn("somsak", "Finance"), "uid=somsak", new_superior=f"ou=Planning,{PEOPLE}"
+        )
+    post(client, "/logout")
+    assert sign_in(client, "somsak", password_of("somsak")).status_code == 302
+    assert account(gs, "somsak")["department"] == "MTC / Planning"
+
+
 def test_directory_groups_give_administrator_roles(client, gs):
     assert sign_in(client, "kham", password_of("kham")).status_code == 302
     assert sign_in(client, "somsak", password_of("somsak")).status_code == 302
@@ -100,7 +112,7 @@ def test_wrong_names_and_passwords_sign_nobody_in(client, gs, username, password
 
 def test_wrong_directory_passwords_still_lock_the_account(client):
     assert sign_in(client, "somsak", password_of("somsak")).status_code == 302
-    client.post("/logout")
+    post(client, "/logout")
     for n in range(5):
         client.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"
         sign_in(client, "somsak", "a wrong password")
