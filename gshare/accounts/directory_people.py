@@ -29,8 +29,8 @@ from gshare.activity import audit
 from gshare.core.actor import OPERATOR
 from gshare.core.context import Context
 from gshare.core.errors import Conflict, InvalidInput
-from gshare.core.models import Department, User, UserRole, utcnow
-from gshare.org import departments, users
+from gshare.core.models import Department, Space, User, UserRole, utcnow
+from gshare.org import departments, spaces, users
 
 LDAP = "ldap"
 _COUNTERS = {"create": "created", "move": "moved", "role": "roles", "disable": "disabled"}
@@ -113,7 +113,8 @@ class Mapping:
                     "does not have: add it (gshare department add) or set [ldap] "
                     "create_departments = true."
                 )
-            department = departments.add_department(self.ctx, OPERATOR, path[-1], parent)
+            slug = _free_slug(self.ctx, spaces.slug_from("-".join(path), "department"))
+            department = departments.add_department(self.ctx, OPERATOR, path[-1], parent, slug=slug)
         self._departments[path] = department
         return department
 
@@ -140,9 +141,16 @@ def apply_person(
         audit.record(ctx, OPERATOR, "directory.role", target=user.username, old=user.role, new=role)
         changes.append(f"role {user.username}: {user.role} -> {role}")
         user.role = role
-    user.display_name, user.email = person.display_name or user.username, person.email
-    user.directory_dn = person.dn
+    _update(user, display_name=person.display_name or user.username, email=person.email)
+    _update(user, directory_dn=person.dn)
     return user, changes
+
+
+def _update(user: User, **values) -> None:
+    """Set only what differs, so an unchanged person costs no UPDATE."""
+    for name, value in values.items():
+        if getattr(user, name) != value:
+            setattr(user, name, value)
 
 
 def disable_person(ctx: Context, user: User, reason: str) -> list[str]:
@@ -216,8 +224,11 @@ def sync_directory(ctx: Context, say: Callable[[str], None]) -> SyncReport:
         mapping.load_groups()
         for person in directory.list_people():
             report.seen += 1
+            if report.seen % ctx.config.ldap.page_size == 0:
+                ctx.db.flush()  # a page's changes at once; the session keeps no more
             try:
-                _user, changes = apply_person(ctx, mapping, person, now)
+                with ctx.db.no_autoflush:
+                    _user, changes = apply_person(ctx, mapping, person, now)
             except (DirectoryError, InvalidInput, Conflict) as exc:
                 report.skipped += 1
                 say(f"skip {person.dn}: {exc}")
@@ -290,6 +301,15 @@ def _add_person(
     where = departments.full_name(ctx, department)
     audit.record(ctx, OPERATOR, "directory.user_add", target=user.username, department=where)
     return user, [f"create {user.username} in {where}"]
+
+
+def _free_slug(ctx: Context, base: str) -> str:
+    """Return base, or base-2, base-3...: the first space name no space has."""
+    slug, n = base, 1
+    while ctx.db.scalar(select(Space.id).where(Space.slug == slug)) is not None:
+        n += 1
+        slug = f"{base[:58]}-{n}"
+    return slug
 
 
 def _group_line(line: str) -> tuple[str, str]:
