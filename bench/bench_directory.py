@@ -5,7 +5,7 @@
 Starts a slapd of its own (tests/fixtures/ldap.py), loads N people with slapadd (spread over
 department and province OUs, a few in the admin groups), then runs `gshare directory sync` as a
 command of its own twice: the first run creates everyone, the second finds nothing to change.
-It prints each run's time and the command's peak RSS (ru_maxrss). The directory serves at most
+It prints each run's time and the command's own peak RSS (ru_maxrss). The directory serves at most
 500 entries to a search that is not paged, so the sync only works by paging.
 
 Then the median time of a sign-in (gshare.accounts.login.sign_in, one unit of work each) for a
@@ -16,7 +16,6 @@ search, user bind, group checks), and the difference.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -88,11 +87,19 @@ def write_config(path: Path, db_url: str, data_dir: Path, settings: dict) -> Non
     )
 
 
-def run_sync(config_path: Path) -> tuple[float, str]:
+# The sync command, reporting its own peak RSS on stderr when it exits.
+SYNC_WITH_RSS = (
+    "import atexit, resource, sys; "
+    "atexit.register(lambda: print(f'RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', "
+    "file=sys.stderr)); "
+    "from web.cli import main; main()"
+)
+
+
+def run_sync(config_path: Path) -> tuple[float, str, float]:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", "from web.cli import main; main()", "--config", str(config_path)]
-        + ["directory", "sync"],
+        [sys.executable, "-c", SYNC_WITH_RSS, "--config", str(config_path), "directory", "sync"],
         capture_output=True,
         text=True,
         check=False,
@@ -101,7 +108,8 @@ def run_sync(config_path: Path) -> tuple[float, str]:
     if done.returncode != 0:
         skipped = [line for line in done.stdout.splitlines() if line.startswith("skip")][:5]
         raise SystemExit(f"sync failed ({done.returncode}): {done.stderr[-1500:]}{skipped}")
-    return seconds, done.stdout.strip().splitlines()[-1]
+    rss = next(line for line in done.stderr.splitlines() if line.startswith("RSS "))
+    return seconds, done.stdout.strip().splitlines()[-1], int(rss.split()[1]) / 1024
 
 
 def sign_in_medians(config: Config, runs: int) -> tuple[float, float]:
@@ -141,12 +149,12 @@ def main() -> None:
             settings = slapd.settings(department_root="MTC", page_size=1000)
             config_path = root / "config.toml"
             write_config(config_path, db_url, root / "var", settings)
-            first, summary = run_sync(config_path)
-            print(f"first sync (creates everyone): {first:.1f} s  ({summary})")
-            second, summary = run_sync(config_path)
-            print(f"second sync (nothing to change): {second:.1f} s  ({summary})")
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            print(f"peak RSS of the sync command: {peak:.0f} MiB")
+            first, summary, rss = run_sync(config_path)
+            print(
+                f"first sync (creates everyone): {first:.1f} s, peak RSS {rss:.0f} MiB ({summary})"
+            )
+            second, summary, rss = run_sync(config_path)
+            print(f"second sync (no change): {second:.1f} s, peak RSS {rss:.0f} MiB ({summary})")
             config = Config().replace(database={"url": db_url}, ldap=settings)
             local, ldap = sign_in_medians(config, args.sign_ins)
             print(f"sign-in median: local password {local:.1f} ms, directory {ldap:.1f} ms")
