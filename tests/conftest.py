@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.world",
     "tests.fixtures.cli",
     "tests.fixtures.oidc",
+    "tests.fixtures.ldap",
 ]
 
 

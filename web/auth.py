@@ -20,6 +20,8 @@ REFUSALS = {
     login.Outcome.SLOWED: "slowed",
     login.Outcome.THROTTLED: "throttled",
     login.Outcome.PASSWORDS_OFF: "passwords_off",
+    login.Outcome.DIRECTORY_DOWN: "directory_down",
+    login.Outcome.DIRECTORY_REFUSED: "directory_refused",
 }
 
 

@@ -12,11 +12,16 @@ fails: the failure is itself a change (a counter, an audit event).
   further try must wait 2^n seconds (n failures), up to MAX_DELAY. Others behind the same
   address (one NAT can be a whole ministry building) are not affected.
 - One address is refused altogether only far above normal use (`address_failure_limit`).
+
+With [ldap] configured, people from the directory (and names gshare does not know) are checked
+against the directory (directory_people.py); local accounts, the break-glass administrator
+among them, keep their password here and sign in when the directory is down.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
@@ -24,6 +29,8 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import case, delete, func, literal, select, update
 
 from gshare.access.accounts import require_manager_of
+from gshare.accounts import directory_people
+from gshare.accounts.directory import DirectoryError, DirectoryUnavailable
 from gshare.activity import audit
 from gshare.core import db as database
 from gshare.core.actor import Actor
@@ -32,6 +39,7 @@ from gshare.core.context import Context
 from gshare.core.models import AuditEvent, SignInFailures, User, UTCDateTime, utcnow
 from gshare.org import users
 
+log = logging.getLogger(__name__)
 FREE_FAILURES = 3  # wrong passwords from one address for one account before it must wait
 MAX_DELAY = timedelta(minutes=15)
 FORGET_PAIR_AFTER = timedelta(days=1)  # a pair quiet this long starts counting again
@@ -44,6 +52,8 @@ class Outcome(enum.StrEnum):
     SLOWED = "slowed"  # this address must wait before trying this account again
     THROTTLED = "throttled"  # too many failures from this address
     PASSWORDS_OFF = "passwords_off"  # single sign-on only; this is no break-glass account
+    DIRECTORY_DOWN = "directory_down"  # the directory cannot be asked right now
+    DIRECTORY_REFUSED = "directory_refused"  # the directory entry cannot be used here
 
 
 @dataclass(frozen=True)
@@ -69,12 +79,20 @@ def sign_in(ctx: Context, username: str, password: str, now: datetime | None = N
     if _must_wait(ctx, username, now):
         audit.record(ctx, None, "login.slowed", target=username)
         return SignIn(Outcome.SLOWED)
-    user = users.authenticate(ctx, username, password or "")
+    try:
+        user = _check_password(ctx, account, username, password or "")
+    except DirectoryUnavailable as exc:
+        audit.record(ctx, None, "login.directory_down", target=username, reason=str(exc))
+        return SignIn(Outcome.DIRECTORY_DOWN)
+    except DirectoryError as exc:
+        log.warning("directory sign-in of %r refused: %s", username, exc)
+        audit.record(ctx, None, "login.directory_refused", target=username, reason=str(exc))
+        return SignIn(Outcome.DIRECTORY_REFUSED)
     if user is None:
         return _failed(ctx, account, username, now)
     user.failed_logins, user.locked_until = 0, None
     _forget_pair(ctx, username)
-    audit.record(ctx, user, "login", target=username)
+    audit.record(ctx, user, "login", target=username, source=user.source)
     return SignIn(Outcome.OK, user)
 
 
@@ -82,6 +100,15 @@ def local_password_allowed(settings: OidcConfig, username: str) -> bool:
     """Return whether this username may sign in with a gshare password: everyone, unless
     `[oidc] local_passwords` is off, when only the break-glass administrators may."""
     return settings.local_passwords or username in settings.break_glass
+
+
+def _check_password(
+    ctx: Context, account: User | None, username: str, password: str
+) -> User | None:
+    """Ask the directory for its people and for unknown names; gshare for local accounts."""
+    if ctx.config.ldap.enabled and (account is None or account.source == directory_people.LDAP):
+        return directory_people.authenticate(ctx, username, password)
+    return users.authenticate(ctx, username, password)
 
 
 def sign_out(ctx: Context, user: User) -> None:

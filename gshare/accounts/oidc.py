@@ -3,7 +3,7 @@ gshare account (made at the first sign-in, brought up to date at every one).
 
 The protocol (discovery, PKCE, state, nonce, the ID token's signature and times) is Authlib's
 job in the front end; this module starts where the claims have been checked. The mapping
-(docs/oidc.md):
+(docs/identity.md):
 
 - the account is found by (issuer, subject); at the first sign-in an account with the same
   username that has never used the provider is taken over, except a break-glass account;

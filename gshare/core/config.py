@@ -189,6 +189,40 @@ class OidcConfig:
 
 
 @dataclass(frozen=True)
+class LdapConfig:
+    """Sign-in with the ministry's directory and `gshare directory sync` (docs/identity.md)."""
+
+    url: str = ""  # ldap://host:389 or ldaps://host:636; empty: no directory
+    start_tls: bool = False
+    ca_file: str = ""
+    bind_dn: str = ""
+    bind_password: str = ""
+    timeout_seconds: int = 10
+    user_base: str = ""
+    user_filter: str = "(&(objectClass=inetOrgPerson)(uid={username}))"
+    disabled_filter: str = ""
+    username_attribute: str = "uid"
+    display_name_attribute: str = "displayName"
+    email_attribute: str = "mail"
+    uuid_attribute: str = "entryUUID"
+    page_size: int = 500
+    department_from: str = "ou"
+    department_base: str = ""
+    department_root: str = ""
+    department_attribute: str = ""
+    department_groups: tuple = ()
+    default_department: str = ""
+    create_departments: bool = True
+    system_admin_group: str = ""
+    department_admin_group: str = ""
+    nested_groups: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -202,6 +236,7 @@ class Config:
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
     links: LinksConfig = field(default_factory=LinksConfig)
     oidc: OidcConfig = field(default_factory=OidcConfig)
+    ldap: LdapConfig = field(default_factory=LdapConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -338,6 +373,7 @@ def _validated(config: Config) -> Config:
     if config.quota.department_gb < 0 or config.quota.personal_gb < 0:
         raise ConfigError("quotas must be 0 (unlimited) or more")
     _check_oidc(config.oidc)
+    _check_ldap(config.ldap)
     return config
 
 
@@ -359,6 +395,27 @@ def _check_oidc(oidc: OidcConfig) -> None:
         raise ConfigError(
             "'oidc.break_glass' must name at least one administrator when local passwords are off"
         )
+
+
+DEPARTMENT_SOURCES = ("ou", "group", "attribute")
+
+
+def _check_ldap(ldap: LdapConfig) -> None:
+    """Refuse an [ldap] section gshare could not use."""
+    if not ldap.url:
+        return
+    if not ldap.url.startswith(("ldap://", "ldaps://")):
+        raise ConfigError("'ldap.url' must start with ldap:// or ldaps://")
+    if ldap.start_tls and ldap.url.startswith("ldaps://"):
+        raise ConfigError("'ldap.start_tls' is for ldap:// URLs; ldaps:// is TLS already")
+    if not ldap.user_base or "{username}" not in ldap.user_filter:
+        raise ConfigError("'ldap.user_base' is needed, and 'ldap.user_filter' must hold {username}")
+    if ldap.department_from not in DEPARTMENT_SOURCES:
+        raise ConfigError('\'ldap.department_from\' must be "ou", "group" or "attribute"')
+    if any(" = " not in line for line in ldap.department_groups):
+        raise ConfigError("'ldap.department_groups' lines look like \"<group DN> = <department>\"")
+    if ldap.page_size <= 0 or ldap.timeout_seconds <= 0:
+        raise ConfigError("'ldap.page_size' and 'ldap.timeout_seconds' must be more than 0")
 
 
 DATABASE_BACKENDS = ("sqlite", "postgresql")

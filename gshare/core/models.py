@@ -127,6 +127,11 @@ class User(Base):
     oidc_issuer: Mapped[str | None] = mapped_column(String(255))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the site's [server] one
+    # where the account comes from: "local" (a password here) or "ldap" (the directory)
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    directory_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    directory_dn: Mapped[str | None] = mapped_column(String(1024))
+    directory_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department: Mapped[Department] = relationship()
 

@@ -1,7 +1,7 @@
 """a person's OpenID Connect identity: the provider's issuer and their subject there
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-10 10:00:00.000000
 
 Re-chain onto 0008 (the directory's revision) when both are merged.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
