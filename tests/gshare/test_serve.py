@@ -142,9 +142,14 @@ def test_json_logs_name_node_process_request_and_metrics_count_both_listeners(se
     with urllib.request.urlopen(request, timeout=5) as page:
         assert page.headers["X-Request-ID"] == "lb-42"  # the proxy's id, handed back
     assert get(f"http://127.0.0.1:{s3}/")[0] == 403
-    with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics", timeout=5) as scraped:
-        exposition = scraped.read().decode()
     login_count = 'listener="web",method="GET",route="auth.login",status="200"} 1.0'
+
+    def scraped() -> str | None:  # a request is counted once its last byte has gone
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics", timeout=5) as page:
+            text = page.read().decode()
+        return text if f"gshare_http_requests_total{{{login_count}" in text else None
+
+    exposition = eventually(scraped, what="the sign-in page counted")
     assert f"gshare_http_requests_total{{{login_count}" in exposition
     assert 'listener="s3",method="GET",route="unmatched",status="403"' in exposition
     assert (

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from storage.weed_security import SECURITY_FILE, TLS_DIR
 
-TIMEOUT = 5.0
+TIMEOUT = 30.0  # ReadAllNeedles streams a whole volume: late in the suite it holds much
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY = 0, 1, 3, 4, 6, 7
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
