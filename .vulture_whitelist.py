@@ -56,3 +56,9 @@ _.device
 _.model_config
 _.personal_folder
 _.department_folder
+
+# Second factors (issue 11): columns the next steps read (grace, recent factor, WebAuthn).
+_.factor_grace_from
+_.factor_at
+_.credential_id
+_.sign_count

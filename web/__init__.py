@@ -27,6 +27,7 @@ BLUEPRINTS = (
     "notices",
     "access_keys",
     "oidc",
+    "factors",
 )
 
 

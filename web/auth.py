@@ -3,6 +3,8 @@ language switch."""
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -33,20 +35,31 @@ def login_page():
     )
     if result.outcome != login.Outcome.OK:
         return render_template("login.html", refusal=REFUSALS[result.outcome]), 401
+    next_path = login.return_path(request.args.get("next"))
+    if result.second_step:  # web/factors.py asks for the second factor
+        _fresh_session()
+        session["factor_pending"] = {"user": result.user.id, "at": time.time(), "next": next_path}
+        return redirect(url_for("factors.second_step"))
     start_session(result.user)
-    return redirect(login.return_path(request.args.get("next")) or url_for("browse.home"))
+    return redirect(next_path or url_for("browse.home"))
 
 
-def start_session(user) -> None:
+def start_session(user, second_factor: bool = False) -> None:
     """Begin a fresh session for a person, keeping only the language choice."""
+    _fresh_session()
+    session.permanent = True
+    started = sessions.start_session(
+        ctx(), user, request.headers.get("User-Agent", ""), second_factor=second_factor
+    )
+    session["sid"] = started.token
+    login_user(WebUser(user, session_id=started.session.id))
+
+
+def _fresh_session() -> None:
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    session.permanent = True
-    started = sessions.start_session(ctx(), user, request.headers.get("User-Agent", ""))
-    session["sid"] = started.token
-    login_user(WebUser(user, session_id=started.session.id))
 
 
 @bp.post("/logout")

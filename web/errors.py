@@ -51,6 +51,9 @@ SENTENCES = {
     "quarantined": _l("This version was found infected and is quarantined."),
     "conflict": _l("This conflicts with what is there now. Reload the page and try again."),
     "invalid": _l("A value given is not valid. Check the form and try again."),
+    "invalid.password": _l("The password is not right."),
+    "invalid.code": _l("That code is not right. Check the app's clock and try again."),
+    "invalid.no_factor": _l("Add an authenticator app or a security key first."),
     "range_not_satisfiable": _l("The requested part of the file lies outside it."),
     "password_too_short": _l("A link password needs at least %(minimum)s characters."),
     "too_many_attempts": _l(
