@@ -57,8 +57,6 @@ _.model_config
 _.personal_folder
 _.department_folder
 
-# Second factors (issue 11): columns the next steps read (grace, recent factor, WebAuthn).
-_.factor_grace_from
-_.factor_at
+# Second factors (issue 11): WebAuthn columns that step 3 reads.
 _.credential_id
 _.sign_count

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from gshare.accounts import api_tokens, login, passwords, sessions
+from gshare.accounts import api_tokens, factors, login, passwords, sessions
 from web import shown_once
 from web.context import WebUser, actor, ctx, require_actor
 from web.i18n import LANGUAGES
@@ -145,7 +145,8 @@ def end_other_sessions():
 
 @bp.post("/account/tokens")
 def create_token():
-    """Create a personal API token and show it once."""
+    """Create a personal API token and show it once (after a recent second factor)."""
+    factors.require_recent_factor(ctx(), require_actor(), current_user.session_id)
     _token, text = api_tokens.create_token(ctx(), require_actor(), request.form.get("label", ""))
     shown_once.keep("new_token", text)
     return redirect(url_for("auth.account"))

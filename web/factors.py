@@ -16,12 +16,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from gshare.accounts import factors, login, sessions
-from gshare.core.errors import InvalidInput
+from gshare.core.errors import FactorNeeded, InvalidInput
 from gshare.core.models import User
 from web import shown_once
 from web.auth import start_session
-from web.context import ctx, require_actor
-from web.errors import sentence
+from web.context import actor, ctx, require_actor
+from web.errors import sentence, wants_json
+
+# what a person who must add a factor now may still open
+OPEN_WHILE_DUE = frozenset(
+    {"static", "auth.login", "auth.logout", "auth.language", "health.healthz", "health.readyz"}
+)
 
 bp = Blueprint("factors", __name__)
 
@@ -45,6 +50,54 @@ def second_step():
     next_path = session["factor_pending"].get("next")
     start_session(user, second_factor=True)
     return redirect(next_path or url_for("browse.home"))
+
+
+@bp.before_app_request
+def _send_to_enrolment():
+    """Send a person whose grace has ended to add a factor before anything else; remind one
+    still in grace once per session. Sign-ins through OIDC rely on the provider's factor."""
+    user = actor()
+    if user is None or current_user.by_token or session.get("signed_in_with") == "oidc":
+        return None
+    endpoint = request.endpoint or ""
+    if endpoint in OPEN_WHILE_DUE or endpoint.startswith("factors."):
+        return None
+    needed = factors.requirement(ctx(), user)
+    if needed.state == "due":
+        flash(_("Your administrator requires a second factor: add one to continue."))
+        return redirect(url_for("factors.manage"))
+    if needed.state == "grace" and not session.get("factor_reminded"):
+        session["factor_reminded"] = True
+        flash(
+            _(
+                "Your administrator requires a second factor. Add one before %(date)s.",
+                date=needed.until.date().isoformat(),
+            )
+        )
+    return None
+
+
+@bp.app_errorhandler(FactorNeeded)
+def _confirm_first(exc: FactorNeeded):
+    """Ask for the second factor again, then come back to the page the form was on."""
+    if wants_json():
+        return {"error": {"code": exc.code, "message": sentence(exc)}}, 403
+    back = login.return_path(request.form.get("next")) or _same_site_referrer()
+    return redirect(url_for("factors.reconfirm", next=back))
+
+
+@bp.route("/account/factors/confirm", endpoint="reconfirm", methods=["GET", "POST"])
+def reconfirm():
+    """Prove the second factor again in a session (before making a token or an S3 key)."""
+    user = require_actor()
+    if request.method == "GET":
+        return render_template("factor_step.html", refusal=None, again=True)
+    outcome = factors.verify_second_factor(ctx(), user, request.form.get("code", ""))
+    if outcome != login.Outcome.OK:
+        return render_template("factor_step.html", refusal="wrong", again=True), 401
+    sessions.note_second_factor(ctx(), user, current_user.session_id)
+    flash(_("Confirmed. You can make the token or key now."))
+    return redirect(login.return_path(request.args.get("next")) or url_for("auth.account"))
 
 
 @bp.get("/account/factors")
@@ -114,6 +167,13 @@ def _totp_page(user: User, factor_id: int, error: str | None):
     return render_template(
         "factor_totp.html", enrolment=enrolment, secret=enrolment.secret, qr=qr, error=error
     )
+
+
+def _same_site_referrer() -> str | None:
+    referrer = request.referrer or ""
+    if not referrer.startswith(request.host_url):
+        return None
+    return login.return_path("/" + referrer[len(request.host_url) :])
 
 
 def _half_signed_in() -> User | None:

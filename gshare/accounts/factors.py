@@ -14,17 +14,19 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import delete, func, select, update
 
-from gshare.accounts import login
+from gshare.access.accounts import require_manager_of
+from gshare.accounts import login, sessions
 from gshare.activity import audit
 from gshare.core import crypto
+from gshare.core.actor import Actor
 from gshare.core.context import Context
-from gshare.core.errors import InvalidInput, NotFound
-from gshare.core.models import RecoveryCode, SecondFactor, User, utcnow
+from gshare.core.errors import FactorNeeded, InvalidInput, NotFound
+from gshare.core.models import RecoveryCode, SecondFactor, User, UserSession, utcnow
 from gshare.org import users
 
 TOTP = "totp"
@@ -150,6 +152,51 @@ def count_recovery_codes(ctx: Context, user: User) -> int:
 def provisioning_uri(enrolment_secret: str, user: User) -> str:
     """Return the otpauth:// address an authenticator app reads from the QR code."""
     return pyotp.TOTP(enrolment_secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Whether a person must add a factor: "none", "grace" (until a date) or "due" (now)."""
+
+    state: str
+    until: datetime | None = None
+
+
+def requirement(ctx: Context, user: User, now: datetime | None = None) -> Requirement:
+    """Return what `[mfa] required_for` asks of a person; their grace starts the first time."""
+    rules = ctx.config.mfa.required_for
+    if not ("everyone" in rules or user.role in rules) or has_factor(ctx, user):
+        return Requirement("none")
+    now = now or utcnow()
+    if user.factor_grace_from is None:
+        user.factor_grace_from = now
+        audit.record(ctx, user, "factor.grace_start", target=user.username)
+    until = user.factor_grace_from + timedelta(days=ctx.config.mfa.grace_days)
+    return Requirement("grace" if now < until else "due", until)
+
+
+def require_recent_factor(
+    ctx: Context, user: User, session_id: int | None, now: datetime | None = None
+) -> None:
+    """Raise FactorNeeded unless a person with a factor proved it in this session lately."""
+    if not has_factor(ctx, user):
+        return
+    row = ctx.db.get(UserSession, session_id) if session_id is not None else None
+    recent = timedelta(minutes=ctx.config.mfa.recent_minutes)
+    if row is None or row.factor_at is None or (now or utcnow()) - row.factor_at > recent:
+        raise FactorNeeded("Confirm your second factor again first.")
+
+
+def reset_factors(ctx: Context, actor: Actor, user: User) -> int:
+    """Remove every factor and recovery code of a person's and end their sessions (an
+    administrator's act, for a lost phone and key); return how many factors went."""
+    require_manager_of(ctx.db, actor, user.department_id, user.role)
+    removed = ctx.db.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id))
+    ctx.db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    ended = sessions.end_sessions(ctx, user)
+    count = removed.rowcount  # type: ignore[attr-defined]
+    audit.record(ctx, actor, "factor.reset", target=user.username, factors=count, sessions=ended)
+    return count
 
 
 def _new_recovery_codes(ctx: Context, actor: User) -> list[str]:
