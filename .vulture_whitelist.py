@@ -56,3 +56,7 @@ _.device
 _.model_config
 _.personal_folder
 _.department_folder
+
+# Second factors (issue 11): WebAuthn columns that step 3 reads.
+_.credential_id
+_.sign_count

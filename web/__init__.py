@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "access_keys",
     "oidc",
     "preferences",
+    "factors",
 )
 
 

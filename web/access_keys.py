@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from gshare.access.visibility import space_view, visible_spaces
-from gshare.accounts import access_keys
+from gshare.accounts import access_keys, factors
 from gshare.core.errors import NotFound
 from gshare.core.models import Space, User
 from web import shown_once
@@ -46,6 +47,7 @@ def keys():
 def create_key():
     """Create a key for oneself, maybe read-only or limited to one space the person sees."""
     user = require_actor()
+    factors.require_recent_factor(ctx(), user, current_user.session_id)
     space = _visible_space(user, request.form.get("space", ""))
     new = access_keys.create_key(
         ctx(),

@@ -3,11 +3,13 @@ language switch."""
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from gshare.accounts import api_tokens, login, passwords, sessions
+from gshare.accounts import api_tokens, factors, login, passwords, sessions
 from web import shown_once
 from web.context import WebUser, actor, ctx, require_actor
 from web.i18n import LANGUAGES
@@ -35,20 +37,31 @@ def login_page():
     )
     if result.outcome != login.Outcome.OK:
         return render_template("login.html", refusal=REFUSALS[result.outcome]), 401
+    next_path = login.return_path(request.args.get("next"))
+    if result.second_step:  # web/factors.py asks for the second factor
+        _fresh_session()
+        session["factor_pending"] = {"user": result.user.id, "at": time.time(), "next": next_path}
+        return redirect(url_for("factors.second_step"))
     start_session(result.user)
-    return redirect(login.return_path(request.args.get("next")) or url_for("browse.home"))
+    return redirect(next_path or url_for("browse.home"))
 
 
-def start_session(user) -> None:
+def start_session(user, second_factor: bool = False) -> None:
     """Begin a fresh session for a person, keeping only the language choice."""
+    _fresh_session()
+    session.permanent = True
+    started = sessions.start_session(
+        ctx(), user, request.headers.get("User-Agent", ""), second_factor=second_factor
+    )
+    session["sid"] = started.token
+    login_user(WebUser(user, session_id=started.session.id))
+
+
+def _fresh_session() -> None:
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    session.permanent = True
-    started = sessions.start_session(ctx(), user, request.headers.get("User-Agent", ""))
-    session["sid"] = started.token
-    login_user(WebUser(user, session_id=started.session.id))
 
 
 @bp.post("/logout")
@@ -134,7 +147,8 @@ def end_other_sessions():
 
 @bp.post("/account/tokens")
 def create_token():
-    """Create a personal API token and show it once."""
+    """Create a personal API token and show it once (after a recent second factor)."""
+    factors.require_recent_factor(ctx(), require_actor(), current_user.session_id)
     _token, text = api_tokens.create_token(ctx(), require_actor(), request.form.get("label", ""))
     shown_once.keep("new_token", text)
     return redirect(url_for("auth.account"))

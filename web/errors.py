@@ -23,6 +23,7 @@ STATUS = {
     errors.Quarantined: 403,
     errors.Conflict: 409,
     errors.InvalidInput: 400,
+    errors.FactorNeeded: 403,
     errors.RangeNotSatisfiable: 416,
     errors.TooManyAttempts: 429,
     errors.Busy: 503,
@@ -51,6 +52,10 @@ SENTENCES = {
     "quarantined": _l("This version was found infected and is quarantined."),
     "conflict": _l("This conflicts with what is there now. Reload the page and try again."),
     "invalid": _l("A value given is not valid. Check the form and try again."),
+    "invalid.password": _l("The password is not right."),
+    "invalid.code": _l("That code is not right. Check the app's clock and try again."),
+    "invalid.no_factor": _l("Add an authenticator app or a security key first."),
+    "factor_needed": _l("Confirm your second factor again first."),
     "range_not_satisfiable": _l("The requested part of the file lies outside it."),
     "password_too_short": _l("A link password needs at least %(minimum)s characters."),
     "too_many_attempts": _l(

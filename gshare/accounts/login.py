@@ -36,7 +36,14 @@ from gshare.core import db as database
 from gshare.core.actor import Actor
 from gshare.core.config import OidcConfig
 from gshare.core.context import Context
-from gshare.core.models import AuditEvent, SignInFailures, User, UTCDateTime, utcnow
+from gshare.core.models import (
+    AuditEvent,
+    SecondFactor,
+    SignInFailures,
+    User,
+    UTCDateTime,
+    utcnow,
+)
 from gshare.org import users
 
 log = logging.getLogger(__name__)
@@ -60,6 +67,7 @@ class Outcome(enum.StrEnum):
 class SignIn:
     outcome: Outcome
     user: User | None = None
+    second_step: bool = False  # the password was right; a second factor must follow
 
 
 def sign_in(ctx: Context, username: str, password: str, now: datetime | None = None) -> SignIn:
@@ -90,10 +98,22 @@ def sign_in(ctx: Context, username: str, password: str, now: datetime | None = N
         return SignIn(Outcome.DIRECTORY_REFUSED)
     if user is None:
         return _failed(ctx, account, username, now)
-    user.failed_logins, user.locked_until = 0, None
-    _forget_pair(ctx, username)
     audit.record(ctx, user, "login", target=username, source=user.source)
+    if _has_second_factor(ctx, user):  # failures are forgotten only after the second factor
+        return SignIn(Outcome.OK, user, second_step=True)
+    forget_failures(ctx, user)
     return SignIn(Outcome.OK, user)
+
+
+def forget_failures(ctx: Context, user: User) -> None:
+    """Clear an account's wrong-password count and this address's wait (a full sign-in)."""
+    user.failed_logins, user.locked_until = 0, None
+    _forget_pair(ctx, user.username)
+
+
+def count_wrong_factor(ctx: Context, user: User, now: datetime | None = None) -> SignIn:
+    """Count a wrong second-factor code as a wrong password: it locks and slows alike."""
+    return _failed(ctx, user, user.username, now or utcnow())
 
 
 def local_password_allowed(settings: OidcConfig, username: str) -> bool:
@@ -180,6 +200,13 @@ def _failed(ctx: Context, account: User | None, username: str, now: datetime) ->
         return SignIn(Outcome.WRONG)
     audit.record(ctx, None, "login.lockout", target=username, minutes=settings.lock_minutes)
     return SignIn(Outcome.LOCKED)
+
+
+def _has_second_factor(ctx: Context, user: User) -> bool:
+    found = select(SecondFactor.id).where(
+        SecondFactor.user_id == user.id, SecondFactor.confirmed_at.is_not(None)
+    )
+    return ctx.db.scalar(found.limit(1)) is not None
 
 
 def _must_wait(ctx: Context, username: str, now: datetime) -> bool:

@@ -55,9 +55,13 @@ def digest(token: str) -> str:
 
 
 def start_session(
-    ctx: Context, user: User, user_agent: str = "", now: datetime | None = None
+    ctx: Context,
+    user: User,
+    user_agent: str = "",
+    now: datetime | None = None,
+    second_factor: bool = False,
 ) -> NewSession:
-    """Begin a session for a person who just signed in."""
+    """Begin a session for a person who just signed in (noting a second factor proven)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     row = UserSession(
@@ -68,6 +72,7 @@ def start_session(
         expires_at=now + timedelta(hours=ctx.config.sessions.lifetime_hours),
         device=describe_device(user_agent),
         ip=ctx.ip,
+        factor_at=now if second_factor else None,
     )
     ctx.db.add(row)
     ctx.db.flush()
@@ -155,3 +160,10 @@ def _live(ctx: Context, now: datetime) -> ColumnElement[bool]:
         & (UserSession.expires_at > now)
         & (UserSession.last_seen_at > now - idle)
     )
+
+
+def note_second_factor(ctx: Context, actor: User, session_id: int | None) -> None:
+    """Note that the actor just proved a second factor in this session (a new one added)."""
+    row = ctx.db.get(UserSession, session_id) if session_id is not None else None
+    if row is not None and row.user_id == actor.id:
+        row.factor_at = utcnow()

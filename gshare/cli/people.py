@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from gshare.accounts import login, sessions
+from gshare.accounts import factors, login, sessions
 from gshare.cli.base import Group, fail, main
 from gshare.core.actor import OPERATOR
 from gshare.core.config import GiB
@@ -179,6 +179,16 @@ def user_unlock(obj, username):
     with obj.unit_of_work() as ctx:
         login.unlock_account(ctx, OPERATOR, users.find_user(ctx, username))
         click.echo(f"{username} unlocked")
+
+
+@user.command("reset-factors")
+@click.argument("username")
+@click.pass_obj
+def user_reset_factors(obj, username):
+    """Remove a person's second factors and recovery codes (a lost phone); their sessions end."""
+    with obj.unit_of_work() as ctx:
+        removed = factors.reset_factors(ctx, OPERATOR, users.find_user(ctx, username))
+        click.echo(f"{removed} second factors of {username} removed; sessions ended")
 
 
 @user.command("import")

@@ -223,6 +223,14 @@ class LdapConfig:
 
 
 @dataclass(frozen=True)
+class MfaConfig:
+    required_for: tuple = ()
+    grace_days: int = 14
+    recent_minutes: int = 15
+    sign_in_minutes: int = 5
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -237,6 +245,7 @@ class Config:
     links: LinksConfig = field(default_factory=LinksConfig)
     oidc: OidcConfig = field(default_factory=OidcConfig)
     ldap: LdapConfig = field(default_factory=LdapConfig)
+    mfa: MfaConfig = field(default_factory=MfaConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -374,7 +383,20 @@ def _validated(config: Config) -> Config:
         raise ConfigError("quotas must be 0 (unlimited) or more")
     _check_oidc(config.oidc)
     _check_ldap(config.ldap)
+    _check_mfa(config.mfa)
     return config
+
+
+MFA_ROLES = ("system_admin", "department_admin", "everyone")
+
+
+def _check_mfa(mfa: MfaConfig) -> None:
+    """Refuse a second-factor rule that names no role gshare knows, or negative times."""
+    unknown = [role for role in mfa.required_for if role not in MFA_ROLES]
+    if unknown:
+        raise ConfigError(f"'mfa.required_for' knows only {', '.join(MFA_ROLES)}: not {unknown}")
+    if mfa.grace_days < 0 or mfa.recent_minutes <= 0 or mfa.sign_in_minutes <= 0:
+        raise ConfigError("'mfa.grace_days' must be 0 or more, the minutes more than 0")
 
 
 def _check_oidc(oidc: OidcConfig) -> None:

@@ -107,6 +107,12 @@ class TooManyAttempts(GshareError):
     code = "too_many_attempts"
 
 
+class FactorNeeded(GshareError):
+    """This needs a second factor proven a few minutes ago: confirm it again."""
+
+    code = "factor_needed"
+
+
 class Busy(GshareError):
     """The server is busy; try again in a few seconds (detail: retry_after seconds)."""
 

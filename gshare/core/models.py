@@ -132,6 +132,8 @@ class User(Base):
     directory_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     directory_dn: Mapped[str | None] = mapped_column(String(1024))
     directory_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when a rule of `[mfa] required_for` first met this person without a factor: grace starts
+    factor_grace_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department: Mapped[Department] = relationship()
 
@@ -152,6 +154,40 @@ class UserSession(Base):
     device: Mapped[str] = mapped_column(String(200), default="")  # the user agent, summed up
     ip: Mapped[str | None] = mapped_column(String(45))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # second factor proven
+
+
+class SecondFactor(Base):
+    """An authenticator app (TOTP) or a security key (WebAuthn) of one person's."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "totp" or "webauthn"
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: enrolling
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP: the secret (Fernet, purpose "gshare totp v1") and the last time step accepted
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # WebAuthn: the credential's id (base64url), its COSE public key (base64url), its counter
+    credential_id: Mapped[str | None] = mapped_column(String(700), unique=True)
+    public_key: Mapped[str | None] = mapped_column(Text)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code, stored as a digest; used_at set when it is spent."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SignInFailures(Base):
