@@ -15,6 +15,7 @@ import contextlib
 import functools
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@functools.cache
+_MADE = threading.Lock()
+
+
 def _instruments():
+    """Make this process's metrics once (requests are served by several threads at once: two
+    first requests racing would register the metrics twice)."""
+    with _MADE:
+        return _made()
+
+
+@functools.cache
+def _made():
     from prometheus_client import Counter, Histogram
 
     return {

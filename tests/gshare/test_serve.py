@@ -64,15 +64,27 @@ def start_serve(tmp_path, clamd_daemon, server_settings: str = ""):
         f"[storage]\nembedded_port = {objects}\n"
         f'[antivirus]\nclamd = "{clamd_daemon.address}"\n'
     )
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gshare"), "--config", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    # Output to a file, not a pipe: nobody reads a pipe while a test runs, and a full one would
+    # stall every process of the node in the middle of a log line.
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gshare"), "--config", str(config), "serve"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    process.log = log
     yield process, web, s3, tmp_path / "var"
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def finished(process, seconds: float) -> str:
+    """Wait for gshare serve to end; return what it wrote."""
+    process.wait(timeout=seconds)
+    return process.log.read_text()
 
 
 def test_serve_starts_everything_on_embedded_defaults_and_stops_cleanly(served):
@@ -93,7 +105,7 @@ def test_serve_starts_everything_on_embedded_defaults_and_stops_cleanly(served):
         what="gunicorn's control sockets",
     )
     process.send_signal(signal.SIGTERM)
-    output = process.communicate(timeout=60)[0].decode()
+    output = finished(process, 60)
     assert process.returncode == 0, output[-2000:]
     leftovers = subprocess.run(["pgrep", "-f", str(var)], capture_output=True, text=True).stdout
     assert leftovers == "", "the embedded S3 server or a worker outlived gshare serve"
@@ -106,31 +118,6 @@ def test_the_s3_listener_answers_a_health_path_for_load_balancers(served):
     assert (status, body) == (200, {"status": "ok"})
     status, _ = get(f"http://127.0.0.1:{s3}/")
     assert status == 403  # everything else still needs a signature
-
-
-def test_a_dead_child_stops_serve_with_an_error_so_its_supervisor_restarts_it(served):
-    process, web, s3, var = served
-    assert wait_for(f"http://127.0.0.1:{web}/readyz", process)[0] == 200
-    s3_master = child_listening_on(process.pid, s3)
-    assert s3_master is not None, "the S3 endpoint runs in a child of its own"
-    os.kill(s3_master, signal.SIGKILL)
-    output = process.communicate(timeout=90)[0].decode()
-    assert process.returncode != 0, output[-2000:]
-    assert "gshare-s3" in output and "ended; stopping gshare serve" in output
-    leftovers = subprocess.run(["pgrep", "-f", str(var)], capture_output=True, text=True).stdout
-    assert leftovers == "", "a child outlived gshare serve"
-
-
-def test_children_end_with_serve_even_after_a_kill_9(served):
-    process, web, s3, var = served
-    assert wait_for(f"http://127.0.0.1:{web}/readyz", process)[0] == 200
-    children = [child.pid for child in psutil.Process(process.pid).children()]
-    assert len(children) >= 3, "serve runs the object store, the S3 endpoint and a worker"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-    for pid in children:
-        eventually(lambda pid=pid: is_gone(pid), timeout=40, interval=0.2, what=f"{pid} to end")
-    assert [pid for pid in children if is_gone(pid)] == children
 
 
 def test_json_logs_name_node_process_request_and_metrics_count_both_listeners(served_json):
@@ -159,9 +146,7 @@ def test_json_logs_name_node_process_request_and_metrics_count_both_listeners(se
     assert 'gshare_up{component="s3_listener"} 1.0' in exposition
     process.send_signal(signal.SIGTERM)
     lines = [
-        json.loads(line)
-        for line in process.communicate(timeout=60)[0].decode().splitlines()
-        if line.startswith("{")
+        json.loads(line) for line in finished(process, 60).splitlines() if line.startswith("{")
     ]
     login = [line for line in lines if line.get("route") == "auth.login"]
     assert login, lines[-20:]
@@ -173,6 +158,31 @@ def test_json_logs_name_node_process_request_and_metrics_count_both_listeners(se
         s3_lines and s3_lines[0]["status"] == 403
     )  # readyz's probes of S3 are not logged and s3_lines[0]["process"].startswith("s3[")
     assert any(line["process"].startswith("serve[") for line in lines)  # gunicorn's arbiter too
+
+
+def test_a_dead_child_stops_serve_with_an_error_so_its_supervisor_restarts_it(served):
+    process, web, s3, var = served
+    assert wait_for(f"http://127.0.0.1:{web}/readyz", process)[0] == 200
+    s3_master = child_listening_on(process.pid, s3)
+    assert s3_master is not None, "the S3 endpoint runs in a child of its own"
+    os.kill(s3_master, signal.SIGKILL)
+    output = finished(process, 90)
+    assert process.returncode != 0, output[-2000:]
+    assert "gshare-s3" in output and "ended; stopping gshare serve" in output
+    leftovers = subprocess.run(["pgrep", "-f", str(var)], capture_output=True, text=True).stdout
+    assert leftovers == "", "a child outlived gshare serve"
+
+
+def test_children_end_with_serve_even_after_a_kill_9(served):
+    process, web, s3, var = served
+    assert wait_for(f"http://127.0.0.1:{web}/readyz", process)[0] == 200
+    children = [child.pid for child in psutil.Process(process.pid).children()]
+    assert len(children) >= 3, "serve runs the object store, the S3 endpoint and a worker"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    for pid in children:
+        eventually(lambda pid=pid: is_gone(pid), timeout=40, interval=0.2, what=f"{pid} to end")
+    assert [pid for pid in children if is_gone(pid)] == children
 
 
 def test_a_taken_port_stops_serve_with_a_clear_error(tmp_path, clamd_daemon):
