@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import pytest
 
-from storage import EmbeddedS3Server, S3Store
+from storage import EmbeddedS3Server, S3Store, StorageError
 from storage.weed_security import SECURITY_FILE, TLS_DIR
 from tests.storage.weed_clients import (
     WeedKeys,
@@ -46,6 +46,26 @@ class StoredFile(NamedTuple):
     @property
     def volume_id(self) -> int:
         return int(self.fid.split(",")[0])
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory, s3_credentials):
+    """A store of this module's own, not the session's: ReadAllNeedles streams a whole volume,
+    and late in the suite the session's volumes hold everything the other tests stored."""
+    server = EmbeddedS3Server(tmp_path_factory.mktemp("inner-ports"), *s3_credentials)
+    try:
+        server.start()
+    except StorageError as exc:
+        pytest.fail(f"embedded S3 server did not start: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(s3_server, s3_credentials) -> S3Store:
+    store = S3Store(s3_server.endpoint, *s3_credentials, bucket=f"inner-{uuid.uuid4().hex[:12]}")
+    store.ensure_bucket()
+    return store
 
 
 @pytest.fixture
