@@ -8,7 +8,8 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.web.s3.answers import error_code
+from tests.web.s3 import answers
+from tests.web.s3.answers import blob_count, error_code
 
 BUCKET = "finance"
 
@@ -20,13 +21,7 @@ def alice(s3_site):
 
 
 def history(client, key: str) -> list[str]:
-    """Return the version ids of a key, newest first."""
-    listed = client.list_object_versions(Bucket=BUCKET, Prefix=key).get("Versions", [])
-    return [v["VersionId"] for v in listed if v["Key"] == key]
-
-
-def blob_count(site) -> int:
-    return sum(1 for _ in site.gs.store.list("v/"))
+    return answers.history(client, BUCKET, key)
 
 
 def refused(raised) -> tuple[str, int]:

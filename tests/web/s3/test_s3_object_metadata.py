@@ -8,6 +8,8 @@ from botocore.exceptions import ClientError
 from sqlalchemy import select
 
 from gshare.core.models import Space, Version
+from tests.web.s3 import answers
+from tests.web.s3.answers import blob_count
 
 BUCKET = "finance"
 
@@ -19,12 +21,7 @@ def alice(s3_site):
 
 
 def history(client, key: str) -> list[str]:
-    listed = client.list_object_versions(Bucket=BUCKET, Prefix=key).get("Versions", [])
-    return [v["VersionId"] for v in listed if v["Key"] == key]
-
-
-def blob_count(site) -> int:
-    return sum(1 for _ in site.gs.store.list("v/"))
+    return answers.history(client, BUCKET, key)
 
 
 def used_bytes(site) -> int:
