@@ -7,9 +7,9 @@ import zipfile
 import pytest
 
 from antivirus import detect_content_type
+from gshare.access.gate import current_version
 from gshare.core.config import AntivirusConfig, ConfigError, load_config
 from gshare.core.errors import NameInvalid
-from gshare.access.gate import current_version
 from gshare.core.models import Node, ScanState
 from gshare.core.names import clean_name
 from gshare.files import folders
