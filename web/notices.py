@@ -15,6 +15,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from gshare.access.permissions import allowed_actions
 from gshare.activity import notifications
 from gshare.sharing import grants
 from web.context import actor, ctx, require_actor
@@ -59,7 +60,7 @@ def _unread() -> int:
 def notice_link(notice) -> str | None:
     """Return where a share notice leads (its folder or file), if the reader may see it."""
     node = _shared_item(notice) if notice.kind == grants.SHARED_NOTICE else None
-    if node is None:
+    if node is None or "see" not in allowed_actions(ctx().db, require_actor(), node):
         return None
     if node.is_folder:
         return url_for("browse.folder", node_id=node.id)

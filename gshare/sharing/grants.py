@@ -10,7 +10,7 @@ from gshare.access.permissions import Action, Role
 from gshare.activity import audit, notifications
 from gshare.core.actor import Actor
 from gshare.core.context import Context
-from gshare.core.errors import InvalidInput, NotFound
+from gshare.core.errors import InvalidInput, NotFound, PermissionDenied
 from gshare.core.models import Department, Grant, Node, User
 from gshare.files.lookup import get_node
 from gshare.org import departments, grantees
@@ -59,10 +59,12 @@ def grant_role(
 def shared_item(ctx: Context, actor: Actor, node_id: int | None) -> Node | None:
     """Return the item a share notice is about if the reader may see it now, else None (a
     file not yet clean to them, taken back, or deleted: the notice then names nothing)."""
-    try:
-        return get_node(ctx, actor, node_id or 0)
-    except NotFound:
-        return None
+    for action in (Action.SEE, Action.UPLOAD):  # an uploader may only add files to a folder
+        try:
+            return get_node(ctx, actor, node_id or 0, action)
+        except (NotFound, PermissionDenied):
+            continue
+    return None
 
 
 def _tell_grantees(ctx: Context, actor: Actor, node: Node, grant: Grant, user, department):

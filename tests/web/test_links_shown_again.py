@@ -8,13 +8,16 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from gshare.core import crypto
 from gshare.core.models import ShareLink, User, utcnow
 from gshare.sharing import links
 from tests.web.conftest import post
+from web.cli import main
 
+NEW_SECRET = "Rotated-2027-kQ9vX3mP7tL2wZ8rN5bH1cJ6dF4gS0aY"
 ADDRESS = re.compile(r'value="http://localhost(/s/[^"]+)"')
 
 
@@ -102,7 +105,7 @@ def test_key_reencrypt_moves_link_tokens_under_a_new_secret(site, owner_web, gs)
         old = crypto.secret_key(ctx.config)
         rotating = ctx.config.replace(
             server={
-                "secret_key": "Rotated-2027-kQ9vX3mP7tL2wZ8rN5bH1cJ6dF4gS0aY",
+                "secret_key": NEW_SECRET,
                 "old_secret_keys": (old,),
             }
         )
@@ -159,3 +162,38 @@ def test_an_upload_link_offers_no_zip(site, owner_web, app):
     outsider = _outsider(app)
     assert "uploader" in outsider.get(path).get_data(as_text=True)
     assert outsider.get(f"{path}/zip").status_code == 404
+
+
+def test_the_key_reencrypt_command_moves_link_tokens_too(site, owner_web, config, tmp_path, gs):
+    owner, web = owner_web
+    folder = site.folder(site.home(owner), "Box")
+    _make_link(web, folder.id, mode="view")
+    path = ADDRESS.search(web.get(f"/nodes/{folder.id}/share").get_data(as_text=True)).group(1)
+    old = crypto.secret_key(config)
+    rotated = tmp_path / "rotated.toml"
+    rotated.write_text(
+        f'[server]\ndata_dir = "{config.server.data_dir}"\n'
+        f'secret_key = "{NEW_SECRET}"\nold_secret_keys = ["{old}"]\n'
+        f'[database]\nurl = "{config.database.url}"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(rotated), "key", "reencrypt"])
+    assert result.exit_code == 0, result.output
+    assert "1 link token(s) now under the current server secret" in result.output
+    with gs.unit_of_work() as ctx:
+        ctx.config = ctx.config.replace(server={"secret_key": NEW_SECRET, "old_secret_keys": ()})
+        link = ctx.db.scalar(select(ShareLink))
+        assert f"/s/{links.link_token(ctx, ctx.db.get(User, owner.id), link)}" == path
+
+
+def test_an_uploader_is_told_of_the_folder_without_a_link_to_a_page_they_cannot_open(
+    site, owner_web, browser_for
+):
+    owner, web = owner_web
+    dropper = site.user("dropper", "Planning")
+    folder = site.folder(site.home(owner), "ກ່ອງຮັບເອກະສານ")
+    post(web, f"/nodes/{folder.id}/grants", {"username": "dropper", "role": "uploader"})
+    reader = browser_for(dropper)
+    reader.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    notices = reader.get("/notifications").get_data(as_text=True)
+    assert "Owner shared “ກ່ອງຮັບເອກະສານ” with you (role: Uploader)." in notices
+    assert 'class="open"' not in notices
