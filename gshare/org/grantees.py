@@ -82,8 +82,9 @@ def resolve_grantee(ctx: Context, actor: Actor, ref: str, text: str) -> dict:
     return _chosen(ctx, matches[0].ref)
 
 
-def department_members(ctx: Context, department: Department, below: bool) -> list[User]:
-    """Return the active members of a department (and of those below it, if `below`)."""
+def department_member_ids(ctx: Context, department: Department, below: bool) -> list[int]:
+    """Return the ids of the active members of a department (and of those below it, if
+    `below`)."""
     ids = {department.id}
     if below:
         children: dict[int | None, list[int]] = {}
@@ -95,7 +96,7 @@ def department_members(ctx: Context, department: Department, below: bool) -> lis
                 if child not in ids:
                     ids.add(child)
                     todo.append(child)
-    query = select(User).where(User.department_id.in_(ids), User.disabled.is_(False))
+    query = select(User.id).where(User.department_id.in_(ids), User.disabled.is_(False))
     return list(ctx.db.scalars(query.order_by(User.id)))
 
 

@@ -71,21 +71,19 @@ def _tell_grantees(ctx: Context, actor: Actor, node: Node, grant: Grant, user, d
     """Leave a notice for the person, or each active member of the department; the item's
     name is looked up when the notice is read, through the scan gate."""
     if user is not None:
-        people = [user]
+        people = [user.id]
     else:
-        people = grantees.department_members(ctx, department, grant.include_subdepartments)
+        people = grantees.department_member_ids(ctx, department, grant.include_subdepartments)
     via = departments.full_name(ctx, department) if department is not None else None
-    for person in people:
-        if person.id != actor.id:
-            notifications.notify(
-                ctx,
-                person.id,
-                SHARED_NOTICE,
-                node_id=node.id,
-                role=str(grant.role),
-                by=getattr(actor, "display_name", None),
-                via=via,
-            )
+    notifications.notify_many(
+        ctx,
+        [person for person in people if person != actor.id],
+        SHARED_NOTICE,
+        node_id=node.id,
+        role=str(grant.role),
+        by=getattr(actor, "display_name", None),
+        via=via,
+    )
 
 
 def revoke_grant(ctx: Context, actor: Actor, grant_id: int) -> None:
