@@ -65,12 +65,10 @@ class Picker {
       label.className = "label";
       label.textContent = item.label;
       option.append(label);
-      if (item.detail) {
-        const detail = document.createElement("span");
-        detail.className = "detail muted";
-        detail.textContent = item.detail;
-        option.append(" ", detail);
-      }
+      const detail = document.createElement("span");
+      detail.className = "detail muted";
+      detail.textContent = item.kind === "department" ? this.box.dataset.everyone : item.detail;
+      option.append(" ", detail);
       this.list.append(option);
     });
     if (!found.length) {
