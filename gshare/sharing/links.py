@@ -14,7 +14,8 @@ A download limit counts visits, not requests: the first request of a download (w
 range) takes one download with one conditional UPDATE, so parallel requests on any number of
 nodes never take more than the limit, and gets a resume grant, a signed, short-lived token for
 that link and version (12 hours), with which the visitor's later ranged requests resume without
-counting. A request for the whole file is a new download, grant or not.
+counting. A request for the whole file is a new download, grant or not. A ZIP of a view link's
+folder (clean files only) takes one download, whatever it holds; it cannot be resumed.
 """
 
 from __future__ import annotations
