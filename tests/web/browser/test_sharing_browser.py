@@ -6,6 +6,7 @@ a reload; the outsider sees the expiry and a ZIP of the folder. Desktop 1366x768
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -194,3 +195,24 @@ def test_share_by_picking_a_lao_name_then_links_copy_qr_and_zip(
         zip_button.click()
     assert download.value.suggested_filename == "ແຜນງານ 2026.zip"
     assert not problems, "\n".join(problems)
+
+
+def test_without_the_clipboard_api_the_copy_button_selects_the_address(office, window):
+    """On a plain-http intranet address browsers offer no navigator.clipboard: the button then
+    selects the address and says how to copy it."""
+    page = window("en", PHONE)
+    page.add_init_script("Object.defineProperty(navigator, 'clipboard', {value: undefined})")
+    sign_in(page, "owner")
+    page.goto(f"/nodes/{office.id}/share")
+    page.locator("form[action$='/links'] button.primary").click()
+    item = page.locator("li.link-item").first
+    expect(item.locator("input[readonly]")).to_have_value(re.compile(r"/s/"))
+    item.locator("button.copy").click()
+    expect(item.locator(".copy-state")).to_have_text("Selected: press Ctrl+C to copy")
+    expect(item.locator("input[readonly]")).to_be_focused()
+    selected = page.evaluate(
+        "() => { const f = document.activeElement;"
+        " return f.value.slice(f.selectionStart, f.selectionEnd); }"
+    )
+    assert selected == item.locator("input[readonly]").input_value()
+    shot(page, "share-link-copy-fallback-en-phone")
