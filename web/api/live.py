@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask import jsonify, render_template
 
 import web.api.payloads as p
-from gshare.access.permissions import Action, allowed_actions
 from gshare.activity import notifications
-from gshare.files import live as watched
+from gshare.files.live import watch_folder
 from web.api.blueprint import bp
 from web.api.validation import takes
 from web.context import ctx, require_actor
@@ -23,13 +22,19 @@ def live(query: p.LiveQuery):
     answer: dict = {"unread": notifications.count_unread(ctx(), user)}
     if query.folder is not None:
         ids = [int(i) for i in query.versions.split(",") if i]
-        folder, versions = watched.watch_folder(ctx(), user, query.folder, ids)
-        answer["badges"] = {
-            str(v.id): {"state": state, "html": render_template("_badge.html", version=v).strip()}
-            for v, state in versions
-        }
-        if Action.EDIT in allowed_actions(ctx().db, user, folder):
+        watched = watch_folder(ctx(), user, query.folder, ids)
+        answer["badges"] = {str(v.id): _badge(v, state) for v, state in watched.versions}
+        if watched.may_edit:
+            space = watched.folder.space
             answer["space_use"] = render_template(
-                "_space_use.html", space=folder.space, folder_id=folder.id
+                "_space_use.html", space=space, folder_id=watched.folder.id
             ).strip()
     return jsonify(answer)
+
+
+def _badge(version, state: str) -> dict:
+    """The state, and the badge drawn only once the scan is over (a page replaces a badge only
+    when the state changed, and most answers say "still being scanned")."""
+    settled = state != "pending"
+    html = render_template("_badge.html", version=version).strip() if settled else ""
+    return {"state": state, "html": html}

@@ -66,7 +66,9 @@ class Live {
     this.showCount(answer.unread);
     for (const [id, badge] of Object.entries(answer.badges || {})) {
       const shown = document.querySelector(`.badge[data-version="${id}"]`);
-      if (shown && shown.dataset.state !== badge.state) replaceWith(shown, badge.html);
+      if (shown && badge.state !== "pending" && shown.dataset.state !== badge.state) {
+        replaceWith(shown, badge.html);
+      }
     }
     const use = document.getElementById("space-use");
     if (use && answer.space_use) replaceWith(use, answer.space_use);
