@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from gshare.activity import notifications
-from gshare.core.models import Space
+from gshare.core.models import Space, utcnow
+from gshare.files import uploads
 from gshare.scanning.queue import Backoff, claim, scan_version
 from tests.fixtures.clamd import eicar_bytes
 from tests.web.browser.conftest import (
@@ -33,6 +35,7 @@ SCREENS = {"desktop-en": ("en", DESKTOP), "phone-lo": ("lo", PHONE)}
 TEXT = {
     "en": {
         "quota": "The space is full",
+        "busy": "The server is busy. Trying again in",
         "name": "This name is refused.",
         "offline": "It will continue when the connection is back.",
         "held": "it will not be shared until an administrator allows it",
@@ -42,6 +45,7 @@ TEXT = {
     },
     "lo": {
         "quota": "ພື້ນທີ່ເຕັມແລ້ວ",
+        "busy": "ເຊີບເວີກຳລັງຫຍຸ້ງ. ຈະລອງໃໝ່ໃນອີກ",
         "name": "ຊື່ນີ້ໃຊ້ບໍ່ໄດ້.",
         "offline": "ຈະອັບໂຫຼດຕໍ່ເອງ ເມື່ອການເຊື່ອມຕໍ່ກັບມາ.",
         "held": "ຈົນກວ່າຜູ້ບໍລິຫານລະບົບຈະອະນຸຍາດ",
@@ -327,3 +331,60 @@ def test_the_notices_count_appears_without_a_reload_on_any_page(site, open_page)
     site.run(lambda w: notifications.notify(w.ctx, user.id, "scan.infected", name="x.txt"))
     expect(page.locator(".notices-link .count")).to_have_text("1", timeout=LIVE_MS)
     expect(page.locator(".notices-link .count")).to_have_attribute("aria-label", "1 unread")
+
+
+def test_a_busy_server_is_waited_for_as_it_asks_and_the_upload_goes_on(site, my_files, screen):
+    page, _, lang = my_files
+    busy = []
+
+    def busy_once(route):
+        if busy:
+            return route.continue_()
+        busy.append(route.request.url)
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "2"},
+            json={"error": {"code": "busy", "message": "busy"}},
+        )
+
+    page.route(re.compile(r".*/api/v1/folders/\d+/files\?.*"), busy_once)
+    page.set_input_files(
+        "#pick-files", files=[{"name": "ແຜນ.txt", "mimeType": "text/plain", "buffer": b"plan"}]
+    )
+    row = page.locator("#queue li", has_text="ແຜນ.txt")
+    expect(row).to_have_attribute("data-state", "retrying", timeout=UPLOAD_TIMEOUT_MS)
+    expect(row.locator(".status")).to_contain_text(TEXT[lang]["busy"])
+    _shot_row(page, row, f"uploads-server-busy-{screen}")
+    expect(page.locator("table.entries a.file", has_text="ແຜນ.txt")).to_be_visible(
+        timeout=UPLOAD_TIMEOUT_MS
+    )
+    assert len(busy) == 1
+
+
+def test_an_upload_ended_on_the_server_says_so_and_retry_starts_it_again(
+    site, gs, open_page, tmp_path
+):
+    site.user("somsak")
+    page = open_page("en", **DESKTOP)
+    sign_in(page, "somsak")
+    page.goto("/my")
+    path, data = _chunked_file(page, tmp_path)
+    page.route(
+        PART_URL,
+        lambda route: None if route.request.url.endswith("/parts/2") else route.continue_(),
+    )
+    with page.expect_request(lambda r: r.url.endswith("/parts/2")):
+        page.set_input_files("#pick-files", str(path))
+    row = page.locator("#queue li", has_text="survey.bin")
+    row.get_by_role("button", name="Pause").click()
+    expect(row).to_have_attribute("data-state", "paused")
+    with gs.unit_of_work() as ctx:  # what `gshare` does to sessions nobody touched for a while
+        assert uploads.expire_uploads(ctx, utcnow() + timedelta(minutes=1)) == 1
+
+    page.unroute(PART_URL)
+    row.get_by_role("button", name="Resume").click()
+    expect(row).to_have_attribute("data-state", "failed")
+    expect(row.locator(".status")).to_contain_text("The upload was ended on the server")
+    shot(page, "uploads-session-expired-desktop-en")
+    row.get_by_role("button", name="Retry").click()
+    assert _download_sha256(page, "survey.bin") == hashlib.sha256(data).hexdigest()
