@@ -128,6 +128,7 @@ def folder(node_id: int):
         page=page,
         sort=sort,
         descending=descending,
+        view="grid" if request.args.get("view") == "grid" else "list",
         crumbs=breadcrumbs(node),
         actions=allowed_actions(ctx().db, user, node),
         selected={int(i) for i in request.args.getlist("sel") if i.isdigit() and len(i) < 10},

@@ -1,0 +1,196 @@
+"""Thumbnails and previews: small pictures of images and PDF first pages, PDF pages, text.
+
+Only a clean version is ever decoded or pictured: a pending, infected, blocked or merely
+released version has no thumbnail and no rendered preview, whoever asks. Each request goes
+through the same check as a download first (the person reads the file, the version is one they
+may read), so a thumbnail can show nothing its reader could not download.
+
+Thumbnails are made lazily, on the first request of someone who may read the version, and
+stored once under the version's own thumbnail key (`blobs.thumbnail_key`), the version row
+recording "made" or "none" (never tried again). Lazily, because a clean verdict comes from two
+places (the inline scan of an upload, the worker), a rescan may pull it back, and most files are
+never looked at in a grid: the request knows that its reader may see the version now.
+Pages of a PDF are drawn on request and not stored (the browser keeps them: one version's
+page never changes).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+from gshare.access.gate import readable_version
+from gshare.access.permissions import Action
+from gshare.core.actor import Actor
+from gshare.core.blobs import store_errors, thumbnail_key
+from gshare.core.context import Context
+from gshare.core.errors import NotFound
+from gshare.core.models import Node, ScanState, Version
+from gshare.files import render
+from gshare.files.content import open_checked, read_version
+from gshare.files.lookup import get_node
+
+BROWSER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+DRAWN_IMAGES = frozenset({"image/tiff", "image/heic", "image/heif"})  # shown as a drawn picture
+TEXT_TYPES = frozenset({"application/json", "application/xml"})
+THUMBNAIL_SIZE = 320  # pixels on the longer side
+PAGE_SIZE = 1400
+MAX_SOURCE_BYTES = 100 << 20  # larger files get no thumbnail and no drawn preview
+MAX_PAGES = 20  # pages of a PDF previewed; the rest is read after downloading
+RENDER_SECONDS = 20.0
+TEXT_BYTES = 256 << 10
+MADE, NONE = "made", "none"
+
+
+@dataclass
+class Picture:
+    """A drawn picture (WebP bytes) of a version."""
+
+    version: Version
+    data: bytes
+
+
+@dataclass
+class TextPreview:
+    """The start of a text file, decoded; truncated when the file is longer."""
+
+    text: str
+    encoding: str
+    truncated: bool
+
+
+def preview_kind(content_type: str) -> str | None:
+    """Return how a type is previewed: image (the browser shows it), picture (drawn by the
+    server: TIFF, HEIC), pdf (pages drawn by the server), text, or None."""
+    if content_type in BROWSER_IMAGES:
+        return "image"
+    if content_type in DRAWN_IMAGES:
+        return "picture"
+    if content_type == "application/pdf":
+        return "pdf"
+    if content_type.startswith("text/") or content_type in TEXT_TYPES:
+        return "text"
+    return None
+
+
+def has_thumbnail(version: Version | None) -> bool:
+    """Tell whether a version may have a thumbnail (a clean image or PDF not refused yet)."""
+    return (
+        version is not None
+        and version.scan_state == ScanState.CLEAN
+        and preview_kind(version.content_type) in ("image", "picture", "pdf")
+        and version.thumbnail != NONE
+        and version.size <= MAX_SOURCE_BYTES
+    )
+
+
+def open_thumbnail(
+    ctx: Context, actor: Actor, node_id: int, version_id: int | None = None
+) -> Picture | None:
+    """Return the thumbnail of a version of a file the actor reads (the newest they may read,
+    or version_id), made now if it was not yet; None when it has none (the refusal is
+    remembered, so this returns rather than raises)."""
+    node = get_node(ctx, actor, node_id, Action.READ)
+    version = readable_version(ctx.db, actor, node, version_id)
+    if not has_thumbnail(version):
+        raise NotFound("This file has no thumbnail.")
+    key = thumbnail_key(version.blob_key)
+    if version.thumbnail == MADE:
+        try:
+            with store_errors(), ctx.store.get(key) as stream:
+                return Picture(version, b"".join(stream))
+        except NotFound:
+            pass  # lost from the store: make it again
+    drawn = _draw(ctx, version, open_checked(ctx, node, version), THUMBNAIL_SIZE, 1)
+    if drawn is None:
+        version.thumbnail = NONE
+        return None
+    data, pages = drawn
+    with store_errors():
+        ctx.store.put(key, io.BytesIO(data), len(data), content_type="image/webp")
+    ctx.delete_blob_after_rollback(key)
+    version.thumbnail, version.page_count = MADE, pages
+    return Picture(version, data)
+
+
+def count_pages(ctx: Context, actor: Actor, node: Node, version: Version) -> int | None:
+    """Return the number of pages of a clean PDF the actor reads (learnt with its thumbnail);
+    None when it cannot be drawn."""
+    if version.page_count is None and version.thumbnail != NONE:
+        open_thumbnail(ctx, actor, node.id, version.id)
+    return version.page_count
+
+
+def draw_page(
+    ctx: Context, actor: Actor, node_id: int, version_id: int, page: int
+) -> Picture | None:
+    """Draw page `page` of a clean PDF (or a TIFF or HEIC image, page 1) the actor reads, for
+    its preview; recorded in the audit log as a read. None when it cannot be drawn."""
+    node = get_node(ctx, actor, node_id, Action.READ)
+    version = readable_version(ctx.db, actor, node, version_id)
+    kind = preview_kind(version.content_type)
+    pages = MAX_PAGES if kind == "pdf" else 1
+    if (
+        version.scan_state != ScanState.CLEAN
+        or kind not in ("pdf", "picture")
+        or (version.size > MAX_SOURCE_BYTES)
+    ):
+        raise NotFound("This file has no preview.")
+    if not 1 <= page <= pages:
+        raise NotFound("The preview has no such page.")
+    drawn = _draw(ctx, version, read_version(ctx, actor, node, version), PAGE_SIZE, page)
+    return None if drawn is None else Picture(version, drawn[0])
+
+
+def read_text(ctx: Context, actor: Actor, node_id: int) -> TextPreview:
+    """Return the start of a text file the actor reads, decoded (see decode_text)."""
+    node = get_node(ctx, actor, node_id, Action.READ)
+    version = readable_version(ctx.db, actor, node)
+    if preview_kind(version.content_type) != "text":
+        raise NotFound("This file has no text preview.")
+    download = read_version(ctx, actor, node, version, (0, TEXT_BYTES))
+    with store_errors():
+        data = b"".join(download.stream or ())
+        if download.stream:
+            download.stream.close()
+    text, encoding = decode_text(data, complete=version.size <= TEXT_BYTES)
+    return TextPreview(text, encoding, version.size > TEXT_BYTES)
+
+
+def decode_text(data: bytes, complete: bool) -> tuple[str, str]:
+    """Decode the start of a text file: UTF-16 with its byte-order mark, else UTF-8 (a
+    character cut at the end of an incomplete start is dropped), else Windows-1252, the usual
+    8-bit encoding of older Western files (a guesser misreads short ones; Lao text from before
+    Unicode used font tricks no decoder can undo)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=complete), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _draw(ctx: Context, version: Version, download, size: int, page: int):
+    """Copy a version's bytes to a private temporary file and draw them; return (WebP bytes,
+    pages), or None when they cannot be drawn (too large, broken, too slow)."""
+    kind = "pdf" if version.content_type == "application/pdf" else "image"
+    folder = tempfile.mkdtemp(prefix="gshare-render-")
+    try:
+        source, target = os.path.join(folder, "source"), os.path.join(folder, "picture.webp")
+        with store_errors(), open(source, "wb") as copy:
+            for chunk in download.stream or ():
+                copy.write(chunk)
+        try:
+            pages = render.render(render.Job(kind, source, target, size, page), RENDER_SECONDS)
+        except render.Unrenderable:
+            return None
+        with open(target, "rb") as drawn:
+            return drawn.read(), pages
+    finally:
+        if download.stream:
+            download.stream.close()
+        shutil.rmtree(folder, ignore_errors=True)
