@@ -44,19 +44,23 @@ def file_page(node_id: int):
 
 
 def _preview(user, node, version) -> dict | None:
-    """Return what the preview box shows: its kind, and a PDF's pages or a text's start."""
+    """Return what the preview box shows: its kind, and a PDF's pages or a text's start; a
+    preview that cannot be made (broken, bytes missing, not scanned yet) is "failed"."""
     kind = previews.preview_kind(version.content_type)
-    if is_quarantined(version):
-        return None  # the page shows its state instead
-    if kind in ("pdf", "picture") and not previews.has_thumbnail(version):
-        return {"kind": "failed"}  # not clean (the uploader's own), broken, or too large
-    if kind == "pdf":
-        pages = previews.count_pages(ctx(), user, node, version)
-        shown = min(pages or 0, previews.MAX_PAGES)
-        return {"kind": "pdf" if pages else "failed", "pages": pages, "shown": shown}
-    if kind == "text":
-        return {"kind": "text", "text": previews.read_text(ctx(), user, node.id)}
-    return kind and {"kind": kind}
+    if is_quarantined(version) or kind is None:
+        return None  # the page shows its state, or says there is no preview
+    try:
+        if kind in ("pdf", "picture") and not previews.has_thumbnail(version):
+            return {"kind": "failed"}  # not clean (the uploader's own), broken, or too large
+        if kind == "pdf":
+            pages = previews.count_pages(ctx(), user, node, version)
+            shown = min(pages or 0, previews.MAX_PAGES)
+            return {"kind": "pdf" if pages else "failed", "pages": pages, "shown": shown}
+        if kind == "text":
+            return {"kind": "text", "text": previews.read_text(ctx(), user, node.id)}
+    except GshareError:
+        return {"kind": "failed"}
+    return {"kind": kind}
 
 
 @bp.get("/files/<int:node_id>/download")
