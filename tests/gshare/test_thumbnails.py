@@ -11,6 +11,7 @@ from datetime import timedelta
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
+from pillow_heif import register_heif_opener
 
 from gshare.core.actor import OPERATOR
 from gshare.core.blobs import thumbnail_key
@@ -54,6 +55,21 @@ def png_bomb(side=60_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunks
 
 
+def image_bytes(fmt: str, size=(640, 480)) -> bytes:
+    register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 90, 200)).save(out, fmt)
+    return out.getvalue()
+
+
+def animated_gif() -> bytes:
+    """Two frames: red, then green; the thumbnail is of the first."""
+    frames = [Image.new("RGB", (400, 200), colour) for colour in ((255, 0, 0), (0, 255, 0))]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    return out.getvalue()
+
+
 def picture_size(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "WEBP"
@@ -77,6 +93,33 @@ def test_a_thumbnail_is_made_for_a_clean_image_only_after_the_scan(ctx, world):
     assert _stored(ctx, thumbnail_key(version.blob_key))
     again = previews.open_thumbnail(ctx, owner, version.node_id)  # read back, not drawn again
     assert again is not None and again.data == picture.data
+
+
+@pytest.mark.parametrize(
+    "fmt, content_type",
+    [
+        ("PNG", "image/png"),
+        ("WEBP", "image/webp"),
+        ("TIFF", "image/tiff"),
+        ("HEIF", "image/heic"),
+    ],
+)
+def test_each_image_format_gets_a_thumbnail(ctx, world, fmt, content_type):
+    owner = world.user("somsak")
+    version = world.upload(owner, world.home(owner), f"picture.{fmt.lower()}", image_bytes(fmt))
+    assert version.content_type == content_type
+    picture = previews.open_thumbnail(ctx, owner, version.node_id)
+    assert picture is not None and picture_size(picture.data) == (320, 240)
+
+
+def test_an_animated_gif_s_thumbnail_is_its_first_frame(ctx, world):
+    owner = world.user("somsak")
+    version = world.upload(owner, world.home(owner), "blink.gif", animated_gif())
+    picture = previews.open_thumbnail(ctx, owner, version.node_id)
+    assert picture is not None
+    with Image.open(io.BytesIO(picture.data)) as image:
+        red, green, _ = image.convert("RGB").getpixel((10, 10))
+    assert red > 200 and green < 50
 
 
 def test_the_thumbnail_is_turned_as_the_photo_s_exif_says(ctx, world):
@@ -161,3 +204,11 @@ def test_fsck_reports_a_thumbnail_without_its_version_and_gc_removes_it(gs):
 
 def _stored(ctx, key: str) -> bool:
     return any(blob.key == key for blob in ctx.store.list(key))
+
+
+def test_a_drawing_that_takes_too_long_is_stopped_and_gives_no_thumbnail(ctx, world, monkeypatch):
+    owner = world.user("somsak")
+    version = world.upload(owner, world.home(owner), "plan.pdf", pdf(1))
+    monkeypatch.setattr(previews, "RENDER_SECONDS", 0.01)  # less than a child takes to start
+    assert previews.open_thumbnail(ctx, owner, version.node_id) is None
+    assert version.thumbnail == previews.NONE

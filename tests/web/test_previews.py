@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gshare.core.models import ScanState, Version
 from tests.fixtures.world import mark_scanned
-from tests.gshare.test_thumbnails import jpeg, pdf
+from tests.gshare.test_thumbnails import image_bytes, jpeg, pdf
 
 EN = {"Accept-Language": "en"}
 
@@ -121,3 +121,26 @@ def test_a_long_text_shows_its_start_and_says_so(site, browser_for):
     page = browser_for(owner).get(f"/files/{version.node_id}", headers=EN).get_data(as_text=True)
     assert "The preview shows the start of the file" in page
     assert "ກ" * 80_000 in page and "ກ" * 90_000 not in page
+
+
+def test_a_thumbnail_made_while_clean_is_not_served_once_a_rescan_finds_it_infected(
+    site, browser_for
+):
+    owner, member = site.user("owner"), site.user("member")
+    version = site.upload(owner, site.department_root("Finance"), "river.jpg", jpeg())
+    assert browser_for(member).get(_thumb(version)).status_code == 200
+    site.run(lambda w: mark_scanned(w.ctx.db.get(Version, version.id), ScanState.INFECTED))
+    assert browser_for(member).get(_thumb(version)).status_code == 404
+    assert browser_for(owner).get(_thumb(version)).status_code == 403  # held: it says so
+
+
+def test_a_tiff_is_previewed_as_a_drawn_picture(site, browser_for):
+    owner = site.user("owner")
+    version = site.upload(owner, site.home(owner), "scan.tiff", image_bytes("TIFF"))
+    web = browser_for(owner)
+    page = web.get(f"/files/{version.node_id}", headers=EN).get_data(as_text=True)
+    drawn = f"/files/{version.node_id}/pages/{version.id}/1"
+    assert drawn in page
+    answer = web.get(drawn)
+    assert answer.status_code == 200 and answer.mimetype == "image/webp"
+    assert web.get(f"/files/{version.node_id}/pages/{version.id}/2").status_code == 404
