@@ -58,6 +58,9 @@ def _preview(user, node, version) -> dict | None:
             return {"kind": "pdf" if pages else "failed", "pages": pages, "shown": shown}
         if kind == "text":
             return {"kind": "text", "text": previews.read_text(ctx(), user, node.id)}
+        if kind == "document":  # NotFound before the scan's verdict: "failed" below
+            text = previews.read_document(ctx(), user, node.id)
+            return {"kind": "text", "text": text} if text else {"kind": "failed"}
     except GshareError:
         return {"kind": "failed"}
     return {"kind": kind}

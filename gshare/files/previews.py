@@ -37,6 +37,7 @@ from gshare.files.lookup import get_node
 BROWSER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 DRAWN_IMAGES = frozenset({"image/tiff", "image/heic", "image/heif"})  # shown as a drawn picture
 TEXT_TYPES = frozenset({"application/json", "application/xml"})
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 THUMBNAIL_SIZE = 320  # pixels on the longer side
 PAGE_SIZE = 1400
 MAX_SOURCE_BYTES = 100 << 20  # larger files get no thumbnail and no drawn preview
@@ -65,7 +66,8 @@ class TextPreview:
 
 def preview_kind(content_type: str) -> str | None:
     """Return how a type is previewed: image (the browser shows it), picture (drawn by the
-    server: TIFF, HEIC), pdf (pages drawn by the server), text, or None."""
+    server: TIFF, HEIC), pdf (pages drawn by the server), text, document (a Word document's
+    text, read by the server), or None."""
     if content_type in BROWSER_IMAGES:
         return "image"
     if content_type in DRAWN_IMAGES:
@@ -74,17 +76,23 @@ def preview_kind(content_type: str) -> str | None:
         return "pdf"
     if content_type.startswith("text/") or content_type in TEXT_TYPES:
         return "text"
+    if content_type == DOCX:
+        return "document"
     return None
+
+
+def _drawable(version: Version) -> bool:
+    """Tell whether a version may be decoded at all: clean, and not too large."""
+    return version.scan_state == ScanState.CLEAN and version.size <= MAX_SOURCE_BYTES
 
 
 def has_thumbnail(version: Version | None) -> bool:
     """Tell whether a version may have a thumbnail (a clean image or PDF not refused yet)."""
     return (
         version is not None
-        and version.scan_state == ScanState.CLEAN
+        and _drawable(version)
         and preview_kind(version.content_type) in ("image", "picture", "pdf")
         and version.thumbnail != NONE
-        and version.size <= MAX_SOURCE_BYTES
     )
 
 
@@ -134,11 +142,7 @@ def draw_page(
     version = readable_version(ctx.db, actor, node, version_id)
     kind = preview_kind(version.content_type)
     pages = MAX_PAGES if kind == "pdf" else 1
-    if (
-        version.scan_state != ScanState.CLEAN
-        or kind not in ("pdf", "picture")
-        or (version.size > MAX_SOURCE_BYTES)
-    ):
+    if kind not in ("pdf", "picture") or not _drawable(version):
         raise NotFound("This file has no preview.")
     if not 1 <= page <= pages:
         raise NotFound("The preview has no such page.")
@@ -161,6 +165,20 @@ def read_text(ctx: Context, actor: Actor, node_id: int) -> TextPreview:
     return TextPreview(text, encoding, version.size > TEXT_BYTES)
 
 
+def read_document(ctx: Context, actor: Actor, node_id: int) -> TextPreview | None:
+    """Return the text of a clean Word document the actor reads, read in a child process and
+    recorded in the audit log as a read; None when it cannot be read (broken, refused)."""
+    node = get_node(ctx, actor, node_id, Action.READ)
+    version = readable_version(ctx.db, actor, node)
+    if preview_kind(version.content_type) != "document" or not _drawable(version):
+        raise NotFound("This file has no preview.")
+    read = _draw(ctx, version, read_version(ctx, actor, node, version), TEXT_BYTES + 1, 1)
+    if read is None:
+        return None
+    text = read[0].decode("utf-8")
+    return TextPreview(text[:TEXT_BYTES], "utf-8", len(text) > TEXT_BYTES)
+
+
 def decode_text(data: bytes, complete: bool) -> tuple[str, str]:
     """Decode the start of a text file: UTF-16 with its byte-order mark, else UTF-8 (a
     character cut at the end of an incomplete start is dropped), else Windows-1252, the usual
@@ -176,11 +194,12 @@ def decode_text(data: bytes, complete: bool) -> tuple[str, str]:
 
 def _draw(ctx: Context, version: Version, download, size: int, page: int):
     """Copy a version's bytes to a private temporary file and draw them; return (WebP bytes,
-    pages), or None when they cannot be drawn (too large, broken, too slow)."""
-    kind = "pdf" if version.content_type == "application/pdf" else "image"
+    pages), or None when they cannot be drawn (broken, refused, too slow); a Word document's
+    "picture" is its text, UTF-8."""
+    kind = {"application/pdf": "pdf", DOCX: "docx"}.get(version.content_type, "image")
     folder = tempfile.mkdtemp(prefix="gshare-render-")
     try:
-        source, target = os.path.join(folder, "source"), os.path.join(folder, "picture.webp")
+        source, target = os.path.join(folder, "source"), os.path.join(folder, "drawn")
         with store_errors(), open(source, "wb") as copy:
             for chunk in download.stream or ():
                 copy.write(chunk)

@@ -1,4 +1,5 @@
-"""Pictures of a file's content: an image or a PDF page made small (WebP), in a child process.
+"""Pictures of a file's content (an image or a PDF page made small, WebP) and the text of a
+Word document, made in a child process.
 
 Decoding what people upload is the riskiest thing gshare does with their bytes, so it happens
 in a short-lived process of its own (`python -m gshare.files.render`: a fresh interpreter, no
@@ -22,6 +23,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
+import docx
 import pypdfium2 as pdfium
 from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
@@ -45,7 +47,7 @@ class Unrenderable(Exception):
 class Job:
     """What to draw: page (1-based) of the source at most size pixels on its longer side."""
 
-    kind: str  # "image" or "pdf"
+    kind: str  # "image", "pdf" or "docx" (its text, at most size characters, UTF-8)
     source: str
     target: str
     size: int
@@ -79,7 +81,7 @@ def _main(argv: list[str]) -> None:  # pragma: no cover - runs in the child proc
     job = Job(kind, source, target, int(size), int(page))
     resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY, MAX_MEMORY))
     try:
-        pages = draw_pdf(job) if job.kind == "pdf" else draw_image(job)
+        pages = {"pdf": draw_pdf, "docx": docx_text}.get(job.kind, draw_image)(job)
     except Exception:  # whatever the decoder raises, the content is what is wrong
         os._exit(EXIT_UNREADABLE)
     print(pages)  # the parent reads the number of pages
@@ -116,6 +118,25 @@ def draw_pdf(job: Job) -> int:
     finally:
         document.close()
     return pages
+
+
+def docx_text(job: Job) -> int:
+    """Write the text of a Word document (paragraphs, and table rows as cells joined by tabs,
+    in document order), at most job.size characters; return 1."""
+    lines: list[str] = []
+    length = 0
+    for block in docx.Document(job.source).iter_inner_content():
+        if isinstance(block, docx.table.Table):
+            found = ["\t".join(cell.text for cell in row.cells) for row in block.rows]
+        else:
+            found = [block.text]
+        lines.extend(found)
+        length += sum(len(line) + 1 for line in found)
+        if length > job.size:
+            break
+    with open(job.target, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines)[: job.size])
+    return 1
 
 
 def _save(image, target: str) -> None:

@@ -3,6 +3,10 @@ otherwise; a grid of thumbnails; PDF pages as pictures; text in the page, escape
 
 from __future__ import annotations
 
+import io
+
+import docx
+
 from gshare.core.models import ScanState, Version
 from tests.fixtures.world import mark_scanned
 from tests.gshare.test_thumbnails import image_bytes, jpeg, pdf
@@ -144,3 +148,38 @@ def test_a_tiff_is_previewed_as_a_drawn_picture(site, browser_for):
     answer = web.get(drawn)
     assert answer.status_code == 200 and answer.mimetype == "image/webp"
     assert web.get(f"/files/{version.node_id}/pages/{version.id}/2").status_code == 404
+
+
+def word_document() -> bytes:
+    document = docx.Document()
+    document.add_heading("ບົດລາຍງານກອງປະຊຸມ", 1)
+    document.add_paragraph("ກົມແຜນການ <ລາຍງານ> & ສະຫຼຸບ.")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "ງົບປະມານ", "1.000.000 ກີບ"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_word_document_shows_its_text_once_clean_and_one_sentence_before(site, browser_for):
+    owner, member = site.user("owner"), site.user("member")
+    version = site.upload(
+        owner, site.department_root("Finance"), "ກອງປະຊຸມ.docx", word_document(), clean=False
+    )
+    pending = browser_for(owner).get(f"/files/{version.node_id}", headers=EN).get_data(as_text=True)
+    assert '<p class="preview-failed">This preview cannot be shown.</p>' in pending
+    assert "ກົມແຜນການ" not in pending
+    site.run(lambda w: mark_scanned(w.ctx.db.get(Version, version.id), ScanState.CLEAN))
+    page = browser_for(member).get(f"/files/{version.node_id}", headers=EN).get_data(as_text=True)
+    assert "ບົດລາຍງານກອງປະຊຸມ\nກົມແຜນການ &lt;ລາຍງານ&gt; &amp; ສະຫຼຸບ.\nງົບປະມານ\t1.000.000 ກີບ" in page
+
+
+def test_a_broken_word_document_shows_one_sentence(site, browser_for):
+    owner = site.user("owner")
+    broken = word_document()[:9000]  # the start of the ZIP: detected as Word, cannot be read
+    version = site.upload(owner, site.home(owner), "broken.docx", broken)
+    page = browser_for(owner).get(f"/files/{version.node_id}", headers=EN)
+    assert page.status_code == 200
+    assert '<p class="preview-failed">This preview cannot be shown.</p>' in page.get_data(
+        as_text=True
+    )

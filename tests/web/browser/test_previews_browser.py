@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.web.browser.conftest import DESKTOP, PHONE, page_width, shot, sign_in
+from tests.web.test_previews import word_document
 
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 LOADED = "(img) => img.complete && img.naturalWidth > 0"
@@ -67,6 +68,7 @@ def _photo_folder(site):
             "2. ພະແນກໄອທີ ຈະຍ້າຍຂໍ້ມູນໄປ G-Share.\n".encode(),
         ),
     }
+    files["minutes"] = site.upload(owner, folder, "ບົດບັນທຶກ.docx", word_document())
     return folder, files
 
 
@@ -81,9 +83,9 @@ def test_a_photo_folder_shows_as_a_grid_of_thumbnails(site, open_page, lang, siz
     list_label, grid_label = TOGGLE[lang]
     page.get_by_role("link", name=grid_label, exact=True).click()
     expect(page).to_have_url(f"{page.url.split('?')[0]}?view=grid", timeout=10_000)
-    expect(page.locator("ul.grid li.tile")).to_have_count(6)
+    expect(page.locator("ul.grid li.tile")).to_have_count(7)
     pictures = page.locator("ul.grid img.tile-picture")
-    expect(pictures).to_have_count(4)  # three photos and the PDF; not the folder nor the text
+    expect(pictures).to_have_count(4)  # three photos and the PDF; not the folder, text, Word
     for i in range(4):
         expect(pictures.nth(i)).to_be_visible()
         pictures.nth(i).scroll_into_view_if_needed()
@@ -107,7 +109,7 @@ def test_a_photo_folder_shows_as_a_grid_of_thumbnails(site, open_page, lang, siz
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("lang", ["lo", "en"])
-def test_pdf_image_and_text_previews(site, open_page, lang, size):
+def test_pdf_image_text_and_word_previews(site, open_page, lang, size):
     _, files = _photo_folder(site)
     page = open_page(lang, **SIZES[size])
     sign_in(page, "somsak")
@@ -133,3 +135,7 @@ def test_pdf_image_and_text_previews(site, open_page, lang, size):
     assert "Noto Sans Lao" in text.evaluate("(pre) => getComputedStyle(pre).fontFamily")
     assert page_width(page) <= SIZES[size]["width"]
     shot(page, f"previews-text-{lang}-{size}")
+
+    page.goto(f"/files/{files['minutes'].node_id}")
+    expect(page.locator(".preview pre.text-preview")).to_contain_text("ງົບປະມານ\t1.000.000 ກີບ")
+    shot(page, f"previews-word-{lang}-{size}")
