@@ -21,6 +21,7 @@ import io
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 
 from gshare.access.gate import readable_version
@@ -28,7 +29,7 @@ from gshare.access.permissions import Action
 from gshare.core.actor import Actor
 from gshare.core.blobs import store_errors, thumbnail_key
 from gshare.core.context import Context
-from gshare.core.errors import NotFound
+from gshare.core.errors import Busy, NotFound
 from gshare.core.models import Node, ScanState, Version
 from gshare.files import render
 from gshare.files.content import open_checked, read_version
@@ -45,6 +46,11 @@ MAX_PAGES = 20  # pages of a PDF previewed; the rest is read after downloading
 RENDER_SECONDS = 20.0
 TEXT_BYTES = 256 << 10
 MADE, NONE = "made", "none"
+# Drawings at once per process, and how long a request waits for its turn: a first grid view
+# of a folder of new photos asks for many at once, and each child may take 2 GiB.
+DRAWINGS_AT_ONCE = 2
+DRAWING_WAIT_SECONDS = 30.0
+_drawing_turns = threading.BoundedSemaphore(DRAWINGS_AT_ONCE)
 
 
 @dataclass
@@ -113,7 +119,7 @@ def open_thumbnail(
                 return Picture(version, b"".join(stream))
         except NotFound:
             pass  # lost from the store: make it again
-    drawn = _draw(ctx, version, open_checked(ctx, node, version), THUMBNAIL_SIZE, 1)
+    drawn = _draw(version, lambda: open_checked(ctx, node, version), THUMBNAIL_SIZE, 1)
     if drawn is None:
         version.thumbnail = NONE
         return None
@@ -146,7 +152,7 @@ def draw_page(
         raise NotFound("This file has no preview.")
     if not 1 <= page <= pages:
         raise NotFound("The preview has no such page.")
-    drawn = _draw(ctx, version, read_version(ctx, actor, node, version), PAGE_SIZE, page)
+    drawn = _draw(version, lambda: read_version(ctx, actor, node, version), PAGE_SIZE, page)
     return None if drawn is None else Picture(version, drawn[0])
 
 
@@ -172,7 +178,7 @@ def read_document(ctx: Context, actor: Actor, node_id: int) -> TextPreview | Non
     version = readable_version(ctx.db, actor, node)
     if preview_kind(version.content_type) != "document" or not _drawable(version):
         raise NotFound("This file has no preview.")
-    read = _draw(ctx, version, read_version(ctx, actor, node, version), TEXT_BYTES + 1, 1)
+    read = _draw(version, lambda: read_version(ctx, actor, node, version), TEXT_BYTES + 1, 1)
     if read is None:
         return None
     text = read[0].decode("utf-8")
@@ -192,17 +198,17 @@ def decode_text(data: bytes, complete: bool) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
-def _draw(ctx: Context, version: Version, download, size: int, page: int):
-    """Copy a version's bytes to a private temporary file and draw them; return (WebP bytes,
-    pages), or None when they cannot be drawn (broken, refused, too slow); a Word document's
-    "picture" is its text, UTF-8."""
+def _draw(version: Version, open_source, size: int, page: int):
+    """Wait for a turn, open the version's bytes (open_source()), copy them to a private
+    temporary file and draw them; return (WebP bytes, pages), or None when they cannot be drawn
+    (broken, refused, too slow); a Word document's "picture" is its text, UTF-8."""
     kind = {"application/pdf": "pdf", DOCX: "docx"}.get(version.content_type, "image")
+    if not _drawing_turns.acquire(timeout=DRAWING_WAIT_SECONDS):
+        raise Busy("Previews are being drawn for others; try again in a moment.", retry_after=5)
     folder = tempfile.mkdtemp(prefix="gshare-render-")
     try:
         source, target = os.path.join(folder, "source"), os.path.join(folder, "drawn")
-        with store_errors(), open(source, "wb") as copy:
-            for chunk in download.stream or ():
-                copy.write(chunk)
+        _copy(open_source(), source)
         try:
             pages = render.render(render.Job(kind, source, target, size, page), RENDER_SECONDS)
         except render.Unrenderable:
@@ -210,6 +216,16 @@ def _draw(ctx: Context, version: Version, download, size: int, page: int):
         with open(target, "rb") as drawn:
             return drawn.read(), pages
     finally:
+        _drawing_turns.release()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _copy(download, path: str) -> None:
+    """Write an open download to a file, and close it."""
+    try:
+        with store_errors(), open(path, "wb") as copy:
+            for chunk in download.stream or ():
+                copy.write(chunk)
+    finally:
         if download.stream:
             download.stream.close()
-        shutil.rmtree(folder, ignore_errors=True)

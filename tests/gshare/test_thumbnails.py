@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import zlib
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from pillow_heif import register_heif_opener
 
 from gshare.core.actor import OPERATOR
 from gshare.core.blobs import thumbnail_key
-from gshare.core.errors import NotFound
+from gshare.core.errors import Busy, NotFound
 from gshare.core.models import ScanState, Version
 from gshare.files import previews, trash
 from gshare.ops import maintenance
@@ -212,3 +213,16 @@ def test_a_drawing_that_takes_too_long_is_stopped_and_gives_no_thumbnail(ctx, wo
     monkeypatch.setattr(previews, "RENDER_SECONDS", 0.01)  # less than a child takes to start
     assert previews.open_thumbnail(ctx, owner, version.node_id) is None
     assert version.thumbnail == previews.NONE
+
+
+def test_when_every_drawing_turn_is_taken_the_reader_is_asked_to_try_again(ctx, world, monkeypatch):
+    owner = world.user("somsak")
+    version = world.upload(owner, world.home(owner), "photo.jpg", jpeg())
+    monkeypatch.setattr(previews, "_drawing_turns", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(previews, "DRAWING_WAIT_SECONDS", 0.05)
+    previews._drawing_turns.acquire()  # another request is drawing
+    with pytest.raises(Busy):
+        previews.open_thumbnail(ctx, owner, version.node_id)
+    assert version.thumbnail is None  # not remembered as "none": tried again next time
+    previews._drawing_turns.release()
+    assert previews.open_thumbnail(ctx, owner, version.node_id) is not None
