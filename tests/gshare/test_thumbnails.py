@@ -226,3 +226,14 @@ def test_when_every_drawing_turn_is_taken_the_reader_is_asked_to_try_again(ctx, 
     assert version.thumbnail is None  # not remembered as "none": tried again next time
     previews._drawing_turns.release()
     assert previews.open_thumbnail(ctx, owner, version.node_id) is not None
+
+
+def test_a_thumbnail_lost_from_the_store_is_drawn_again(ctx, world):
+    owner = world.user("somsak")
+    version = world.upload(owner, world.home(owner), "photo.jpg", jpeg())
+    assert previews.open_thumbnail(ctx, owner, version.node_id) is not None
+    ctx.store.delete(thumbnail_key(version.blob_key))
+    assert not _stored(ctx, thumbnail_key(version.blob_key))
+    picture = previews.open_thumbnail(ctx, owner, version.node_id)
+    assert picture is not None and picture_size(picture.data) == (320, 180)
+    assert _stored(ctx, thumbnail_key(version.blob_key))
