@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gshare.access.gate import is_quarantined
 from gshare.access.permissions import allowed_actions
 from gshare.core.errors import GshareError, InvalidInput, NotFound
 from gshare.files import content, folders, lookup, previews, trash, zipstream
@@ -37,33 +36,10 @@ def file_page(node_id: int):
         node=node,
         versions=versions,
         current=versions[0],
-        preview=_preview(user, node, versions[0]),
+        preview=previews.describe_preview(ctx(), user, node, versions[0]),
         crumbs=breadcrumbs(node),
         actions=allowed_actions(ctx().db, user, node),
     )
-
-
-def _preview(user, node, version) -> dict | None:
-    """Return what the preview box shows: its kind, and a PDF's pages or a text's start; a
-    preview that cannot be made (broken, bytes missing, not scanned yet) is "failed"."""
-    kind = previews.preview_kind(version.content_type)
-    if is_quarantined(version) or kind is None:
-        return None  # the page shows its state, or says there is no preview
-    try:
-        if kind in ("pdf", "picture") and not previews.has_thumbnail(version):
-            return {"kind": "failed"}  # not clean (the uploader's own), broken, or too large
-        if kind == "pdf":
-            pages = previews.count_pages(ctx(), user, node, version)
-            shown = min(pages or 0, previews.MAX_PAGES)
-            return {"kind": "pdf" if pages else "failed", "pages": pages, "shown": shown}
-        if kind == "text":
-            return {"kind": "text", "text": previews.read_text(ctx(), user, node.id)}
-        if kind == "document":  # NotFound before the scan's verdict: "failed" below
-            text = previews.read_document(ctx(), user, node.id)
-            return {"kind": "text", "text": text} if text else {"kind": "failed"}
-    except GshareError:
-        return {"kind": "failed"}
-    return {"kind": kind}
 
 
 @bp.get("/files/<int:node_id>/download")

@@ -24,12 +24,12 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
-from gshare.access.gate import readable_version
+from gshare.access.gate import is_quarantined, readable_version
 from gshare.access.permissions import Action
 from gshare.core.actor import Actor
 from gshare.core.blobs import store_errors, thumbnail_key
 from gshare.core.context import Context
-from gshare.core.errors import Busy, NotFound
+from gshare.core.errors import Busy, GshareError, NotFound
 from gshare.core.models import Node, ScanState, Version
 from gshare.files import render
 from gshare.files.content import open_checked, read_version
@@ -90,6 +90,30 @@ def preview_kind(content_type: str) -> str | None:
 def _drawable(version: Version) -> bool:
     """Tell whether a version may be decoded at all: clean, and not too large."""
     return version.scan_state == ScanState.CLEAN and version.size <= MAX_SOURCE_BYTES
+
+
+def describe_preview(ctx: Context, actor: Actor, node: Node, version: Version) -> dict | None:
+    """Return what a file page's preview box shows of a version the actor reads: {"kind"},
+    with a PDF's "pages" and "shown", or a text's "text"; kind "failed" for a preview that
+    cannot be made (not clean yet, broken, bytes missing, busy); None for no preview."""
+    kind = preview_kind(version.content_type)
+    if is_quarantined(version) or kind is None:
+        return None  # the page shows its state, or says there is no preview
+    try:
+        if kind in ("pdf", "picture") and not has_thumbnail(version):
+            return {"kind": "failed"}
+        if kind == "pdf":
+            pages = count_pages(ctx, actor, node, version)
+            shown = min(pages or 0, MAX_PAGES)
+            return {"kind": "pdf" if pages else "failed", "pages": pages, "shown": shown}
+        if kind == "text":
+            return {"kind": "text", "text": read_text(ctx, actor, node.id)}
+        if kind == "document":
+            text = read_document(ctx, actor, node.id)
+            return {"kind": "text", "text": text} if text else {"kind": "failed"}
+    except GshareError:
+        return {"kind": "failed"}
+    return {"kind": kind}
 
 
 def has_thumbnail(version: Version | None) -> bool:
