@@ -63,3 +63,6 @@ _.space_use
 # Second factors (issue 11): WebAuthn columns that step 3 reads.
 _.credential_id
 _.sign_count
+
+# Thumbnails: Pillow reads its decompression-bomb limit from this module attribute.
+_.MAX_IMAGE_PIXELS
