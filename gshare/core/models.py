@@ -178,6 +178,18 @@ class SecondFactor(Base):
     sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class KeyChallenge(Base):
+    """A WebAuthn challenge gshare sent a browser: spent once (deleted), else dead at expires_at."""
+
+    __tablename__ = "key_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "register" or "sign_in"
+    challenge: Mapped[str] = mapped_column(String(100), unique=True)  # base64url
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class RecoveryCode(Base):
     """A one-time recovery code, stored as a digest; used_at set when it is spent."""
 
