@@ -57,6 +57,18 @@ def list_factors(ctx: Context, user: User) -> list[SecondFactor]:
     )
 
 
+def with_factors(ctx: Context, people: list[User]) -> set[int]:
+    """Return the ids of those among these people who have a working second factor."""
+    return set(
+        ctx.db.scalars(
+            select(SecondFactor.user_id).where(
+                SecondFactor.user_id.in_([p.id for p in people]),
+                SecondFactor.confirmed_at.is_not(None),
+            )
+        )
+    )
+
+
 def has_factor(ctx: Context, user: User) -> bool:
     """Return whether a person has a working second factor."""
     return bool(list_factors(ctx, user))

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from gshare.core.config import Config
+from gshare.core.models import UserRole
 from tests.fixtures.oidc import free_port
 from tests.fixtures.world import PASSWORD
 from tests.helpers import SHUTDOWN_POLL_SECONDS
@@ -192,3 +193,27 @@ def test_key_pages_in_lao_pass_axe_and_fit_the_screen(open_page, site, server, a
     with page.expect_navigation():
         page.click("#use-key [data-webauthn-start]")
     page.wait_for_url(f"{server}/")
+
+
+def test_an_administrator_resets_a_key_on_the_people_page(open_page, site, server):
+    site.user("khamla", role=UserRole.SYSTEM_ADMIN)
+    site.user("noy")
+    page = open_page("lo", **DESKTOP)
+    keys = Authenticators(page)
+    sign_in(page, "noy")
+    keys.plug()
+    _add_key(page, "ກະແຈສີຟ້າ")
+    console = open_page("lo", **DESKTOP)
+    sign_in(console, "khamla")
+    console.goto("/admin/users")
+    row = console.locator("tr", has_text="Noy")
+    expect(row.locator("form[action$='/reset-factors'] button")).to_have_text("ລຶບປັດໄຈທີສອງ")
+    shot(console, "people-with-reset-button-lo")
+    console.once("dialog", lambda dialog: dialog.accept())
+    with console.expect_navigation():
+        row.locator("form[action$='/reset-factors'] button").click()
+    expect(console.locator(".flash").first).to_contain_text("Noy")
+    expect(console.locator("form[action$='/reset-factors']")).to_have_count(0)
+    shot(console, "people-reset-factor-lo")
+    page.goto("/account/factors")
+    expect(page.locator("input[name=username]")).to_be_visible()  # Noy was signed out
