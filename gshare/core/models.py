@@ -155,6 +155,8 @@ class UserSession(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # second factor proven
+    # the OpenID Connect provider's session it came from (the ID token's sid): its logout ends it
+    provider_sid: Mapped[str | None] = mapped_column(String(255), index=True)
 
 
 class SecondFactor(Base):

@@ -1,4 +1,5 @@
-"""security keys (WebAuthn): the challenges gshare sent, each spent once
+"""security keys (WebAuthn): the challenges gshare sent, each spent once; the OpenID Connect
+provider's session (sid) a session came from, for the provider's front-channel logout
 
 Revision ID: 0012
 Revises: 0011
@@ -32,9 +33,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("challenge", name=op.f("uq_key_challenges_challenge")),
     )
     op.create_index(op.f("ix_key_challenges_user_id"), "key_challenges", ["user_id"], unique=False)
+    with op.batch_alter_table("sessions") as batch:
+        batch.add_column(sa.Column("provider_sid", sa.String(length=255), nullable=True))
+        batch.create_index(batch.f("ix_sessions_provider_sid"), ["provider_sid"], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("sessions") as batch:
+        batch.drop_index(batch.f("ix_sessions_provider_sid"))
+        batch.drop_column("provider_sid")
     op.drop_index(op.f("ix_key_challenges_user_id"), table_name="key_challenges")
     op.drop_table("key_challenges")
