@@ -132,6 +132,9 @@ class User(Base):
     directory_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     directory_dn: Mapped[str | None] = mapped_column(String(1024))
     directory_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # who disabled the account: "directory" (the sync or a sign-in: it enables them again when
+    # the directory does) or "admin" (by hand: only an administrator enables them again)
+    disabled_by: Mapped[str | None] = mapped_column(String(20))
     # when a rule of `[mfa] required_for` first met this person without a factor: grace starts
     factor_grace_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

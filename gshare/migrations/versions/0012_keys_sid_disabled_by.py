@@ -1,5 +1,6 @@
 """security keys (WebAuthn): the challenges gshare sent, each spent once; the OpenID Connect
-provider's session (sid) a session came from, for the provider's front-channel logout
+provider's session (sid) a session came from, for the provider's front-channel logout; who
+disabled an account (the directory enables again only those it disabled)
 
 Revision ID: 0012
 Revises: 0011
@@ -36,10 +37,14 @@ def upgrade() -> None:
     with op.batch_alter_table("sessions") as batch:
         batch.add_column(sa.Column("provider_sid", sa.String(length=255), nullable=True))
         batch.create_index(batch.f("ix_sessions_provider_sid"), ["provider_sid"], unique=False)
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("disabled_by", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("disabled_by")
     with op.batch_alter_table("sessions") as batch:
         batch.drop_index(batch.f("ix_sessions_provider_sid"))
         batch.drop_column("provider_sid")
