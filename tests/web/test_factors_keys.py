@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from gshare.core.config import ConfigError, load_config
-from gshare.core.models import AuditEvent, KeyChallenge, SecondFactor, utcnow
+from gshare.core.models import AuditEvent, KeyChallenge, SecondFactor, UserSession, utcnow
 from tests.fixtures.soft_key import SoftKey, b64url
 from tests.fixtures.world import PASSWORD
 from tests.web.conftest import csrf_token, post, sign_in
@@ -247,3 +247,27 @@ def test_an_rp_id_the_public_address_is_not_under_is_a_config_error(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"webauthn_rp_id' \(gov.example\) must be"):
         load_config(path)
+
+
+def test_making_an_s3_key_is_confirmed_with_the_security_key(site, browser_for, gs):
+    web = _english(browser_for(site.user("noy")))
+    key = SoftKey()
+    _add_key(web, key)  # adding it proves it: keys can be made now
+    assert post(web, "/account/keys", {"label": "rclone"}).headers["Location"] == "/account/keys"
+    with gs.unit_of_work() as ctx:
+        ctx.db.execute(update(UserSession).values(factor_at=None))
+    asked = post(web, "/account/keys", {"label": "rclone 2"})
+    confirm = asked.headers["Location"]
+    assert confirm.startswith("/account/factors/confirm")
+    page = web.get(confirm).get_data(as_text=True)
+    assert "needs your second factor again" in page and "Use your security key" in page
+    action = re.search(r'id="use-key".*?action="([^"]+)"', page, re.S).group(1)
+    options = _options(web, "/account/factors/confirm/key/options")
+    wrong = post(web, action.replace("&amp;", "&"), {"credential": SoftKey().get(options)})
+    assert wrong.status_code == 401
+    assert "This security key is not one of yours." in wrong.get_data(as_text=True)
+    options = _options(web, "/account/factors/confirm/key/options")
+    confirmed = post(web, action.replace("&amp;", "&"), {"credential": key.get(options)})
+    assert confirmed.status_code == 302
+    made = post(web, "/account/keys", {"label": "rclone 2"})
+    assert made.headers["Location"] == "/account/keys"
