@@ -297,6 +297,16 @@ def _enrolment(ctx: Context, actor: User, factor: SecondFactor) -> TotpEnrolment
     return TotpEnrolment(factor, secret, provisioning_uri(secret, actor))
 
 
+def reencrypt_secrets(ctx: Context) -> int:
+    """Encrypt every authenticator app's secret under the current server secret (after a
+    rotation, before the old secret leaves `old_secret_keys`); return how many changed."""
+    changed = 0
+    for factor in ctx.db.scalars(select(SecondFactor).where(SecondFactor.kind == TOTP)):
+        if resealed := crypto.reseal(ctx.config, _PURPOSE, factor.secret_encrypted):
+            factor.secret_encrypted, changed = resealed, changed + 1
+    return changed
+
+
 def _secret(ctx: Context, factor: SecondFactor) -> str:
     return _box(ctx).decrypt((factor.secret_encrypted or "").encode()).decode()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gshare.accounts import access_keys
+from gshare.accounts import access_keys, factors
 from gshare.cli.base import Group, main
 from gshare.core.actor import OPERATOR
 from gshare.core.models import Space, User
@@ -135,10 +135,13 @@ def key_revoke(obj, key_id):
 @key.command("reencrypt")
 @click.pass_obj
 def key_reencrypt(obj):
-    """Encrypt every key's secret and every public link's kept token under the current
-    [server] secret_key (after a rotation; then the old secret can leave old_secret_keys)."""
+    """Encrypt every key's secret, public link's kept token and authenticator app's secret
+    under the current [server] secret_key (after a rotation; then the old secret can leave
+    old_secret_keys)."""
     with obj.unit_of_work() as ctx:
         changed = access_keys.reencrypt_secrets(ctx)
         tokens = links.reencrypt_tokens(ctx)
+        apps = factors.reencrypt_secrets(ctx)
     click.echo(f"{changed} key secret(s) now under the current server secret")
     click.echo(f"{tokens} link token(s) now under the current server secret")
+    click.echo(f"{apps} authenticator app secret(s) now under the current server secret")

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pyotp
 from sqlalchemy import select
 
-from gshare.core.models import AuditEvent
+from gshare.accounts import factors
+from gshare.accounts.login import Outcome
+from gshare.core import crypto
+from gshare.core.models import AuditEvent, User, utcnow
 from tests.fixtures.world import PASSWORD
 from tests.web.conftest import csrf_token, post, sign_in
 
@@ -198,3 +202,26 @@ def test_removing_the_app_needs_the_password_and_then_sign_in_asks_no_code(
     fresh = _english(app.test_client())
     assert sign_in(fresh, "noy").headers["Location"] == "/"
     assert "factor.totp.remove" in _actions(gs, "noy")
+
+
+ROTATED_SECRET = "Rotated-2027-kQ9vX3mP7tL2wZ8rN5bH1cJ6dF4gS0aY"
+
+
+def test_key_reencrypt_moves_app_secrets_so_codes_work_after_the_old_secret_leaves(
+    site, browser_for, gs
+):
+    totp, _codes = _enrol(_english(browser_for(site.user("noy"))))
+    with gs.unit_of_work() as ctx:
+        old = crypto.secret_key(ctx.config)
+        rotating = ctx.config.replace(
+            server={"secret_key": ROTATED_SECRET, "old_secret_keys": (old,)}
+        )
+        ctx.config = rotating
+        noy = ctx.db.scalar(select(User).where(User.username == "noy"))
+        later = utcnow() + timedelta(seconds=60)
+        assert factors.verify_second_factor(ctx, noy, totp.at(later), later) == Outcome.OK
+        assert factors.reencrypt_secrets(ctx) == 1
+        assert factors.reencrypt_secrets(ctx) == 0  # all under the new secret now
+        ctx.config = rotating.replace(server={"old_secret_keys": ()})
+        later = utcnow() + timedelta(seconds=90)
+        assert factors.verify_second_factor(ctx, noy, totp.at(later), later) == Outcome.OK
