@@ -60,3 +60,6 @@ _.department_folder
 # Second factors (issue 11): WebAuthn columns that step 3 reads.
 _.credential_id
 _.sign_count
+
+# SQLAlchemy: a @validates hook keeps a node's search and sort keys with its name.
+_._keep_keys

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from gshare.access import accounts
 from gshare.accounts import login, sessions
 from gshare.activity import audit
+from gshare.core.collation import sort_by_name
 from gshare.core.config import GiB
 from gshare.core.errors import InvalidInput, NotFound
 from gshare.core.models import Department, Space, User, UserRole
@@ -255,7 +256,7 @@ def audit_log():
         "admin/audit.html",
         events=[(e, describe(e.action, who.get(e.actor_id), e.target)) for e in events],
         people=users.list_users(ctx()),
-        spaces=ctx().db.query(Space).order_by(Space.name).all(),
+        spaces=sort_by_name(ctx().db.query(Space), lambda space: space.name),
         args=request.args,
     )
 
