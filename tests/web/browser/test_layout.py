@@ -63,6 +63,7 @@ def _office(site):
         "my-files": "/my",
         "folder": f"/f/{folder.id}",
         "search": f"/f/{folder.id}/search?q=ບົດລາຍງານ",
+        "search-everywhere": "/search?q=ບົດລາຍງານ 2025",
         "file-and-versions": f"/files/{version.node_id}",
         "share-and-links": f"/nodes/{folder.id}/share",
         "move": f"/nodes/{version.node_id}/move",
