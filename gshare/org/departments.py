@@ -96,6 +96,14 @@ def full_name(ctx: Context, department: Department) -> str:
     return " / ".join(reversed(names))
 
 
+def unit_kind(ctx: Context, department: Department) -> str:
+    """Return what this unit is called at its level of the tree (`[org] unit_names`):
+    'ministry', 'department', 'division', 'section', 'office' or the neutral 'unit'."""
+    level = len(department_chain(ctx.db, department.id)) - 1
+    names = ctx.config.org.unit_names
+    return names[level] if level < len(names) else "unit"
+
+
 def department_space(ctx: Context, department: Department) -> Space:
     """Return the department's space."""
     return ctx.db.scalar(select(Space).where(Space.department_id == department.id))
