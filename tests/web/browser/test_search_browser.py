@@ -74,3 +74,37 @@ def test_phone_search_is_in_the_menu_and_long_lao_names_fit(site, open_page, lan
     expect(page.locator("ul.hits li", has_text=LONG)).to_be_visible()
     assert page_width(page) <= PHONE["width"]
     shot(page, f"search-results-{lang}-phone")
+
+
+# Where the browser broke a name into lines, and where Lao words end (Intl.Segmenter, which
+# uses the same ICU dictionary as the line breaker): every break must be between words.
+BREAKS = """(el) => {
+  const text = el.textContent, breaks = [];
+  const range = document.createRange();
+  let top = null;
+  for (let i = 0; i < text.length; i++) {
+    range.setStart(el.firstChild, i); range.setEnd(el.firstChild, i + 1);
+    const rect = range.getClientRects()[0];
+    if (!rect) continue;
+    if (top !== null && Math.round(rect.top) > top + 2) breaks.push(i);
+    top = Math.round(rect.top);
+  }
+  const words = [...new Intl.Segmenter('lo', {granularity: 'word'}).segment(text)]
+    .map((s) => s.index);
+  return {breaks, words};
+}"""
+
+
+@pytest.mark.parametrize("where", ["search", "folder"])
+def test_a_long_lao_name_breaks_between_words_on_a_phone(site, open_page, where):
+    plans = _files(site)
+    page = open_page("lo", **PHONE)
+    sign_in(page, "somsak")
+    page.goto("/search?q=ກອງປະຊຸມ" if where == "search" else f"/f/{plans.id}")
+    name = page.locator("a.file", has_text=LONG)
+    expect(name).to_be_visible()
+    found = page.evaluate(BREAKS, name.element_handle())
+    assert found["breaks"], "the name is longer than one line on a phone"
+    assert set(found["breaks"]) <= set(found["words"]), found
+    assert page_width(page) <= PHONE["width"]
+    shot(page, f"long-lao-name-{where}-lo-phone")
