@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from gshare.core.models import Space
-from tests.web.browser.conftest import DESKTOP, sign_in
+from tests.web.browser.conftest import DESKTOP, shot, sign_in
 from tests.web.browser.test_layout import _office
 
 # Not words of the UI: the product, protocols and formats, and the data _office made.
@@ -59,6 +59,8 @@ def test_lao_pages_have_no_english_words(site, open_page):
     for visitor, pages in ((page, person), (stranger, outsider)):
         for name, path in pages.items():
             visitor.goto(path)
+            if name in ("start", "departments", "audit-log", "access-keys"):
+                shot(visitor, f"lao-words-{name}")
             words = _latin_words(visitor.evaluate(UI_TEXT), data | CODES.get(name, set()))
             if words:
                 found.append(f"{name}: {sorted(words)}")
