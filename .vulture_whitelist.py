@@ -56,6 +56,9 @@ _.device
 _.model_config
 _.personal_folder
 _.department_folder
+_.html  # Badge and Live: what web/static/live.js reads of /api/v1/live
+_.badges
+_.space_use
 
 # Second factors (issue 11): WebAuthn columns that step 3 reads.
 _.credential_id

@@ -21,6 +21,7 @@ SENTENCES = {
     "link.create": _l("%(who)s made a public link to %(what)s"),
     "link.revoke": _l("%(who)s revoked a public link to %(what)s"),
     "link.upload": _l("Someone with a link uploaded %(what)s"),
+    "link.download_zip": _l("Someone with a link downloaded %(what)s as a ZIP"),
     "link.password_failed": _l("A wrong link password was tried for %(what)s"),
     "login": _l("%(who)s signed in"),
     "login.failed": _l("A sign-in as %(what)s failed"),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gshare.access import visibility
 from gshare.access.permissions import allowed_actions
 from gshare.core.errors import InvalidInput
-from gshare.core.models import Space, User
+from gshare.core.models import Department, Space, User
 from gshare.files import lookup, search, trash
 from gshare.org import departments, spaces
 from web.context import ctx, require_actor
@@ -99,7 +99,7 @@ def department_spaces():
 
 @bp.get("/shared")
 def shared_with_me():
-    """List what was shared with the person directly."""
+    """List what was shared with the person, directly or through their department."""
     return _shared(personal=True)
 
 
@@ -205,13 +205,26 @@ def _sorting() -> tuple[str, bool, int]:
 
 
 def _shared(personal: bool):
+    """List what is shared with the person: everything, each share through a department
+    saying which ("via ..."); or only what is shared with their department."""
     user = require_actor()
     items = [
         (node, grant)
         for node, grant in visibility.shared_with(ctx(), user)
-        if (grant.user_id is not None) == personal
+        if personal or grant.user_id is None
     ]
-    return render_template("shared.html", items=items, personal=personal, owners=_creators(items))
+    return render_template(
+        "shared.html", items=items, personal=personal, owners=_creators(items), via=_via(items)
+    )
+
+
+def _via(items) -> dict:
+    """Return the full name of each department a share went through, by department id."""
+    ids = {grant.department_id for _, grant in items} - {None}
+    return {
+        department.id: departments.full_name(ctx(), department)
+        for department in ctx().db.scalars(select(Department).where(Department.id.in_(ids)))
+    }
 
 
 def _creators(items) -> dict:

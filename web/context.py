@@ -15,6 +15,7 @@ from flask_login import LoginManager, current_user
 from gshare.access import accounts, gate
 from gshare.accounts import api_tokens, sessions
 from gshare.core.models import User
+from gshare.scanning import verdicts
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -46,6 +47,7 @@ def install(app: Flask) -> None:
         is_system_admin=accounts.is_system_admin,
         shown_scan_state=gate.shown_scan_state,
         is_quarantined=gate.is_quarantined,
+        scan_hold_bytes=lambda: verdicts.held_above(gshare().config),
     )
     app.before_request(_open)
     app.after_request(_commit)

@@ -37,6 +37,10 @@ SENTENCES = {
         "A name cannot contain invisible characters that change the direction of text "
         "(such as U+202E): they can make a program's name look like a document's."
     ),
+    "name_invalid.blocked_ending": _l(
+        "Files ending in %(ending)s may not be shared, so a file cannot be renamed to it. "
+        "Choose another name."
+    ),
     "name_taken": _l("An item with that name already exists here. Choose another name."),
     "invalid_move": _l("That move is not possible."),
     "quota_exceeded": _l(

@@ -19,10 +19,11 @@ from flask_babel import gettext as _
 
 from gshare.core.errors import InvalidInput
 from gshare.core.models import LinkMode, ShareLink
+from gshare.files import zipstream
 from gshare.sharing import link_passwords, links
 from web import shown_once
 from web.context import ctx, failed, require_actor
-from web.downloads import file_response, open_ranged
+from web.downloads import file_response, open_ranged, zip_response
 from web.i18n import parse_day
 from web.ranges import requested_range
 
@@ -103,6 +104,14 @@ def public_download(token: str, node_id: int):
             samesite="Lax",
         )
     return response
+
+
+@bp.get("/s/<token>/zip")
+def public_zip(token: str):
+    """Download a view link's folder (or a folder below it) as one ZIP: clean files only; it
+    takes one download from the link's limit."""
+    plan = links.plan_link_zip(ctx(), _open(token), request.args.get("f", type=int))
+    return zip_response(zipstream.stream_zip(plan), plan.name)
 
 
 @bp.post("/s/<token>/upload")

@@ -2,6 +2,9 @@
 
 The scanner leaves notices (gshare.scanning): an upload found infected or blocked tells its
 uploader; a shared version found infected later tells the uploader and the folder's managers.
+A share tells the person, or each member of the department, it was given to
+(gshare.sharing.grants); its item is named and linked only while the reader may see it (a
+file not yet clean to them is named nowhere, as the scan gate wants).
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ import re
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from gshare.access.permissions import allowed_actions
 from gshare.activity import notifications
+from gshare.sharing import grants
 from web.context import actor, ctx, require_actor
 
 bp = Blueprint("notices", __name__)
@@ -50,10 +56,61 @@ def _unread() -> int:
     return notifications.count_unread(ctx(), user) if user is not None else 0
 
 
+@bp.app_template_filter("notice_link")
+def notice_link(notice) -> str | None:
+    """Return where a share notice leads (its folder or file), if the reader may see it."""
+    node = _shared_item(notice) if notice.kind == grants.SHARED_NOTICE else None
+    if node is None or "see" not in allowed_actions(ctx().db, require_actor(), node):
+        return None
+    if node.is_folder:
+        return url_for("browse.folder", node_id=node.id)
+    return url_for("files.file_page", node_id=node.id)
+
+
+ROLE_NAMES = {
+    "viewer": _l("Viewer"),
+    "editor": _l("Editor"),
+    "manager": _l("Manager"),
+    "uploader": _l("Uploader"),
+}
+
+
+def share_text(notice) -> str:
+    """Say what was shared, by whom, with what role, and through which department."""
+    params = notice.params or {}
+    node = _shared_item(notice)
+    if node is None:
+        return _(
+            "Something was shared with you that you cannot open now: it is still being "
+            "checked for viruses, or the share was taken back."
+        )
+    facts = {
+        "by": params.get("by") or _("An administrator"),
+        "name": node.name or node.space.name,
+        "role": str(ROLE_NAMES.get(params.get("role"), params.get("role", ""))),
+    }
+    if params.get("via"):
+        return _(
+            "%(by)s shared “%(name)s” with %(department)s, your department (role: %(role)s).",
+            department=params["via"],
+            **facts,
+        )
+    return _("%(by)s shared “%(name)s” with you (role: %(role)s).", **facts)
+
+
+def _shared_item(notice):
+    seen = g.setdefault("shared_items", {})
+    if notice.id not in seen:
+        seen[notice.id] = grants.shared_item(ctx(), require_actor(), notice.node_id)
+    return seen[notice.id]
+
+
 @bp.app_template_filter("notice_text")
 def notice_text(notice) -> str:
     """Say what a notice means, in the reader's language."""
     params = notice.params or {}
+    if notice.kind == grants.SHARED_NOTICE:
+        return share_text(notice)
     name, signature = params.get("name", ""), params.get("signature") or ""
     if notice.kind == "scan.infected":
         return _(

@@ -239,6 +239,13 @@ def _count_pair_failure(ctx: Context, username: str, now: datetime) -> None:
     )
 
 
+def forget_quiet_failures(ctx: Context, now: datetime) -> int:
+    """Delete the failure counts of (address, user name) pairs quiet long enough to start
+    counting again anyway (gc); return how many were deleted."""
+    stale = SignInFailures.last_failed_at < now - FORGET_PAIR_AFTER
+    return ctx.db.execute(delete(SignInFailures).where(stale)).rowcount  # type: ignore[attr-defined]
+
+
 def _forget_pair(ctx: Context, username: str, every_address: bool = False) -> None:
     query = delete(SignInFailures).where(SignInFailures.username == username)
     if not every_address:

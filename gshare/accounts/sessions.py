@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
 from gshare.access.accounts import require_manager_of
 from gshare.activity import audit
@@ -23,6 +23,7 @@ from gshare.core.errors import NotFound
 from gshare.core.models import User, UserSession, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
+ENDED_SESSIONS_KEPT = timedelta(days=30)  # an ended session's row (device, address) is kept
 _BROWSERS = (
     ("Edge", r"Edg(e|A|iOS)?/"),
     ("Opera", r"OPR/|Opera"),
@@ -160,6 +161,19 @@ def _live(ctx: Context, now: datetime) -> ColumnElement[bool]:
         & (UserSession.expires_at > now)
         & (UserSession.last_seen_at > now - idle)
     )
+
+
+def forget_ended_sessions(ctx: Context, now: datetime) -> int:
+    """Delete the rows of sessions that ended (signed out, ended, idle or past their lifetime)
+    more than ENDED_SESSIONS_KEPT ago (gc); the audit log keeps the sign-ins and sign-outs."""
+    idle = timedelta(minutes=ctx.config.sessions.idle_timeout_minutes)
+    before = now - ENDED_SESSIONS_KEPT
+    ended = (
+        (UserSession.revoked_at < before)
+        | (UserSession.expires_at < before)
+        | (UserSession.last_seen_at < before - idle)
+    )
+    return ctx.db.execute(delete(UserSession).where(ended)).rowcount  # type: ignore[attr-defined]
 
 
 def note_second_factor(ctx: Context, actor: User, session_id: int | None) -> None:

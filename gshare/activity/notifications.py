@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from gshare.core.actor import Actor
 from gshare.core.context import Context
@@ -24,6 +24,19 @@ def notify(
     )
     ctx.db.add(notice)
     return notice
+
+
+def notify_many(
+    ctx: Context, user_ids: list[int], kind: str, *, node_id: int | None = None, **params
+) -> None:
+    """Leave the same notice for many people at once (a department's members), in one
+    statement."""
+    if user_ids:
+        rows = [
+            {"user_id": i, "kind": kind, "node_id": node_id, "params": params or None}
+            for i in user_ids
+        ]
+        ctx.db.execute(insert(Notification), rows)
 
 
 def list_notifications(

@@ -69,5 +69,6 @@ def gc(obj, grace_hours):
         report = maintenance.gc(ctx, grace)
     click.echo(
         f"removed {report.orphans_removed} orphan blobs, aborted "
-        f"{report.uploads_aborted} uploads, purged {report.trash_purged} trashed items"
+        f"{report.uploads_aborted} uploads, purged {report.trash_purged} trashed items, "
+        f"forgot {report.rows_forgotten} ended sessions and old sign-in counts"
     )

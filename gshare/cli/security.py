@@ -10,6 +10,7 @@ from gshare.core.actor import OPERATOR
 from gshare.core.models import Space, User
 from gshare.org import spaces, users
 from gshare.scanning import quarantine
+from gshare.sharing import links
 
 # -- quarantine ------------------------------------------------------------------------------
 
@@ -134,8 +135,10 @@ def key_revoke(obj, key_id):
 @key.command("reencrypt")
 @click.pass_obj
 def key_reencrypt(obj):
-    """Encrypt every key's secret under the current [server] secret_key (after a rotation;
-    then the old secret can leave old_secret_keys)."""
+    """Encrypt every key's secret and every public link's kept token under the current
+    [server] secret_key (after a rotation; then the old secret can leave old_secret_keys)."""
     with obj.unit_of_work() as ctx:
         changed = access_keys.reencrypt_secrets(ctx)
+        tokens = links.reencrypt_tokens(ctx)
     click.echo(f"{changed} key secret(s) now under the current server secret")
+    click.echo(f"{tokens} link token(s) now under the current server secret")

@@ -415,6 +415,9 @@ class ShareLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # the token itself, encrypted (gshare.sharing.links), so its managers can see it again;
+    # None for links made before 0013: those can only be looked up by their digest
+    token_encrypted: Mapped[str | None] = mapped_column(Text)
     mode: Mapped[str] = mapped_column(String(8), default=LinkMode.VIEW)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -33,13 +33,14 @@ from gshare.core.errors import (
     QuotaExceeded,
     RangeNotSatisfiable,
 )
-from gshare.core.models import Node, NodeKind, Space, SpaceKind, Version, utcnow
+from gshare.core.models import Node, NodeKind, ScanState, Space, SpaceKind, Version, utcnow
 from gshare.core.names import clean_name, numbered, search_key
 from gshare.core.paths import child_named, node_path
 from gshare.files.conditions import WriteCondition, check_condition
 from gshare.files.lookup import get_node
 from gshare.org import quotas
 from gshare.scanning import verdicts
+from gshare.scanning.policy import policy_violation
 
 ACCESS_RESOLUTION = timedelta(hours=1)
 # Bytes asked for, as a slice: (start, stop), stop exclusive or None for "to the end"; a negative
@@ -239,7 +240,7 @@ def copy_version(ctx: Context, actor: Actor, source: Version, node: Node) -> Ver
         ctx.store.copy(source.blob_key, key)
     ctx.delete_blob_after_rollback(key)
     quotas.charge(ctx.db, space, source.size)
-    return add_version(
+    version = add_version(
         ctx.db,
         node,
         actor,
@@ -260,6 +261,18 @@ def copy_version(ctx: Context, actor: Actor, source: Version, node: Node) -> Ver
         released_by=source.released_by,
         release_reason=source.release_reason,
     )
+    _judge_new_name(ctx, version, source)
+    return version
+
+
+def _judge_new_name(ctx: Context, version: Version, source: Version) -> None:
+    """Block a copy whose new name the content policy refuses (a clean 'notes.txt' copied to
+    'notes.bat' is a script Windows runs), as an upload under that name would be."""
+    if version.node.name == source.node.name or source.scan_state == ScanState.BLOCKED:
+        return
+    reason = policy_violation(ctx.config.antivirus, version.node.name, source.content_type)
+    if reason:
+        verdicts.record_verdict(ctx, version, ScanState.BLOCKED, reason)
 
 
 def full_object_checksum(checksum: Callable[[], tuple[str, str] | None] | None) -> dict | None:

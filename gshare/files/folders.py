@@ -19,6 +19,7 @@ from gshare.core.paths import child_named
 from gshare.files import content
 from gshare.files.lookup import get_node, list_folder
 from gshare.org import quotas
+from gshare.scanning.policy import refuse_blocked_ending
 
 
 def create_folder(ctx: Context, actor: Actor, parent: Node, name: str) -> Node:
@@ -60,6 +61,8 @@ def rename_node(ctx: Context, actor: Actor, node_id: int, new_name: str) -> Node
     new_name = clean_name(new_name)
     if new_name == node.name:
         return node
+    if not node.is_folder:
+        refuse_blocked_ending(ctx.config.antivirus, node.name, new_name)
     parent = ctx.db.get(Node, node.parent_id)
     _free_or_raise(ctx, actor, parent, new_name)
     old_name = node.name
@@ -81,6 +84,8 @@ def move_node(
     if target.id == node.id or node.id in target.ancestor_ids:
         raise InvalidMove("A folder cannot be moved into itself or a folder inside it.")
     name = _free_or_raise(ctx, actor, target, clean_name(new_name or node.name))
+    if not node.is_folder:
+        refuse_blocked_ending(ctx.config.antivirus, node.name, name)
     relocate_node(ctx.db, node, target, name)
     audit.record(ctx, actor, "node.move", node=node)
     return node

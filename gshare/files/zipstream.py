@@ -61,6 +61,15 @@ def plan_zip(ctx: Context, actor: Actor, folder_id: int) -> ZipPlan:
     return ZipPlan(f"{name}.zip", entries, ctx.store)
 
 
+def plan_clean_zip(ctx: Context, folder: Node) -> ZipPlan:
+    """List a ZIP of a folder as a public link's reader sees it: clean files only, unchecked
+    (the link is the grant; its caller checks and counts it)."""
+    entries: list[ZipEntry] = []
+    _walk(ctx, None, folder, "", entries, lambda f: lookup.list_clean(ctx, f))
+    name = folder.name or ctx.db.get(lookup.Space, folder.space_id).name
+    return ZipPlan(f"{name}.zip", entries, ctx.store)
+
+
 def plan_zip_of(ctx: Context, actor: Actor, node_ids: list[int]) -> ZipPlan:
     """List what a ZIP of several files and folders holds for this person, and audit it."""
     if not node_ids:
@@ -82,8 +91,16 @@ def plan_zip_of(ctx: Context, actor: Actor, node_ids: list[int]) -> ZipPlan:
     return ZipPlan(f"{name}.zip", entries, ctx.store)
 
 
-def _walk(ctx: Context, actor: Actor, folder: Node, prefix: str, entries: list[ZipEntry]) -> None:
-    children = lookup.list_folder(ctx, actor, folder)
+def _walk(
+    ctx: Context,
+    actor: Actor | None,
+    folder: Node,
+    prefix: str,
+    entries: list[ZipEntry],
+    listing=None,
+) -> None:
+    listing = listing or (lambda f: lookup.list_folder(ctx, actor, f))
+    children = listing(folder)
     if not children and prefix:
         entries.append(ZipEntry(prefix, None, 0, _stamp(folder)))
     names = _entry_names([entry.node.name for entry in children])
@@ -92,7 +109,7 @@ def _walk(ctx: Context, actor: Actor, folder: Node, prefix: str, entries: list[Z
             raise InvalidInput(f"A ZIP holds at most {MAX_ENTRIES:,} files; download less.")
         path = f"{prefix}{name}"
         if entry.node.is_folder:
-            _walk(ctx, actor, entry.node, f"{path}/", entries)
+            _walk(ctx, actor, entry.node, f"{path}/", entries, listing)
         elif not is_quarantined(entry.version):
             entries.append(
                 ZipEntry(path, entry.version.blob_key, entry.version.size, _stamp(entry.node))

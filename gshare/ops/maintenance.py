@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import storage
+from gshare.accounts import login, sessions
 from gshare.core.blobs import store_errors
 from gshare.core.context import Context
 from gshare.core.db import lock_until_commit
 from gshare.core.models import Version, utcnow
 from gshare.core.paths import node_path
 from gshare.files import trash, uploads
+from gshare.sharing import link_passwords
 
 BLOB_PREFIX = "v/"
 MAINTENANCE_LOCK = "maintenance"
@@ -114,6 +116,7 @@ class GcReport:
     orphans_removed: int = 0
     uploads_aborted: int = 0
     trash_purged: int = 0
+    rows_forgotten: int = 0  # ended sessions, quiet sign-in and link password counts
 
 
 def gc(ctx: Context, grace: timedelta | None = None) -> GcReport:
@@ -140,4 +143,14 @@ def gc(ctx: Context, grace: timedelta | None = None) -> GcReport:
                 ctx.store.abort_multipart(upload.key, upload.upload_id)
                 report.uploads_aborted += 1
     report.trash_purged = trash.purge_expired(ctx, trash.retention_cutoff(ctx.config))
+    report.rows_forgotten = _forget_old_rows(ctx, utcnow())
     return report
+
+
+def _forget_old_rows(ctx: Context, now: datetime) -> int:
+    """Delete the rows kept only for a while: ended sessions, quiet throttle counts."""
+    return (
+        sessions.forget_ended_sessions(ctx, now)
+        + login.forget_quiet_failures(ctx, now)
+        + link_passwords.forget_quiet_throttles(ctx, now)
+    )

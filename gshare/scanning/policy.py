@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import mimetypes
 
+from gshare.core.errors import NameInvalid
+
 # Types a name may claim that an executable must never hide behind (documents, media, archives).
 _HARMLESS_FAMILIES = (
     "text/",
@@ -68,3 +70,18 @@ def denied_ending(name: str, endings) -> str | None:
     and after the trailing dots and spaces Windows drops ('evil.exe. ' is 'evil.exe')."""
     seen = name.rstrip(". ").casefold()
     return next((e.casefold() for e in endings if seen.endswith(e.casefold())), None)
+
+
+def refuse_blocked_ending(settings, old_name: str, new_name: str) -> None:
+    """Raise NameInvalid when a file would be renamed to an ending the policy blocks: a rename
+    must not turn a shared text file into a script that Windows runs. (A file whose name
+    was blocked already stays blocked, whatever it is renamed to.)"""
+    denied = settings.deny_extensions + (MACRO_EXTENSIONS if settings.block_office_macros else ())
+    if denied_ending(old_name, denied):
+        return
+    if ending := denied_ending(new_name, denied):
+        raise NameInvalid(
+            f"Files ending in {ending} may not be shared: choose another name.",
+            reason="blocked_ending",
+            ending=ending,
+        )

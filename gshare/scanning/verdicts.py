@@ -151,6 +151,12 @@ def max_scan_bytes(config) -> int:
     return config.antivirus.max_scan_size_mb * MiB
 
 
+def held_above(config) -> int | None:
+    """Return the size above which an upload is kept from everyone but its uploader until an
+    administrator allows it (too large to scan), or None where the site shares such files."""
+    return None if config.antivirus.unscannable == "allow" else max_scan_bytes(config)
+
+
 def judge_new_version(ctx: Context, version: Version, inline: InlineScan | None) -> None:
     """Give a freshly stored version the verdict that is already known, if any."""
     reason = policy_violation(ctx.config.antivirus, version.node.name, version.content_type)

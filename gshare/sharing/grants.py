@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from gshare.access.permissions import Action, Role
-from gshare.activity import audit
+from gshare.activity import audit, notifications
 from gshare.core.actor import Actor
 from gshare.core.context import Context
-from gshare.core.errors import InvalidInput, NotFound
+from gshare.core.errors import InvalidInput, NotFound, PermissionDenied
 from gshare.core.models import Department, Grant, Node, User
 from gshare.files.lookup import get_node
+from gshare.org import departments, grantees
+
+SHARED_NOTICE = "share.granted"
 
 
 def grant_role(
@@ -49,7 +52,38 @@ def grant_role(
         department_id=grant.department_id,
         include_subdepartments=grant.include_subdepartments,
     )
+    _tell_grantees(ctx, actor, node, grant, user, department)
     return grant
+
+
+def shared_item(ctx: Context, actor: Actor, node_id: int | None) -> Node | None:
+    """Return the item a share notice is about if the reader may see it now, else None (a
+    file not yet clean to them, taken back, or deleted: the notice then names nothing)."""
+    for action in (Action.SEE, Action.UPLOAD):  # an uploader may only add files to a folder
+        try:
+            return get_node(ctx, actor, node_id or 0, action)
+        except (NotFound, PermissionDenied):
+            continue
+    return None
+
+
+def _tell_grantees(ctx: Context, actor: Actor, node: Node, grant: Grant, user, department):
+    """Leave a notice for the person, or each active member of the department; the item's
+    name is looked up when the notice is read, through the scan gate."""
+    if user is not None:
+        people = [user.id]
+    else:
+        people = grantees.department_member_ids(ctx, department, grant.include_subdepartments)
+    via = departments.full_name(ctx, department) if department is not None else None
+    notifications.notify_many(
+        ctx,
+        [person for person in people if person != actor.id],
+        SHARED_NOTICE,
+        node_id=node.id,
+        role=str(grant.role),
+        by=getattr(actor, "display_name", None),
+        via=via,
+    )
 
 
 def revoke_grant(ctx: Context, actor: Actor, grant_id: int) -> None:

@@ -22,7 +22,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, case, literal, or_, select, update
+from sqlalchemy import and_, case, delete, literal, or_, select, update
 
 from gshare.activity import audit
 from gshare.core import db as database
@@ -71,6 +71,15 @@ def check_password(ctx: Context, link: ShareLink, password: str) -> bool:
     if ctx.ip:
         _count_failure(ctx, link, "address", ctx.ip, FAILURES_PER_ADDRESS)
     return False
+
+
+def forget_quiet_throttles(ctx: Context, now: datetime) -> int:
+    """Delete the counts of links and addresses with no lock in force and no failure for a
+    day, after which a new lock would start from the first length again (gc)."""
+    quiet = (_Throttle.window_started_at < now - LONGEST_LOCK) & or_(
+        _Throttle.locked_until.is_(None), _Throttle.locked_until < now - LONGEST_LOCK
+    )
+    return ctx.db.execute(delete(_Throttle).where(quiet)).rowcount  # type: ignore[attr-defined]
 
 
 def password_check_slots(config: Config) -> threading.BoundedSemaphore:

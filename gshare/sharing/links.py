@@ -1,6 +1,10 @@
 """Public share links: a token that lets anyone holding it view or drop files, no account.
 
-A link is stored only as the SHA-256 digest of its token; the token is shown once. A link may
+A link is looked up by the SHA-256 digest of its token. The token is also kept encrypted
+(Fernet under the server's key ring, purpose "gshare link v1") so that the people who manage the
+item can see and copy it again: it is a bearer secret, and whoever reads the database alone
+cannot use it; `gshare key reencrypt` moves it under a new server secret. Links made before
+this (digest only) cannot be shown again. A link may
 carry a password (argon2, guessing limited: link_passwords.py), an expiry and a download limit;
 an upload-only link lets outsiders add files (under free names, never over existing ones)
 without seeing what is there. Readers through a link see only clean versions, like any other
@@ -10,7 +14,8 @@ A download limit counts visits, not requests: the first request of a download (w
 range) takes one download with one conditional UPDATE, so parallel requests on any number of
 nodes never take more than the limit, and gets a resume grant, a signed, short-lived token for
 that link and version (12 hours), with which the visitor's later ranged requests resume without
-counting. A request for the whole file is a new download, grant or not.
+counting. A request for the whole file is a new download, grant or not. A ZIP of a view link's
+folder (clean files only) takes one download, whatever it holds; it cannot be resumed.
 """
 
 from __future__ import annotations
@@ -32,11 +37,12 @@ from gshare.core.context import Context
 from gshare.core.errors import InvalidInput, NotFound, PermissionDenied
 from gshare.core.models import LinkMode, Node, ShareLink, Version, utcnow
 from gshare.core.names import clean_name
-from gshare.files import content, lookup
+from gshare.files import content, lookup, zipstream
 from gshare.sharing.link_passwords import hash_password
 
 RESUME_GRANT_LIFETIME = timedelta(hours=12)
 _GRANTS = b"gshare link download resume grant"
+_TOKENS = b"gshare link v1"
 
 
 def create_link(
@@ -55,6 +61,7 @@ def create_link(
     link = ShareLink(
         node_id=node.id,
         token_digest=digest(token),
+        token_encrypted=_tokens(ctx).encrypt(token.encode()).decode("ascii"),
         mode=mode,
         password_hash=hash_password(password) if password else None,
         expires_at=expires_at,
@@ -86,6 +93,53 @@ def list_links(ctx: Context, actor: Actor, node_id: int) -> list[ShareLink]:
             .order_by(ShareLink.id.desc())
         )
     )
+
+
+def link_token(ctx: Context, actor: Actor, link: ShareLink) -> str | None:
+    """Return a link's token for a manager of its item to see again; None for a link made
+    before tokens were kept (or one no key in the ring decrypts)."""
+    lookup.get_node(ctx, actor, link.node_id, Action.SHARE)
+    if link.token_encrypted is None:
+        return None
+    try:
+        return _tokens(ctx).decrypt(link.token_encrypted.encode("ascii")).decode()
+    except InvalidToken:
+        return None
+
+
+def reencrypt_tokens(ctx: Context) -> int:
+    """Encrypt every kept link token under the current server secret (after a rotation);
+    return how many changed. One no secret in the ring decrypts is left as it is."""
+    ring, changed = _tokens(ctx), 0
+    current = crypto.fernet(ctx.config.replace(server={"old_secret_keys": ()}), _TOKENS)
+    kept = select(ShareLink).where(ShareLink.token_encrypted.is_not(None))
+    for link in ctx.db.scalars(kept):
+        sealed = link.token_encrypted.encode("ascii")
+        try:
+            current.decrypt(sealed)
+            continue
+        except InvalidToken:
+            pass
+        try:
+            link.token_encrypted = ring.rotate(sealed).decode("ascii")
+        except InvalidToken:
+            continue
+        changed += 1
+    return changed
+
+
+def plan_link_zip(ctx: Context, link: ShareLink, node_id: int | None = None) -> zipstream.ZipPlan:
+    """Take one download from the link's limit and list a ZIP of its folder (or a folder
+    below it): clean files only, as every reader through a link sees them."""
+    folder = link_node(ctx, link, node_id)
+    if link.mode != LinkMode.VIEW or not folder.is_folder:
+        raise NotFound()
+    plan = zipstream.plan_clean_zip(ctx, folder)
+    _take_download(ctx, link)
+    audit.record(
+        ctx, None, "link.download_zip", node=folder, link_id=link.id, files=len(plan.entries)
+    )
+    return plan
 
 
 def revoke_link(ctx: Context, actor: Actor, link_id: int) -> None:
@@ -217,6 +271,10 @@ def _take_download(ctx: Context, link: ShareLink) -> None:
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise PermissionDenied("This link has reached its download limit.")
     ctx.db.expire(link, ["download_count"])
+
+
+def _tokens(ctx: Context):
+    return crypto.fernet(ctx.config, _TOKENS)
 
 
 def _make_grant(ctx: Context, link: ShareLink, version: Version) -> str:

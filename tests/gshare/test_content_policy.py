@@ -7,11 +7,14 @@ import zipfile
 import pytest
 
 from antivirus import detect_content_type
+from gshare.access.gate import current_version
 from gshare.core.config import AntivirusConfig, ConfigError, load_config
 from gshare.core.errors import NameInvalid
-from gshare.core.models import ScanState
+from gshare.core.models import Node, ScanState
 from gshare.core.names import clean_name
+from gshare.files import folders
 from gshare.scanning.policy import policy_violation
+from tests.fixtures.world import mark_scanned
 
 PDF = b"%PDF-1.4\nminutes of the meeting\n%%EOF\n"
 
@@ -197,3 +200,40 @@ def test_an_ending_without_its_dot_is_refused_in_the_config(tmp_path):
     path.write_text('[antivirus]\ndeny_extensions = ["exe"]\n')
     with pytest.raises(ConfigError, match="'antivirus.deny_extensions' must list endings"):
         load_config(path)
+
+
+def test_a_clean_text_file_cannot_be_renamed_or_moved_to_an_ending_windows_runs(world):
+    notes = upload(world, "notes.txt", b"del /q notes\n")
+    mark_scanned(notes, ScanState.CLEAN)
+    renamed = folders.rename_node(world.ctx, world.alice, notes.node_id, "minutes.txt")
+    assert renamed.name == "minutes.txt"
+    for name in ("minutes.bat", "minutes.BAT. ", "minutes.docm"):
+        with pytest.raises(NameInvalid) as refused:
+            folders.rename_node(world.ctx, world.alice, notes.node_id, name)
+        assert refused.value.detail["reason"] == "blocked_ending"
+    target = world.folder(world.home(world.alice), "Archive", actor=world.alice)
+    with pytest.raises(NameInvalid):
+        folders.move_node(world.ctx, world.alice, notes.node_id, target.id, "minutes.cmd")
+    assert world.ctx.db.get(Node, notes.node_id).name == "minutes.txt"
+
+
+def test_a_file_already_blocked_by_its_name_may_be_renamed_and_stays_blocked(world):
+    script = upload(world, "setup.bat", b"@echo off\r\n")
+    assert script.scan_state == ScanState.BLOCKED
+    renamed = folders.rename_node(world.ctx, world.alice, script.node_id, "setup2.cmd")
+    assert renamed.name == "setup2.cmd"
+    assert script.scan_state == ScanState.BLOCKED
+
+
+def test_a_copy_under_an_ending_windows_runs_is_blocked_and_hidden_from_others(world):
+    notes = upload(world, "notes.txt", b"del /q notes\n")
+    mark_scanned(notes, ScanState.CLEAN)
+    same = folders.copy_node(world.ctx, world.alice, notes.node_id, notes.node.parent_id)
+    assert current_version(world.ctx.db, None, same).scan_state == ScanState.CLEAN
+    copy = folders.copy_node(
+        world.ctx, world.alice, notes.node_id, notes.node.parent_id, "notes.bat"
+    )
+    version = current_version(world.ctx.db, world.alice, copy)
+    assert version.scan_state == ScanState.BLOCKED
+    assert version.scan_signature == "files ending in .bat may not be shared"
+    assert current_version(world.ctx.db, None, copy) is None

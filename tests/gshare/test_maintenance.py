@@ -7,7 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text, update
 
-from gshare.core.models import Node, Space, Version, utcnow
+from gshare.accounts import sessions
+from gshare.core.models import (
+    LinkPasswordThrottle,
+    Node,
+    SignInFailures,
+    Space,
+    UserSession,
+    Version,
+    utcnow,
+)
 from gshare.ops import maintenance
 from tests.fixtures.world import World
 
@@ -172,3 +181,43 @@ def test_two_gc_runs_at_once_purge_once_and_keep_the_quota_exact(gs, world):
         names = set(ctx.db.scalars(select(Node.name).where(Node.space_id == space_id)))
         assert "kept.txt" in names and not any(n.startswith("old") for n in names)
         assert ctx.db.get(Space, space_id).used_bytes == 10
+
+
+def test_gc_forgets_sessions_ended_a_month_ago_and_quiet_throttle_counts_but_keeps_live_ones(
+    gs, world
+):
+    alice = world.user("alice")
+    ctx, now = world.ctx, utcnow()
+    live = sessions.start_session(ctx, alice, now=now).session
+    ended_today = sessions.start_session(ctx, alice, now=now - timedelta(days=2)).session
+    ended_today.revoked_at = now - timedelta(days=1)
+    old = sessions.start_session(ctx, alice, now=now - timedelta(days=60)).session
+    ctx.db.add_all(
+        [
+            SignInFailures(ip="192.0.2.1", username="alice", failures=3, last_failed_at=now),
+            SignInFailures(
+                ip="192.0.2.2", username="alice", failures=3, last_failed_at=now - timedelta(days=3)
+            ),
+            LinkPasswordThrottle(
+                scope="address", subject="192.0.2.1", failures=5, window_started_at=now
+            ),
+            LinkPasswordThrottle(
+                scope="address",
+                subject="192.0.2.2",
+                failures=5,
+                window_started_at=now - timedelta(days=3),
+                locked_until=now - timedelta(days=2),
+            ),
+        ]
+    )
+    ctx.db.commit()
+    assert ctx.db.scalar(select(func.count()).select_from(UserSession)) == 3
+
+    with gs.unit_of_work() as unit:
+        report = maintenance.gc(unit)
+
+    assert report.rows_forgotten == 3
+    kept = {row.id for row in ctx.db.scalars(select(UserSession))}
+    assert kept == {live.id, ended_today.id} and old.id not in kept
+    assert [row.ip for row in ctx.db.scalars(select(SignInFailures))] == ["192.0.2.1"]
+    assert [row.subject for row in ctx.db.scalars(select(LinkPasswordThrottle))] == ["192.0.2.1"]

@@ -118,3 +118,18 @@ def test_an_s3_folder_path_through_a_hidden_file_name_is_created_as_any_other(si
             headers={"X-CSRFToken": csrf_token(web)},
         )
         assert response.status_code == 201, response.json
+
+
+def test_renaming_a_file_to_an_ending_windows_runs_says_why_in_lao_and_keeps_its_name(
+    site, browser_for
+):
+    user = site.user("somsak")
+    version = site.upload(user, site.home(user), "notes.txt", data=b"del /q notes\n")
+    web = browser_for(user)
+    renamed = post(web, f"/nodes/{version.node_id}/rename", {"name": "minutes.txt"})
+    assert renamed.status_code == 302
+    assert "minutes.txt" in web.get(renamed.location, headers=EN).get_data(as_text=True)
+    refused = post(web, f"/nodes/{version.node_id}/rename", {"name": "minutes.bat"}, headers=LO)
+    listing = web.get(refused.location, headers=LO).get_data(as_text=True)
+    assert "ບໍ່ອະນຸຍາດໃຫ້ແບ່ງປັນໄຟລ໌ທີ່ລົງທ້າຍດ້ວຍ .bat" in listing
+    assert "minutes.txt" in listing and "minutes.bat" not in listing

@@ -19,8 +19,8 @@ def _verdict(site, version, state, signature=None):
 
 
 def _unread(page: str) -> str | None:
-    match = re.search(r'class="count"[^>]*>(\d+)<', page)
-    return match.group(1) if match else None
+    match = re.search(r'class="count"([^>]*)>(\d+)<', page)  # hidden at 0: not seen
+    return match.group(2) if match and " hidden" not in match.group(1) else None
 
 
 def test_uploader_sees_an_infected_upload_counted_in_the_header_and_listed(site, browser_for):

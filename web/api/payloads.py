@@ -93,6 +93,13 @@ class SearchEverywhereQuery(Query):
     offset: Annotated[int, Field(ge=0, le=100_000)] = 0
 
 
+class LiveQuery(Query):
+    folder: Id | None = Field(None, description="the folder the page shows")
+    versions: Annotated[str, Field(max_length=4000, pattern=r"^[0-9]*(,[0-9]+)*$")] = Field(
+        "", description="ids of the versions the page shows as being scanned, comma-separated"
+    )
+
+
 class NotificationsQuery(Query):
     unread: Literal["0", "1"] = "0"
     limit: Annotated[int, Field(ge=1, le=500)] = 50
@@ -237,6 +244,21 @@ class UploadStarted(BaseModel):
 class Part(BaseModel):
     number: int
     size: int
+
+
+class Badge(BaseModel):
+    state: str = Field(description="the scan state the person is told ('released': readable)")
+    html: str = Field(description="the badge as the folder page shows it")
+
+
+class Live(BaseModel):
+    """What a page shows that changes on its own."""
+
+    unread: int = Field(description="the person's unread notices")
+    badges: dict[str, Badge] = Field(
+        default_factory=dict, description="by version id: the versions asked about they may read"
+    )
+    space_use: str | None = Field(None, description="the folder's space use, as the page shows it")
 
 
 class Parts(BaseModel):

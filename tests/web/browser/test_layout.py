@@ -4,12 +4,14 @@ nothing, nothing is wider than the screen, Lao words stay whole, the menu and th
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from gshare.core.actor import OPERATOR
-from gshare.core.models import ScanState, UserRole, Version
+from gshare.core.models import ScanState, User, UserRole, Version, utcnow
 from gshare.files import trash
 from gshare.org import users
 from gshare.scanning import verdicts
@@ -55,9 +57,21 @@ def _office(site):
         guarded = links.create_link(
             w.ctx, w.ctx.db.merge(admin), folder.id, "view", "a long password"
         )[1]
-        return view, upload, guarded
+        limited = links.create_link(
+            w.ctx,
+            w.ctx.db.merge(admin),
+            folder.id,
+            "view",
+            expires_at=utcnow() + timedelta(days=30),
+            max_downloads=5,
+        )[1]
+        # a share to the administrator: a notice on their notices page, "via" on Shared with me
+        colleague = w.ctx.db.scalar(select(User).where(User.username == "souksavanh"))
+        theirs = w.folder(w.home(colleague), "ແຜນງານຂອງພະແນກ", actor=colleague)
+        grants.grant_role(w.ctx, colleague, theirs.id, "editor", user=w.ctx.db.merge(admin))
+        return view, upload, guarded, limited
 
-    view, upload, guarded = site.run(setup)
+    view, upload, guarded, limited = site.run(setup)
     person = {
         "start": "/",
         "my-files": "/my",
@@ -87,6 +101,7 @@ def _office(site):
         "link-view": f"/s/{view}",
         "link-upload": f"/s/{upload}",
         "link-password": f"/s/{guarded}",
+        "link-expiry-limit-zip": f"/s/{limited}",
     }
     return person, outsider
 
