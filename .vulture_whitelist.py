@@ -66,3 +66,5 @@ _.sign_count
 
 # SQLAlchemy: a @validates hook keeps a node's search and sort keys with its name.
 _._keep_keys
+# Thumbnails: Pillow reads its decompression-bomb limit from this module attribute.
+_.MAX_IMAGE_PIXELS

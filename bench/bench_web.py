@@ -4,7 +4,7 @@ straight to the S3 server, and the time to render a folder of 10,000 files.
     .venv/bin/python bench/bench_web.py [--size-mib 2048] [--rounds 2] [--postgres URL]
                                         [--skip-upload] [--skip-folder]
 
-- Upload: the same HTTP calls as the page's script (web/static/app.js): sign in with the form,
+- Upload: the same HTTP calls as the page's script (web/static/uploads.js): sign in with the form,
   POST /api/v1/uploads, GET its parts, PUT 8 MiB parts one after another with the session
   cookie and CSRF header, POST complete; the server is gunicorn as `gshare serve` runs it, in a
   process of its own whose RSS (with its children) is sampled. Then the minio SDK puts the same
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import secrets
 import statistics
 import sys
 import tempfile
@@ -53,7 +54,7 @@ from gshare.org import (
 )
 from web.serve import WebServer
 
-CHUNK = 8 * MiB  # the page script's part size (CHUNK in web/static/app.js)
+CHUNK = 8 * MiB  # the page script's part size (CHUNK in web/static/uploads.js)
 PARALLEL = 3  # and how many parts it sends at once (PARALLEL there)
 PASSWORD = "bench password 2024"
 RUNS = 30
@@ -120,7 +121,7 @@ class Browser:
         return self.call(method, path, body, headers, expect).json()
 
     def upload(self, folder: int, name: str, size: int) -> dict:
-        """Upload a file in parts exactly as app.js does (Item.chunked)."""
+        """Upload a file in parts exactly as uploads.js does."""
         token = self.json(
             "POST",
             "/api/v1/uploads",
@@ -161,7 +162,7 @@ def prepare(tmp: Path, url: str) -> tuple[Config, dict]:
             "data_dir": str(tmp / "var"),
             "listen": f"127.0.0.1:{free_port()}",
             "workers": 1,
-            "secret_key": uuid.uuid4().hex * 2,
+            "secret_key": secrets.token_urlsafe(48),
         },
     )
     database.upgrade(url)

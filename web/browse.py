@@ -128,6 +128,8 @@ def folder(node_id: int):
         page=page,
         sort=sort,
         descending=descending,
+        view="grid" if request.args.get("view") == "grid" else "list",
+        view_links=_view_links(node),
         crumbs=breadcrumbs(node),
         actions=allowed_actions(ctx().db, user, node),
         selected={int(i) for i in request.args.getlist("sel") if i.isdigit() and len(i) < 10},
@@ -192,6 +194,15 @@ def _seen_space(space_id: int) -> Space:
 def _space_root_id(space_id: int) -> int:
     space = ctx().db.get(Space, space_id)
     return spaces.root_of(ctx().db, space).id if space else 0
+
+
+def _view_links(node) -> dict[str, str]:
+    """Return the folder's address as a list and as a grid, its other arguments kept."""
+    args = {k: v for k, v in request.args.items() if k not in ("view", "sel")}
+    return {
+        "list": url_for("browse.folder", node_id=node.id, **args),
+        "grid": url_for("browse.folder", node_id=node.id, **args, view="grid"),
+    }
 
 
 def _sorting() -> tuple[str, bool, int]:

@@ -15,6 +15,7 @@ from flask_login import LoginManager, current_user
 from gshare.access import accounts, gate
 from gshare.accounts import api_tokens, sessions
 from gshare.core.models import User
+from gshare.files import previews
 from gshare.scanning import verdicts
 
 login_manager = LoginManager()
@@ -48,6 +49,7 @@ def install(app: Flask) -> None:
         shown_scan_state=gate.shown_scan_state,
         is_quarantined=gate.is_quarantined,
         scan_hold_bytes=lambda: verdicts.held_above(gshare().config),
+        has_thumbnail=previews.has_thumbnail,
     )
     app.before_request(_open)
     app.after_request(_commit)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from flask import Response, request
 from werkzeug.http import parse_date
 
+from gshare.files.previews import BROWSER_IMAGES
 from web.ranges import requested_range
-from web.security import PDF_CSP, PREVIEW_CSP, content_disposition
-
-INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+from web.security import PREVIEW_CSP, content_disposition
 
 
 def open_ranged(open_download):
@@ -42,11 +41,9 @@ def _if_range_matches(version) -> bool:
 
 
 def preview_kind(content_type: str) -> str | None:
-    """Return how a type can be previewed safely: image, pdf, text, or None."""
-    if content_type in INLINE_IMAGES:
+    """Return how a type may be served inline, sandboxed: image, text, or None."""
+    if content_type in BROWSER_IMAGES:
         return "image"
-    if content_type == "application/pdf":
-        return "pdf"
     if content_type.startswith("text/") or content_type in ("application/json", "application/xml"):
         return "text"
     return None
@@ -72,8 +69,7 @@ def file_response(download, inline: bool = False) -> Response:
     if download.partial:
         headers["Content-Range"] = f"bytes {download.start}-{download.end}/{version.size}"
     if inline:
-        kind = preview_kind(version.content_type)
-        headers["Content-Security-Policy"] = PDF_CSP if kind == "pdf" else PREVIEW_CSP
+        headers["Content-Security-Policy"] = PREVIEW_CSP
     headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from gshare.access.permissions import allowed_actions
 from gshare.core.errors import GshareError, InvalidInput, NotFound
-from gshare.files import content, folders, lookup, trash, zipstream
+from gshare.files import content, folders, lookup, previews, trash, zipstream
 from web.browse import breadcrumbs
 from web.context import ctx, failed, require_actor
 from web.downloads import file_response, open_ranged, preview_kind, zip_response
@@ -36,7 +36,7 @@ def file_page(node_id: int):
         node=node,
         versions=versions,
         current=versions[0],
-        preview=preview_kind(versions[0].content_type),
+        preview=previews.describe_preview(ctx(), user, node, versions[0]),
         crumbs=breadcrumbs(node),
         actions=allowed_actions(ctx().db, user, node),
     )
@@ -55,8 +55,9 @@ def download(node_id: int):
 
 @bp.get("/files/<int:node_id>/raw")
 def raw(node_id: int):
-    """Send a file for a sandboxed preview (images, PDF, text only); when it cannot be shown,
-    a sentence that fits in the preview box, not a whole page."""
+    """Send a file for a sandboxed preview (images and text only: a PDF is previewed as
+    pictures of its pages, never served inline); when it cannot be shown, a sentence that fits
+    in the preview box, not a whole page."""
     try:
         opened = content.open_download(ctx(), require_actor(), node_id)
     except GshareError as refused:
@@ -67,11 +68,40 @@ def raw(node_id: int):
             status,
             {"Content-Security-Policy": SHORT_CSP},
         )
-    if preview_kind(opened.version.content_type) is None:
+    if preview_kind(opened.version.content_type) not in ("image", "text"):
         if opened.stream:
             opened.stream.close()
         return redirect(url_for(".download", node_id=node_id))
     return file_response(opened, inline=True)
+
+
+@bp.get("/files/<int:node_id>/thumbnail/<int:version_id>")
+def thumbnail(node_id: int, version_id: int):
+    """Send the thumbnail of a version (made on first request), through the same check as a
+    download; a version with none answers 404."""
+    picture = previews.open_thumbnail(ctx(), require_actor(), node_id, version_id)
+    return _picture(picture)
+
+
+@bp.get("/files/<int:node_id>/pages/<int:version_id>/<int:page>")
+def page_picture(node_id: int, version_id: int, page: int):
+    """Send a page of a PDF (or a TIFF or HEIC image) drawn as a picture for its preview."""
+    picture = previews.draw_page(ctx(), require_actor(), node_id, version_id, page)
+    return _picture(picture)
+
+
+def _picture(picture):
+    if picture is None:
+        return (
+            render_template("preview_failed.html"),
+            404,
+            {"Content-Security-Policy": SHORT_CSP},
+        )
+    response = Response(picture.data, mimetype="image/webp")
+    # The URL names the version, whose bytes never change: the browser keeps it, privately.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["Content-Security-Policy"] = SHORT_CSP
+    return response
 
 
 @bp.get("/f/<int:node_id>/zip")

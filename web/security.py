@@ -16,7 +16,6 @@ CSP = (
 )
 # Previews of user content: no scripts, no forms, no plugins, a unique origin.
 PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-PDF_CSP = "default-src 'none'; object-src 'self'; plugin-types application/pdf"
 
 
 def install(app: Flask) -> None:

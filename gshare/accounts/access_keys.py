@@ -174,21 +174,14 @@ def reencrypt_secrets(ctx: Context) -> int:
     """Encrypt every stored key secret under the current server secret (after a rotation, so
     that the retired secret can be dropped from `old_secret_keys`); return how many changed.
     A secret no secret in the ring decrypts is left as it is (that key cannot be used)."""
-    ring, changed = _fernet(ctx.config), 0
-    current = _fernet(ctx.config.replace(server={"old_secret_keys": ()}))
+    changed = 0
     for key in ctx.db.scalars(select(AccessKey)):
-        token = key.secret_encrypted.encode()
-        try:
-            current.decrypt(token)
-            continue  # already under the current secret
-        except InvalidToken:
-            pass
-        try:
-            key.secret_encrypted = ring.rotate(token).decode()
-        except InvalidToken:
-            continue
-        changed += 1
+        if resealed := crypto.reseal(ctx.config, _PURPOSE, key.secret_encrypted):
+            key.secret_encrypted, changed = resealed, changed + 1
     return changed
+
+
+_PURPOSE = b"gshare access-key secrets v1"
 
 
 def _new_key_id() -> str:
@@ -196,4 +189,4 @@ def _new_key_id() -> str:
 
 
 def _fernet(config) -> MultiFernet:
-    return crypto.fernet(config, b"gshare access-key secrets v1")
+    return crypto.fernet(config, _PURPOSE)

@@ -17,9 +17,26 @@ BYTES_MISSING = (
 UPLOAD_MISSING = "This upload is no longer in the file store; start it again."
 
 
+BLOB_PREFIX = "v/"
+THUMBNAIL_PREFIX = "t/"
+THUMBNAIL_SUFFIX = ".webp"
+
+
 def new_blob_key() -> str:
     """Return a fresh opaque key for a version's bytes (never the user's path)."""
-    return f"v/{uuid.uuid4().hex}"
+    return f"{BLOB_PREFIX}{uuid.uuid4().hex}"
+
+
+def thumbnail_key(blob_key: str) -> str:
+    """Return the key of a version's thumbnail: its blob's key under t/ (`v/ab12` ->
+    `t/ab12.webp`), so a purge, fsck and gc find it from the version row alone."""
+    return f"{THUMBNAIL_PREFIX}{blob_key.removeprefix(BLOB_PREFIX)}{THUMBNAIL_SUFFIX}"
+
+
+def blob_key_of_thumbnail(key: str) -> str:
+    """Return the blob key of the version a thumbnail key belongs to."""
+    stem = key.removeprefix(THUMBNAIL_PREFIX).removesuffix(THUMBNAIL_SUFFIX)
+    return f"{BLOB_PREFIX}{stem}"
 
 
 @contextlib.contextmanager

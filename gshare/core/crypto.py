@@ -10,7 +10,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -31,6 +31,22 @@ def fernet(config: Config, purpose: bytes) -> MultiFernet:
     be rotated (docs/production.md); a new purpose gets keys of its own."""
     secrets_in_use = (secret_key(config), *config.server.old_secret_keys)
     return MultiFernet([_fernet_for(secret, purpose) for secret in secrets_in_use])
+
+
+def reseal(config: Config, purpose: bytes, sealed: str) -> str | None:
+    """Return a value sealed by fernet(config, purpose) sealed again under the current server
+    secret (after a rotation); None when it already is, or when no secret in the ring opens
+    it (then it stays as it is: what it protects cannot be used)."""
+    token = sealed.encode("ascii")
+    try:
+        _fernet_for(secret_key(config), purpose).decrypt(token)
+        return None
+    except InvalidToken:
+        pass
+    try:
+        return fernet(config, purpose).rotate(token).decode("ascii")
+    except InvalidToken:
+        return None
 
 
 @lru_cache(maxsize=16)

@@ -347,6 +347,10 @@ class Version(Base):
     release_reason: Mapped[str | None] = mapped_column(Text)
     # When it was last uploaded, downloaded or shared (to the hour): orders rescans.
     last_accessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its thumbnail (gshare/files/previews.py): None not made yet, "made" stored under
+    # blobs.thumbnail_key(blob_key), "none" none can be made (broken, too large, refused).
+    thumbnail: Mapped[str | None] = mapped_column(String(8))
+    page_count: Mapped[int | None] = mapped_column(Integer)  # a PDF's, learnt with its thumbnail
 
     node: Mapped[Node] = relationship()
 

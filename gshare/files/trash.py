@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from gshare.access.permissions import Action, allowed_actions
 from gshare.activity import audit
 from gshare.core.actor import OPERATOR, Actor
+from gshare.core.blobs import thumbnail_key
 from gshare.core.context import Context
 from gshare.core.errors import InvalidInput, InvalidMove
 from gshare.core.models import Grant, Node, ShareLink, Version, utcnow
@@ -112,9 +113,13 @@ def purge_subtree(ctx: Context, node: Node) -> None:
     subtree = select(Node.id).where((Node.id == node.id) | Node.path.startswith(node.child_path))
     ids = list(ctx.db.scalars(subtree))
     versions = list(
-        ctx.db.execute(select(Version.blob_key, Version.size).where(Version.node_id.in_(ids)))
+        ctx.db.execute(
+            select(Version.blob_key, Version.size, Version.thumbnail).where(
+                Version.node_id.in_(ids)
+            )
+        )
     )
-    quotas.refund(ctx.db, node.space_id, sum(size for _, size in versions))
+    quotas.refund(ctx.db, node.space_id, sum(size for _, size, _ in versions))
     for model, column in (
         (Version, Version.node_id),
         (Grant, Grant.node_id),
@@ -123,8 +128,10 @@ def purge_subtree(ctx: Context, node: Node) -> None:
         ctx.db.execute(delete(model).where(column.in_(ids)))
     ctx.db.execute(delete(Node).where(Node.id.in_(ids)))
     ctx.db.expire_all()
-    for key, _ in versions:
+    for key, _, thumbnail in versions:
         ctx.delete_blob_after_commit(key)
+        if thumbnail is not None:  # "none" too: one made by a request racing the refusal
+            ctx.delete_blob_after_commit(thumbnail_key(key))
 
 
 def _may_edit(db, actor: Actor, node: Node) -> bool:

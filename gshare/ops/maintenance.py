@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 import storage
 from gshare.accounts import login, sessions
-from gshare.core.blobs import store_errors
+from gshare.core.blobs import (
+    BLOB_PREFIX,
+    THUMBNAIL_PREFIX,
+    blob_key_of_thumbnail,
+    store_errors,
+)
 from gshare.core.context import Context
 from gshare.core.db import lock_until_commit
 from gshare.core.models import Version, utcnow
@@ -24,7 +29,6 @@ from gshare.core.paths import node_path
 from gshare.files import trash, uploads
 from gshare.sharing import link_passwords
 
-BLOB_PREFIX = "v/"
 MAINTENANCE_LOCK = "maintenance"
 ROWS_PER_FETCH = 10_000
 # Collations that compare keys byte by byte (UTF-8 bytes, as S3 orders a listing; Python's str
@@ -75,7 +79,27 @@ def fsck(ctx: Context) -> FsckReport:
         unmatched[row[0]] = row[1]
     unmatched.update(rows)
     report.missing_blobs = _describe(ctx.db, list(unmatched.values()))
+    report.orphan_blobs.extend(_orphan_thumbnails(ctx))
     return report
+
+
+def _orphan_thumbnails(ctx: Context) -> Iterator[storage.ObjectInfo]:
+    """Yield the thumbnails (t/...) whose version is gone, looked up a page at a time; a
+    thumbnail missing from the store is not reported: the next request makes it again."""
+    page: list[storage.ObjectInfo] = []
+    with store_errors():
+        for blob in ctx.store.list(THUMBNAIL_PREFIX):
+            page.append(blob)
+            if len(page) == 1000:
+                yield from _without_version(ctx.db, page)
+                page = []
+    yield from _without_version(ctx.db, page)
+
+
+def _without_version(db: Session, thumbnails: list[storage.ObjectInfo]):
+    keys = {blob_key_of_thumbnail(t.key) for t in thumbnails}
+    found = set(db.scalars(select(Version.blob_key).where(Version.blob_key.in_(keys))))
+    return [t for t in thumbnails if blob_key_of_thumbnail(t.key) not in found]
 
 
 def _rows_by_key(db: Session) -> Iterator[tuple[str, int]]:

@@ -11,6 +11,7 @@ from gshare.access.accounts import require_system_admin
 from gshare.access.gate import is_quarantined
 from gshare.activity import audit
 from gshare.core.actor import Actor
+from gshare.core.blobs import thumbnail_key
 from gshare.core.context import Context
 from gshare.core.errors import InvalidInput, NotFound
 from gshare.core.models import User, Version
@@ -83,6 +84,8 @@ def delete_quarantined(ctx: Context, actor: Actor, version_id: int) -> None:
         return
     quotas.refund(ctx.db, node.space_id, version.size)
     ctx.delete_blob_after_commit(version.blob_key)
+    if version.thumbnail is not None:  # made while it was clean, before a rescan
+        ctx.delete_blob_after_commit(thumbnail_key(version.blob_key))
     ctx.db.delete(version)
     ctx.db.flush()
 

@@ -110,21 +110,10 @@ def link_token(ctx: Context, actor: Actor, link: ShareLink) -> str | None:
 def reencrypt_tokens(ctx: Context) -> int:
     """Encrypt every kept link token under the current server secret (after a rotation);
     return how many changed. One no secret in the ring decrypts is left as it is."""
-    ring, changed = _tokens(ctx), 0
-    current = crypto.fernet(ctx.config.replace(server={"old_secret_keys": ()}), _TOKENS)
-    kept = select(ShareLink).where(ShareLink.token_encrypted.is_not(None))
-    for link in ctx.db.scalars(kept):
-        sealed = link.token_encrypted.encode("ascii")
-        try:
-            current.decrypt(sealed)
-            continue
-        except InvalidToken:
-            pass
-        try:
-            link.token_encrypted = ring.rotate(sealed).decode("ascii")
-        except InvalidToken:
-            continue
-        changed += 1
+    changed = 0
+    for link in ctx.db.scalars(select(ShareLink).where(ShareLink.token_encrypted.is_not(None))):
+        if resealed := crypto.reseal(ctx.config, _TOKENS, link.token_encrypted):
+            link.token_encrypted, changed = resealed, changed + 1
     return changed
 
 

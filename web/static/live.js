@@ -80,6 +80,7 @@ class Live {
     this.count.hidden = unread === 0;
     this.count.setAttribute("aria-label", this.count.dataset.label.replace("{n}", unread));
     this.count.closest("a").classList.toggle("has-unread", unread > 0);
+    document.querySelector(".menu-button")?.classList.toggle("has-unread", unread > 0);
   }
 }
 

@@ -1,7 +1,7 @@
 """nodes.sort_key (Lao dictionary order) and search_name recomputed (NFKC, Lao mark order)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30 14:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from gshare.core.collation import sort_key
 from gshare.core.names import search_key
 
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0013"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,8 @@ from tests.web.browser.test_layout import _office
 ALLOWED = {
     "G-Share", "S3", "API", "PDF", "ZIP", "CSV", "QR", "TOTP", "URL", "OpenID", "English",
     "MB", "KB", "GB", "B", "aws", "cli", "rclone", "s3cmd", "http", "https", "IP", "ClamAV",
-    "khamla", "Khamla", "souksavanh", "final_v3", "pdf", "txt", "old", "virus", "Eicar-Test",
+    "khamla", "Khamla", "souksavanh", "final_v3", "pdf", "txt", "jpg", "png", "old", "virus",
+    "Eicar-Test",
 }  # fmt: skip
 # Codes a page quotes for a program to read: the CSV's columns, the API's header.
 CODES = {

@@ -18,6 +18,7 @@ from gshare.scanning import verdicts
 from gshare.sharing import grants, links
 from tests.fixtures.world import PASSWORD
 from tests.web.browser.conftest import DESKTOP, PHONE, axe_violations, page_width, sign_in
+from tests.web.browser.test_previews_browser import photo, report_pdf
 
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
@@ -40,6 +41,10 @@ def _office(site):
     folder = site.folder(home, "ບົດລາຍງານປະຈຳປີ 2025 ຂອງກົມແຜນການ")
     version = site.upload(admin, folder, "ບົດລາຍງານ_ຂະໜາດໃຫຍ່_ສະບັບສົມບູນ_final_v3.pdf", b"%PDF-1.4\n")
     site.upload(admin, folder, "ບົດລາຍງານ_ຂະໜາດໃຫຍ່_ສະບັບສົມບູນ_final_v3.pdf", b"%PDF-1.4\n2")
+    photos = site.folder(home, "ຮູບພາບ")
+    picture = site.upload(admin, photos, "ແມ່ນ້ຳຂອງ.jpg", photo((120, 170, 230)))
+    document = site.upload(admin, photos, "ບົດລາຍງານ.pdf", report_pdf(2))
+    notes = site.upload(admin, photos, "ບັນທຶກ.txt", "ບັນທຶກກອງປະຊຸມ\n".encode() * 40)
     gone = site.upload(admin, home, "old.txt", b"old")
     bad = site.upload(admin, home, "virus.txt", b"x", clean=False)
 
@@ -79,6 +84,10 @@ def _office(site):
         "search": f"/f/{folder.id}/search?q=ບົດລາຍງານ",
         "search-everywhere": "/search?q=ບົດລາຍງານ 2025",
         "file-and-versions": f"/files/{version.node_id}",
+        "folder-grid": f"/f/{photos.id}?view=grid",
+        "pdf-preview": f"/files/{document.node_id}",
+        "image-preview": f"/files/{picture.node_id}",
+        "text-preview": f"/files/{notes.node_id}",
         "share-and-links": f"/nodes/{folder.id}/share",
         "move": f"/nodes/{version.node_id}/move",
         "shared-with-me": "/shared",
