@@ -8,9 +8,11 @@ cd "$(dirname "$0")"
 RUN_PACKAGES=(python3-venv clamav-daemon clamav libmagic1)
 # The suite also drives real sync tools and a real browser (Lao needs fonts-noto-core), and
 # runs gshare through a PgBouncer of its own (tests/gshare/test_pgbouncer.py), signs in against
-# an OpenLDAP slapd of its own (tests/fixtures/ldap.py) and an OpenID Connect provider
-# (oidc-provider, run with Node: tests/oidc/).
-TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer nodejs slapd ldap-utils)
+# an OpenLDAP slapd of its own (tests/fixtures/ldap.py), a Samba Active Directory domain
+# controller (tests/fixtures/samba_ad.py) and an OpenID Connect provider (oidc-provider, run
+# with Node: tests/oidc/).
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" rclone s3cmd chromium fonts-noto-core pgbouncer nodejs slapd ldap-utils
+  samba samba-ad-dc samba-ad-provision)
 VENV=.venv
 
 missing_debian_packages() {

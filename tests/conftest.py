@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.oidc",
     "tests.fixtures.ldap",
+    "tests.fixtures.samba_ad",
 ]
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from gshare.access import accounts
-from gshare.accounts import login, sessions
+from gshare.accounts import factors, login, sessions
 from gshare.activity import audit
 from gshare.core.collation import sort_by_name
 from gshare.core.config import GiB
@@ -44,14 +44,7 @@ def overview():
 @bp.get("/users")
 def people():
     """List the people the administrator manages, with the form to add one."""
-    user = require_actor()
-    return render_template(
-        "admin/users.html",
-        people=users.list_manageable(ctx(), user),
-        departments=departments.list_departments(ctx()),
-        roles=list(UserRole),
-        imported=None,
-    )
+    return _people_page(require_actor(), imported=None)
 
 
 @bp.post("/users")
@@ -79,12 +72,18 @@ def import_people():
     upload = request.files.get("csv")
     text = upload.read(1024 * 1024).decode("utf-8-sig") if upload else ""
     created = users.import_users(ctx(), user, io.StringIO(text))
+    return _people_page(user, imported=created)
+
+
+def _people_page(user: User, imported):
+    people = users.list_manageable(ctx(), user)
     return render_template(
         "admin/users.html",
-        people=users.list_manageable(ctx(), user),
+        people=people,
+        with_factors=factors.with_factors(ctx(), people),
         departments=departments.list_departments(ctx()),
         roles=list(UserRole),
-        imported=created,
+        imported=imported,
     )
 
 
@@ -143,6 +142,21 @@ def end_sessions(user_id: int):
     """End every session of a person (they must sign in again everywhere)."""
     sessions.end_all_sessions(ctx(), require_actor(), _person(user_id))
     flash(_("The person's sessions were ended."))
+    return redirect(url_for(".people"))
+
+
+@bp.post("/users/<int:user_id>/reset-factors")
+def reset_factors(user_id: int):
+    """Remove a person's second factors and recovery codes (a lost phone or key)."""
+    person = _person(user_id)
+    factors.reset_factors(ctx(), require_actor(), person)
+    flash(
+        _(
+            "The second factors of %(name)s were removed and their sessions ended. They sign in "
+            "with their password and add a factor again.",
+            name=person.display_name,
+        )
+    )
     return redirect(url_for(".people"))
 
 

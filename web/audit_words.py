@@ -34,6 +34,15 @@ SENTENCES = {
     "session.end": _l("%(who)s ended a session"),
     "session.end_all": _l("%(who)s ended every session of %(what)s"),
     "session.end_others": _l("%(who)s ended their other sessions"),
+    "session.provider_logout": _l(
+        "A session of %(what)s ended: they signed out at the single sign-on provider"
+    ),
+    "factor.reset": _l("%(who)s reset the second factor of %(what)s"),
+    "factor.webauthn.add": _l("%(who)s added a security key"),
+    "factor.webauthn.remove": _l("%(who)s removed a security key"),
+    "factor.webauthn.cloned": _l(
+        "A security key of %(what)s was refused: its counter went back (it may have been copied)"
+    ),
     "user.add": _l("%(who)s added the account %(what)s"),
     "user.place": _l("%(who)s changed the department or role of %(what)s"),
     "user.disable": _l("%(who)s disabled the account %(what)s"),

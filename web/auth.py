@@ -46,12 +46,16 @@ def login_page():
     return redirect(next_path or url_for("browse.home"))
 
 
-def start_session(user, second_factor: bool = False) -> None:
+def start_session(user, second_factor: bool = False, provider_sid: str | None = None) -> None:
     """Begin a fresh session for a person, keeping only the language choice."""
     _fresh_session()
     session.permanent = True
     started = sessions.start_session(
-        ctx(), user, request.headers.get("User-Agent", ""), second_factor=second_factor
+        ctx(),
+        user,
+        request.headers.get("User-Agent", ""),
+        second_factor=second_factor,
+        provider_sid=provider_sid,
     )
     session["sid"] = started.token
     login_user(WebUser(user, session_id=started.session.id))

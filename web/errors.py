@@ -59,6 +59,17 @@ SENTENCES = {
     "invalid.password": _l("The password is not right."),
     "invalid.code": _l("That code is not right. Check the app's clock and try again."),
     "invalid.no_factor": _l("Add an authenticator app or a security key first."),
+    "invalid.key_unreadable": _l("The security key's answer could not be read. Try again."),
+    "invalid.key_expired": _l(
+        "This request to the security key was already answered or is too old. Try again."
+    ),
+    "invalid.key_refused": _l("The security key's answer was not for this site or was changed."),
+    "invalid.key_unknown": _l("This security key is not one of yours."),
+    "invalid.key_cloned": _l(
+        "This security key's counter went back: it may have been copied. "
+        "It was refused; tell your administrator."
+    ),
+    "invalid.key_taken": _l("This security key is already registered."),
     "factor_needed": _l("Confirm your second factor again first."),
     "range_not_satisfiable": _l("The requested part of the file lies outside it."),
     "password_too_short": _l("A link password needs at least %(minimum)s characters."),

@@ -16,7 +16,16 @@ from urllib.parse import urlsplit
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 
 from gshare.accounts import login, oidc
@@ -108,9 +117,22 @@ def callback():
         oidc.refuse(ctx(), refusal.reason, str(refusal))
         return _refused(refusal, 403 if refusal.reason in ("disabled", "taken") else 400)
     next_path = session.get("oidc_next")
-    start_session(user)
+    start_session(user, provider_sid=str(claims.get("sid") or "") or None)
     session["signed_in_with"] = "oidc"
     return redirect(next_path or "/")
+
+
+@bp.get("/logout/oidc/frontchannel", endpoint="frontchannel_logout")
+def frontchannel_logout():
+    """End the sessions that came from the provider session it names (OpenID Connect
+    Front-Channel Logout 1.0: the provider loads this in an iframe, with iss and sid)."""
+    _client()
+    oidc.end_provider_session(ctx(), request.args.get("iss", ""), request.args.get("sid", ""))
+    response = make_response("", 200)
+    origin = current_app.extensions["gshare_oidc_origin"]
+    response.headers["Content-Security-Policy"] = f"default-src 'none'; frame-ancestors {origin}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/logout/oidc", endpoint="sign_out")

@@ -28,7 +28,9 @@ def _headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    policy = headers["Content-Security-Policy"]
+    if "frame-ancestors" not in policy or policy.endswith("frame-ancestors 'self'"):
+        headers.setdefault("X-Frame-Options", "SAMEORIGIN")  # else the page names its framers
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.endpoint != "static" and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"

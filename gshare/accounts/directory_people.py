@@ -6,7 +6,9 @@ person's entry and department_base as the department path; "group" takes the fir
 department_groups the person is in; "attribute" reads department_attribute ("Finance / Tax").
 Roles come from system_admin_group and department_admin_group when either is set.
 Nothing is ever deleted: a person who is gone or disabled in the directory is disabled here,
-which ends their sessions, API tokens and S3 access keys.
+which ends their sessions, API tokens and S3 access keys; when the directory lists them as
+active again (the same entry), they are enabled again, unless an administrator disabled them by
+hand (users.disabled_by).
 """
 
 from __future__ import annotations
@@ -33,7 +35,14 @@ from gshare.core.models import Department, Space, User, UserRole, utcnow
 from gshare.org import departments, spaces, users
 
 LDAP = "ldap"
-_COUNTERS = {"create": "created", "move": "moved", "role": "roles", "disable": "disabled"}
+_COUNTERS = {
+    "create": "created",
+    "move": "moved",
+    "role": "roles",
+    "disable": "disabled",
+    "enable": "enabled",
+}
+DISABLED_BY_DIRECTORY = "directory"
 
 
 class Mapping:
@@ -130,7 +139,7 @@ def apply_person(
     role = mapping.role_of(person)
     if user is None:
         return _add_person(ctx, person, department, role, now)
-    changes = []
+    changes = _enable_returning(ctx, user)
     if user.department_id != department.id:
         old = departments.full_name(ctx, ctx.db.get(Department, user.department_id))
         new = departments.full_name(ctx, department)
@@ -153,9 +162,19 @@ def _update(user: User, **values) -> None:
             setattr(user, name, value)
 
 
+def _enable_returning(ctx: Context, user: User) -> list[str]:
+    """Enable again a person the directory disabled and now lists as active; one disabled
+    by an administrator's hand stays disabled."""
+    if not user.disabled or user.disabled_by != DISABLED_BY_DIRECTORY:
+        return []
+    user.disabled, user.disabled_by = False, None
+    audit.record(ctx, OPERATOR, "directory.enable", target=user.username)
+    return [f"enable {user.username}: active in the directory again"]
+
+
 def disable_person(ctx: Context, user: User, reason: str) -> list[str]:
     """Disable a person gone or disabled in the directory: sessions, tokens and keys end."""
-    user.disabled = True
+    user.disabled, user.disabled_by = True, DISABLED_BY_DIRECTORY
     ended = sessions.end_sessions(ctx, user)
     tokens = api_tokens.revoke_all_tokens(ctx, user)
     keys = access_keys.revoke_all_keys(ctx, OPERATOR, user)
@@ -200,6 +219,7 @@ class SyncReport:
     moved: int = 0
     roles: int = 0
     disabled: int = 0
+    enabled: int = 0
     skipped: int = 0
 
     def count(self, lines: list[str]) -> None:
@@ -212,7 +232,8 @@ class SyncReport:
         """Return one line saying what changed."""
         return (
             f"{self.seen} people in the directory: {self.created} created, {self.moved} moved, "
-            f"{self.roles} roles changed, {self.disabled} disabled, {self.skipped} skipped"
+            f"{self.roles} roles changed, {self.disabled} disabled, {self.enabled} enabled again, "
+            f"{self.skipped} skipped"
         )
 
 

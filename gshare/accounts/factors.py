@@ -57,6 +57,18 @@ def list_factors(ctx: Context, user: User) -> list[SecondFactor]:
     )
 
 
+def with_factors(ctx: Context, people: list[User]) -> set[int]:
+    """Return the ids of those among these people who have a working second factor."""
+    return set(
+        ctx.db.scalars(
+            select(SecondFactor.user_id).where(
+                SecondFactor.user_id.in_([p.id for p in people]),
+                SecondFactor.confirmed_at.is_not(None),
+            )
+        )
+    )
+
+
 def has_factor(ctx: Context, user: User) -> bool:
     """Return whether a person has a working second factor."""
     return bool(list_factors(ctx, user))
@@ -98,7 +110,7 @@ def confirm_totp(
     audit.record(ctx, actor, "factor.totp.add", target=actor.username, factor_id=factor.id)
     if count_recovery_codes(ctx, actor):
         return []
-    return _new_recovery_codes(ctx, actor)
+    return new_recovery_codes(ctx, actor)
 
 
 def verify_second_factor(
@@ -139,7 +151,7 @@ def renew_recovery_codes(ctx: Context, actor: User, password: str) -> list[str]:
         raise InvalidInput("Add an authenticator app or a security key first.", reason="no_factor")
     if users.authenticate(ctx, actor.username, password or "") is None:
         raise InvalidInput("The password is not right.", reason="password")
-    return _new_recovery_codes(ctx, actor)
+    return new_recovery_codes(ctx, actor)
 
 
 def count_recovery_codes(ctx: Context, user: User) -> int:
@@ -199,7 +211,8 @@ def reset_factors(ctx: Context, actor: Actor, user: User) -> int:
     return count
 
 
-def _new_recovery_codes(ctx: Context, actor: User) -> list[str]:
+def new_recovery_codes(ctx: Context, actor: User) -> list[str]:
+    """Replace a person's recovery codes with ten new ones; return them (shown once)."""
     ctx.db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == actor.id))
     codes = [
         "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))

@@ -26,7 +26,7 @@ from gshare.core.actor import OPERATOR
 from gshare.core.config import OidcConfig
 from gshare.core.context import Context
 from gshare.core.errors import InvalidInput, NotFound, PermissionDenied
-from gshare.core.models import Department, User, UserRole
+from gshare.core.models import Department, User, UserRole, UserSession, utcnow
 from gshare.org import departments, users
 
 
@@ -118,6 +118,24 @@ def check_sign_in_age(started_at: float | None, settings: OidcConfig) -> None:
         raise SignInRefused("This sign-in was already used or not started here.", "state")
     if time.time() - started_at > settings.sign_in_minutes * 60:
         raise SignInRefused("This sign-in took too long and has expired.", "expired")
+
+
+def end_provider_session(ctx: Context, issuer: str, sid: str) -> int:
+    """End the gshare sessions that came from one session at the provider (its front-channel
+    logout); one from another issuer, or naming no session, ends nothing. Return how many."""
+    if not sid or issuer.rstrip("/") != ctx.config.oidc.issuer.rstrip("/"):
+        return 0
+    rows = ctx.db.scalars(
+        select(UserSession).where(
+            UserSession.provider_sid == sid[:255], UserSession.revoked_at.is_(None)
+        )
+    ).all()
+    now = utcnow()
+    for row in rows:
+        row.revoked_at = now
+        owner = ctx.db.get(User, row.user_id)
+        audit.record(ctx, None, "session.provider_logout", target=owner.username, session=row.id)
+    return len(rows)
 
 
 def refuse(ctx: Context, reason: str, detail: str) -> SignInRefused:

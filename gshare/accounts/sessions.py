@@ -61,8 +61,10 @@ def start_session(
     user_agent: str = "",
     now: datetime | None = None,
     second_factor: bool = False,
+    provider_sid: str | None = None,
 ) -> NewSession:
-    """Begin a session for a person who just signed in (noting a second factor proven)."""
+    """Begin a session for a person who just signed in (noting a second factor proven, or the
+    single sign-on provider's session it came from)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     row = UserSession(
@@ -74,6 +76,7 @@ def start_session(
         device=describe_device(user_agent),
         ip=ctx.ip,
         factor_at=now if second_factor else None,
+        provider_sid=(provider_sid or "")[:255] or None,
     )
     ctx.db.add(row)
     ctx.db.flush()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from sqlalchemy import make_url
@@ -237,6 +238,7 @@ class MfaConfig:
     grace_days: int = 14
     recent_minutes: int = 15
     sign_in_minutes: int = 5
+    webauthn_rp_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,7 @@ def _validated(config: Config) -> Config:
     _check_oidc(config.oidc)
     _check_ldap(config.ldap)
     _check_mfa(config.mfa)
+    _check_webauthn_rp_id(config)
     return config
 
 
@@ -411,6 +414,17 @@ def _check_mfa(mfa: MfaConfig) -> None:
         raise ConfigError(f"'mfa.required_for' knows only {', '.join(MFA_ROLES)}: not {unknown}")
     if mfa.grace_days < 0 or mfa.recent_minutes <= 0 or mfa.sign_in_minutes <= 0:
         raise ConfigError("'mfa.grace_days' must be 0 or more, the minutes more than 0")
+
+
+def _check_webauthn_rp_id(config: Config) -> None:
+    """Refuse a WebAuthn RP id that the public address's host is not, nor a subdomain of."""
+    rp_id = config.mfa.webauthn_rp_id
+    host = urlsplit(config.server.public_url).hostname or ""
+    if rp_id and not (host == rp_id or host.endswith("." + rp_id)):
+        raise ConfigError(
+            f"'mfa.webauthn_rp_id' ({rp_id}) must be the host of 'server.public_url' ({host}) "
+            "or a domain above it"
+        )
 
 
 def _check_oidc(oidc: OidcConfig) -> None:

@@ -136,6 +136,9 @@ class User(Base):
     directory_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     directory_dn: Mapped[str | None] = mapped_column(String(1024))
     directory_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # who disabled the account: "directory" (the sync or a sign-in: it enables them again when
+    # the directory does) or "admin" (by hand: only an administrator enables them again)
+    disabled_by: Mapped[str | None] = mapped_column(String(20))
     # when a rule of `[mfa] required_for` first met this person without a factor: grace starts
     factor_grace_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -159,6 +162,8 @@ class UserSession(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # second factor proven
+    # the OpenID Connect provider's session it came from (the ID token's sid): its logout ends it
+    provider_sid: Mapped[str | None] = mapped_column(String(255), index=True)
 
 
 class SecondFactor(Base):
@@ -180,6 +185,18 @@ class SecondFactor(Base):
     credential_id: Mapped[str | None] = mapped_column(String(700), unique=True)
     public_key: Mapped[str | None] = mapped_column(Text)
     sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class KeyChallenge(Base):
+    """A WebAuthn challenge gshare sent a browser: spent once (deleted), else dead at expires_at."""
+
+    __tablename__ = "key_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "register" or "sign_in"
+    challenge: Mapped[str] = mapped_column(String(100), unique=True)  # base64url
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RecoveryCode(Base):

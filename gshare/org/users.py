@@ -133,6 +133,7 @@ def set_disabled(ctx: Context, actor: Actor, user: User, disabled: bool) -> None
     """Disable an account (ending its sessions and keys at once) or enable it again."""
     require_manager_of(ctx.db, actor, user.department_id, user.role)
     user.disabled = disabled
+    user.disabled_by = "admin" if disabled else None
     if not disabled:
         audit.record(ctx, actor, "user.enable", target=user.username)
         return

@@ -13,7 +13,7 @@ from gshare.accounts import access_keys, api_tokens, sessions
 from gshare.core.actor import OPERATOR
 from gshare.core.config import Config
 from gshare.core.models import AccessKey, AuditEvent, Department, User, UserRole
-from gshare.org import departments
+from gshare.org import departments, users
 from tests.fixtures.ldap import GROUPS, PEOPLE, group_dn, person_dn
 from web.cli import main
 
@@ -89,7 +89,7 @@ def test_sync_creates_the_directory_people_in_their_departments(sync, gs):
     assert ("directory.user_add", "noy") in actions(gs)
     code, again = sync()  # a second run changes nothing
     assert code == 0
-    assert "0 created, 0 moved, 0 roles changed, 0 disabled, 0 skipped" in again
+    assert "0 created, 0 moved, 0 roles changed, 0 disabled, 0 enabled again, 0 skipped" in again
 
 
 def test_dry_run_prints_the_changes_and_changes_nothing(sync, gs):
@@ -216,3 +216,51 @@ def test_a_name_held_by_a_local_account_is_not_taken_over(world, ctx, sync, gs):
     assert code == 1
     assert "'somsak' is a local gshare account" in output
     assert people(gs)["somsak"][0] == "Local"
+
+
+def _set_disabled_in_directory(directory, dn: str, disabled: bool) -> None:
+    with directory.admin() as conn:
+        change = (ldap3.MODIFY_ADD, ["disabled"]) if disabled else (ldap3.MODIFY_DELETE, [])
+        conn.modify(dn, {"employeeType": [change]})
+
+
+def test_a_person_active_again_in_the_directory_is_enabled_again(directory, sync, gs):
+    sync()
+    _set_disabled_in_directory(directory, person_dn("somsak", "Finance"), True)
+    code, output = sync()
+    assert "disable somsak" in output and people(gs)["somsak"][2] is True
+    _set_disabled_in_directory(directory, person_dn("somsak", "Finance"), False)
+    code, output = sync()
+    assert code == 0, output
+    assert "enable somsak: active in the directory again" in output
+    assert "1 enabled again" in output
+    assert people(gs)["somsak"][2] is False
+    assert ("directory.enable", "somsak") in actions(gs)
+
+
+def test_a_person_who_reappears_under_the_base_is_enabled_again(directory, sync, gs):
+    sync()
+    with directory.admin() as conn:  # moved out of ou=people, then back: the same entry
+        conn.modify_dn(person_dn("kham", "Planning"), "uid=kham", new_superior=GROUPS)
+    assert "disable kham: gone or disabled" in sync()[1]
+    assert people(gs)["kham"][2] is True
+    with directory.admin() as conn:
+        conn.modify_dn(f"uid=kham,{GROUPS}", "uid=kham", new_superior=f"ou=Planning,{PEOPLE}")
+    code, output = sync()
+    assert "enable kham: active in the directory again" in output
+    assert people(gs)["kham"][2] is False
+
+
+def test_a_person_an_administrator_disabled_stays_disabled(directory, sync, gs):
+    sync()
+    _set_disabled_in_directory(directory, person_dn("somsak", "Finance"), True)
+    sync()
+    with gs.unit_of_work() as ctx:
+        for name in ("noy", "somsak"):  # noy by hand while active; somsak by hand on top
+            user = ctx.db.scalar(select(User).where(User.username == name))
+            users.set_disabled(ctx, OPERATOR, user, True)
+    _set_disabled_in_directory(directory, person_dn("somsak", "Finance"), False)
+    code, output = sync()
+    assert code == 0, output
+    assert "enable" not in output.replace("enabled again", "")
+    assert people(gs)["noy"][2] is True and people(gs)["somsak"][2] is True

@@ -4,7 +4,8 @@
 //   node provider.js SETTINGS.json
 //
 // SETTINGS (written by tests/fixtures/oidc.py): issuer, port, client {client_id,
-// client_secret, redirect_uris, post_logout_redirect_uris}, jwks (private signing keys),
+// client_secret, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
+// backchannel_logout_session_required}, jwks (private signing keys),
 // accounts {id: claims}, clockOffsetSeconds (this provider's clock runs that far from the
 // machine's: a provider with a skewed clock), idTokenTtlSeconds.
 //
@@ -37,6 +38,10 @@ const provider = new Provider(settings.issuer, {
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    // oidc-provider 9 has no front-channel logout (dropped with the other logout drafts); a
+    // client with a back-channel logout URI and backchannel_logout_session_required gets the
+    // `sid` claim in its ID tokens, as Keycloak's and Lemonldap::NG's clients do by default.
+    backchannelLogout: { enabled: true },
   },
   claims: {
     openid: ['sub'],

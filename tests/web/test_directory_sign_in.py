@@ -1,12 +1,14 @@
 """Signing in with the ministry's directory (a real slapd, tests/fixtures/ldap.py): the account
 made on first sign-in, TLS, a directory that is down, and names that must sign nobody in."""
 
+import ldap3
 import pytest
 from sqlalchemy import select
 
+from gshare.core.actor import OPERATOR
 from gshare.core.config import Config
 from gshare.core.models import AuditEvent, User, UserRole
-from gshare.org import departments
+from gshare.org import departments, users
 from tests.fixtures.ldap import PEOPLE, password_of, person, person_dn
 from tests.web.conftest import post, sign_in
 
@@ -177,3 +179,36 @@ def test_lao_page_says_the_directory_is_down(directory, client):
     page = sign_in(client, "somsak", password_of("somsak")).get_data(as_text=True)
     assert DOWN not in page
     assert "ໄດເຣັກທໍຣີ" in page  # "directory", in Lao script
+
+
+def _employee_type(directory, dn: str, disabled: bool) -> None:
+    with directory.admin() as conn:
+        change = (ldap3.MODIFY_ADD, ["disabled"]) if disabled else (ldap3.MODIFY_DELETE, [])
+        conn.modify(dn, {"employeeType": [change]})
+
+
+def test_a_person_active_again_in_the_directory_signs_in_again(directory, app, gs):
+    somsak = person_dn("somsak", "Finance")
+    first = app.test_client()
+    assert sign_in(first, "somsak", password_of("somsak")).status_code == 302
+    _employee_type(directory, somsak, True)
+    refused = app.test_client()
+    assert sign_in(refused, "somsak", password_of("somsak")).status_code == 401
+    assert account(gs, "somsak")["user"].disabled is True  # disabled by the sign-in
+    assert first.get("/account").status_code == 302  # and its sessions ended
+    _employee_type(directory, somsak, False)
+    back = app.test_client()
+    assert sign_in(back, "somsak", password_of("somsak")).status_code == 302
+    assert account(gs, "somsak")["user"].disabled is False
+    assert ("directory.enable", "somsak") in [(a, t) for a, t, _d in audit_actions(gs)]
+
+
+def test_a_person_an_administrator_disabled_does_not_sign_in_though_active_there(app, gs):
+    web = app.test_client()
+    assert sign_in(web, "somsak", password_of("somsak")).status_code == 302
+    with gs.unit_of_work() as ctx:
+        user = ctx.db.scalar(select(User).where(User.username == "somsak"))
+        users.set_disabled(ctx, OPERATOR, user, True)
+    again = app.test_client()
+    assert sign_in(again, "somsak", password_of("somsak")).status_code == 401
+    assert account(gs, "somsak")["user"].disabled is True

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from gshare.core.config import Config
 from gshare.core.context import Gshare
-from gshare.core.models import AuditEvent, User, UserRole
+from gshare.core.models import AuditEvent, User, UserRole, UserSession
 from tests.fixtures.oidc import GSHARE_URL, LAO_NAME, path_of, signing_keys, through_provider
 from tests.fixtures.world import PASSWORD
 from tests.web.conftest import TEMPLATES, csrf_token, post
@@ -255,3 +255,53 @@ def test_sign_out_ends_the_session_and_goes_on_to_the_provider(client, site, gs,
     assert parse_qs(urlsplit(onward).query)["post_logout_redirect_uri"] == [f"{GSHARE_URL}/login"]
     assert client.get("/").status_code == 302
     assert through_provider(onward, "vanh").startswith(f"{GSHARE_URL}/login")
+
+
+def _provider_sid(gs, username: str) -> list[str | None]:
+    with gs.unit_of_work() as ctx:
+        user = ctx.db.scalar(select(User).where(User.username == username))
+        rows = ctx.db.scalars(select(UserSession).where(UserSession.user_id == user.id))
+        return [row.provider_sid for row in rows]
+
+
+def test_the_providers_front_channel_logout_ends_the_sessions_of_that_provider_session(
+    app, site, gs, oidc_provider
+):
+    site.department("Finance")
+    office, phone = english(app.test_client()), english(app.test_client())
+    sign_in_with_provider(office, "vanh")
+    sign_in_with_provider(phone, "vanh")  # another browser: another session at the provider
+    office_sid, phone_sid = _provider_sid(gs, "vanh")
+    assert office_sid and phone_sid and office_sid != phone_sid  # the ID tokens' sid claims
+    assert office.get("/account").status_code == 200
+    # what the provider's logout page loads in an iframe (Front-Channel Logout 1.0, section 2)
+    iframe = app.test_client().get(
+        "/logout/oidc/frontchannel?" + urlencode({"iss": oidc_provider.issuer, "sid": office_sid})
+    )
+    assert iframe.status_code == 200
+    assert f"frame-ancestors {oidc_provider.issuer}" in iframe.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in iframe.headers
+    assert office.get("/account").status_code == 302  # signed out
+    assert phone.get("/account").status_code == 200  # another provider session: still in
+    assert [e.target for e in audited(gs, "session.provider_logout")] == ["vanh"]
+
+
+def test_a_front_channel_logout_from_elsewhere_or_for_no_session_ends_nothing(
+    app, site, gs, oidc_provider
+):
+    site.department("Finance")
+    web = english(app.test_client())
+    sign_in_with_provider(web, "vanh")
+    (sid,) = _provider_sid(gs, "vanh")
+    assert web.get("/account").status_code == 200
+    for query in (
+        {"iss": "https://elsewhere.example", "sid": sid},
+        {"iss": oidc_provider.issuer, "sid": "no-such-session"},
+        {"iss": oidc_provider.issuer},
+        {"sid": sid},
+        {},
+    ):
+        answer = app.test_client().get("/logout/oidc/frontchannel?" + urlencode(query))
+        assert answer.status_code == 200, query
+    assert web.get("/account").status_code == 200
+    assert audited(gs, "session.provider_logout") == []

@@ -1,7 +1,7 @@
 """a public link's token kept encrypted, so that its managers can see it again
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30 14:00:00.000000
 
 Links made before this revision keep only their digest (token_encrypted stays NULL) and cannot
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

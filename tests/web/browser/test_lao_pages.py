@@ -15,6 +15,7 @@ from tests.web.browser.test_layout import _office
 ALLOWED = {
     "G-Share", "S3", "API", "PDF", "ZIP", "CSV", "QR", "TOTP", "URL", "OpenID", "English",
     "MB", "KB", "GB", "B", "aws", "cli", "rclone", "s3cmd", "http", "https", "IP", "ClamAV",
+    "USB", "NFC", "PIN",
     "khamla", "Khamla", "souksavanh", "final_v3", "pdf", "txt", "jpg", "png", "old", "virus",
     "Eicar-Test",
 }  # fmt: skip
@@ -23,6 +24,7 @@ CODES = {
     "people": {"username", "display_name", "department", "role", "email"},
     "account": {"Authorization", "Bearer", "api", "v1"},
     "sessions": {"Chrome", "Linux", "HeadlessChrome"},  # the browser's own description
+    "second-factor": {"passkey"},  # glossed: ພາສຄີ (passkey), the word the phone's dialog shows
 }
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
 # The text a person reads and the words a screen reader or a tooltip gives: not what is in a

@@ -97,6 +97,7 @@ def _office(site):
         "notices": "/notifications",
         "account": "/account",
         "sessions": "/account/sessions",
+        "second-factor": "/account/factors",
         "access-keys": "/account/keys",
         "admin": "/admin/",
         "people": "/admin/users",
