@@ -64,5 +64,7 @@ _.space_use
 _.credential_id
 _.sign_count
 
+# SQLAlchemy: a @validates hook keeps a node's search and sort keys with its name.
+_._keep_keys
 # Thumbnails: Pillow reads its decompression-bomb limit from this module attribute.
 _.MAX_IMAGE_PIXELS

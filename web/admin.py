@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime, time
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from gshare.access import accounts
 from gshare.accounts import factors, login, sessions
 from gshare.activity import audit
+from gshare.core.collation import sort_by_name
 from gshare.core.config import GiB
 from gshare.core.errors import InvalidInput, NotFound
 from gshare.core.models import Department, Space, User, UserRole
@@ -20,7 +21,7 @@ from gshare.org import departments, spaces, users
 from gshare.scanning import quarantine
 from web.audit_words import describe
 from web.context import ctx, gshare, require_actor
-from web.i18n import when
+from web.i18n import parse_day, when
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -269,7 +270,7 @@ def audit_log():
         "admin/audit.html",
         events=[(e, describe(e.action, who.get(e.actor_id), e.target)) for e in events],
         people=users.list_users(ctx()),
-        spaces=ctx().db.query(Space).order_by(Space.name).all(),
+        spaces=sort_by_name(ctx().db.query(Space), lambda space: space.name),
         args=request.args,
     )
 
@@ -325,18 +326,23 @@ def _audit_filters() -> dict:
         "actor_id": _person_named(person).id if person else None,
         "action": args.get("action") or None,
         "space_id": args.get("space", type=int),
-        "since": _moment(args.get("since")),
-        "until": _moment(args.get("until")),
+        "since": _moment(args.get("since"), time(0)),
+        "until": _moment(args.get("until"), time(23, 59, 59, 999999)),
     }
 
 
-def _moment(text: str | None) -> datetime | None:
-    if not text:
+def _moment(text: str | None, at: time) -> datetime | None:
+    """Read a day typed as dd/mm/yyyy (or year-month-day, as older links have it) in the
+    reader's time zone: its first moment for "from", its last for "until"."""
+    if not text or not text.strip():
         return None
-    try:
-        return datetime.fromisoformat(text).astimezone()
-    except ValueError:
-        raise InvalidInput(_("Give times as year-month-day.")) from None
+    moment = parse_day(text, at)
+    if moment is None:
+        try:
+            moment = parse_day(date.fromisoformat(text.strip()).strftime("%d/%m/%Y"), at)
+        except ValueError:
+            raise InvalidInput(_("Give dates as day/month/year, e.g. 31/12/2025.")) from None
+    return moment
 
 
 def _people_by_id(events) -> dict:

@@ -12,7 +12,7 @@ from gshare.access import visibility
 from gshare.access.permissions import allowed_actions
 from gshare.core.errors import InvalidInput
 from gshare.core.models import Department, Space, User
-from gshare.files import lookup, trash
+from gshare.files import lookup, search, trash
 from gshare.org import departments, spaces
 from web.context import ctx, require_actor
 
@@ -139,15 +139,35 @@ def folder(node_id: int):
     )
 
 
+@bp.get("/search")
+def search_everywhere():
+    """Find files and folders by name in all the person sees, or below one folder (?in=)."""
+    user, within = require_actor(), request.args.get("in", "")
+    folder = None
+    if within.isdigit() and len(within) < 10:
+        folder = lookup.get_node(ctx(), user, int(within))
+    return _search_page(folder if folder is None or folder.is_folder else None)
+
+
 @bp.get("/f/<int:node_id>/search")
-def search(node_id: int):
-    """Find items below a folder by part of their name."""
-    user = require_actor()
-    node = lookup.get_node(ctx(), user, node_id)
-    text = request.args.get("q", "").strip()
-    entries = lookup.search(ctx(), user, node, text) if text else []
+def search_folder(node_id: int):
+    """Find items below a folder by name (the search page, scoped to the folder)."""
+    return _search_page(lookup.get_node(ctx(), require_actor(), node_id))
+
+
+def _search_page(within):
+    user, text = require_actor(), request.args.get("q", "").strip()[:200]
+    page = request.args.get("page", "0")
+    page = int(page) if page.isdigit() and len(page) < 6 else 0
+    found = search.search_names(ctx(), user, text, within, search.PAGE, page * search.PAGE)
     return render_template(
-        "search.html", node=node, entries=entries, q=text, crumbs=breadcrumbs(node)
+        "search.html",
+        within=within,
+        hits=found.hits,
+        more=found.more,
+        page=page,
+        q=text,
+        crumbs=breadcrumbs(within) if within else [],
     )
 
 

@@ -17,14 +17,27 @@ from babel.dates import format_timedelta
 from babel.numbers import format_decimal
 from flask import Flask, current_app, request, session, url_for
 from flask_babel import Babel, format_datetime, get_locale, get_timezone, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from gshare.core.config import time_zones
+from gshare.org.departments import unit_kind
+from web.context import ctx
 
 LANGUAGES = {"lo": "ພາສາລາວ", "en": "English"}
 DEFAULT = "lo"
 STATIC = Path(__file__).parent / "static"
+# What a unit of the department tree is called (`[org] unit_names`), as a word inside a
+# sentence: "My %(unit)s" reads "My division", "ພະແນກຂອງຂ້ອຍ". docs/glossary.md says why.
+UNIT_WORDS = {
+    "ministry": _l("ministry"),
+    "department": _l("department"),
+    "division": _l("division"),
+    "section": _l("section"),
+    "office": _l("office"),
+    "unit": _l("unit"),
+}
 
 
 def select_locale() -> str:
@@ -50,6 +63,7 @@ def install(app: Flask) -> None:
         current_lang=current_lang,
         time_zones=time_zones,
         site_time_zone=site_time_zone,
+        unit_of=unit_of,
     )
 
 
@@ -62,6 +76,11 @@ def select_time_zone() -> str:
 def site_time_zone() -> str:
     """Return the time zone of the site, `[server] time_zone`."""
     return current_app.extensions["gshare"].config.server.time_zone
+
+
+def unit_of(department) -> str:
+    """Return what a department is called at its level of the tree, in the reader's language."""
+    return str(UNIT_WORDS[unit_kind(ctx(), department)])
 
 
 def current_lang() -> str:
@@ -112,9 +131,9 @@ def ago(moment, now: datetime | None = None) -> Markup:
     )
 
 
-def parse_day(text: str) -> datetime | None:
-    """Read a date typed as dd/mm/yyyy as the end of that day in the reader's time zone, in
-    UTC; None when the text is not such a date."""
+def parse_day(text: str, at: time = time(23, 59, 59)) -> datetime | None:
+    """Read a date typed as dd/mm/yyyy as the end of that day (or another time of it) in the
+    reader's time zone, in UTC; None when the text is not such a date."""
     parts = text.strip().replace(".", "/").replace("-", "/").split("/")
     if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
         return None
@@ -122,7 +141,7 @@ def parse_day(text: str) -> datetime | None:
         date = datetime(int(parts[2]), int(parts[1]), int(parts[0]))
     except ValueError:
         return None
-    local = datetime.combine(date.date(), time(23, 59, 59), ZoneInfo(str(get_timezone())))
+    local = datetime.combine(date.date(), at, ZoneInfo(str(get_timezone())))
     return local.astimezone(UTC)
 
 

@@ -133,6 +133,15 @@ class SpacesConfig:
     allow_user_spaces: bool = True
 
 
+# What a unit of the department tree is called, by level (gshare.org.departments.unit_kind).
+UNIT_KINDS = ("ministry", "department", "division", "section", "office", "unit")
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    unit_names: tuple = ()  # one of UNIT_KINDS per level, top first; () names every level "unit"
+
+
 @dataclass(frozen=True)
 class MailConfig:
     smtp_host: str = ""
@@ -241,6 +250,7 @@ class Config:
     quota: QuotaConfig = field(default_factory=QuotaConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     spaces: SpacesConfig = field(default_factory=SpacesConfig)
+    org: OrgConfig = field(default_factory=OrgConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
@@ -340,6 +350,10 @@ def _validated(config: Config) -> Config:
         raise ConfigError('\'antivirus.unscannable\' must be "block" or "allow"')
     if not config.antivirus.clamd.startswith(("unix://", "tcp://")):
         raise ConfigError("'antivirus.clamd' must look like unix:///path or tcp://host:port")
+    unknown = [n for n in config.org.unit_names if n not in UNIT_KINDS]
+    if unknown:
+        known = ", ".join(UNIT_KINDS)
+        raise ConfigError(f"'org.unit_names' knows only {known}, not {unknown[0]!r}")
     if not all(e.startswith(".") and len(e) > 1 for e in config.antivirus.deny_extensions):
         raise ConfigError("'antivirus.deny_extensions' must list endings like \".exe\"")
     _check_positive(

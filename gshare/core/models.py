@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -23,7 +24,10 @@ from sqlalchemy import (
     column,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from gshare.core.collation import sort_key
+from gshare.core.names import search_key
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -262,6 +266,7 @@ class Node(Base):
             postgresql_where=text("parent_id IS NULL"),
         ),
         Index("ix_nodes_path", "path"),
+        Index("ix_nodes_parent_id_sort_key", "parent_id", "sort_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -271,6 +276,8 @@ class Node(Base):
     kind: Mapped[str] = mapped_column(String(8))
     name: Mapped[str] = mapped_column(String(255))
     search_name: Mapped[str] = mapped_column(String(255), index=True)
+    # Lao dictionary order (gshare.core.collation): what listings are sorted and paged by.
+    sort_key: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -278,6 +285,12 @@ class Node(Base):
     deleted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     space: Mapped[Space] = relationship()
+
+    @validates("name")
+    def _keep_keys(self, _key: str, name: str) -> str:
+        """Keep the search and sort keys of a name with it, whichever service sets it."""
+        self.search_name, self.sort_key = search_key(name), sort_key(name)
+        return name
 
     @property
     def is_folder(self) -> bool:

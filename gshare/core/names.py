@@ -36,9 +36,17 @@ def clean_name(name: str) -> str:
     return name
 
 
+# Lao marks typed in either order look the same: a tone mark (U+0EC8-U+0ECB) before or after
+# a vowel written above or below the consonant (ກ່ີ / ກີ່). Unicode does not treat the two as
+# equal, so the search key puts the tone mark last.
+_LAO_TONE_BEFORE_VOWEL = re.compile("([\u0ec8-\u0ecb]+)([\u0eb1\u0eb4-\u0eb9\u0ebb\u0ecd]+)")
+
+
 def search_key(text: str) -> str:
-    """Return the form of a name used for case- and NFC-insensitive search."""
-    return unicodedata.normalize("NFC", text).casefold()
+    """Return the form of a name used for search: case-insensitive, NFKC (so ໜ matches ຫນ
+    and ຳ matches ໍ + າ), Lao tone marks after the vowel marks."""
+    key = unicodedata.normalize("NFKC", text).casefold()
+    return _LAO_TONE_BEFORE_VOWEL.sub(r"\2\1", key)
 
 
 def numbered(name: str, n: int) -> str:

@@ -1,4 +1,5 @@
-"""Finding things in the tree: nodes by id or path, folder listings, search, and what is live.
+"""Finding things in the tree: nodes by id or path, folder listings, and what is live
+(search by name is in search.py).
 
 A file is visible to a person only through a version they may read: a clean (or released)
 version, or one they uploaded themselves. A file with no such version does not exist for them.
@@ -17,7 +18,6 @@ from gshare.core.actor import Actor
 from gshare.core.context import Context
 from gshare.core.errors import NotFound
 from gshare.core.models import Node, NodeKind, Space, Version
-from gshare.core.names import search_key
 from gshare.core.paths import in_trash, walk
 
 SORTS = ("name", "modified", "size")
@@ -75,22 +75,10 @@ def list_folder(
     """List what the actor sees in a folder: folders first, then files with their version."""
     require(ctx.db, actor, Action.SEE, folder)
     order = _sort_key(actor, sort)
-    query = _visible_nodes(actor, Node.parent_id == folder.id).order_by(
+    query = visible_nodes(actor, Node.parent_id == folder.id).order_by(
         Node.kind.desc(), order.desc() if descending else order, Node.id
     )
-    return _with_versions(ctx.db, actor, ctx.db.scalars(query.limit(limit).offset(offset)).all())
-
-
-def search(ctx: Context, actor: Actor, folder: Node, text: str, limit: int = 200) -> list[Entry]:
-    """Find entries below a folder whose name contains the text (case- and NFC-insensitive)."""
-    require(ctx.db, actor, Action.SEE, folder)
-    needle = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    scope = Node.path.startswith(folder.child_path) & Node.search_name.like(
-        f"%{needle}%", escape="\\"
-    )
-    query = _visible_nodes(actor, scope).order_by(Node.name).limit(limit)
-    nodes = [n for n in ctx.db.scalars(query) if not in_trash(ctx.db, n)]
-    return _with_versions(ctx.db, actor, nodes)
+    return with_versions(ctx.db, actor, ctx.db.scalars(query.limit(limit).offset(offset)).all())
 
 
 def _sort_key(actor: Actor | None, sort: str):
@@ -106,10 +94,10 @@ def _sort_key(actor: Actor | None, sort: str):
             .correlate(Node)
             .scalar_subquery()
         )
-    return Node.name
+    return Node.sort_key  # Lao dictionary order (gshare.core.collation)
 
 
-def _visible_nodes(actor: Actor | None, scope):
+def visible_nodes(actor: Actor | None, scope):
     """Select the live nodes matching scope: folders, and files with a version the actor sees."""
     has_version = select(Version.id).where(Version.node_id == Node.id, readable_by(actor))
     return select(Node).where(
@@ -120,10 +108,10 @@ def _visible_nodes(actor: Actor | None, scope):
 def entries_where(ctx: Context, actor: Actor, scope) -> list[Entry]:
     """Return the live nodes matching an SQL condition as the actor sees them, unordered
     (for callers that check permission themselves, e.g. the S3 listing of a bucket)."""
-    return _with_versions(ctx.db, actor, ctx.db.scalars(_visible_nodes(actor, scope)).all())
+    return with_versions(ctx.db, actor, ctx.db.scalars(visible_nodes(actor, scope)).all())
 
 
-def _with_versions(db, actor: Actor | None, nodes: Sequence[Node]) -> list[Entry]:
+def with_versions(db, actor: Actor | None, nodes: Sequence[Node]) -> list[Entry]:
     """Pair each node with the newest version the actor may see (one query for all)."""
     files = [n.id for n in nodes if n.kind == NodeKind.FILE]
     newest: dict[int, Version] = {}
@@ -142,6 +130,6 @@ def list_clean(
     ctx: Context, folder: Node, sort: str = "name", limit: int | None = None, offset: int = 0
 ) -> list[Entry]:
     """List a folder with clean versions only, unchecked (a public link's token is the grant)."""
-    query = _visible_nodes(None, Node.parent_id == folder.id)
+    query = visible_nodes(None, Node.parent_id == folder.id)
     query = query.order_by(Node.kind.desc(), _sort_key(None, sort), Node.id)
-    return _with_versions(ctx.db, None, ctx.db.scalars(query.limit(limit).offset(offset)).all())
+    return with_versions(ctx.db, None, ctx.db.scalars(query.limit(limit).offset(offset)).all())

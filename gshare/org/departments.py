@@ -8,6 +8,7 @@ from gshare.access.accounts import require_system_admin
 from gshare.access.permissions import CHAIN_CACHE, department_chain
 from gshare.activity import audit
 from gshare.core.actor import Actor
+from gshare.core.collation import sort_by_name
 from gshare.core.context import Context
 from gshare.core.errors import Conflict, InvalidInput, NotFound
 from gshare.core.models import Department, Space, SpaceKind
@@ -68,9 +69,10 @@ def move_department(
 
 
 def list_departments(ctx: Context) -> list[tuple[Department, str]]:
-    """Return every department with its full name ('Ministry / Department'), sorted."""
+    """Return every department with its full name ('Ministry / Department'), in Lao
+    dictionary order."""
     rows = [(d, full_name(ctx, d)) for d in ctx.db.scalars(select(Department))]
-    return sorted(rows, key=lambda row: row[1])
+    return sort_by_name(rows, lambda row: row[1])
 
 
 def find_department(ctx: Context, ref: str) -> Department:
@@ -92,6 +94,14 @@ def full_name(ctx: Context, department: Department) -> str:
     """Return 'Ministry / Department / Division'."""
     names = [ctx.db.get(Department, i).name for i in department_chain(ctx.db, department.id)]
     return " / ".join(reversed(names))
+
+
+def unit_kind(ctx: Context, department: Department) -> str:
+    """Return what this unit is called at its level of the tree (`[org] unit_names`):
+    'ministry', 'department', 'division', 'section', 'office' or the neutral 'unit'."""
+    level = len(department_chain(ctx.db, department.id)) - 1
+    names = ctx.config.org.unit_names
+    return names[level] if level < len(names) else "unit"
 
 
 def department_space(ctx: Context, department: Department) -> Space:

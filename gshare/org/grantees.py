@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from gshare.core.actor import Actor
+from gshare.core.collation import sort_by_name
 from gshare.core.context import Context
 from gshare.core.errors import InvalidInput
 from gshare.core.models import Department, User
@@ -107,7 +108,7 @@ def _matching_people(ctx: Context, text: str, limit: int) -> list[User]:
         func.lower(User.username).like(pattern, escape="\\"),
     )
     query = select(User).where(names, User.disabled.is_(False)).order_by(User.display_name)
-    return list(ctx.db.scalars(query.limit(limit)))
+    return sort_by_name(ctx.db.scalars(query.limit(limit)), lambda user: user.display_name)
 
 
 def _escaped(text: str) -> str:

@@ -16,6 +16,7 @@ from gshare.access.permissions import (
 )
 from gshare.activity import audit
 from gshare.core.actor import Actor
+from gshare.core.collation import sort_by_name
 from gshare.core.config import GiB
 from gshare.core.context import Context
 from gshare.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -177,14 +178,9 @@ def delete_project_space(ctx: Context, actor: Actor, space: Space) -> None:
 
 
 def project_spaces(ctx: Context, actor: Actor) -> list[Space]:
-    """Return the project spaces the actor created, by name."""
-    return list(
-        ctx.db.scalars(
-            select(Space)
-            .where(Space.owner_id == actor.id, Space.kind == SpaceKind.PROJECT)
-            .order_by(Space.name)
-        )
-    )
+    """Return the project spaces the actor created, by name (Lao dictionary order)."""
+    query = select(Space).where(Space.owner_id == actor.id, Space.kind == SpaceKind.PROJECT)
+    return sort_by_name(ctx.db.scalars(query), lambda space: space.name)
 
 
 def department_spaces(ctx: Context, actor: Actor) -> list[tuple[Space, Node]]:
@@ -193,11 +189,9 @@ def department_spaces(ctx: Context, actor: Actor) -> list[tuple[Space, Node]]:
         select(Space, Node)
         .join(Node, (Node.space_id == Space.id) & Node.parent_id.is_(None))
         .where(Space.kind == SpaceKind.DEPARTMENT)
-        .order_by(Space.name)
     )
-    return [
-        (space, root) for space, root in rows if Action.SEE in allowed_actions(ctx.db, actor, root)
-    ]
+    seen = [(s, root) for s, root in rows if Action.SEE in allowed_actions(ctx.db, actor, root)]
+    return sort_by_name(seen, lambda row: row[0].name)
 
 
 def get_space(ctx: Context, actor: Actor, slug: str) -> Space:
@@ -230,4 +224,5 @@ def set_quota(ctx: Context, actor: Actor, space: Space, quota_bytes: int | None)
 def list_spaces(ctx: Context, actor: Actor) -> list[Space]:
     """Return every space with its usage, for a system administrator."""
     require_system_admin(actor)
-    return list(ctx.db.scalars(select(Space).order_by(Space.kind, Space.name)))
+    by_name = sort_by_name(ctx.db.scalars(select(Space)), lambda space: space.name)
+    return sorted(by_name, key=lambda space: space.kind)  # stable: by name within a kind

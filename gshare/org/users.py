@@ -15,6 +15,7 @@ from gshare.access.accounts import may_manage_department, require_administrator,
 from gshare.accounts import sessions
 from gshare.activity import audit
 from gshare.core.actor import Actor
+from gshare.core.collation import sort_by_name
 from gshare.core.config import is_time_zone
 from gshare.core.context import Context
 from gshare.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -164,11 +165,11 @@ def find_user(ctx: Context, username: str) -> User:
 
 
 def list_users(ctx: Context, department: Department | None = None) -> list[User]:
-    """Return users, optionally of one department, by username."""
+    """Return users, optionally of one department, by name (Lao dictionary order)."""
     query = select(User).order_by(User.username)
     if department is not None:
         query = query.where(User.department_id == department.id)
-    return list(ctx.db.scalars(query))
+    return sort_by_name(ctx.db.scalars(query), lambda user: user.display_name)
 
 
 @dataclass(frozen=True)

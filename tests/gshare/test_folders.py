@@ -4,7 +4,7 @@ import pytest
 
 from gshare.core.actor import OPERATOR
 from gshare.core.errors import InvalidMove, NameTaken, NotFound
-from gshare.files import content, folders, lookup, trash
+from gshare.files import content, folders, lookup, search, trash
 from gshare.org import spaces
 
 
@@ -84,10 +84,10 @@ def test_search_ignores_case_and_unicode_spelling(ctx, world):
     alice = world.user("alice")
     home = world.home(alice)
     world.upload(alice, world.folder(home, "x", actor=alice), "Budget ງົບປະມານ.xlsx")
-    found = lookup.search(ctx, alice, home, "BUDGET")
-    assert [e.node.name for e in found] == ["Budget ງົບປະມານ.xlsx"]
-    assert len(lookup.search(ctx, alice, home, "ງົບ")) == 1
-    assert lookup.search(ctx, alice, home, "100%") == []
+    found = search.search_names(ctx, alice, "BUDGET", home).hits
+    assert [h.entry.node.name for h in found] == ["Budget ງົບປະມານ.xlsx"]
+    assert len(search.search_names(ctx, alice, "ງົບ", home).hits) == 1
+    assert search.search_names(ctx, alice, "100%", home).hits == []
 
 
 def test_deleted_item_leaves_the_folder_and_comes_back_on_restore(ctx, world):

@@ -86,6 +86,13 @@ class SearchQuery(Query):
     q: Text = ""
 
 
+class SearchEverywhereQuery(Query):
+    q: Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")] = ""
+    within: Id | None = Field(None, alias="in")
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
 class LiveQuery(Query):
     folder: Id | None = Field(None, description="the folder the page shows")
     versions: Annotated[str, Field(max_length=4000, pattern=r"^[0-9]*(,[0-9]+)*$")] = Field(
@@ -180,6 +187,18 @@ class Node(BaseModel):
 
 class Nodes(BaseModel):
     items: list[Node]
+
+
+class Hit(Node):
+    """A found item with where it is: the space's name, then the folders above it."""
+
+    location: list[str]
+    folder_id: int | None  # the folder it is in, when the person may open it
+
+
+class Hits(BaseModel):
+    items: list[Hit]
+    more: bool
 
 
 class Grant(BaseModel):

@@ -10,6 +10,7 @@ from gshare.activity import notifications
 from gshare.core.models import Department
 from gshare.files import content as files
 from gshare.files import folders, lookup, trash
+from gshare.files.search import search_names
 from gshare.org import departments, spaces, users
 from gshare.sharing import grants as sharing
 from gshare.sharing import links
@@ -141,8 +142,27 @@ def search(node_id: int, query: p.SearchQuery):
     """Find items below a folder by part of their name."""
     user = require_actor()
     folder = lookup.get_node(ctx(), user, node_id)
-    entries = lookup.search(ctx(), user, folder, query.q)
-    return jsonify(items=[node_json(e.node, e.version, user) for e in entries])
+    found = search_names(ctx(), user, query.q, folder, limit=200)
+    return jsonify(items=[node_json(h.entry.node, h.entry.version, user) for h in found.hits])
+
+
+@bp.get("/search")
+@takes(query=p.SearchEverywhereQuery, answer=p.Hits)
+def search_everywhere(query: p.SearchEverywhereQuery):
+    """Find files and folders by name (every word, any order) in all the person sees, or
+    below one folder (`in`)."""
+    user = require_actor()
+    folder = lookup.get_node(ctx(), user, query.within) if query.within else None
+    found = search_names(ctx(), user, query.q, folder, query.limit, query.offset)
+    items = [
+        {
+            **node_json(h.entry.node, h.entry.version, user),
+            "location": list(h.location),
+            "folder_id": h.folder_id,
+        }
+        for h in found.hits
+    ]
+    return jsonify(items=items, more=found.more)
 
 
 @bp.post("/folders/<int:node_id>/folders")

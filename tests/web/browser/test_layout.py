@@ -82,6 +82,7 @@ def _office(site):
         "my-files": "/my",
         "folder": f"/f/{folder.id}",
         "search": f"/f/{folder.id}/search?q=ບົດລາຍງານ",
+        "search-everywhere": "/search?q=ບົດລາຍງານ 2025",
         "file-and-versions": f"/files/{version.node_id}",
         "folder-grid": f"/f/{photos.id}?view=grid",
         "pdf-preview": f"/files/{document.node_id}",
