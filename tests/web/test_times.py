@@ -89,7 +89,7 @@ def test_a_link_expiry_typed_as_day_month_year_ends_that_day_in_vientiane(site, 
     expires = site.run(lambda w: w.ctx.db.query(ShareLink).one().expires_at)
     assert expires == datetime(year, 12, 31, 16, 59, 59, tzinfo=UTC)  # 23:59:59 at UTC+7
     page = web.get(f"/nodes/{folder.id}/share", headers=EN).get_data(as_text=True)
-    assert f"Until 31/12/{year} 23:59" in page
+    assert f"works until 31/12/{year} 23:59" in page
 
 
 @pytest.mark.parametrize("typed", ["12/31/2025", "2025-12-31", "31/12/25", "tomorrow"])
