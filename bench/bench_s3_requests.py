@@ -19,10 +19,12 @@ import cProfile
 import hashlib
 import io
 import os
+import re
 import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -38,6 +40,7 @@ from gshare.core.context import Gshare, make_scanner
 from web.s3.app import create_s3_app  # noqa: E402
 
 HOST = "127.0.0.1:9000"
+MiB = 1024 * 1024
 
 
 class Caller:
@@ -201,6 +204,25 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         f"ListObjectsV2, {runs} keys",
         lambda i: ok(call("GET", "/finance", query="list-type=2&prefix=folder%2F"), "200"),
         max(runs // 20, 5),
+        statements,
+        profile(),
+    )
+    started = call("POST", "/finance/folder/big.bin", query="uploads=")
+    ok(started, "200")
+    upload_id = re.search(rb"<UploadId>([^<]+)</UploadId>", started[1]).group(1).decode()
+    part = os.urandom(MiB)
+    measure(
+        "UploadPart, 1 MiB",
+        lambda i: ok(
+            call(
+                "PUT",
+                "/finance/folder/big.bin",
+                part,
+                query=f"partNumber={i + 3}&uploadId={quote(upload_id, safe='')}",
+            ),
+            "200",
+        ),
+        max(runs // 10, 5),
         statements,
         profile(),
     )
