@@ -262,9 +262,13 @@ class ListedNode(NamedTuple):
     updated_at: datetime
     created_by: int | None
 
-    is_folder = Node.is_folder
-    ancestor_ids = Node.ancestor_ids
-    child_path = Node.child_path
+    @property
+    def is_folder(self) -> bool:
+        return self.kind == NodeKind.FOLDER
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]  # as Node's
 
 
 class ListedVersion(NamedTuple):
