@@ -92,8 +92,8 @@ def list_buckets(ctx: Context, actor: Actor) -> list[Bucket]:
 
 def get_bucket(ctx: Context, actor: Actor, slug: str) -> Bucket:
     """Return the space with this name as the person sees it, else NotFound."""
-    space = ctx.db.scalar(select(Space).where(Space.slug == slug))
-    bucket = space_view(ctx, actor, space) if space is not None else None
+    row = ctx.db.execute(_SPACE_AND_ROOT, {"slug": slug}).first()
+    bucket = space_view(ctx, actor, row[0], row[1]) if row is not None else None
     if bucket is None:
         raise NotFound(f"No space '{slug}'.")
     return bucket
