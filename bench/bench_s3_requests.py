@@ -1,13 +1,15 @@
 """CPU and SQL statements per S3 request, in-process: where the endpoint's own time goes.
 
     .venv/bin/python bench/bench_s3_requests.py [--requests 300] [--database URL] [--profile OUT]
+                                                [--show-sql]
 
 Calls the S3 endpoint's WSGI app directly (no HTTP server), with requests signed as the aws
 cli signs them, against a real S3 server and a real clamd. For each kind of request it prints
-the median CPU time of this process (the S3 server's and clamd's time are theirs, not counted)
-and the SQL statements it ran. bench_s3.py measures the whole path; this one tells which
-request costs what, which is what a change to the endpoint's hot paths should move.
---profile OUT writes a cProfile (CPU time) of the PutObject runs to OUT.
+the median CPU time of this process (the S3 server's and clamd's time are theirs, not counted),
+the median wall time (theirs included) and the SQL statements it ran. bench_s3.py measures the
+whole path; this one tells which request costs what, which is what a change to the endpoint's
+hot paths should move. --profile OUT writes a cProfile (CPU time) of each kind of request to
+OUT.<n> (n: 1 for the first kind printed...); --show-sql prints the SQL of one request of each.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import cProfile
 import hashlib
 import io
 import os
+import re
 import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -36,6 +40,7 @@ from gshare.core.context import Gshare, make_scanner
 from web.s3.app import create_s3_app  # noqa: E402
 
 HOST = "127.0.0.1:9000"
+MiB = 1024 * 1024
 
 
 class Caller:
@@ -88,35 +93,51 @@ class Caller:
 class Statements:
     """Count the SQL statements an engine runs."""
 
-    def __init__(self, engine):
-        self.count = 0
+    def __init__(self, engine, show: bool = False):
+        self.count, self.show, self.seen = 0, show, []
         event.listen(engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, *args) -> None:
+    def _seen(self, conn, cursor, statement, *args) -> None:
         self.count += 1
+        if self.show:
+            self.seen.append(" ".join(statement.split())[:160])
 
 
-def measure(name: str, call, runs: int, statements: Statements, profile=None) -> None:
-    """Print the median CPU ms and the statements per call of call(i)."""
+def measure(name: str, call, runs: int, statements: Statements, profile_to=None) -> None:
+    """Print the median CPU ms, wall ms and statements per call of call(i); profile the calls
+    into profile_to when given."""
     call(-1)  # warm-up: caches, pools, the first statement compilations
-    times, before = [], statements.count
+    if statements.show:
+        statements.seen.clear()
+        call(-2)
+        print("\n".join(f"    {sql}" for sql in statements.seen))
+    profile = cProfile.Profile(time.process_time) if profile_to else None
+    times, walls, before = [], [], statements.count
     for i in range(runs):
-        start = time.process_time()
+        start, wall = time.process_time(), time.perf_counter()
         if profile is not None:
             profile.enable()
         call(i)
         if profile is not None:
             profile.disable()
         times.append((time.process_time() - start) * 1000)
+        walls.append((time.perf_counter() - wall) * 1000)
     per_call = (statements.count - before) / runs
-    print(f"{name:<34} {statistics.median(times):6.2f} ms CPU  {per_call:5.1f} statements")
+    print(
+        f"{name:<34} {statistics.median(times):6.2f} ms CPU {statistics.median(walls):6.2f} ms"
+        f" wall  {per_call:5.1f} statements"
+    )
+    if profile is not None:
+        profile.dump_stats(profile_to)
+        print(f"    profile: {profile_to} (python -m pstats)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
-    parser.add_argument("--profile", help="write a cProfile of the PutObject runs to OUT")
+    parser.add_argument("--profile", help="write a cProfile of each kind of request to OUT.<n>")
+    parser.add_argument("--show-sql", action="store_true", help="print each request's SQL")
     args = parser.parse_args()
     with bench_world(args.database) as world:
         run(args, *world)
@@ -127,8 +148,12 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
     store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket)
     gs = Gshare(config, store, scanner=make_scanner(config))
     call = Caller(create_s3_app(config, gs), key_id, secret)
-    statements = Statements(gs.engine)
-    profile = cProfile.Profile(time.process_time) if args.profile else None
+    statements = Statements(gs.engine, args.show_sql)
+    kinds = iter(range(1, 100))
+
+    def profile() -> str | None:
+        return f"{args.profile}.{next(kinds)}" if args.profile else None
+
     runs = args.requests
 
     def text(i: int) -> bytes:
@@ -143,25 +168,28 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         lambda i: ok(call("PUT", f"/finance/folder/new{i}.txt", text(i)), "200"),
         runs,
         statements,
-        profile,
+        profile(),
     )
     measure(
         "PutObject, new version of a key",
         lambda i: ok(call("PUT", "/finance/folder/new0.txt", text(i)), "200"),
         runs,
         statements,
+        profile(),
     )
     measure(
         "HeadObject",
         lambda i: ok(call("HEAD", "/finance/folder/new1.txt"), "200"),
         runs,
         statements,
+        profile(),
     )
     measure(
         "GetObject, whole (4 KiB)",
         lambda i: ok(call("GET", "/finance/folder/new1.txt"), "200"),
         runs,
         statements,
+        profile(),
     )
     measure(
         "GetObject, a range",
@@ -170,16 +198,34 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         ),
         runs,
         statements,
+        profile(),
     )
     measure(
         f"ListObjectsV2, {runs} keys",
         lambda i: ok(call("GET", "/finance", query="list-type=2&prefix=folder%2F"), "200"),
         max(runs // 20, 5),
         statements,
+        profile(),
     )
-    if profile is not None:
-        profile.dump_stats(args.profile)
-        print(f"profile of the PutObject runs: {args.profile} (python -m pstats)")
+    started = call("POST", "/finance/folder/big.bin", query="uploads=")
+    ok(started, "200")
+    upload_id = re.search(rb"<UploadId>([^<]+)</UploadId>", started[1]).group(1).decode()
+    part = os.urandom(MiB)
+    measure(
+        "UploadPart, 1 MiB",
+        lambda i: ok(
+            call(
+                "PUT",
+                "/finance/folder/big.bin",
+                part,
+                query=f"partNumber={i + 3}&uploadId={quote(upload_id, safe='')}",
+            ),
+            "200",
+        ),
+        max(runs // 10, 5),
+        statements,
+        profile(),
+    )
     print(f"database: {config.database_url.split(':')[0]}")
 
 

@@ -13,11 +13,11 @@ in queries and the rule in Python cannot drift apart.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gshare.access.permissions import ALLOWED, Action, Role, effective_role, require
-from gshare.core.actor import Actor
+from gshare.core.actor import OPERATOR, Actor
 from gshare.core.errors import NotFound, Quarantined
 from gshare.core.models import Node, ScanState, Version
 
@@ -52,17 +52,50 @@ def readable_by(actor: Actor | None, version=Version):
         return readable_by_others(version)
     if actor.is_operator:
         return version.id.is_not(None)
-    return readable_by_others(version) | (version.uploaded_by == actor.id)
+    return _readable_by_person(actor.id, version)
+
+
+def _readable_by_person(person, version=Version):
+    """Return the SQL condition for the versions a person (an id, or a bound parameter) may
+    read: readable by others, or their own."""
+    return readable_by_others(version) | (version.uploaded_by == person)
 
 
 def current_version(db: Session, actor: Actor | None, node: Node) -> Version | None:
     """Return the newest version of a file this actor may read."""
-    return db.scalar(
-        select(Version)
-        .where(Version.node_id == node.id, readable_by(actor))
-        .order_by(Version.number.desc())
-        .limit(1)
+    return db.scalar(_NEWEST[reader_kind(actor)], reader_params(actor, node_id=node.id))
+
+
+def reader_kind(actor: Actor | None) -> str:
+    """Return which of READABLE_BY_KIND holds the rule for this actor."""
+    return "anonymous" if actor is None else "operator" if actor.is_operator else "person"
+
+
+def reader_params(actor: Actor | None, **params) -> dict:
+    """Return params with the parameter READABLE_BY_KIND's rule takes for this actor."""
+    return params | {"reader": actor.id} if reader_kind(actor) == "person" else params
+
+
+# readable_by for statements built once (the ones every download, HEAD and listing asks): one
+# condition per kind of reader, a person's id as the parameter "reader" (reader_params).
+READABLE_BY_KIND = {
+    "anonymous": readable_by(None),
+    "operator": readable_by(OPERATOR),
+    "person": _readable_by_person(bindparam("reader")),
+}
+_NEWEST = {
+    kind: select(Version)
+    .where(Version.node_id == bindparam("node_id"), rule)
+    .order_by(Version.number.desc())
+    .limit(1)
+    for kind, rule in READABLE_BY_KIND.items()
+}
+_BY_ID = {
+    kind: select(Version).where(
+        Version.id == bindparam("version_id"), Version.node_id == bindparam("node_id"), rule
     )
+    for kind, rule in READABLE_BY_KIND.items()
+}
 
 
 def readable_version(
@@ -73,11 +106,8 @@ def readable_version(
     if version_id is None:
         version = current_version(db, actor, node)
     else:
-        version = db.scalar(
-            select(Version).where(
-                Version.id == version_id, Version.node_id == node.id, readable_by(actor)
-            )
-        )
+        params = reader_params(actor, node_id=node.id, version_id=version_id)
+        version = db.scalar(_BY_ID[reader_kind(actor)], params)
     if version is None:
         raise NotFound()
     require_not_quarantined(version)

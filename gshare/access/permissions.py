@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 
 from gshare.core.actor import Actor
@@ -125,14 +125,17 @@ def managers_of(db: Session, node: Node) -> set[int]:
 
 
 def department_chain(db: Session, department_id: int) -> list[int]:
-    """Return the department's id followed by the ids of the departments above it (cached for
-    the unit of work; departments.move_department clears the cache)."""
+    """Return the department's id followed by the ids of the departments above it (one query
+    whatever the depth; cached for the unit of work; departments.move_department clears the
+    cache)."""
     cache = db.info.setdefault(CHAIN_CACHE, {})
     if department_id not in cache:
-        chain, current = [], department_id
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = db.scalar(select(Department.parent_id).where(Department.id == current))
+        rows = db.execute(_CHAIN_ROWS, {"department": department_id}).all()
+        chain = [department_id] if department_id is not None else []
+        for _, parent_id in sorted(rows):
+            if parent_id is None or parent_id in chain:
+                break  # the top, or a loop (move_department refuses those)
+            chain.append(parent_id)
         cache[department_id] = chain
     return cache[department_id]
 
@@ -161,17 +164,43 @@ def _space_roles(db: Session, actor: Actor, space_id: int) -> list[Role]:
 
 
 def _granted_roles(db: Session, actor: Actor, node_ids: list[int]) -> list[str]:
-    return list(db.scalars(_GRANTED, {"nodes": node_ids, **grantee_params(db, actor)}))
+    params = {"nodes": node_ids, "user": actor.id, "department": actor.department_id}
+    return list(db.scalars(_GRANTED, params))
 
 
-# The grants that give a person a role: theirs, their department's, and a department's above
-# theirs given "with sub-departments". One rule, with the person as parameters
-# (grantee_params), for role checks here and for "shared with me" (visibility.shared_with).
-APPLIES_TO_GRANTEE = or_(
-    Grant.user_id == bindparam("user"),
-    Grant.department_id == bindparam("department"),
-    Grant.department_id.in_(bindparam("above", expanding=True)) & Grant.include_subdepartments,
+# The departments from the person's (bindparam "department") up to the top: (depth, id,
+# parent_id) rows, one query whatever the depth. The depth bound ends a loop in the tree, which
+# move_department refuses but a hand-edited database could hold.
+_MAX_DEPTH = 64
+_chain = (
+    select(literal(0).label("depth"), Department.id, Department.parent_id)
+    .where(Department.id == bindparam("department"))
+    .cte("department_chain", recursive=True)
 )
+_chain = _chain.union_all(
+    select(_chain.c.depth + 1, Department.id, Department.parent_id)
+    .join(_chain, Department.id == _chain.c.parent_id)
+    .where(_chain.c.depth < _MAX_DEPTH)
+)
+_CHAIN_ROWS = select(_chain.c.depth, _chain.c.parent_id)
+
+# The departments above the person's, as a subquery of the same parameter.
+_ABOVE = select(_chain.c.parent_id).where(_chain.c.parent_id.is_not(None))
+
+
+def applies_to_grantee(above):
+    """Return the condition on grants that give a person a role: theirs, their department's,
+    and a department's above theirs (`above`) given "with sub-departments"."""
+    return or_(
+        Grant.user_id == bindparam("user"),
+        Grant.department_id == bindparam("department"),
+        Grant.department_id.in_(above) & Grant.include_subdepartments,
+    )
+
+
+# One rule, with the person as parameters (grantee_params), for role checks here and for
+# "shared with me" (visibility.shared_with).
+APPLIES_TO_GRANTEE = applies_to_grantee(bindparam("above", expanding=True))
 
 
 def grantee_params(db: Session, actor: Actor) -> dict:
@@ -181,6 +210,7 @@ def grantee_params(db: Session, actor: Actor) -> dict:
 
 
 # Built once: every request asks it, and building a statement costs more than running it here.
+# The departments above the person's are found in the same query (one round trip, not two).
 _GRANTED = select(Grant.role).where(
-    Grant.node_id.in_(bindparam("nodes", expanding=True)), APPLIES_TO_GRANTEE
+    Grant.node_id.in_(bindparam("nodes", expanding=True)), applies_to_grantee(_ABOVE)
 )

@@ -59,9 +59,12 @@ def visible_spaces(ctx: Context, actor: Actor) -> list[SpaceView]:
     return [view for view in views if view is not None]
 
 
-def space_view(ctx: Context, actor: Actor, space: Space) -> SpaceView | None:
-    """Return the space as the person sees it, or None when they see nothing of it."""
-    return _view(ctx, actor, space, lambda: shared_with(ctx, actor))
+def space_view(
+    ctx: Context, actor: Actor, space: Space, root: Node | None = None
+) -> SpaceView | None:
+    """Return the space as the person sees it, or None when they see nothing of it (root: its
+    root folder, when the caller loaded it already)."""
+    return _view(ctx, actor, space, lambda: shared_with(ctx, actor), root)
 
 
 def shared_with(ctx: Context, actor: Actor) -> list[tuple[Node, Grant]]:
@@ -97,8 +100,10 @@ def _candidates(db, actor: Actor, shared: list[tuple[Node, Grant]]) -> set[int]:
     return ids
 
 
-def _view(ctx: Context, actor: Actor, space: Space, shared_with) -> SpaceView | None:
-    root = root_of(ctx.db, space)
+def _view(
+    ctx: Context, actor: Actor, space: Space, shared_with, root: Node | None = None
+) -> SpaceView | None:
+    root = root or root_of(ctx.db, space)
     role = effective_role(ctx.db, actor, root)
     if role in SEEING:
         return SpaceView(space, root, role)

@@ -140,7 +140,8 @@ def upload_file(
         user_metadata=metadata,
         checksum=full_object_checksum(checksum),
     )
-    verdicts.judge_new_version(ctx, version, inline)
+    with ctx.db.no_autoflush:  # the verdict goes in the version's INSERT, not an UPDATE after it
+        verdicts.judge_new_version(ctx, version, inline)
     ctx.db.flush()
     audit.record(
         ctx, actor, "file.upload", node=node, version=version, target=target, size=meter.size

@@ -105,12 +105,6 @@ def visible_nodes(actor: Actor | None, scope):
     )
 
 
-def entries_where(ctx: Context, actor: Actor, scope) -> list[Entry]:
-    """Return the live nodes matching an SQL condition as the actor sees them, unordered
-    (for callers that check permission themselves, e.g. the S3 listing of a bucket)."""
-    return with_versions(ctx.db, actor, ctx.db.scalars(visible_nodes(actor, scope)).all())
-
-
 def with_versions(db, actor: Actor | None, nodes: Sequence[Node]) -> list[Entry]:
     """Pair each node with the newest version the actor may see (one query for all)."""
     files = [n.id for n in nodes if n.kind == NodeKind.FILE]

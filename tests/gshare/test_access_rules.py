@@ -8,7 +8,8 @@ from sqlalchemy import select
 from gshare.access import accounts, gate, keys
 from gshare.core.actor import OPERATOR
 from gshare.core.errors import NotFound, PermissionDenied, Quarantined
-from gshare.core.models import AccessKey, ScanState, UserRole, Version
+from gshare.core.models import AccessKey, Node, ScanState, Space, UserRole, Version
+from gshare.s3 import view
 
 # state, released -> readable by others, quarantined
 GATE = [
@@ -67,6 +68,41 @@ def test_a_file_exists_for_others_only_through_a_readable_version(ctx, versions)
         if quarantined:  # its uploader learns why they cannot have it
             with pytest.raises(Quarantined):
                 gate.readable_version(ctx.db, alice, node)
+
+
+def test_the_gate_built_once_per_kind_of_reader_is_readable_by(ctx, world, versions):
+    alice, bob, _ = versions
+    for actor in (alice, bob, OPERATOR, None):
+        expected = set(ctx.db.scalars(select(Version.id).where(gate.readable_by(actor))))
+        built_once = gate.READABLE_BY_KIND[gate.reader_kind(actor)]
+        found = ctx.db.scalars(select(Version.id).where(built_once), gate.reader_params(actor))
+        assert set(found) == expected, actor
+    assert len(expected) < len(set(ctx.db.scalars(select(Version.id))))  # the gate holds some back
+
+
+def test_an_s3_listing_shows_each_person_the_newest_version_the_gate_lets_them_read(
+    ctx, world, versions
+):
+    alice, bob, made = versions
+    root = world.department_root(alice.department)
+    newer = world.upload(alice, root, "f0.txt", b"newer", clean=False)  # pending: alice's only
+    assert newer.node.id == made[0].node.id
+    slug = ctx.db.get(Space, root.space_id).slug
+
+    def listing(actor):
+        return view.list_objects(ctx, actor, view.get_bucket(ctx, actor, slug))
+
+    for actor in (alice, bob, OPERATOR):
+        listed = {(o.node.id, o.version.id if o.version else None) for o in listing(actor)}
+        below = ctx.db.scalars(select(Node).where(Node.path.startswith(root.child_path)))
+        newest = {n: None if n.is_folder else gate.current_version(ctx.db, actor, n) for n in below}
+        expected = {(n.id, v.id if v else None) for n, v in newest.items() if n.is_folder or v}
+        assert listed == expected, actor
+    seen_by_bob = {o.key: o.version.id for o in listing(bob)}
+    assert seen_by_bob["f1.txt"] == made[1].id  # clean: bob sees it
+    assert "f0.txt" not in seen_by_bob  # pending, alice's, in both versions
+    seen_by_alice = {o.key: o.version.id for o in listing(alice)}
+    assert seen_by_alice["f0.txt"] == newer.id
 
 
 def test_the_uploader_sees_the_state_others_only_a_policy_pass(ctx, versions):

@@ -1,14 +1,23 @@
 """Who may do what, as a table: the spec of gshare's permission engine.
 
-The tree: ministry M > department D > division S; ministry P > department P1; unrelated X.
+The tree: ministry M > department D > division S; ministry P > department P1 > division P1a;
+unrelated X.
 In D's space: root / a / b / c. Grants sit on `a`. Each row says, for one person, which role
 they end up with at each depth; the test checks every action against that role.
 """
 
 import pytest
+from sqlalchemy import event
 
 from gshare.access import visibility
-from gshare.access.permissions import ALLOWED, Action, Role, require
+from gshare.access.permissions import (
+    ALLOWED,
+    CHAIN_CACHE,
+    Action,
+    Role,
+    department_chain,
+    require,
+)
 from gshare.access.visibility import space_view, visible_spaces
 from gshare.core.actor import OPERATOR
 from gshare.core.errors import NotFound, PermissionDenied
@@ -35,6 +44,7 @@ EXPECTED = {
     "u_uploader": (None, U, U, U),
     "p_member": (None, V, V, V),  # ministry P granted viewer on a, with sub-departments
     "p1_member": (None, V, V, V),  # member of P1, under P
+    "p1a_member": (None, V, V, V),  # member of P1a, under P1, under P (found in one query)
 }
 
 
@@ -47,6 +57,7 @@ def tree(world):
     s2 = w.department("Section S2", s)
     p = w.department("Ministry P")
     p1 = w.department("Department P1", p)
+    p1a = w.department("Division P1a", p1)
     x = w.department("Unrelated X")
     people = {
         "d_member": w.user("d_member", d),
@@ -64,6 +75,7 @@ def tree(world):
         "u_uploader": w.user("u_uploader", x),
         "p_member": w.user("p_member", p),
         "p1_member": w.user("p1_member", p1),
+        "p1a_member": w.user("p1a_member", p1a),
     }
     people["d_disabled"].disabled = True
     root = w.department_root(d)
@@ -155,3 +167,22 @@ def _outcome(ctx, actor, action, node) -> str:
     except PermissionDenied:
         return "denied"
     return "allowed"
+
+
+def test_a_sections_department_chain_reaches_its_ministry_in_one_query(ctx, world):
+    ministry = world.department("Ministry M")
+    department = world.department("Department D", ministry)
+    division = world.department("Division S", department)
+    section = world.department("Section S2", division)
+    ctx.db.flush()  # the departments' audit events: not the chain's statements
+    ctx.db.info.pop(CHAIN_CACHE, None)
+    statements = []
+    listen = (ctx.db.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
+    event.listen(*listen)
+    try:
+        chain = department_chain(ctx.db, section.id)
+    finally:
+        event.remove(*listen)
+    assert chain == [section.id, division.id, department.id, ministry.id]
+    assert len(statements) == 1
+    assert department_chain(ctx.db, ministry.id) == [ministry.id]

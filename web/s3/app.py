@@ -49,10 +49,22 @@ class S3Request:
     auth: AuthContext
     holder: access_keys.KeyHolder
     request_id: str
+    opened: object = None  # the unit of work the key was found in, for the first one asked
 
     @contextlib.contextmanager
     def unit_of_work(self) -> Iterator[tuple[object, User]]:
-        """Yield (ctx, actor) for one transaction, committed at the end."""
+        """Yield (ctx, actor) for one transaction, committed at the end (rolled back on an
+        error). The first is the one the access key was read in: one session and one
+        transaction where two were begun (on PostgreSQL, three round trips fewer)."""
+        if self.opened is not None:
+            ctx, self.opened = self.opened, None
+            try:
+                yield ctx, ctx.db.merge(self.holder.user, load=False)
+                ctx.db.commit()
+            except BaseException:
+                ctx.db.rollback()
+                raise
+            return
         with self.gshare.unit_of_work(ip=self.environ.get("REMOTE_ADDR")) as ctx:
             yield ctx, ctx.db.merge(self.holder.user, load=False)  # loaded for this request
 
@@ -135,6 +147,12 @@ class S3App:
         return response(environ, start_response)
 
     def _handle(self, environ, method: str, raw_path: str, request_id: str):
+        with self.gshare.unit_of_work(ip=environ.get("REMOTE_ADDR")) as ctx:
+            return self._authenticated(ctx, environ, method, raw_path, request_id)
+
+    def _authenticated(self, ctx, environ, method: str, raw_path: str, request_id: str):
+        """Verify the request's signature with its key (read in ctx, which the request's
+        first unit of work then is) and run it."""
         headers = EnvironHeaders(environ)
         query_string = environ.get("QUERY_STRING", "")
         holders: dict[str, access_keys.KeyHolder] = {}
@@ -143,7 +161,7 @@ class S3App:
             raw_path,
             query_string,
             headers,
-            lambda key_id: self._secret_for(key_id, holders),
+            lambda key_id: self._secret_for(ctx.db, key_id, holders),
         )
         holder = holders[auth.access_key]
         environ[ACTOR] = holder.user.username
@@ -156,6 +174,7 @@ class S3App:
         request = S3Request(
             environ, self.gshare, method, bucket, key, query, headers, auth, holder, request_id
         )
+        request.opened = ctx
         try:
             return routing.dispatch(request)
         except NotFound:
@@ -163,9 +182,8 @@ class S3App:
                 raise no_such_bucket(bucket) from None  # object requests open the space only
             raise
 
-    def _secret_for(self, key_id: str, holders: dict) -> str | None:
-        with self.gshare.sessions() as db:
-            holder = access_keys.find_holder(db, self.config, key_id)
+    def _secret_for(self, db, key_id: str, holders: dict) -> str | None:
+        holder = access_keys.find_holder(db, self.config, key_id)
         if holder is None:
             return None
         holders[key_id] = holder
