@@ -310,7 +310,7 @@ def _listing(scope: str, readable):
 
 
 # Built once: every listing asks one of them (folders, and files with a version the reader
-# may read: the scan gate's rule from gshare.access.gate, as entries_where applies it).
+# may read: the scan gate's rule from gshare.access.gate, as lookup.with_versions applies it).
 _LISTING = {
     (scope, kind): _listing(scope, readable)
     for scope in ("children", "below")
