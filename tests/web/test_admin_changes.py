@@ -78,12 +78,14 @@ def test_the_audit_log_speaks_in_sentences_filtered_by_names(site, browser_for):
     web = browser_for(admin)
     page = web.get(f"/admin/audit?person=Somsak+(somsak)&space={space.id}", headers=EN)
     text = page.get_data(as_text=True)
-    assert "Somsak (somsak) uploaded home-somsak/ງົບປະມານ/plan.txt" in text
+    assert "Somsak (somsak) uploaded Somsak › ງົບປະມານ › plan.txt" in text
+    assert "home-somsak" not in text
     assert "file.upload" not in text
     assert "None" not in text
     assert f'<option value="{space.id}" selected>Somsak</option>' in text
     lao = web.get("/admin/audit?person=somsak", headers=LO).get_data(as_text=True)
-    assert "Somsak (somsak) ໄດ້ອັບໂຫຼດ home-somsak/ງົບປະມານ/plan.txt" in lao
+    assert "Somsak (somsak) ໄດ້ອັບໂຫຼດ Somsak › ງົບປະມານ › plan.txt" in lao
+    assert "home-somsak" not in lao
 
 
 def test_the_audit_log_exports_as_csv_in_words(site, browser_for):
@@ -94,7 +96,8 @@ def test_the_audit_log_exports_as_csv_in_words(site, browser_for):
     rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:4] == ["Number", "When", "Person", "What happened"]
     uploads = [r for r in rows[1:] if r[4] == "file.upload"]
-    assert uploads[0][3] == "Somsak (somsak) uploaded home-somsak/ງົບປະມານ/plan.txt"
+    assert uploads[0][3] == "Somsak (somsak) uploaded Somsak › ງົບປະມານ › plan.txt"
+    assert uploads[0][5] == "home-somsak/ງົບປະມານ/plan.txt"  # the path as stored, for tools
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", uploads[0][1])
 
 
