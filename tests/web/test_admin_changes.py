@@ -8,6 +8,8 @@ import csv
 import io
 import re
 
+from sqlalchemy import select
+
 from gshare.core.models import ScanState, User, UserRole, Version
 from tests.fixtures.world import mark_scanned
 from tests.web.conftest import post
@@ -62,6 +64,32 @@ def test_saving_a_quota_says_so_in_lao(site, browser_for):
         follow_redirects=True,
     )
     assert "ໂຄຕາຂອງ Admin ຕອນນີ້ແມ່ນ 5 GB." in done.get_data(as_text=True)
+
+
+def test_the_people_page_says_who_disabled_an_account(site, browser_for):
+    admin = site.user("admin", "ICT", role=UserRole.SYSTEM_ADMIN)
+    left = site.user("left", "Finance")
+    site.user("noy", "Finance")
+    web = browser_for(admin)
+    post(web, f"/admin/users/{left.id}/disable", {}, headers=EN)
+
+    def gone_from_directory(w):
+        noy = w.ctx.db.scalar(select(User).where(User.username == "noy"))
+        noy.disabled, noy.disabled_by = True, "directory"
+
+    site.run(gone_from_directory)
+    page = web.get("/admin/users", headers=EN).get_data(as_text=True)
+    row = {name: _row_of(page, name) for name in ("left", "noy", "admin")}
+    assert "Disabled by an administrator" in row["left"]
+    assert "Disabled by the directory" in row["noy"]
+    assert "Disabled by" not in row["admin"]
+    lao = web.get("/admin/users", headers=LO).get_data(as_text=True)
+    assert "ຖືກປິດການນຳໃຊ້ໂດຍໄດເຣັກທໍຣີ" in _row_of(lao, "noy")
+    assert "ຖືກປິດການນຳໃຊ້ໂດຍຜູ້ບໍລິຫານ" in _row_of(lao, "left")
+
+
+def _row_of(page: str, username: str) -> str:
+    return re.search(rf"<tr[^>]*><td>{username}</td>.*?</tr>", page, re.S).group(0)
 
 
 def _events(site, admin):
