@@ -84,10 +84,10 @@ class Selection {
   constructor(form) {
     this.form = form;
     this.bar = document.querySelector(".selection-bar");
-    this.all = document.getElementById("select-all");
+    this.all = document.getElementById("select-all");  // the list's header has it, the grid not
     this.boxes = [...document.querySelectorAll("input[name=id][form=selection]")];
     this.last = null;
-    this.all.addEventListener("change", () => {
+    if (this.all) this.all.addEventListener("change", () => {
       for (const box of this.boxes) box.checked = this.all.checked;
       this.show();
     });
@@ -116,6 +116,7 @@ class Selection {
     this.bar.querySelector(".selection-count").textContent = this.bar.dataset.msgCount.replace("{n}", n);
     this.bar.classList.toggle("active", n > 0);
     for (const button of this.bar.querySelectorAll(".needs-selection")) button.disabled = n === 0;
+    if (!this.all) return;
     this.all.checked = n > 0 && n === this.boxes.length;
     this.all.indeterminate = n > 0 && n < this.boxes.length;
   }
