@@ -81,3 +81,15 @@ def test_the_people_page_says_who_disabled_an_account_in_lao(site, open_page, ax
     assert page_width(page) <= size["width"]
     width = "phone" if size == PHONE else "desktop"
     shot(page, f"people-disabled-by-lo-{width}")
+
+
+def test_the_audit_log_names_the_space_not_its_slug_in_lao(site, open_page):
+    site.user("admin", "ICT", role=UserRole.SYSTEM_ADMIN)
+    owner = site.user("somsak", "Finance")
+    site.upload(owner, site.folder(site.home(owner), "ງົບປະມານ"), "plan.txt")
+    page = open_page("lo", **DESKTOP)
+    sign_in(page, "admin")
+    page.goto("/admin/audit")
+    expect(page.get_by_text("Somsak (somsak) ໄດ້ອັບໂຫຼດ Somsak › ງົບປະມານ › plan.txt")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("home-somsak")
+    shot(page, "audit-space-names-lo-desktop")
