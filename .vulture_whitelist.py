@@ -66,5 +66,7 @@ _.sign_count
 
 # SQLAlchemy: a @validates hook keeps a node's search and sort keys with its name.
 _._keep_keys
+# SQLAlchemy: a @validates hook keeps a person's search key with their names.
+_._keep_search_key
 # Thumbnails: Pillow reads its decompression-bomb limit from this module attribute.
 _.MAX_IMAGE_PIXELS

@@ -21,6 +21,7 @@ from gshare.core.actor import OPERATOR
 from gshare.core.config import Config
 from gshare.core.context import Gshare
 from gshare.core.models import Department, User
+from gshare.core.names import person_search_key
 from gshare.files import folders
 from gshare.org import departments, grantees, spaces, users
 from gshare.sharing import grants
@@ -51,7 +52,11 @@ def build(gs: Gshare) -> tuple[int, int, int]:
         for n in range(PEOPLE):
             unit = big if n < BIG_UNIT else units[n % len(units)]
             name = f"{GIVEN[n % len(GIVEN)]} {FAMILY[n // 10 % len(FAMILY)]} {n}"
-            rows.append(dict(username=f"p{n:05d}{tag}", display_name=name, department_id=unit.id))
+            username = f"p{n:05d}{tag}"
+            key = person_search_key(name, username)  # a bulk insert skips the model's hook
+            rows.append(
+                dict(username=username, display_name=name, search_name=key, department_id=unit.id)
+            )
         ctx.db.execute(insert(User), rows)
         return owner.id, folder.id, big.id
 

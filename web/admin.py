@@ -266,9 +266,10 @@ def audit_log():
     """Show the audit log in words, filtered by person, space, action and time."""
     events = audit.search_events(ctx(), require_actor(), **_audit_filters(), limit=500)
     who = _people_by_id(events)
+    items = audit.items_in_words(ctx(), events)
     return render_template(
         "admin/audit.html",
-        events=[(e, describe(e.action, who.get(e.actor_id), e.target)) for e in events],
+        events=[(e, describe(e.action, who.get(e.actor_id), items[e.id])) for e in events],
         people=users.list_users(ctx()),
         spaces=sort_by_name(ctx().db.query(Space), lambda space: space.name),
         args=request.args,
@@ -280,14 +281,15 @@ def audit_csv():
     """Export the filtered audit log as CSV, streamed row by row."""
     events = audit.search_events(ctx(), require_actor(), **_audit_filters(), limit=100_000)
     who = _people_by_id(events)
+    items = audit.items_in_words(ctx(), events)
     rows = [
         (
             e.id,
             when(e.at),
             who.get(e.actor_id, ""),
-            describe(e.action, who.get(e.actor_id), e.target),
+            describe(e.action, who.get(e.actor_id), items[e.id]),
             e.action,
-            e.target,
+            e.target,  # the item as stored (space slug and path), like the action code
             e.ip or "",
             e.detail or "",
         )

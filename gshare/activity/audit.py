@@ -10,7 +10,7 @@ from sqlalchemy import select
 from gshare.access.accounts import require_system_admin
 from gshare.core.actor import Actor
 from gshare.core.context import Context
-from gshare.core.models import AuditEvent, Node, Version
+from gshare.core.models import AuditEvent, Node, Space, Version
 from gshare.core.paths import node_path
 
 
@@ -100,3 +100,26 @@ def search_events(ctx: Context, actor: Actor, **filters) -> list[AuditEvent]:
     """Return audit events for a system administrator (filters as in list_events)."""
     require_system_admin(actor)
     return list_events(ctx.db, **filters)
+
+
+def items_in_words(ctx: Context, events: list[AuditEvent]) -> dict[int, str]:
+    """Return each event's item as people read it, by event id: its space's name in place of
+    the slug its path was stored with, and ' › ' between the parts (one query for the page).
+
+    A space's slug never changes, so the slug in a path is its event's own space; the path is
+    kept as stored when the space is gone or the item is not a path (a person, a department).
+    """
+    ids = {e.space_id for e in events} - {None}
+    rows = ctx.db.execute(select(Space.id, Space.slug, Space.name).where(Space.id.in_(ids)))
+    spaces = {space_id: (slug, name) for space_id, slug, name in rows}
+    return {e.id: _item_in_words(e.target, spaces.get(e.space_id)) for e in events}
+
+
+def _item_in_words(target: str, space: tuple[str, str] | None) -> str:
+    if space is None:
+        return target
+    slug, name = space
+    first, *rest = target.split("/")
+    if first != slug:
+        return target
+    return " › ".join([name, *(part for part in rest if part)])

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from gshare.core.collation import sort_key
-from gshare.core.names import search_key
+from gshare.core.names import person_search_key, search_key
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -119,6 +119,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    # the search key (gshare.core.names) of the display name and user name, for the picker
+    search_name: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=UserRole.MEMBER)
@@ -145,6 +147,13 @@ class User(Base):
     department: Mapped[Department] = relationship()
 
     is_operator = False  # a person, not the operator at the command line (core/actor.py)
+
+    @validates("display_name", "username")
+    def _keep_search_key(self, field: str, value: str) -> str:
+        """Keep the search key of the names with them, whichever service sets one."""
+        names = {"display_name": self.display_name, "username": self.username, field: value}
+        self.search_name = person_search_key(names["display_name"], names["username"])
+        return value
 
 
 class UserSession(Base):

@@ -49,6 +49,12 @@ def search_key(text: str) -> str:
     return _LAO_TONE_BEFORE_VOWEL.sub(r"\2\1", key)
 
 
+def person_search_key(display_name: str | None, username: str | None) -> str:
+    """Return the key a person is found by: their display name's and user name's search keys,
+    a line each (a typed text, its spaces made single, never spans the two)."""
+    return search_key(f"{display_name or ''}\n{username or ''}")
+
+
 def numbered(name: str, n: int) -> str:
     """Return 'report (n).pdf' for 'report.pdf', to give an upload a free name."""
     stem, dot, ext = name.rpartition(".")

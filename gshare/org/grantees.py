@@ -5,19 +5,23 @@ The share form's picker asks `suggest_grantees` as the person types; a name type
 choosing a suggestion is read by `resolve_grantee`, which accepts an exact user name or
 department name, or a text that matches exactly one person or department, and otherwise says
 what is wrong in a sentence (no one matches, or several do).
+
+Names match as in the search, through its key (gshare.core.names.search_key): ໜ typed as
+ຫ + ນ, and Lao tone marks typed before or after a vowel mark, find the same people.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from gshare.core.actor import Actor
 from gshare.core.collation import sort_by_name
 from gshare.core.context import Context
 from gshare.core.errors import InvalidInput
 from gshare.core.models import Department, User
+from gshare.core.names import search_key
 from gshare.org import departments
 
 SUGGESTIONS = 8
@@ -51,15 +55,15 @@ def suggest_grantees(
     ctx: Context, actor: Actor, text: str, limit: int = SUGGESTIONS
 ) -> list[Grantee]:
     """Return up to `limit` active people and departments whose names contain the text."""
-    text = " ".join((text or "").split())[:MAX_TEXT].casefold()
-    if not text:
+    key = search_key(" ".join((text or "").split())[:MAX_TEXT])
+    if not key:
         return []
-    people = _matching_people(ctx, text, limit)
+    people = _matching_people(ctx, key, limit)
     found = [_person(ctx, user) for user in people]
     found += [
         Grantee("department", d.id, full, "")
         for d, full in departments.list_departments(ctx)
-        if text in full.casefold()
+        if key in search_key(full)
     ][: max(limit - len(found), 0)]
     return found
 
@@ -101,14 +105,15 @@ def department_member_ids(ctx: Context, department: Department, below: bool) -> 
     return list(ctx.db.scalars(query.order_by(User.id)))
 
 
-def _matching_people(ctx: Context, text: str, limit: int) -> list[User]:
-    pattern = f"%{_escaped(text)}%"
-    names = or_(
-        func.lower(User.display_name).like(pattern, escape="\\"),
-        func.lower(User.username).like(pattern, escape="\\"),
+def _matching_people(ctx: Context, key: str, limit: int) -> list[User]:
+    pattern = f"%{_escaped(key)}%"
+    query = select(User).where(
+        User.search_name.like(pattern, escape="\\"), User.disabled.is_(False)
     )
-    query = select(User).where(names, User.disabled.is_(False)).order_by(User.display_name)
-    return sort_by_name(ctx.db.scalars(query.limit(limit)), lambda user: user.display_name)
+    return sort_by_name(
+        ctx.db.scalars(query.order_by(User.display_name).limit(limit)),
+        lambda user: user.display_name,
+    )
 
 
 def _escaped(text: str) -> str:

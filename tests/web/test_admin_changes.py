@@ -8,6 +8,8 @@ import csv
 import io
 import re
 
+from sqlalchemy import select
+
 from gshare.core.models import ScanState, User, UserRole, Version
 from tests.fixtures.world import mark_scanned
 from tests.web.conftest import post
@@ -64,6 +66,32 @@ def test_saving_a_quota_says_so_in_lao(site, browser_for):
     assert "ໂຄຕາຂອງ Admin ຕອນນີ້ແມ່ນ 5 GB." in done.get_data(as_text=True)
 
 
+def test_the_people_page_says_who_disabled_an_account(site, browser_for):
+    admin = site.user("admin", "ICT", role=UserRole.SYSTEM_ADMIN)
+    left = site.user("left", "Finance")
+    site.user("noy", "Finance")
+    web = browser_for(admin)
+    post(web, f"/admin/users/{left.id}/disable", {}, headers=EN)
+
+    def gone_from_directory(w):
+        noy = w.ctx.db.scalar(select(User).where(User.username == "noy"))
+        noy.disabled, noy.disabled_by = True, "directory"
+
+    site.run(gone_from_directory)
+    page = web.get("/admin/users", headers=EN).get_data(as_text=True)
+    row = {name: _row_of(page, name) for name in ("left", "noy", "admin")}
+    assert "Disabled by an administrator" in row["left"]
+    assert "Disabled by the directory" in row["noy"]
+    assert "Disabled by" not in row["admin"]
+    lao = web.get("/admin/users", headers=LO).get_data(as_text=True)
+    assert "ຖືກປິດການນຳໃຊ້ໂດຍໄດເຣັກທໍຣີ" in _row_of(lao, "noy")
+    assert "ຖືກປິດການນຳໃຊ້ໂດຍຜູ້ບໍລິຫານ" in _row_of(lao, "left")
+
+
+def _row_of(page: str, username: str) -> str:
+    return re.search(rf"<tr[^>]*><td>{username}</td>.*?</tr>", page, re.S).group(0)
+
+
 def _events(site, admin):
     owner = site.user("somsak", "Finance")
     folder = site.folder(site.home(owner), "ງົບປະມານ")
@@ -78,12 +106,14 @@ def test_the_audit_log_speaks_in_sentences_filtered_by_names(site, browser_for):
     web = browser_for(admin)
     page = web.get(f"/admin/audit?person=Somsak+(somsak)&space={space.id}", headers=EN)
     text = page.get_data(as_text=True)
-    assert "Somsak (somsak) uploaded home-somsak/ງົບປະມານ/plan.txt" in text
+    assert "Somsak (somsak) uploaded Somsak › ງົບປະມານ › plan.txt" in text
+    assert "home-somsak" not in text
     assert "file.upload" not in text
     assert "None" not in text
     assert f'<option value="{space.id}" selected>Somsak</option>' in text
     lao = web.get("/admin/audit?person=somsak", headers=LO).get_data(as_text=True)
-    assert "Somsak (somsak) ໄດ້ອັບໂຫຼດ home-somsak/ງົບປະມານ/plan.txt" in lao
+    assert "Somsak (somsak) ໄດ້ອັບໂຫຼດ Somsak › ງົບປະມານ › plan.txt" in lao
+    assert "home-somsak" not in lao
 
 
 def test_the_audit_log_exports_as_csv_in_words(site, browser_for):
@@ -94,7 +124,8 @@ def test_the_audit_log_exports_as_csv_in_words(site, browser_for):
     rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:4] == ["Number", "When", "Person", "What happened"]
     uploads = [r for r in rows[1:] if r[4] == "file.upload"]
-    assert uploads[0][3] == "Somsak (somsak) uploaded home-somsak/ງົບປະມານ/plan.txt"
+    assert uploads[0][3] == "Somsak (somsak) uploaded Somsak › ງົບປະມານ › plan.txt"
+    assert uploads[0][5] == "home-somsak/ງົບປະມານ/plan.txt"  # the path as stored, for tools
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", uploads[0][1])
 
 

@@ -50,6 +50,31 @@ def test_suggestions_find_people_by_part_of_a_lao_name_and_departments_by_name(s
     assert [(u["kind"], u["label"]) for u in units] == [("department", "ພະແນກແຜນການ")]
 
 
+# The same Lao text keyed two ways (escaped, so an editor cannot merge them): ໜ as one letter
+# (U+0EDC) or as ຫ + ນ; a tone mark after the vowel above the letter (ສີ່) or before it (ສ່ີ).
+NOI_ONE_LETTER = "\u0edc\u0ec9\u0ead\u0e8d"  # ໜ້ອຍ
+NOI_TWO_LETTERS = "\u0eab\u0e99\u0ec9\u0ead\u0e8d"  # ຫນ້ອຍ
+SIPHON_TONE_LAST = "\u0eaa\u0eb5\u0ec8\u0e9e\u0ead\u0e99"  # ສີ່ພອນ
+SIPHON_TONE_FIRST = "\u0eaa\u0ec8\u0eb5\u0e9e\u0ead\u0e99"  # ສ່ີພອນ
+NONGKHAI_ONE_LETTER = "\u0edd\u0ead\u0e87\u0e84\u0eb2\u0e8d"  # ໝອງຄາຍ
+NONGKHAI_TWO_LETTERS = "\u0eab\u0ea1\u0ead\u0e87"  # ຫມອງ
+
+
+def test_suggestions_match_lao_spelled_either_way_as_the_search_does(site, browser_for):
+    owner = site.user("owner", "Finance")
+    _named(site, "noy", f"{NOI_ONE_LETTER} {SIPHON_TONE_LAST}")
+    site.department(f"ພະແນກ {NONGKHAI_ONE_LETTER}")
+    web = browser_for(owner)
+    found = web.get(f"/grantees?q={NOI_ONE_LETTER}").get_json()["suggestions"]
+    assert [p["label"] for p in found] == [f"{NOI_ONE_LETTER} {SIPHON_TONE_LAST}"]
+    assert web.get(f"/grantees?q={NOI_TWO_LETTERS}").get_json()["suggestions"] == found
+    assert web.get(f"/grantees?q={SIPHON_TONE_FIRST}").get_json()["suggestions"] == found
+    units = web.get(f"/grantees?q={NONGKHAI_TWO_LETTERS}").get_json()["suggestions"]
+    assert [(u["kind"], u["label"]) for u in units] == [
+        ("department", f"ພະແນກ {NONGKHAI_ONE_LETTER}")
+    ]
+
+
 def test_suggestions_leave_out_disabled_people_and_are_limited(site, browser_for):
     owner = site.user("owner", "Finance")
     for n in range(12):

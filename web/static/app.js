@@ -19,6 +19,7 @@ document.addEventListener("DOMContentLoaded", () => {
     else img.addEventListener("error", () => previewFailed(img));
   }
   setUpMenu();
+  setUpMore();
 });
 
 /* Layout: on a phone the header's links fold behind a menu button (without scripts they stay
@@ -37,6 +38,27 @@ function setUpMenu() {
   button.addEventListener("click", () => open(button.getAttribute("aria-expanded") !== "true"));
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && menu.classList.contains("open")) { open(false); button.focus(); }
+  });
+}
+
+/* On a desk the header's rarer links (S3 keys, sessions) fold behind "More", so the header
+   stays one line; on a phone they are in the menu's column like the others. */
+function setUpMore() {
+  const button = document.querySelector(".more-button");
+  if (!button) return;
+  const items = document.getElementById(button.getAttribute("aria-controls"));
+  const open = (yes) => {
+    button.setAttribute("aria-expanded", String(yes));
+    items.classList.toggle("open", yes);
+  };
+  button.hidden = false;
+  document.body.classList.add("has-more-button");
+  button.addEventListener("click", () => open(button.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && items.classList.contains("open")) { open(false); button.focus(); }
+  });
+  document.addEventListener("click", (e) => {
+    if (!e.target.closest(".more")) open(false);
   });
 }
 
@@ -62,10 +84,10 @@ class Selection {
   constructor(form) {
     this.form = form;
     this.bar = document.querySelector(".selection-bar");
-    this.all = document.getElementById("select-all");
+    this.all = document.getElementById("select-all");  // the list's header has it, the grid not
     this.boxes = [...document.querySelectorAll("input[name=id][form=selection]")];
     this.last = null;
-    this.all.addEventListener("change", () => {
+    if (this.all) this.all.addEventListener("change", () => {
       for (const box of this.boxes) box.checked = this.all.checked;
       this.show();
     });
@@ -94,6 +116,7 @@ class Selection {
     this.bar.querySelector(".selection-count").textContent = this.bar.dataset.msgCount.replace("{n}", n);
     this.bar.classList.toggle("active", n > 0);
     for (const button of this.bar.querySelectorAll(".needs-selection")) button.disabled = n === 0;
+    if (!this.all) return;
     this.all.checked = n > 0 && n === this.boxes.length;
     this.all.indeterminate = n > 0 && n < this.boxes.length;
   }

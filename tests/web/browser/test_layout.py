@@ -17,7 +17,15 @@ from gshare.org import users
 from gshare.scanning import verdicts
 from gshare.sharing import grants, links
 from tests.fixtures.world import PASSWORD
-from tests.web.browser.conftest import DESKTOP, PHONE, axe_violations, page_width, sign_in
+from tests.web.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    axe_violations,
+    page_width,
+    shot,
+    sign_in,
+)
 from tests.web.browser.test_previews_browser import photo, report_pdf
 
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
@@ -223,6 +231,41 @@ def test_phone_header_is_one_line_and_its_menu_opens(site, open_page, tmp_path):
     button.click()
     page.locator("nav.main a", has_text="ແບ່ງປັນໃຫ້ຂ້ອຍ").click()
     expect(page).to_have_url(re.compile(r"/shared$"))
+
+
+HEADER_ROWS = """() => [...document.querySelectorAll(
+  "header.top a, header.top button, header.top input")]
+  .filter((e) => e.getClientRects().length)
+  .map((e) => { const r = e.getBoundingClientRect(); return Math.round(r.top + r.height / 2); })"""
+
+
+def test_lao_desktop_header_is_one_line_and_more_opens(site, open_page):
+    admin = site.user("khamla", "ກົມແຜນການ ແລະ ການເງິນ", role=UserRole.SYSTEM_ADMIN)
+    site.run(lambda w: setattr(w.ctx.db.merge(admin), "display_name", "ຄຳລາ ພົມມະວົງ"))
+    page = open_page("lo", **DESKTOP)
+    sign_in(page, "khamla")
+    page.goto("/my")
+    expect(page.locator("nav.main a", has_text="ບໍລິຫານລະບົບ")).to_be_visible()
+    middles = page.evaluate(HEADER_ROWS)
+    shot(page, "header-lao-desktop")
+    assert max(middles) - min(middles) <= 12, f"the header takes several lines: {middles}"
+    shot(page, "header-lao-desktop")
+    more = page.locator("button.more-button")
+    keys = page.locator("header a.keys-link")
+    expect(keys).to_be_hidden()
+    more.click()
+    expect(more).to_have_attribute("aria-expanded", "true")
+    expect(keys).to_be_visible()
+    expect(page.locator("header a.sessions-link")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "header-more-open-lao-desktop.png"))
+    page.keyboard.press("Escape")
+    expect(keys).to_be_hidden()
+    expect(more).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(keys).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/account/keys$"))
 
 
 LINES = """(cell) => { const range = document.createRange(); range.selectNodeContents(cell);

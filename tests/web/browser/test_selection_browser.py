@@ -10,7 +10,8 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser.conftest import TIMEOUT_MS, sign_in
+from gshare.core.actor import OPERATOR
+from tests.web.browser.conftest import SCREENSHOTS, TIMEOUT_MS, sign_in
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -177,3 +178,35 @@ def test_the_selection_toolbar_on_a_phone_in_lao_and_english(site, somsak_home, 
         expect(names.first).to_be_visible()  # the names stay, whatever hides on a phone
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         _shot(page, tmp_path, f"selection-phone-{lang}")
+
+
+IN_SIGHT = """(e) => { const r = e.getBoundingClientRect();
+  return r.top >= 0 && r.bottom <= window.innerHeight; }"""
+
+
+@pytest.mark.parametrize("view", ["list", "grid"])
+def test_on_a_phone_the_selection_bar_covers_nothing_until_items_are_chosen(
+    site, somsak_home, window, view
+):
+    for n in range(12):  # a list longer than the screen
+        site.upload(OPERATOR, somsak_home, f"ບົດລາຍງານ {n:02}.txt", b"x")
+    page = _signed_in(window, "lo", PHONE)
+    bar = page.locator(".selection-bar")
+    toggle = page.locator(".view-toggle")
+    label = {"list": "ລາຍຊື່", "grid": "ຮູບຫຍໍ້"}[view]
+    toggle.get_by_role("link", name=label).click()
+    expect(toggle.locator("[aria-current=page]")).to_have_text(label)
+    expect(page.locator("nav.main")).to_be_hidden()  # the page's scripts ran (menu folded)
+    gap = toggle.bounding_box()["y"] - (bar.bounding_box()["y"] + bar.bounding_box()["height"])
+    assert 0 <= gap <= 20, f"{gap}px of nothing above the List/Grid switch"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"folder-{view}-nothing-chosen-phone-lo.png"))
+    page.get_by_label("ເລືອກ c.txt").scroll_into_view_if_needed()
+    assert not bar.evaluate(IN_SIGHT)  # nothing chosen: the bar scrolled away with the page
+    page.get_by_label("ເລືອກ a.txt").check()
+    page.get_by_label("ເລືອກ b.txt").check()
+    expect(bar.locator(".selection-count")).to_have_text("ເລືອກແລ້ວ 2 ລາຍການ")
+    page.get_by_label("ເລືອກ c.txt").scroll_into_view_if_needed()
+    assert bar.evaluate(IN_SIGHT)  # two chosen: the bar stays in sight as the list scrolls
+    expect(bar.get_by_role("button", name="ຍ້າຍ…")).to_be_enabled()
+    page.screenshot(path=str(SCREENSHOTS / f"folder-{view}-two-chosen-phone-lo.png"))

@@ -17,6 +17,7 @@ from gshare.activity import notifications
 from gshare.core.models import Space, utcnow
 from gshare.files import uploads
 from gshare.scanning.queue import Backoff, claim, scan_version
+from gshare.sharing import links
 from tests.fixtures.clamd import eicar_bytes
 from tests.web.browser.conftest import (
     DESKTOP,
@@ -275,6 +276,33 @@ def test_a_file_larger_than_the_scanner_takes_is_announced_and_goes_on_when_conf
         timeout=UPLOAD_TIMEOUT_MS
     )
     expect(page.locator("table.entries .badge.scan-unscannable")).to_have_count(1)
+
+
+def test_an_outsider_with_an_upload_link_is_warned_of_a_file_the_scanner_will_not_take(
+    site, gs, open_page, screen, axe_source, tmp_path
+):
+    gs.config = gs.config.replace(antivirus={"max_scan_size_mb": 1})
+    owner = site.user("owner")
+    inbox = site.folder(site.home(owner), "ກ່ອງຮັບເອກະສານ")
+    token = site.run(
+        lambda w: links.create_link(w.ctx, w.ctx.db.merge(owner), inbox.id, "upload")[1]
+    )
+    lang, size = SCREENS[screen]
+    page = open_page(lang, **size)
+    page.goto(f"/s/{token}")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n" + os.urandom(1024 * 1024 + 1))
+    (tmp_path / "small.txt").write_text("small")
+    page.set_input_files("#pick-files", [str(tmp_path / "scan.pdf"), str(tmp_path / "small.txt")])
+    small = page.locator("#queue li", has_text="small.txt")
+    expect(small).to_have_attribute("data-state", "done", timeout=UPLOAD_TIMEOUT_MS)
+    row = page.locator("#queue li", has_text="scan.pdf")
+    expect(row).to_have_attribute("data-state", "held")
+    expect(row.locator(".status")).to_contain_text(TEXT[lang]["held"])
+    _check_page(page, axe_source, screen)
+    _shot_row(page, row, f"uploads-link-too-large-to-scan-{screen}")
+
+    row.get_by_role("button", name=TEXT[lang]["confirm"]).click()
+    expect(row).to_have_attribute("data-state", "done", timeout=UPLOAD_TIMEOUT_MS)
 
 
 def test_badges_and_the_notices_count_change_without_a_reload(site, gs, my_files, screen, tmp_path):
