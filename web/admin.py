@@ -69,10 +69,28 @@ def add_person():
 def import_people():
     """Create accounts from a CSV file and show their initial passwords once."""
     user = require_actor()
-    upload = request.files.get("csv")
-    text = upload.read(1024 * 1024).decode("utf-8-sig") if upload else ""
-    created = users.import_users(ctx(), user, io.StringIO(text))
+    created = users.import_users(ctx(), user, io.StringIO(_csv_text(request.files.get("csv"))))
     return _people_page(user, imported=created)
+
+
+CSV_LIMIT = 1024 * 1024  # 1 MiB: some 10,000 people per file
+
+
+def _csv_text(upload) -> str:
+    """Return the text of an uploaded CSV file, or say why it cannot be read (whole or not at
+    all: a file cut short would import its first rows only)."""
+    data = upload.read(CSV_LIMIT + 1) if upload else b""
+    if not data:
+        raise InvalidInput("Choose a CSV file first.", reason="csv_missing")
+    if len(data) > CSV_LIMIT:
+        raise InvalidInput("The CSV file is larger than 1 MB: split it.", reason="csv_too_large")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "The file is not UTF-8 text: save it from the spreadsheet as 'CSV UTF-8'.",
+            reason="csv_encoding",
+        ) from None
 
 
 def _people_page(user: User, imported):

@@ -57,6 +57,11 @@ SENTENCES = {
     "conflict": _l("This conflicts with what is there now. Reload the page and try again."),
     "invalid": _l("A value given is not valid. Check the form and try again."),
     "invalid.password": _l("The password is not right."),
+    "invalid.csv_missing": _l("Choose a CSV file first."),
+    "invalid.csv_too_large": _l("The CSV file is larger than 1 MB: split it."),
+    "invalid.csv_encoding": _l(
+        "The file is not UTF-8 text: save it from the spreadsheet as 'CSV UTF-8'."
+    ),
     "invalid.code": _l("That code is not right. Check the app's clock and try again."),
     "invalid.no_factor": _l("Add an authenticator app or a security key first."),
     "invalid.key_unreadable": _l("The security key's answer could not be read. Try again."),

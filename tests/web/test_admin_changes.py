@@ -144,3 +144,28 @@ def test_the_quarantine_shows_dates_and_never_none(site, browser_for):
     assert "bad.exe" in page and "Unknown" in page and "None" not in page
     uploaded = site.run(lambda w: w.ctx.db.get(Version, version.id).uploaded_at)
     assert uploaded.strftime("%Y") in page
+
+
+def _import(web, content: bytes | None, headers=EN):
+    files = {} if content is None else {"csv": (io.BytesIO(content), "people.csv")}
+    return post(
+        web, "/admin/users/import", files, headers=headers, content_type="multipart/form-data"
+    )
+
+
+def test_a_csv_import_that_cannot_be_read_says_why_and_creates_no_one(site, browser_for):
+    admin = site.user("admin", "ICT", role=UserRole.SYSTEM_ADMIN)
+    site.department("Planning")
+    web = browser_for(admin)
+    good = "username,display_name,department\nkeo,ແກ້ວ,Planning\n".encode()
+    assert "keo" in _import(web, good).get_data(as_text=True)  # presence: a good file imports
+    latin1 = "username,display_name,department\nnoi,Noé,Planning\n".encode("latin-1")
+    refused = _import(web, latin1)
+    assert refused.status_code == 400
+    assert "save it from the spreadsheet as &#39;CSV UTF-8&#39;" in refused.get_data(as_text=True)
+    lao = _import(web, None, headers=LO)
+    assert lao.status_code == 400 and "ກະລຸນາເລືອກໄຟລ໌ CSV ກ່ອນ" in lao.get_data(as_text=True)
+    big = good + b"x" * (1024 * 1024)
+    assert "larger than 1 MB" in _import(web, big).get_data(as_text=True)
+    names = site.run(lambda w: set(w.ctx.db.scalars(select(User.username))))
+    assert "keo" in names and "noi" not in names

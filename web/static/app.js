@@ -66,6 +66,14 @@ document.addEventListener("click", (event) => {
   const pick = event.target.closest("button.pick");
   if (pick) document.getElementById(pick.getAttribute("aria-controls")).click();
 });
+/* A hidden file input's chosen file is named beside its button (the browser's own words for it,
+   "No file chosen", are not in the page's language). */
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (input.type !== "file" || !input.dataset.shows) return;
+  const names = [...input.files].map((f) => f.name).join(", ");
+  if (names) document.getElementById(input.dataset.shows).textContent = names;
+});
 
 /* A preview that cannot be shown says so in one sentence inside its box. */
 function previewFailed(img) {
