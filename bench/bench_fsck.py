@@ -23,8 +23,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import PeakRSS, s3_server, timed
-from sqlalchemy import create_engine, insert, select, text
+from common import PeakRSS, on_both_databases, s3_server, timed
+from sqlalchemy import insert, select, text
 
 import storage
 from gshare.core import db as database
@@ -156,17 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"fsck from {maintenance.__file__}")
     with s3_server() as s3:
-        with tempfile.TemporaryDirectory() as tmp:
-            run("SQLite", f"sqlite:///{tmp}/bench.db", args, s3)
-        name = f"gshare_bench_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(f"{args.postgres}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            run("PostgreSQL", f"{args.postgres}/{name}", args, s3)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        on_both_databases(lambda label, url, _tmp: run(label, url, args, s3), args.postgres)
 
 
 if __name__ == "__main__":

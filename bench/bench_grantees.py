@@ -10,11 +10,10 @@ Goal: a suggestion well under 100 ms (it is asked as a person types).
 from __future__ import annotations
 
 import argparse
-import tempfile
 import uuid
 
-from common import median_ms
-from sqlalchemy import create_engine, insert, text
+from common import median_ms, on_both_databases
+from sqlalchemy import insert
 
 from gshare.core import db as database
 from gshare.core.actor import OPERATOR
@@ -93,19 +92,7 @@ def main() -> None:
         "--postgres", default=None, help="a PostgreSQL server URL, to run there too"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/bench.db")
-    if args.postgres:
-        name = f"gshare_bench_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(f"{args.postgres}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        try:
-            run("PostgreSQL", f"{args.postgres}/{name}")
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-            admin.dispose()
+    on_both_databases(lambda label, url, _tmp: run(label, url), args.postgres)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -23,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bench_tree import _files  # noqa: E402
 from bench_web import _CSRF, PASSWORD, prepare  # noqa: E402
-from common import median_ms  # noqa: E402
-from sqlalchemy import create_engine, event, select, text, update  # noqa: E402
+from common import median_ms, on_both_databases  # noqa: E402
+from sqlalchemy import event, select, update  # noqa: E402
 
 from gshare.core.context import Gshare  # noqa: E402
 from gshare.core.models import Node, Version  # noqa: E402
@@ -82,18 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        live_bench("SQLite", f"sqlite:///{tmp}/live.db", Path(tmp))
-    name = f"gshare_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(f"{args.postgres}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            live_bench("PostgreSQL", f"{args.postgres}/{name}", Path(tmp))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    on_both_databases(live_bench, args.postgres)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,10 @@ Goals (issue 2): listing < 50 ms, resolving < 5 ms, permission check < 1 ms.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import uuid
 
-from common import median_ms
-from sqlalchemy import create_engine, insert, text
+from common import median_ms, on_both_databases
+from sqlalchemy import insert, text
 
 from gshare.access import permissions
 from gshare.access.permissions import Action
@@ -135,17 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/bench.db")
-    name = f"gshare_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(f"{args.postgres}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run("PostgreSQL", f"{args.postgres}/{name}")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    on_both_databases(lambda label, url, _tmp: run(label, url), args.postgres)
 
 
 if __name__ == "__main__":

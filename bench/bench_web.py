@@ -37,8 +37,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 import urllib3  # noqa: E402
 from bench_s3 import TreeRSS, free_port  # noqa: E402
 from bench_tree import FILES, _files  # noqa: E402
-from common import MiB, Synthetic, median_ms, s3_server  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from common import MiB, Synthetic, median_ms, on_both_databases, s3_server  # noqa: E402
 
 import storage  # noqa: E402
 from gshare.core import db as database  # noqa: E402
@@ -307,18 +306,7 @@ def main() -> None:
 
 def folder_benches(postgres: str) -> None:
     """Run the folder page benchmark on SQLite and on a fresh PostgreSQL database."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder_bench("SQLite", f"sqlite:///{tmp}/folder.db", Path(tmp))
-    name = f"gshare_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(f"{postgres}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder_bench("PostgreSQL", f"{postgres}/{name}", Path(tmp))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    on_both_databases(folder_bench, postgres)
 
 
 if __name__ == "__main__":

@@ -95,3 +95,35 @@ def median_ms(fn, runs: int = 50) -> float:
         fn()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
+
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"  # the server the benches default to
+
+
+@contextlib.contextmanager
+def scratch_postgres(server: str = POSTGRES):
+    """Yield the URL of a new, empty PostgreSQL database on server, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"gshare_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def on_both_databases(run, postgres: str | None = POSTGRES) -> None:
+    """Call run(label, database_url, scratch_dir) on a new SQLite file, then (unless postgres
+    is None) on a new PostgreSQL database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run("SQLite", f"sqlite:///{tmp}/bench.db", Path(tmp))
+    if postgres:
+        with scratch_postgres(postgres) as url, tempfile.TemporaryDirectory() as tmp:
+            run("PostgreSQL", url, Path(tmp))
