@@ -114,6 +114,17 @@ def _chunked_file(page, tmp_path, parts=3):
     return path, data
 
 
+def _upload_held_at_part_2(page, path):
+    """Start uploading path with its part 2 held in flight (never answered); return its row."""
+    page.route(
+        PART_URL,
+        lambda route: None if route.request.url.endswith("/parts/2") else route.continue_(),
+    )
+    with page.expect_request(lambda r: r.url.endswith("/parts/2")):
+        page.set_input_files("#pick-files", str(path))
+    return page.locator("#queue li", has_text=path.name)
+
+
 def _stored_parts(page) -> list[int]:
     return page.evaluate(
         """async () => {
@@ -234,13 +245,7 @@ def test_cancel_ends_the_upload_and_the_store_drops_its_parts(site, open_page, s
     sign_in(page, "somsak")
     page.goto("/my")
     path, _ = _chunked_file(page, tmp_path)
-    page.route(
-        PART_URL,
-        lambda route: None if route.request.url.endswith("/parts/2") else route.continue_(),
-    )
-    with page.expect_request(lambda r: r.url.endswith("/parts/2")):
-        page.set_input_files("#pick-files", str(path))
-    row = page.locator("#queue li", has_text="survey.bin")
+    row = _upload_held_at_part_2(page, path)
     expect(row).to_have_attribute("data-state", "uploading")
     assert len(list(s3_store.list_multipart_uploads())) == 1
     with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
@@ -397,13 +402,7 @@ def test_an_upload_ended_on_the_server_says_so_and_retry_starts_it_again(
     sign_in(page, "somsak")
     page.goto("/my")
     path, data = _chunked_file(page, tmp_path)
-    page.route(
-        PART_URL,
-        lambda route: None if route.request.url.endswith("/parts/2") else route.continue_(),
-    )
-    with page.expect_request(lambda r: r.url.endswith("/parts/2")):
-        page.set_input_files("#pick-files", str(path))
-    row = page.locator("#queue li", has_text="survey.bin")
+    row = _upload_held_at_part_2(page, path)
     row.get_by_role("button", name="Pause").click()
     expect(row).to_have_attribute("data-state", "paused")
     with gs.unit_of_work() as ctx:  # what `gshare` does to sessions nobody touched for a while
