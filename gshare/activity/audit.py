@@ -43,14 +43,19 @@ def record(
 
 
 def record_download(
-    ctx: Context, actor: Actor, node: Node, version: Version, byte_range: str | None
+    ctx: Context,
+    actor: Actor,
+    node: Node,
+    version: Version,
+    byte_range: str | None,
+    target: str = "",
 ) -> None:
     """Record a read of shared content.
 
     A download in parts (S3 tools fetch 8 MiB at a time, browsers resume) is one access: its
     first part is recorded, and the parts after it at most once per PARTS_WINDOW seconds per
     person, version and server process. Whole reads, and parts that start the file, are always
-    recorded.
+    recorded. target, when the caller resolved the node's path already, saves looking it up.
     """
     seen = (getattr(actor, "id", None), version.blob_key)  # a blob key is never reused
     now = time.monotonic()
@@ -62,7 +67,7 @@ def record_download(
         for key, at in list(_parts_seen.items()):
             if now - at >= PARTS_WINDOW:
                 _parts_seen.pop(key, None)
-    record(ctx, actor, "file.download", node=node, version=version, range=byte_range)
+    record(ctx, actor, "file.download", node=node, version=version, target=target, range=byte_range)
 
 
 PARTS_WINDOW = 600.0

@@ -52,6 +52,12 @@ def node_path(db: Session, node: Node) -> str:
     return "/".join([slug, *(names[i] for i in node.ancestor_ids[1:]), node.name]).rstrip("/")
 
 
+def key_path(slug: str, path: str) -> str:
+    """Return 'space-slug/folder/file' for a path walk or nodes_at resolved: what node_path
+    says of the node found, without asking the database for the folders' names."""
+    return "/".join([slug, *_path_names(path)])
+
+
 def child_named(db: Session, folder: Node, name: str) -> Node | None:
     """Return the live child of a folder with exactly this (NFC) name."""
     return db.scalar(
