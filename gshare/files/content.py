@@ -143,10 +143,9 @@ def upload_file(
     with ctx.db.no_autoflush:  # the verdict goes in the version's INSERT, not an UPDATE after it
         verdicts.judge_new_version(ctx, version, inline)
     ctx.db.flush()
-    audit.record(
+    audit.write(
         ctx, actor, "file.upload", node=node, version=version, target=target, size=meter.size
     )
-    ctx.db.flush()
     quotas.charge(ctx.db, space, meter.size)  # last: PostgreSQL locks the space's row for it
     return version
 
