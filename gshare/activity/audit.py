@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from gshare.access.accounts import require_system_admin
 from gshare.core.actor import Actor
@@ -46,7 +47,7 @@ def write(
     ctx.db.execute(_INSERT, _event(ctx, actor, action, node, version, None, target, detail))
 
 
-_INSERT = insert(AuditEvent.__table__)  # built once; `at` is the column's default, now
+_INSERT = insert(cast(Table, AuditEvent.__table__))  # built once; `at` is the column's default, now
 
 
 def _event(ctx, actor, action, node, version, space_id, target, detail) -> dict:
