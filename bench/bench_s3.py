@@ -395,11 +395,12 @@ def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple, endpoint_pid: 
     g_sync = aws_sync(*ours, source, "s3://finance/small")
     gshare_cpu = cpu.lap()
     again = aws_sync(*ours, source, "s3://finance/small")
+    again_direct = aws_sync(*theirs, source, "s3://direct/small")
     print(
         f"aws s3 sync {files} x 4 KiB: gshare {files / g_sync:6.1f} files/s  "
         f"direct {files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}"
     )
-    print(f"no-change re-sync: {again:.2f} s")
+    print(f"no-change re-sync: {again:.2f} s (direct: {again_direct:.2f} s)")
     print(f"CPU seconds, direct sync: {direct_cpu}")
     print(f"CPU seconds, gshare sync: {gshare_cpu}")
 
