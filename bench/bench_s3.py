@@ -1,13 +1,16 @@
 """The S3 endpoint against the S3 server behind it, same clients, one run.
 
     .venv/bin/python bench/bench_s3.py [--size-mib 1024] [--part-mib 8] [--files 1000]
-                                       [--database URL] [--profile OUT]
+                                       [--database URL] [--profile OUT] [--workers 2]
+                                       [--no-inline-scan]
 
 --database takes a PostgreSQL server URL (postgresql+psycopg://postgres@127.0.0.1:5432): the
 benchmark makes a fresh database there and drops it at the end. The default is a SQLite file.
 --part-mib sets the part and range size of the big object's transfers (8 MiB: boto3's and aws
 cli's default); --size-mib 0 or --files 0 skip that part; --profile OUT profiles the CPU time
 of every request (each endpoint worker saves OUT.<pid>; read them with `python -m pstats`).
+--workers sets the endpoint's gunicorn processes (8 threads each, as `gshare serve` runs it);
+--no-inline-scan leaves the uploads to the scan queue instead of clamd during the request.
 
 - boto3 puts and gets one object of --size-mib through gshare's S3 endpoint (gunicorn, as
   `gshare serve` runs it) and straight to the backing S3 server; the endpoint's RSS is sampled.
@@ -118,16 +121,18 @@ def client(url: str, key: str, secret: str):
     )
 
 
-def prepare_gshare(tmp: Path, endpoint: str, keys, clamd: str, url: str) -> tuple[Config, str, str]:
+def prepare_gshare(
+    tmp: Path, endpoint: str, keys, clamd: str, url: str, workers: int = 2, inline: bool = True
+) -> tuple[Config, str, str]:
     """Make a database with one person and an access key; return config and the key."""
     config = Config().replace(
         database={"url": url},
         server={
             "data_dir": str(tmp / "var"),
             "s3_listen": f"127.0.0.1:{free_port()}",
-            "workers": 2,
+            "workers": workers,
         },
-        antivirus={"clamd": clamd},
+        antivirus={"clamd": clamd, "scan_while_uploading": inline},
     )
     database.upgrade(url)
     store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket)
@@ -289,6 +294,12 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=300, help="HeadObject calls each way")
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--profile", help="profile the endpoint's requests into OUT.<pid>")
+    parser.add_argument("--workers", type=int, default=2, help="the endpoint's processes")
+    parser.add_argument(
+        "--no-inline-scan",
+        action="store_true",
+        help="leave uploads to the scan queue ([antivirus] scan_while_uploading = false)",
+    )
     args = parser.parse_args()
     with bench_world(args.database) as world:
         run(args, *world)
@@ -333,7 +344,9 @@ def database_url(server: str | None, tmp: Path):
 
 
 def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
-    config, key_id, secret = prepare_gshare(tmp, endpoint, keys, clamd, url)
+    config, key_id, secret = prepare_gshare(
+        tmp, endpoint, keys, clamd, url, args.workers, not args.no_inline_scan
+    )
     process = start_endpoint(config, endpoint, keys, args.profile)
     url = f"http://{config.server.s3_listen}"
     try:
@@ -382,11 +395,12 @@ def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple, endpoint_pid: 
     g_sync = aws_sync(*ours, source, "s3://finance/small")
     gshare_cpu = cpu.lap()
     again = aws_sync(*ours, source, "s3://finance/small")
+    again_direct = aws_sync(*theirs, source, "s3://direct/small")
     print(
         f"aws s3 sync {files} x 4 KiB: gshare {files / g_sync:6.1f} files/s  "
         f"direct {files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}"
     )
-    print(f"no-change re-sync: {again:.2f} s")
+    print(f"no-change re-sync: {again:.2f} s (direct: {again_direct:.2f} s)")
     print(f"CPU seconds, direct sync: {direct_cpu}")
     print(f"CPU seconds, gshare sync: {gshare_cpu}")
 

@@ -52,13 +52,21 @@ def node_path(db: Session, node: Node) -> str:
     return "/".join([slug, *(names[i] for i in node.ancestor_ids[1:]), node.name]).rstrip("/")
 
 
+def key_path(slug: str, path: str) -> str:
+    """Return 'space-slug/folder/file' for a path walk or nodes_at resolved: what node_path
+    says of the node found, without asking the database for the folders' names."""
+    return "/".join([slug, *_path_names(path)])
+
+
 def child_named(db: Session, folder: Node, name: str) -> Node | None:
     """Return the live child of a folder with exactly this (NFC) name."""
-    return db.scalar(
-        select(Node).where(
-            Node.parent_id == folder.id, Node.name == name, Node.deleted_at.is_(None)
-        )
-    )
+    return db.scalar(_CHILD_NAMED, {"folder": folder.id, "name": name})
+
+
+# Built once: every upload asks it twice (before its bytes are stored and with its writes).
+_CHILD_NAMED = select(Node).where(
+    Node.parent_id == bindparam("folder"), Node.name == bindparam("name"), Node.deleted_at.is_(None)
+)
 
 
 def walk(db: Session, root: Node, path: str) -> Node | None:

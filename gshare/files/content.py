@@ -143,10 +143,9 @@ def upload_file(
     with ctx.db.no_autoflush:  # the verdict goes in the version's INSERT, not an UPDATE after it
         verdicts.judge_new_version(ctx, version, inline)
     ctx.db.flush()
-    audit.record(
+    audit.write(
         ctx, actor, "file.upload", node=node, version=version, target=target, size=meter.size
     )
-    ctx.db.flush()
     quotas.charge(ctx.db, space, meter.size)  # last: PostgreSQL locks the space's row for it
     return version
 
@@ -189,12 +188,13 @@ def read_version(
     node: Node,
     version: Version,
     byte_range: ByteRange | None = None,
+    path: str = "",
 ) -> Download:
     """Open a version the actor was just checked for (get_node READ, then readable_version).
 
     The audit log gets every read of shared content (a download in parts once, see
     audit.record_download); reading one's own personal space is not sharing anything, so it
-    goes unrecorded.
+    goes unrecorded. path is the node's 'space-slug/folder/file' when the caller knows it.
     """
     download = open_checked(ctx, node, version, byte_range)
     space = ctx.db.get(Space, node.space_id)
@@ -205,6 +205,7 @@ def read_version(
             node,
             version,
             f"{download.start}-{download.end}" if download.partial else None,
+            target=path,
         )
     return download
 

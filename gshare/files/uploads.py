@@ -286,8 +286,17 @@ def list_uploads(ctx: Context, actor: Actor, space_id: int | None = None) -> lis
 
 
 def get_upload(ctx: Context, actor: Actor, token: str) -> UploadSession:
-    """Return the actor's upload session with this token, else NotFound."""
-    session = ctx.db.scalar(select(UploadSession).where(UploadSession.token == token))
+    """Return the actor's upload session with this token, else NotFound (asked of the
+    database once per unit of work: the S3 endpoint checks a session's bucket and key, then
+    the service finds it again)."""
+    session = next(
+        (
+            loaded
+            for loaded in ctx.db.identity_map.values()
+            if isinstance(loaded, UploadSession) and loaded.token == token
+        ),
+        None,
+    ) or ctx.db.scalar(select(UploadSession).where(UploadSession.token == token))
     if session is None or (not actor.is_operator and session.user_id != actor.id):
         raise NotFound("No such upload; it may have been completed or aborted.")
     return session

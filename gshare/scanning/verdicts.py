@@ -14,7 +14,7 @@ import threading
 import time
 import weakref
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 import antivirus
 from gshare.access.gate import readable_by_others
@@ -204,18 +204,36 @@ def record_verdict(
 
 def signature_generation(db, label: str) -> int:
     """Return the number of the signature generation `label` names, numbering it when new
-    (the first worker to see a new label after a signature update)."""
-    query = select(SignatureGeneration.id).where(SignatureGeneration.label == label)
-    generation = db.scalar(query)
-    if generation is None:  # another worker numbering it at the same moment wins
+    (the first worker to see a new label after a signature update).
+
+    A number never changes once given, so each process keeps those it read, per database: an
+    upload asks the database only for a label it has not met. A number this session gave (or
+    could have seen uncommitted) is not kept: its transaction may yet roll back.
+    """
+    known = _GENERATIONS.setdefault(db.get_bind().engine, {})
+    if label in known:
+        return known[label]
+    numbered_here = db.info.setdefault(_NUMBERED, set())
+    generation = db.scalar(_GENERATION_OF, {"label": label})
+    if generation is not None and label not in numbered_here:
+        known[label] = generation  # a row this transaction did not write: committed
+    elif generation is None:  # another worker numbering it at the same moment wins
         table = SignatureGeneration.__table__
         db.execute(
             database.insert(db, table)
             .values(label=label, first_seen_at=utcnow())
             .on_conflict_do_nothing(index_elements=[table.c.label])
         )
-        generation = db.scalar(query)
+        numbered_here.add(label)
+        generation = db.scalar(_GENERATION_OF, {"label": label})
     return generation
+
+
+_GENERATION_OF = select(SignatureGeneration.id).where(
+    SignatureGeneration.label == bindparam("label")
+)
+_GENERATIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine: {label: id}
+_NUMBERED = "gshare.numbered_generations"  # session.info: labels this session inserted
 
 
 def cached_signature_version(scanner) -> str | None:

@@ -21,7 +21,7 @@ from gshare.activity import notifications
 from gshare.core.actor import OPERATOR
 from gshare.core.context import Gshare
 from gshare.core.errors import NotFound, Quarantined
-from gshare.core.models import ScanState, UserRole, Version, utcnow
+from gshare.core.models import ScanState, SignatureGeneration, UserRole, Version, utcnow
 from gshare.files import content, lookup
 from gshare.ops.health import WEB_ALONE, NodeParts
 from gshare.scanning import quarantine
@@ -287,6 +287,24 @@ def test_rescans_keep_to_the_budget_and_new_uploads_go_first(gs, office):
     assert claim(gs, "worker", today) == new.id
     gs.config = gs.config.replace(antivirus={"rescans_per_hour": 0})
     assert claim(gs, "other-worker", today) is None
+
+
+def test_a_signature_label_numbered_in_a_rolled_back_upload_is_numbered_again(gs):
+    """Labels are numbered once and remembered per process; a number given in a transaction
+    that rolled back is not (SQLite hands the same id to the next label)."""
+    with pytest.raises(RuntimeError), gs.unit_of_work() as ctx:
+        first = signature_generation(ctx.db, "sigs-rolled-back")
+        assert signature_generation(ctx.db, "sigs-rolled-back") == first
+        raise RuntimeError("the upload failed after its verdict")
+    with gs.unit_of_work() as ctx:
+        kept = signature_generation(ctx.db, "sigs-kept")
+    for _ in range(2):  # the second time from memory
+        with gs.unit_of_work() as ctx:
+            assert ctx.db.get(SignatureGeneration, kept).label == "sigs-kept"
+            assert signature_generation(ctx.db, "sigs-kept") == kept
+            again = signature_generation(ctx.db, "sigs-rolled-back")
+            assert ctx.db.get(SignatureGeneration, again).label == "sigs-rolled-back"
+    assert again != kept
 
 
 @pytest.mark.slow  # clamd reloads, the worker rescans

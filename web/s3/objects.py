@@ -12,6 +12,7 @@ from gshare.access import gate
 from gshare.access.permissions import Action
 from gshare.core.errors import GshareError, NameTaken, NotFound
 from gshare.core.models import Version
+from gshare.core.paths import key_path
 from gshare.files import content
 from gshare.files.conditions import WriteCondition
 from gshare.s3 import markers as s3markers
@@ -317,7 +318,8 @@ def _read(request, head: bool) -> Response:
     part_number = _check_part_number(request.query.get("partNumber"))
     with request.unit_of_work() as (ctx, actor):
         try:
-            found = view.find_object(ctx, actor, request.open_space(ctx), request.key, version_id)
+            bucket = request.open_space(ctx)
+            found = view.find_object(ctx, actor, bucket, request.key, version_id)
         except s3markers.DeleteMarkerHit as hit:  # the key is in the trash, or versionId names it
             return delete_marker_response(request, hit)
         node, version = found.node, found.version
@@ -331,7 +333,8 @@ def _read(request, head: bool) -> Response:
         unchanged = _preconditions(request.headers, version, headers)
         if unchanged is not None or head:
             return unchanged or _head_response(headers, version.size)
-        download = content.read_version(ctx, actor, node, version, byte_range)
+        path = key_path(bucket.space.slug, request.key)  # the path found: no query for it
+        download = content.read_version(ctx, actor, node, version, byte_range, path)
     return _body_response(download, headers)
 
 

@@ -6,7 +6,9 @@ import io
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import select
 
+from gshare.core.models import AuditEvent
 from gshare.org import spaces
 from tests.web.s3.answers import error_code
 
@@ -259,6 +261,26 @@ def test_a_download_by_parts_gets_the_whole_object_once(s3_site, alice):
         alice.get_object(Bucket=HOME, Key="two-parts.bin", PartNumber=2)
     assert error_code(second) == "InvalidPartNumber"
     assert second.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+
+
+def test_a_download_is_audited_with_the_path_of_what_was_read(s3_site, alice):
+    """The audit log names a download by its space and folders, in NFC whatever form the key
+    came in, as the web UI's downloads are named; a download of a version in the trash too."""
+    key = "reports/2026/cafe\u0301 ສະບາຍດີ.txt"  # 'café' decomposed, as macOS writes it
+    put = alice.put_object(Bucket="finance", Key=key, Body=b"minutes")
+    assert alice.get_object(Bucket="finance", Key=key)["Body"].read() == b"minutes"
+    alice.get_object(Bucket="finance", Key="reports//2026/caf\u00e9 ສະບາຍດີ.txt", Range="bytes=0-3")
+    alice.delete_object(Bucket="finance", Key=key)
+    alice.get_object(Bucket="finance", Key=key, VersionId=put["VersionId"])
+
+    def downloads(w):
+        events = w.ctx.db.scalars(
+            select(AuditEvent).where(AuditEvent.action == "file.download").order_by(AuditEvent.id)
+        )
+        return [(e.target, (e.detail or {}).get("range")) for e in events]
+
+    path = "finance/reports/2026/caf\u00e9 ສະບາຍດີ.txt"
+    assert s3_site.run(downloads) == [(path, None), (path, "0-3"), (path, None)]
 
 
 def raw_get(url: str):
