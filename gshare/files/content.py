@@ -351,32 +351,20 @@ def add_version(
 ) -> Version:
     """Add a version to a file node; flush False leaves the INSERT to the caller's next flush
     (an upload gives it its verdict first: one INSERT instead of an INSERT and an UPDATE)."""
-    later = number is None  # a node just added passes 1, and has its time already
+    if number is None:  # a node just added passes 1
+        number = (
+            db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id)) or 0
+        ) + 1
     version = Version(
-        node_id=node.id,
-        number=_next_number(node.id) if later else number,  # worked out by the INSERT
-        blob_key=fields.pop("key"),
-        uploaded_by=actor.id,
-        **fields,
+        node_id=node.id, number=number, blob_key=fields.pop("key"), uploaded_by=actor.id, **fields
     )
     version.node = node
     db.add(version)
-    if later or number > 1:
+    if number > 1:  # a node's first version: the node was just added with its time
         node.updated_at = utcnow()
     if flush:
         db.flush()
     return version
-
-
-def _next_number(node_id: int):
-    """The number after a file's newest version, worked out by the version's own INSERT (no
-    round trip of its own). Writers of one name take turns (claim_name) until they commit,
-    and (node_id, number) is unique, so two versions never get one number."""
-    return (
-        select(func.coalesce(func.max(Version.number), 0) + 1)
-        .where(Version.node_id == node_id)
-        .scalar_subquery()
-    )
 
 
 def resolve_range(requested: ByteRange | None, size: int, clip: bool = True) -> tuple[int, int]:

@@ -5,7 +5,6 @@ import io
 import unicodedata
 
 import pytest
-from sqlalchemy import event
 
 from gshare.core.errors import NameInvalid, NameTaken, NotFound, Quarantined, RangeNotSatisfiable
 from gshare.core.models import ScanState
@@ -36,25 +35,6 @@ def test_same_name_again_adds_a_version_and_keeps_the_old_one(ctx, world):
     history = content.list_versions(ctx, alice, first.node_id)
     assert [v.number for v in history] == [2, 1]
     assert read_all(content.open_download(ctx, alice, first.node_id, first.id)) == b"one"
-
-
-def test_a_new_versions_number_comes_with_its_insert_not_a_query_of_its_own(ctx, world):
-    alice = world.user("alice")
-    world.upload(alice, world.home(alice), "plan.txt", b"one")
-    second = world.upload(alice, world.home(alice), "plan.txt", b"two")
-    ctx.db.flush()
-    statements = []
-    listen = (ctx.db.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
-    event.listen(*listen)
-    try:
-        third = world.upload(alice, world.home(alice), "plan.txt", b"three")
-        number = third.number
-    finally:
-        event.remove(*listen)
-    assert (second.number, number) == (2, 3)
-    assert [v.number for v in content.list_versions(ctx, alice, third.node_id)] == [3, 2, 1]
-    asked = [s for s in statements if "max(versions.number)" in s]
-    assert len(asked) == 1 and asked[0].startswith("INSERT INTO versions")
 
 
 def test_restoring_an_old_version_makes_it_current_again(ctx, world):
