@@ -89,14 +89,15 @@ def _made():
 
 def observe_request(listener: str, route: str, method: str, status: int, seconds: float) -> None:
     tools = _instruments()
-    tools["requests"].labels(listener, route, method, str(status)).inc()
+    # The latency first: a scrape that sees the request counted sees its duration too.
     tools["latency"].labels(listener, route).observe(seconds)
+    tools["requests"].labels(listener, route, method, str(status)).inc()
 
 
 def observe_scan(outcome: str, seconds: float) -> None:
     tools = _instruments()
-    tools["scans"].labels(outcome).inc()
     tools["scan_duration"].labels(outcome).observe(seconds)
+    tools["scans"].labels(outcome).inc()
 
 
 @dataclass(frozen=True)
