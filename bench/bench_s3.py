@@ -36,7 +36,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -46,8 +45,7 @@ import boto3  # noqa: E402
 import psutil  # noqa: E402
 from boto3.s3.transfer import TransferConfig  # noqa: E402
 from botocore.config import Config as BotoConfig  # noqa: E402
-from common import MiB, Synthetic, s3_server  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from common import MiB, Synthetic, s3_server, scratch_postgres  # noqa: E402
 
 import storage  # noqa: E402
 from gshare.accounts import access_keys  # noqa: E402
@@ -331,16 +329,8 @@ def database_url(server: str | None, tmp: Path):
     if not server:
         yield f"sqlite:///{tmp / 'gshare.db'}"
         return
-    name = f"gshare_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(f"{server.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server.rstrip('/')}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(server.rstrip("/")) as url:
+        yield url
 
 
 def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
