@@ -63,6 +63,18 @@ def test_search_covers_the_department_and_shares_but_not_a_strangers_files(site,
     assert "budget private.xlsx" in _search(browser_for(stranger), "budget")
 
 
+def test_an_upload_only_share_finds_nothing_of_what_is_in_the_folder(site, browser_for):
+    owner, viewer = site.user("kham", department="Health"), site.user("somsak")
+    dropbox = site.folder(site.home(owner), "Submissions")
+    site.upload(owner, dropbox, "budget submission kham.xlsx")
+    site.run(lambda w: grants.grant_role(w.ctx, owner, dropbox.id, "viewer", user=viewer))
+    assert "budget submission kham.xlsx" in _search(browser_for(viewer), "budget submission")
+    uploader = site.user("noy")
+    site.run(lambda w: grants.grant_role(w.ctx, owner, dropbox.id, "uploader", user=uploader))
+    page = _search(browser_for(uploader), "budget submission")
+    assert "budget submission kham.xlsx" not in page and "Submissions" not in page
+
+
 def test_someone_elses_pending_or_infected_file_is_not_found(site, browser_for):
     somsak, noy = site.user("somsak"), site.user("noy")
     root = site.department_root("Finance")
