@@ -216,17 +216,22 @@ def start_endpoint(
     raise RuntimeError("the S3 endpoint did not start")
 
 
-def big_object(s3, bucket: str, size: int, transfer: TransferConfig) -> tuple[float, float]:
-    """Return (up MiB/s, down MiB/s) for one object of size bytes."""
+def big_object(
+    s3, bucket: str, size: int, transfer: TransferConfig, cpu: CpuMeter
+) -> tuple[float, float, str, str]:
+    """Return (up MiB/s, down MiB/s, CPU up, CPU down) for one object of size bytes."""
+    cpu.lap()
     start = time.perf_counter()
     s3.upload_fileobj(Full(size), bucket, "big.bin", Config=transfer)
     up = time.perf_counter() - start
+    up_cpu = cpu.lap()
     assert s3.head_object(Bucket=bucket, Key="big.bin")["ContentLength"] == size
+    cpu.lap()
     start, sink = time.perf_counter(), Counter()
     s3.download_fileobj(bucket, "big.bin", sink, Config=transfer)
     down = time.perf_counter() - start
     assert sink.size == size
-    return size / MiB / up, size / MiB / down
+    return size / MiB / up, size / MiB / down, up_cpu, cpu.lap()
 
 
 def aws_sync(url: str, key: str, secret: str, source: Path, target: str) -> float:
@@ -254,6 +259,28 @@ def aws_sync(url: str, key: str, secret: str, source: Path, target: str) -> floa
         env=env,
         check=True,
     )
+    return time.perf_counter() - start
+
+
+def rclone_resync(url: str, key: str, secret: str, source: Path, target: str, tmp: Path) -> float:
+    """Time `rclone sync --checksum` of a folder already synced: one listing, nothing sent.
+    rclone starts in milliseconds where the aws cli takes half a second of Python, so this is
+    the figure that shows what the endpoint adds to a sync with nothing to do."""
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
+        "RCLONE_CONFIG": str(tmp / "rclone.conf"),
+        "RCLONE_CONFIG_BENCH_TYPE": "s3",
+        "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+        "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": key,
+        "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": secret,
+        "RCLONE_CONFIG_BENCH_ENDPOINT": url,
+        "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true",
+    }
+    command = ["rclone", "sync", "--checksum", "--retries", "1", str(source), f"bench:{target}"]
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"rclone failed:\n{done.stderr}")
     return time.perf_counter() - start
 
 
@@ -288,6 +315,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--part-mib", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="big object transfers each way")
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--heads", type=int, default=300, help="HeadObject calls each way")
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
@@ -343,7 +371,7 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         gshare_s3, direct = client(url, key_id, secret), client(endpoint, *keys)
         direct.create_bucket(Bucket="direct")
         if args.size_mib:
-            big_phase(args.size_mib, args.part_mib, gshare_s3, direct, process.pid)
+            big_phase(args.size_mib, args.part_mib, args.rounds, gshare_s3, direct, process.pid)
         if args.files:
             sync_phase(args.files, tmp, (url, key_id, secret), (endpoint, *keys), process.pid)
         if args.heads:
@@ -354,26 +382,37 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
         process.join(timeout=30)
 
 
-def big_phase(size_mib: int, part_mib: int, gshare_s3, direct, pid: int) -> None:
+def big_phase(size_mib: int, part_mib: int, rounds: int, gshare_s3, direct, pid: int) -> None:
+    """Send one object up and read it back, through gshare and straight to the store, rounds
+    times. The two take turns at going first: the store spends more CPU on whichever upload
+    comes second (as much as 2 s per GiB on `weed mini`), so a fixed order would favour one."""
     transfer = TransferConfig(
         multipart_threshold=part_mib * MiB, multipart_chunksize=part_mib * MiB, max_concurrency=8
     )
-    cpu = CpuMeter(pid)
-    d_up, d_down = big_object(direct, "direct", size_mib * MiB, transfer)
-    direct_cpu = cpu.lap()
-    rss = TreeRSS(pid)
-    g_up, g_down = big_object(gshare_s3, "finance", size_mib * MiB, transfer)
+    cpu, rss = CpuMeter(pid), TreeRSS(pid)
+    size = size_mib * MiB
+    ratios: dict[str, list[float]] = {"up": [], "down": []}
+    for number in range(rounds):
+        paths = [("gshare", gshare_s3, "finance"), ("direct", direct, "direct")]
+        if number % 2 == 0:
+            paths.reverse()
+        speeds = {}
+        for name, s3, bucket in paths:
+            up, down, up_cpu, down_cpu = big_object(s3, bucket, size, transfer, cpu)
+            speeds[name] = {"up": up, "down": down}
+            print(f"round {number + 1} {name}: CPU seconds up: {up_cpu}; down: {down_cpu}")
+        for way in ("up", "down"):
+            ratio = speeds["gshare"][way] / speeds["direct"][way]
+            ratios[way].append(ratio)
+            print(
+                f"round {number + 1} {size_mib} MiB {way}: gshare {speeds['gshare'][way]:7.1f}"
+                f" MiB/s  direct {speeds['direct'][way]:7.1f} MiB/s  ratio {ratio:.2f}"
+            )
     rss.stop()
-    print(f"CPU seconds, direct up+down: {direct_cpu}\nCPU seconds, gshare up+down: {cpu.lap()}")
-    print(f"parts and ranges of {part_mib} MiB, 8 at a time")
-    print(
-        f"{size_mib} MiB up:   gshare {g_up:7.1f} MiB/s  direct {d_up:7.1f} MiB/s  "
-        f"ratio {g_up / d_up:.2f}"
-    )
-    print(
-        f"{size_mib} MiB down: gshare {g_down:7.1f} MiB/s  direct {d_down:7.1f} MiB/s"
-        f"  ratio {g_down / d_down:.2f}"
-    )
+    print(f"parts and ranges of {part_mib} MiB, 8 at a time; {rounds} rounds, orders alternating")
+    for way in ("up", "down"):
+        listed = " ".join(f"{ratio:.2f}" for ratio in ratios[way])
+        print(f"{way}: median ratio {statistics.median(ratios[way]):.2f} (rounds: {listed})")
     print(f"endpoint RSS: {rss.start / MiB:.0f} MiB at start, peak {rss.peak / MiB:.0f} MiB")
 
 
@@ -386,11 +425,17 @@ def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple, endpoint_pid: 
     gshare_cpu = cpu.lap()
     again = aws_sync(*ours, source, "s3://finance/small")
     again_direct = aws_sync(*theirs, source, "s3://direct/small")
+    rclone_again = rclone_resync(*ours, source, "finance/small", tmp)
+    rclone_again_direct = rclone_resync(*theirs, source, "direct/small", tmp)
     print(
         f"aws s3 sync {files} x 4 KiB: gshare {files / g_sync:6.1f} files/s  "
         f"direct {files / d_sync:6.1f} files/s  ratio {d_sync / g_sync:.2f}"
     )
-    print(f"no-change re-sync: {again:.2f} s (direct: {again_direct:.2f} s)")
+    print(f"no-change re-sync, aws s3 sync: {again:.2f} s (direct: {again_direct:.2f} s)")
+    print(
+        f"no-change re-sync, rclone sync --checksum: {rclone_again:.2f} s"
+        f" (direct: {rclone_again_direct:.2f} s)"
+    )
     print(f"CPU seconds, direct sync: {direct_cpu}")
     print(f"CPU seconds, gshare sync: {gshare_cpu}")
 

@@ -8,6 +8,9 @@ storage/translate.py, so callers never see either SDK.
 from __future__ import annotations  # S3Store.list shadows the builtin in annotations
 
 import builtins
+import hashlib
+import io
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
@@ -27,6 +30,8 @@ MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 SENDING = 2  # parts uploaded at once while the next one is read
 DEFAULT_TYPE = "application/octet-stream"
+PROBE_PREFIX = "gshare-probe/"  # the multipart upload asking how the store makes part ETags
+PROBE_BYTES = b"gshare: does this store answer a part with its MD5?"
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class S3Store:
         self._requests = S3Requests(
             build_boto(self.endpoint, access_key, secret_key, region, timeout), bucket
         )
+        self._part_etags_are_md5: bool | None = None  # probed on first use
 
     def __repr__(self) -> str:
         return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
@@ -120,14 +126,24 @@ class S3Store:
     def put(
         self, key: str, reader: Reader, length: int | None = None, content_type: str = DEFAULT_TYPE
     ) -> StoredObject:
-        """Store the stream under key: one PUT if it fits in one part, multipart otherwise."""
+        """Store the stream under key: one PUT if it fits in one part, multipart otherwise.
+
+        Up to 5 MiB the PUT goes through minio, which a request costs a third of botocore's CPU
+        (0.5 ms against 1.4: most uploads are small); minio would cut a bigger buffer into
+        parts of its own, so a part of up to part_size goes through botocore."""
         parts = PartReader(reader, key, self.part_size, length)
         parts.fill()
         if not parts.at_end:
             return self._put_multipart(key, parts, content_type)
+        data = parts.take()
         with self._errors(key):
-            etag = self._requests.put_buffer(key, parts.take(), content_type)
-        return StoredObject(key, parts.sent, etag)
+            if len(data) <= MIN_PART_SIZE:
+                etag = self._client.put_object(
+                    self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
+                ).etag
+            else:
+                etag = self._requests.put_buffer(key, data, content_type)
+        return StoredObject(key, parts.sent, clean_etag(etag))
 
     def _put_multipart(self, key: str, parts: PartReader, content_type: str) -> StoredObject:
         upload_id = self.create_multipart(key, content_type)
@@ -231,6 +247,29 @@ class S3Store:
         body = StreamedBody(reader, length, key)
         with body.own_errors(), self._errors(key):
             return self._requests.upload_part(key, upload_id, part_number, body)
+
+    @property
+    def part_etags_are_md5(self) -> bool:
+        """Tell whether the store answers an uploaded part with the MD5 of its bytes as the
+        ETag, as S3 does unless the bucket encrypts with KMS (SeaweedFS and MinIO do, unless they
+        encrypt). Asked once per process with a part of known bytes; an answer the store gives
+        later that is not an MD5 turns this off again (see distrust_part_etags)."""
+        if self._part_etags_are_md5 is None:
+            self._part_etags_are_md5 = self._probe_part_etag()
+        return self._part_etags_are_md5
+
+    def distrust_part_etags(self) -> None:
+        """Stop taking part ETags for MD5s: the store answered one that is not."""
+        self._part_etags_are_md5 = False
+
+    def _probe_part_etag(self) -> bool:
+        key = f"{PROBE_PREFIX}{uuid.uuid4().hex}"
+        upload_id = self.create_multipart(key)
+        try:
+            etag = self._send_part(key, upload_id, 1, bytearray(PROBE_BYTES))
+        finally:
+            self._abort_quietly(key, upload_id)
+        return etag.lower() == hashlib.md5(PROBE_BYTES, usedforsecurity=False).hexdigest()
 
     def upload_part_copy(
         self,

@@ -28,6 +28,7 @@ from gshare.core.errors import (
     InvalidInput,
     NotFound,
     QuotaExceeded,
+    StorageDown,
 )
 from gshare.core.models import (
     CompletedUpload,
@@ -115,14 +116,28 @@ def upload_part(
     session = get_upload(ctx, actor, token)
     _check_part_number(number)
     _check_part_room(ctx, session, number, length)
-    digest = _Md5(stream)
     with store_errors(upload=True):
+        trusted = ctx.store.part_etags_are_md5
+        digest = None if trusted else _Md5(stream)
         etag = ctx.store.upload_part(
-            session.blob_key, session.backend_upload_id, number, digest, length
+            session.blob_key, session.backend_upload_id, number, digest or stream, length
         )
+    md5 = digest.md5.hexdigest() if digest is not None else _md5_of_etag(ctx, etag)
     declared = checksum() if checksum is not None else None
     checksums = {declared[0]: declared[1]} if declared else None
-    return _record_part(ctx, session, number, length, etag, digest.md5.hexdigest(), checksums)
+    return _record_part(ctx, session, number, length, etag, md5, checksums)
+
+
+def _md5_of_etag(ctx: Context, etag: str) -> str:
+    """Take the store's ETag of a part for its MD5 (the part's bytes are not hashed again here:
+    1.4 s of CPU per GiB), once the store has shown it answers parts with their MD5. An ETag
+    that is not an MD5 after all fails the part (the client sends it again) and the parts after
+    it are hashed here."""
+    md5 = etag.strip('"').lower()
+    if len(md5) == 32 and all(ch in "0123456789abcdef" for ch in md5):
+        return md5
+    ctx.store.distrust_part_etags()
+    raise StorageDown("The file store answered the part in an unexpected way; send it again.")
 
 
 def copy_part(

@@ -9,7 +9,13 @@ from sqlalchemy import select
 
 from gshare.access import gate
 from gshare.core.actor import OPERATOR
-from gshare.core.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
+from gshare.core.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    StorageDown,
+)
 from gshare.core.models import Node, ScanState, UploadSession, User, Version
 from gshare.files import content, uploads
 from gshare.sharing.grants import grant_role
@@ -175,3 +181,37 @@ def test_parallel_uploads_onto_one_name_all_succeed_and_the_last_wins(gs, world)
         version = gate.current_version(ctx.db, ctx.db.get(User, alice_id), files[0])
         assert version.number == 8
         assert b"".join(ctx.store.get(version.blob_key)) == newest
+
+
+def test_a_part_takes_the_stores_etag_for_its_md5_when_the_store_gives_md5s(ctx, world):
+    alice = world.user("alice")
+    session = uploads.start_upload(ctx, alice, world.home(alice), "trusted.bin")
+    data = b"part bytes " * 1000
+    assert ctx.store.part_etags_are_md5 is True
+    part = send(ctx, alice, session, 1, data)
+    assert part.md5 == part.etag == hashlib.md5(data).hexdigest()
+
+
+def test_a_part_is_hashed_here_when_the_store_is_not_trusted_for_md5s(ctx, world, monkeypatch):
+    alice = world.user("alice")
+    session = uploads.start_upload(ctx, alice, world.home(alice), "hashed.bin")
+    first = b"first part " * 1000
+    sent = ctx.store.upload_part
+    # the store may serve other tests: what this one teaches it is forgotten at its end
+    monkeypatch.setattr(ctx.store, "_part_etags_are_md5", ctx.store.part_etags_are_md5)
+    answers = iter(["not-an-md5"])  # the store's first answer is no MD5; later ones are
+
+    def upload_part(*args):
+        etag = sent(*args)
+        return next(answers, etag)
+
+    monkeypatch.setattr(ctx.store, "upload_part", upload_part)
+    with pytest.raises(StorageDown, match="send it again"):
+        send(ctx, alice, session, 1, first)
+    assert uploads.list_parts(ctx, alice, session.token) == []
+    assert ctx.store.part_etags_are_md5 is False  # from now on this process hashes parts
+    part = send(ctx, alice, session, 1, first)
+    assert part.md5 == hashlib.md5(first).hexdigest()
+    version = uploads.complete_upload(ctx, alice, session.token)
+    assert version.etag == f"{hashlib.md5(hashlib.md5(first).digest()).hexdigest()}-1"
+    assert read_back(ctx, alice, version) == first

@@ -15,6 +15,7 @@ import botocore.exceptions
 import pytest
 
 from storage import MultipartUpload, ObjectNotFound, S3Store, StorageUnavailable, s3requests
+from storage.s3 import PROBE_BYTES
 
 MiB = 1024 * 1024
 AHEAD = 16 * MiB  # how far a body may be read ahead of what the server got (socket buffers)
@@ -34,6 +35,7 @@ class Relay:
         self._sockets: list[socket.socket] = []
         self._changed = threading.Condition()
         self.cut_at: int | None = None  # cut every connection once this many bytes were sent
+        self.answer_edits: dict[bytes, bytes] = {}  # replaced in what the server answers
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -54,6 +56,8 @@ class Relay:
             while data := source.recv(MiB):
                 if head is not None:
                     self._count(data, head)
+                for old, new in self.answer_edits.items() if head is None else ():
+                    data = data.replace(old, new)
                 sink.sendall(data)
                 if head is not None and self.cut_at is not None and self.received >= self.cut_at:
                     self.cut_at = None
@@ -146,15 +150,50 @@ def test_part_is_sent_while_it_is_read_unsigned_and_without_added_checksums(
         assert added not in head
 
 
-def test_buffer_is_put_unsigned_with_its_md5_for_the_server_to_check(s3_store, relay, relayed):
+def test_small_buffer_is_put_with_its_sha256_for_the_server_to_check(s3_store, relay, relayed):
+    """Up to 5 MiB a PUT goes through minio, which signs the payload's SHA-256 over http (and
+    sends its Content-MD5 over https): the store checks the bytes either way."""
     data = os.urandom(100_000)
     stored = relayed.put("v/buffered", io.BytesIO(data), length=len(data))
+    assert stored.etag == hashlib.md5(data).hexdigest()
+    head = relay.first_request().split(b"\r\n")
+    assert b"x-amz-content-sha256: " + hashlib.sha256(data).hexdigest().encode() in head
+    assert b"user-agent: minio" in b"\n".join(head)
+    assert not any(line.startswith(b"x-amz-checksum") for line in head)
+
+
+def test_big_buffer_is_put_unsigned_with_its_md5_for_the_server_to_check(
+    s3_store, relay, s3_credentials
+):
+    """Above 5 MiB (minio would cut it in parts of its own) a one-part PUT goes through
+    botocore, unsigned, with its Content-MD5."""
+    access, secret = s3_credentials
+    store = S3Store(relay.endpoint, access, secret, s3_store.bucket, part_size=8 * MiB)
+    data = os.urandom(6 * MiB)
+    stored = store.put("v/buffered-big", io.BytesIO(data), length=len(data))
     assert stored.etag == hashlib.md5(data).hexdigest()
     head = relay.first_request().split(b"\r\n")
     assert b"x-amz-content-sha256: unsigned-payload" in head
     md5 = base64.b64encode(hashlib.md5(data).digest()).lower()
     assert b"content-md5: " + md5 in head
     assert not any(line.startswith(b"x-amz-checksum") for line in head)
+
+
+def test_store_that_answers_parts_with_their_md5_is_trusted_for_it(s3_store):
+    assert s3_store.part_etags_are_md5 is True  # SeaweedFS, as S3 without KMS
+    assert list(s3_store.list_multipart_uploads()) == []  # the probe's upload is gone
+
+
+def test_store_that_answers_a_part_with_another_etag_is_not_trusted_for_md5s(
+    s3_store, relay, relayed
+):
+    """AWS answers parts with ETags that are not their MD5 when the bucket encrypts with KMS:
+    the store's answer to the probe's part is changed on its way back, as such a store's."""
+    md5 = hashlib.md5(PROBE_BYTES).hexdigest().encode()
+    relay.answer_edits[md5] = md5[::-1]
+    assert relayed.part_etags_are_md5 is False
+    assert any(b"partnumber=1" in bytes(head).lower() for head in relay.heads)  # it was asked
+    assert list(s3_store.list_multipart_uploads()) == []
 
 
 class Breaks:
