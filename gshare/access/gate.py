@@ -13,10 +13,14 @@ in queries and the rule in Python cannot drift apart.
 
 from __future__ import annotations
 
+import threading
+from functools import lru_cache
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gshare.access.permissions import ALLOWED, Action, Role, effective_role, require
+from gshare.core import paths
 from gshare.core.actor import OPERATOR, Actor
 from gshare.core.errors import NotFound, Quarantined
 from gshare.core.models import Node, ScanState, Version
@@ -96,6 +100,40 @@ _BY_ID = {
     )
     for kind, rule in READABLE_BY_KIND.items()
 }
+
+
+def walk_to_current(
+    db: Session, actor: Actor | None, root: Node, path: str
+) -> tuple[Node | None, Version | None]:
+    """Return the live node at a path below root (as paths.walk) and, for a file, the newest
+    version of it the actor may read (as current_version), in one query: a HeadObject or a
+    GetObject asks both, and the node's access is for the caller to check."""
+    depth, params = paths.path_lookup(root, path)
+    if depth == 0:
+        return root, None
+    query = _leaf_and_newest(depth, reader_kind(actor))
+    row = db.execute(query, reader_params(actor, **params)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+@lru_cache(maxsize=128)
+def _leaf_and_newest(depth: int, kind: str):
+    """Build once the path query of this depth joined to its node's newest version that this
+    kind of reader may read (under a lock: see paths._path_select on aliases)."""
+    with _leaf_lock:
+        query, leaf = paths.leaf_query(depth)
+        newest = (
+            select(Version.id)
+            .where(Version.node_id == leaf.id, READABLE_BY_KIND[kind])
+            .order_by(Version.number.desc())
+            .limit(1)
+            .correlate(leaf)  # its own versions table, not the one joined outside
+            .scalar_subquery()
+        )
+        return query.add_columns(Version).outerjoin(Version, Version.id == newest)
+
+
+_leaf_lock = threading.Lock()
 
 
 def readable_version(

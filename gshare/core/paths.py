@@ -95,11 +95,27 @@ def _path_params(root: Node, names: list[str]) -> dict:
     return {"root": root.id} | {f"name{i}": name for i, name in enumerate(names)}
 
 
-@lru_cache(maxsize=128)
+def path_lookup(root: Node, path: str) -> tuple[int, dict]:
+    """Return how many names a path below root has and the parameters leaf_query takes."""
+    names = _path_names(path)
+    return len(names), _path_params(root, names)
+
+
+def leaf_query(depth: int):
+    """Return (the query of the live node at a path of depth names, the alias of that node),
+    for callers that join more to the node found (gate.walk_to_current joins its version)."""
+    return _path_select(depth, live=True)
+
+
 def _path_query(depth: int, live: bool):
+    return _path_select(depth, live)[0]
+
+
+@lru_cache(maxsize=128)
+def _path_select(depth: int, live: bool):
     """Return the query of the nodes at a path of this many names (live ones only, or all),
     built once (building it costs more than running it) with the root and the names as
-    parameters.
+    parameters, and the alias of the node it finds.
 
     The query joins one alias of nodes per level. An alias makes its columns on first use,
     and two threads making the same one at once can leave a half-made column behind (the
@@ -119,7 +135,8 @@ def _path_query(depth: int, live: bool):
             query = query.where(level.name == bindparam(f"name{i}"))
             if live:
                 query = query.where(level.deleted_at.is_(None))
-        return query
+        levels[-1].id  # noqa: B018 - made here, under the lock, for callers joining to it
+        return query, levels[-1]
 
 
 _path_lock = threading.Lock()

@@ -21,7 +21,9 @@ from gshare.access.gate import (
     readable_version,
     reader_kind,
     reader_params,
+    require_not_quarantined,
     require_visible,
+    walk_to_current,
 )
 from gshare.access.permissions import Action, require
 from gshare.access.visibility import SpaceView, space_view, visible_spaces
@@ -155,16 +157,23 @@ def find_object(
     if isinstance(version_id, str):
         found = markers.marker_named(ctx, actor, bucket, key, version_id)
         raise DeleteMarkerHit(found, named=True) if found else NotFound(f"No object '{key}'.")
-    node = walk(ctx.db, bucket.root, key)
+    if version_id is None:  # the node and its newest readable version in one query
+        node, newest = walk_to_current(ctx.db, actor, bucket.root, key)
+    else:
+        node, newest = walk(ctx.db, bucket.root, key), None
     if node is not None and node.is_folder == key.endswith("/"):
         require(ctx.db, actor, Action.READ, node)
         if node.is_folder:
             return S3Object(key, node, None)
+        if version_id is None:
+            if newest is None:
+                raise NotFound()
+            require_not_quarantined(newest)
+            return S3Object(key, node, newest)
         try:
             return S3Object(key, node, readable_version(ctx.db, actor, node, version_id))
         except NotFound:
-            if version_id is None:
-                raise
+            pass
     node, version = markers.find_in_trash(ctx, actor, bucket, key, version_id)
     return S3Object(key, node, version)
 
