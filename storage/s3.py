@@ -10,6 +10,8 @@ from __future__ import annotations  # S3Store.list shadows the builtin in annota
 import builtins
 import hashlib
 import io
+import logging
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +34,9 @@ SENDING = 2  # parts uploaded at once while the next one is read
 DEFAULT_TYPE = "application/octet-stream"
 PROBE_PREFIX = "gshare-probe/"  # the multipart upload asking how the store makes part ETags
 PROBE_BYTES = b"gshare: does this store answer a part with its MD5?"
+PROBE_RETRY = 600.0  # seconds before a store that failed the probe is asked again
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class S3Store:
             build_boto(self.endpoint, access_key, secret_key, region, timeout), bucket
         )
         self._part_etags_are_md5: bool | None = None  # probed on first use
+        self._probe_after = 0.0  # time.monotonic() before which the probe is not tried again
 
     def __repr__(self) -> str:
         return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
@@ -253,10 +259,16 @@ class S3Store:
         """Tell whether the store answers an uploaded part with the MD5 of its bytes as the
         ETag, as S3 does unless the bucket encrypts with KMS (SeaweedFS and MinIO do, unless they
         encrypt). Asked once per process with a part of known bytes; an answer the store gives
-        later that is not an MD5 turns this off again (see distrust_part_etags)."""
-        if self._part_etags_are_md5 is None:
-            self._part_etags_are_md5 = self._probe_part_etag()
-        return self._part_etags_are_md5
+        later that is not an MD5 turns this off again (see distrust_part_etags). A store that
+        fails the question is not trusted, and asked again PROBE_RETRY seconds later: parts are
+        hashed here meanwhile, and uploads go on."""
+        if self._part_etags_are_md5 is None and time.monotonic() >= self._probe_after:
+            try:
+                self._part_etags_are_md5 = self._probe_part_etag()
+            except StorageError as exc:
+                self._probe_after = time.monotonic() + PROBE_RETRY
+                log.warning("%r did not answer how it makes part ETags: %s", self, exc)
+        return bool(self._part_etags_are_md5)
 
     def distrust_part_etags(self) -> None:
         """Stop taking part ETags for MD5s: the store answered one that is not."""

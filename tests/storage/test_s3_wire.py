@@ -196,6 +196,16 @@ def test_store_that_answers_a_part_with_another_etag_is_not_trusted_for_md5s(
     assert list(s3_store.list_multipart_uploads()) == []
 
 
+def test_store_that_fails_the_probe_is_not_trusted_and_uploads_go_on(
+    s3_store, s3_credentials, s3_server, caplog
+):
+    assert s3_store.part_etags_are_md5 is True
+    access, secret = s3_credentials
+    bucketless = S3Store(s3_server.endpoint, access, secret, "no-such-bucket-here")
+    assert bucketless.part_etags_are_md5 is False  # answered, not raised
+    assert "did not answer how it makes part ETags" in caplog.text
+
+
 class Breaks:
     """A body that raises its own error after `limit` bytes: a socket error on the client's
     side, which is no fault of the store."""
