@@ -149,7 +149,7 @@ class S3Store:
                 ).etag
             else:
                 etag = self._requests.put_buffer(key, data, content_type)
-        return StoredObject(key, parts.sent, clean_etag(etag))
+        return StoredObject(key, parts.sent, etag)
 
     def _put_multipart(self, key: str, parts: PartReader, content_type: str) -> StoredObject:
         upload_id = self.create_multipart(key, content_type)

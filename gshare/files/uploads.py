@@ -133,7 +133,7 @@ def _md5_of_etag(ctx: Context, etag: str) -> str:
     1.4 s of CPU per GiB), once the store has shown it answers parts with their MD5. An ETag
     that is not an MD5 after all fails the part (the client sends it again) and the parts after
     it are hashed here."""
-    md5 = etag.strip('"').lower()
+    md5 = etag.lower()  # the store's ETag, its quotes already taken off
     if len(md5) == 32 and all(ch in "0123456789abcdef" for ch in md5):
         return md5
     ctx.store.distrust_part_etags()
