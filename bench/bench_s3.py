@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_s3.py [--size-mib 1024] [--part-mib 8] [--rounds 4]
                                        [--files 1000] [--heads 300] [--database URL]
                                        [--profile OUT] [--workers 2] [--no-inline-scan]
+                                       [--pin]
 
 --database takes a PostgreSQL server URL (postgresql+psycopg://postgres@127.0.0.1:5432): the
 benchmark makes a fresh database there and drops it at the end. The default is a SQLite file.
@@ -11,7 +12,11 @@ cli's default); --size-mib 0, --files 0 or --heads 0 skip that part; --profile O
 the CPU time of every request (each endpoint worker saves OUT.<pid>; read them with
 `python -m pstats`). --workers sets the endpoint's gunicorn processes (8 threads each, as
 `gshare serve` runs it); --no-inline-scan leaves the uploads to the scan queue instead of clamd
-during the request.
+during the request. --pin gives the endpoint and clamd the last CPU core and everything else
+(the S3 server, the clients) the others, as where gshare runs on nodes of its own: both paths
+then give the store and the clients the same cores, and the endpoint's CPU is no longer taken
+from the store's (on a 2-core machine, unpinned, every CPU second the endpoint spends is one
+the store and the client wait for).
 
 - boto3 puts and gets one object of --size-mib through gshare's S3 endpoint (gunicorn, as
   `gshare serve` runs it) and straight to the backing S3 server, --rounds times, the two
@@ -205,9 +210,11 @@ class _Closing:
 
 
 def start_endpoint(
-    config: Config, endpoint: str, keys, profile: str | None = None
+    config: Config, endpoint: str, keys, profile: str | None = None, cores: set | None = None
 ) -> multiprocessing.Process:
     def serve():
+        if cores:
+            os.sched_setaffinity(0, cores)  # before gunicorn forks its workers
         server = QuietS3Server(config, endpoint, keys)
         server.profile = profile
         server.run()
@@ -335,9 +342,20 @@ def main() -> None:
         action="store_true",
         help="leave uploads to the scan queue ([antivirus] scan_while_uploading = false)",
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the endpoint and clamd on the last core, the store and the clients on the others",
+    )
     args = parser.parse_args()
+    if args.pin:
+        os.sched_setaffinity(0, OTHER_CORES)  # inherited by the store, clamd, the clients
     with bench_world(args.database) as world:
         run(args, *world)
+
+
+ENDPOINT_CORES = {max(os.sched_getaffinity(0))}
+OTHER_CORES = os.sched_getaffinity(0) - ENDPOINT_CORES
 
 
 @contextlib.contextmanager
@@ -374,7 +392,17 @@ def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
     config, key_id, secret = prepare_gshare(
         tmp, endpoint, keys, clamd, url, args.workers, not args.no_inline_scan
     )
-    process = start_endpoint(config, endpoint, keys, args.profile)
+    process = start_endpoint(
+        config, endpoint, keys, args.profile, ENDPOINT_CORES if args.pin else None
+    )
+    if args.pin:
+        for proc in psutil.Process().children(recursive=True):
+            if proc.name() == "clamd":
+                proc.cpu_affinity(list(ENDPOINT_CORES))
+        print(
+            f"pinned: endpoint and clamd on cores {sorted(ENDPOINT_CORES)}, the rest on"
+            f" {sorted(OTHER_CORES)}"
+        )
     url = f"http://{config.server.s3_listen}"
     try:
         gshare_s3, direct = client(url, key_id, secret), client(endpoint, *keys)

@@ -43,6 +43,8 @@ from gshare.scanning import verdicts
 from gshare.scanning.policy import policy_violation
 
 ACCESS_RESOLUTION = timedelta(hours=1)
+# upload_file checks a name before reading a body larger than this (see there).
+CHECK_NAME_FIRST_ABOVE = 1024 * 1024
 # Bytes asked for, as a slice: (start, stop), stop exclusive or None for "to the end"; a negative
 # start asks for the last -start bytes. werkzeug's parse_range_header gives just this.
 ByteRange = tuple[int, int | None]
@@ -89,16 +91,25 @@ def upload_file(
     checksum: Callable[[], tuple[str, str] | None] | None = None,
     condition: WriteCondition | None = None,
     client_content_type: str | None = None,
+    folder_path: str | None = None,
 ) -> Version:
     """Store a file in a folder: a new file, or a new version when the name exists.
 
     checksum, asked once the stream is read to its end, gives the (algorithm, base64 value)
     its sender declared and the stream verified; the version keeps it. condition is checked
     before a byte is stored and again, atomically, with the write (see conditions.py).
+    folder_path is the folder's node_path, where the caller knows it (an S3 key does).
+
+    The name is checked before the bytes are read when that can spare reading many of them (a
+    body of unknown or large size) or a condition asks it; a small body is checked once, with
+    the writes, a refusal then deleting the bytes just stored.
     """
     role = require(ctx.db, actor, Action.UPLOAD, folder)
-    name, existing = upload_target(ctx.db, role, folder, clean_name(name))
-    check_condition(ctx.db, actor, condition, existing)
+    name = clean_name(name)
+    _require_folder(folder)
+    if condition is not None or size is None or size > CHECK_NAME_FIRST_ABOVE:
+        name, existing = upload_target(ctx.db, role, folder, name)
+        check_condition(ctx.db, actor, condition, existing)
     space = ctx.db.get(Space, folder.space_id)
     if size is not None:
         quotas.check_room(space, size)
@@ -122,7 +133,7 @@ def upload_file(
     # The writes come last and together, each writer of this name in its turn.
     name, existing = claim_name(ctx, role, folder, name)
     check_condition(ctx.db, actor, condition, existing)
-    target = f"{node_path(ctx.db, folder)}/{name}"
+    target = f"{folder_path or node_path(ctx.db, folder)}/{name}"
     node = existing or add_file_node(ctx.db, actor, folder, name, flush=False)
     version = add_version(
         ctx.db,
@@ -302,14 +313,18 @@ def take_name_turn(ctx: Context, folder_id: int, name: str) -> None:
 def upload_target(db, role: Role, folder: Node, name: str) -> tuple[str, Node | None]:
     """Return the name a new file gets in a folder and the file it adds a version to (None:
     a new file); an uploader, who does not see what is there, gets a free name."""
-    if not folder.is_folder:
-        raise NotFound("Files can only be uploaded into a folder.")
+    _require_folder(folder)
     existing = child_named(db, folder, name)
     if existing is not None and existing.kind == NodeKind.FOLDER:
         raise NameTaken(f"A folder named '{name}' already exists here.")
     if existing is not None and not role_allows(role, Action.SEE):
         return free_name(db, folder, name), None
     return name, existing
+
+
+def _require_folder(folder: Node) -> None:
+    if not folder.is_folder:
+        raise NotFound("Files can only be uploaded into a folder.")
 
 
 def free_name(db, folder: Node, name: str) -> str:

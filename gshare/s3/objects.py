@@ -15,6 +15,7 @@ from gshare.core.actor import Actor
 from gshare.core.context import Context
 from gshare.core.errors import Conflict, InvalidInput, NotFound
 from gshare.core.models import Node, Space, User, Version
+from gshare.core.paths import key_path
 from gshare.files import content, folders, trash
 from gshare.files.conditions import WriteCondition, check_condition
 from gshare.org import quotas, spaces
@@ -64,7 +65,7 @@ def put_object(
     bytes, as S3 clients expect; the checksum its client declared (see upload_file) is kept
     for GetObject, and so are its Content-Type and metadata."""
     folder = find_folder(ctx, bucket, key)
-    name = key.rpartition("/")[2]
+    directory, _, name = key.rpartition("/")
     return content.upload_file(
         ctx,
         actor,
@@ -76,6 +77,7 @@ def put_object(
         checksum=checksum,
         condition=condition,
         client_content_type=metadata.content_type if metadata else None,
+        folder_path=key_path(bucket.space.slug, directory),
     )
 
 

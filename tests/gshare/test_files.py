@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from gshare.core.errors import NameInvalid, NameTaken, NotFound, Quarantined, RangeNotSatisfiable
-from gshare.core.models import ScanState
+from gshare.core.models import Node, ScanState, User
 from gshare.files import content
 from tests.fixtures.world import mark_scanned
 
@@ -136,11 +136,27 @@ def test_bad_names_are_refused_and_nothing_is_stored(ctx, world, name):
     assert [o.key for o in ctx.store.list()] == [good.blob_key]
 
 
-def test_a_file_cannot_take_a_folder_name(ctx, world):
+def test_a_file_cannot_take_a_folder_name_and_leaves_no_bytes_behind(gs, ctx, world):
+    """A small body is checked with the writes, its bytes deleted when they are refused; a
+    large one is refused before a byte is read."""
     alice = world.user("alice")
-    world.folder(world.home(alice), "Reports", actor=alice)
+    home = world.home(alice)
+    world.folder(home, "Reports", actor=alice)
+    kept = world.upload(alice, home, "Reports.txt", b"kept")
+    ctx.db.commit()
+    with pytest.raises(NameTaken), gs.unit_of_work() as other:
+        person, folder = other.db.get(User, alice.id), other.db.get(Node, home.id)
+        content.upload_file(other, person, folder, "Reports", io.BytesIO(b"x"))
+    assert [o.key for o in ctx.store.list()] == [kept.blob_key]
+
+    class Unreadable:
+        def read(self, n=-1):
+            raise AssertionError("a refused upload's body was read")
+
+    large = content.CHECK_NAME_FIRST_ABOVE + 1
     with pytest.raises(NameTaken):
-        world.upload(alice, world.home(alice), "Reports", b"x")
+        content.upload_file(ctx, alice, home, "Reports", Unreadable(), large)
+    assert [o.key for o in ctx.store.list()] == [kept.blob_key]
 
 
 def test_pending_upload_is_seen_by_its_uploader_only(ctx, world):

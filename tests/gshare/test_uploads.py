@@ -3,6 +3,7 @@
 import hashlib
 import io
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -139,6 +140,21 @@ def test_gc_helpers_know_session_uploads_and_expire_stale_ones(ctx, world):
     assert uploads.session_upload_ids(ctx.db) == {session.backend_upload_id}
     assert uploads.expire_uploads(ctx, utcnow()) == 1
     assert uploads.session_upload_ids(ctx.db) == set()
+
+
+def test_a_part_keeps_a_session_that_was_quiet_for_days_from_expiring(ctx, world):
+    """Parts refresh a session's last use at most once a minute, but a part after a long
+    silence does: expiry does not end an upload that is going on."""
+    from gshare.core.models import utcnow
+
+    alice = world.user("alice")
+    session = uploads.start_upload(ctx, alice, world.home(alice), "x.bin")
+    session.updated_at = utcnow() - timedelta(days=2)
+    send(ctx, alice, session, 1, b"x")
+    assert uploads.expire_uploads(ctx, utcnow() - timedelta(days=1)) == 0
+    assert [s.token for s in uploads.list_uploads(ctx, alice)] == [session.token]
+    assert uploads.expire_uploads(ctx, utcnow() + timedelta(minutes=1)) == 1
+    assert uploads.list_uploads(ctx, alice) == []
 
 
 def test_parallel_uploads_onto_one_name_all_succeed_and_the_last_wins(gs, world):

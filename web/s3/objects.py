@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
@@ -523,17 +524,25 @@ def in_its_folder(request, write, render):
 def prepare_folder(request, attempts: int = 3) -> int:
     """Return the id of the folder the request's key goes into, made in its own transaction.
 
-    Parallel uploads into a new folder race to create it; the loser tries again and finds it.
+    Parallel uploads into a new folder (a sync sends ten at a time) wait for the first of this
+    process to make it, then find it; with other processes they race, and the loser tries
+    again and finds it.
     """
-    for attempt in range(attempts):
-        try:
-            with request.unit_of_work() as (ctx, actor):
-                bucket = request.open_bucket(ctx, actor)
-                return objects.prepare_folder(ctx, actor, bucket, request.key).id
-        except (IntegrityError, NameTaken):
-            if attempt == attempts - 1:
-                raise
+    folder = (request.bucket, request.key.rpartition("/")[0])
+    with _FOLDER_LOCKS[hash(folder) % len(_FOLDER_LOCKS)]:
+        for attempt in range(attempts):
+            try:
+                with request.unit_of_work() as (ctx, actor):
+                    bucket = request.open_bucket(ctx, actor)
+                    return objects.prepare_folder(ctx, actor, bucket, request.key).id
+            except (IntegrityError, NameTaken):
+                if attempt == attempts - 1:
+                    raise
     raise AssertionError("unreachable")
+
+
+# Striped: two folders sharing a lock only take turns at being made.
+_FOLDER_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
 def _delete(ctx, actor, bucket, key: str, version_id: int | str | None, condition=None):

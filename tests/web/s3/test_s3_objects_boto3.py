@@ -263,9 +263,9 @@ def test_a_download_by_parts_gets_the_whole_object_once(s3_site, alice):
     assert second.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
 
 
-def test_a_download_is_audited_with_the_path_of_what_was_read(s3_site, alice):
-    """The audit log names a download by its space and folders, in NFC whatever form the key
-    came in, as the web UI's downloads are named; a download of a version in the trash too."""
+def test_uploads_and_downloads_are_audited_with_the_path_of_the_file(s3_site, alice):
+    """The audit log names an upload and a download by its space and folders, in NFC whatever
+    form the key came in, as the web UI's are named; a download of a version in the trash too."""
     key = "reports/2026/cafe\u0301 ສະບາຍດີ.txt"  # 'café' decomposed, as macOS writes it
     put = alice.put_object(Bucket="finance", Key=key, Body=b"minutes")
     assert alice.get_object(Bucket="finance", Key=key)["Body"].read() == b"minutes"
@@ -273,14 +273,21 @@ def test_a_download_is_audited_with_the_path_of_what_was_read(s3_site, alice):
     alice.delete_object(Bucket="finance", Key=key)
     alice.get_object(Bucket="finance", Key=key, VersionId=put["VersionId"])
 
-    def downloads(w):
+    def audited(w):
         events = w.ctx.db.scalars(
-            select(AuditEvent).where(AuditEvent.action == "file.download").order_by(AuditEvent.id)
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(["file.upload", "file.download"]))
+            .order_by(AuditEvent.id)
         )
-        return [(e.target, (e.detail or {}).get("range")) for e in events]
+        return [(e.action, e.target, (e.detail or {}).get("range")) for e in events]
 
     path = "finance/reports/2026/caf\u00e9 ສະບາຍດີ.txt"
-    assert s3_site.run(downloads) == [(path, None), (path, "0-3"), (path, None)]
+    assert s3_site.run(audited) == [
+        ("file.upload", path, None),
+        ("file.download", path, None),
+        ("file.download", path, "0-3"),
+        ("file.download", path, None),
+    ]
 
 
 def raw_get(url: str):
