@@ -26,7 +26,10 @@ from flask import (
     request,
     session,
 )
-from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
+from joserfc import jwt
+from joserfc.errors import ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
 
 from gshare.accounts import login, oidc
 from web import security
@@ -131,6 +134,50 @@ def frontchannel_logout():
     response = make_response("", 200)
     origin = current_app.extensions["gshare_oidc_origin"]
     response.headers["Content-Security-Policy"] = f"default-src 'none'; frame-ancestors {origin}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/logout/oidc/backchannel", endpoint="backchannel_logout")
+@security.csrf.exempt  # the provider calls it, server to server, with a signed token
+def backchannel_logout():
+    """End the sessions a logout token names (OpenID Connect Back-Channel Logout 1.0: the
+    provider POSTs `logout_token`, a JWT it signed, when a person signs out there or is
+    logged out by an administrator): 200 when done, 400 with the reason when the token is
+    refused, 503 when the provider's keys cannot be fetched to check it."""
+    client, settings = _client(), current_app.extensions["gshare"].config.oidc
+    try:
+        claims = _verified_jwt(client, request.form.get("logout_token", ""))
+        sid, sub = oidc.read_logout_token(settings, claims)
+    except (JoseError, ValueError, oidc.LogoutRefused) as exc:
+        message = str(exc)
+        current_app.logger.warning("back-channel logout refused: %s", message)
+        return _no_store(
+            {"error": "invalid_request", "error_description": message or "bad token"}, 400
+        )
+    except (requests.RequestException, RuntimeError) as exc:
+        current_app.logger.warning("back-channel logout: the provider's keys: %r", exc)
+        return _no_store({"error": "temporarily_unavailable"}, 503)
+    oidc.end_logged_out_sessions(ctx(), sid, sub)
+    return _no_store("", 200)
+
+
+def _verified_jwt(client, token: str) -> dict:
+    """Return the claims of a JWT signed with one of the provider's keys (its key set fetched
+    again when the token names a key not in it)."""
+    metadata = client.load_server_metadata()
+    algorithms = metadata.get("id_token_signing_alg_values_supported")
+    registry = JWSRegistry(algorithms=algorithms, strict_check_header=False)
+    try:
+        keys = KeySet.import_key_set(client.fetch_jwk_set())
+        return dict(jwt.decode(token, keys, registry=registry).claims)
+    except InvalidKeyIdError:
+        keys = KeySet.import_key_set(client.fetch_jwk_set(force=True))
+        return dict(jwt.decode(token, keys, registry=registry).claims)
+
+
+def _no_store(body, status: int):
+    response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     return response
 

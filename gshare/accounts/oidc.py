@@ -125,11 +125,63 @@ def end_provider_session(ctx: Context, issuer: str, sid: str) -> int:
     logout); one from another issuer, or naming no session, ends nothing. Return how many."""
     if not sid or issuer.rstrip("/") != ctx.config.oidc.issuer.rstrip("/"):
         return 0
-    rows = ctx.db.scalars(
-        select(UserSession).where(
-            UserSession.provider_sid == sid[:255], UserSession.revoked_at.is_(None)
+    return end_logged_out_sessions(ctx, sid, None)
+
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_MINUTES = 10  # how old a logout token may be when it arrives
+
+
+class LogoutRefused(InvalidInput):
+    """A back-channel logout token gshare does not act on; the message says why."""
+
+
+def read_logout_token(settings: OidcConfig, claims: dict, now: float | None = None):
+    """Return (sid, sub) from a logout token whose signature was checked (OpenID Connect
+    Back-Channel Logout 1.0, 2.6): from this provider, for this client, issued within
+    `LOGOUT_TOKEN_MINUTES` (give or take `leeway_seconds`), with the logout event, naming a
+    session or a person, and without a nonce (an ID token is not a logout token)."""
+    now, leeway = time.time() if now is None else now, settings.leeway_seconds
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if str(claims.get("iss", "")).rstrip("/") != settings.issuer.rstrip("/"):
+        raise LogoutRefused("The logout token is from another provider.")
+    if settings.client_id not in audiences:
+        raise LogoutRefused("The logout token is for another client.")
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or not (
+        now - LOGOUT_TOKEN_MINUTES * 60 - leeway <= issued <= now + leeway
+    ):
+        raise LogoutRefused("The logout token's time is off.")
+    expires = claims.get("exp")
+    if expires is not None and (not isinstance(expires, int | float) or expires < now - leeway):
+        raise LogoutRefused("The logout token has expired.")
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_EVENT), dict):
+        raise LogoutRefused("The token is not a logout token (no logout event).")
+    if "nonce" in claims:
+        raise LogoutRefused("The token is not a logout token (it has a nonce).")
+    sid, sub = str(claims.get("sid") or ""), str(claims.get("sub") or "")
+    if not sid and not sub:
+        raise LogoutRefused("The logout token names no session and no person.")
+    return sid or None, sub or None
+
+
+def end_logged_out_sessions(ctx: Context, sid: str | None, sub: str | None) -> int:
+    """End the gshare sessions a logout token names: those from the provider session `sid`
+    (of the person `sub`, when it names one too), else every session the person began through
+    the provider. Return how many."""
+    query = select(UserSession).where(
+        UserSession.revoked_at.is_(None), UserSession.provider_sid.is_not(None)
+    )
+    if sid:
+        query = query.where(UserSession.provider_sid == sid[:255])
+    if sub:
+        person = select(User.id).where(
+            User.oidc_issuer == ctx.config.oidc.issuer, User.oidc_subject == sub
         )
-    ).all()
+        query = query.where(UserSession.user_id.in_(person.scalar_subquery()))
+    rows = ctx.db.scalars(query).all()
     now = utcnow()
     for row in rows:
         row.revoked_at = now

@@ -2,7 +2,9 @@
 factor: registered on the account page, asked for after the password.
 
 Each challenge gshare sends is a row (`key_challenges`) for one person and one purpose, spent
-by deleting it, so an answer cannot be played twice and dies after `CHALLENGE_MINUTES`. The
+by deleting it, so an answer cannot be played twice and dies after `CHALLENGE_MINUTES`; a
+person has at most `OUTSTANDING_CHALLENGES` of each purpose waiting (a new one retires the
+oldest), so asking for challenges again and again fills no table. The
 relying party is gshare's public address (`[server] public_url`; `[mfa] webauthn_rp_id` may
 widen it to a parent domain). A key's signature counter must go up at every use: one that goes
 back may be a copied key, and is refused and audited (`factor.webauthn.cloned`). User
@@ -38,6 +40,7 @@ from gshare.core.models import KeyChallenge, SecondFactor, User, utcnow
 WEBAUTHN = "webauthn"
 REGISTER, SIGN_IN = "register", "sign_in"
 CHALLENGE_MINUTES = 5
+OUTSTANDING_CHALLENGES = 5  # per person and purpose: a few tabs or devices at once
 RP_NAME = factors.ISSUER
 
 
@@ -233,6 +236,14 @@ def _keep_challenge(ctx: Context, user: User, purpose: str, challenge: bytes) ->
         )
     )
     ctx.db.flush()
+    mine = (KeyChallenge.user_id == user.id) & (KeyChallenge.purpose == purpose)
+    newest = (
+        select(KeyChallenge.id)
+        .where(mine)
+        .order_by(KeyChallenge.id.desc())
+        .limit(OUTSTANDING_CHALLENGES)
+    )
+    ctx.db.execute(delete(KeyChallenge).where(mine, KeyChallenge.id.not_in(newest)))
 
 
 def _spend_challenge(

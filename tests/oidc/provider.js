@@ -33,6 +33,12 @@ const provider = new Provider(settings.issuer, {
     ...settings.client,
   }],
   jwks: settings.jwks,
+  // the provider refuses to call special-use addresses (SSRF protection); in the suite gshare's
+  // back-channel logout listener is on 127.0.0.1, so its calls go out without that check
+  fetch: (url, options) => {
+    const { dispatcher, ...rest } = options;
+    return fetch(url, rest);
+  },
   cookies: { keys: [settings.cookieKey] },
   pkce: { required: () => true },
   features: {
@@ -58,6 +64,9 @@ const provider = new Provider(settings.issuer, {
   },
 });
 provider.proxy = false;
+// what became of each back-channel logout call, in the provider's log
+provider.on('backchannel.success', (ctx, client) => console.error(`backchannel.success ${client.clientId}`));
+provider.on('backchannel.error', (ctx, err, client) => console.error(`backchannel.error ${client.clientId}: ${err.message} ${err.cause?.message ?? ""}`));
 
 const server = provider.listen(settings.port, '127.0.0.1', () => {
   console.log(`listening ${settings.issuer}`);

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from gshare.accounts import security_keys
 from gshare.core.config import ConfigError, load_config
 from gshare.core.models import AuditEvent, KeyChallenge, SecondFactor, UserSession, utcnow
 from tests.fixtures.soft_key import SoftKey, b64url
@@ -147,6 +148,22 @@ def test_a_replayed_answer_is_refused(site, browser_for, app):
     assert refused.status_code == 401
     assert "already answered or is too old" in refused.get_data(as_text=True)
     assert second.get("/").status_code == 302
+
+
+def test_asking_for_challenges_again_and_again_keeps_only_the_newest(site, browser_for, app, gs):
+    """A few tabs may each wait for the key; asking without end fills no table: the oldest
+    challenge is retired by the sixth, and its answer refused like an old one."""
+    key = _with_key(site, browser_for)
+    web = _half_signed_in(app)
+    asked = [_sign_in_options(web) for _ in range(security_keys.OUTSTANDING_CHALLENGES + 1)]
+    with gs.unit_of_work() as ctx:
+        waiting = ctx.db.scalars(select(KeyChallenge.purpose)).all()
+    assert waiting == ["sign_in"] * security_keys.OUTSTANDING_CHALLENGES
+    refused = _use_key(web, key.get(asked[0]))
+    assert refused.status_code == 401
+    assert "already answered or is too old" in refused.get_data(as_text=True)
+    assert _use_key(web, key.get(asked[1])).status_code == 302
+    assert web.get("/").status_code == 200
 
 
 def test_an_answer_to_a_challenge_too_old_is_refused(site, browser_for, app, gs):

@@ -3,17 +3,29 @@ without a browser: gshare through Flask's test client, the provider's pages thro
 
 from __future__ import annotations
 
+import secrets
 import time
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
+import requests
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from gshare.core.config import Config
 from gshare.core.context import Gshare
 from gshare.core.models import AuditEvent, User, UserRole, UserSession
-from tests.fixtures.oidc import GSHARE_URL, LAO_NAME, path_of, signing_keys, through_provider
+from tests.fixtures.oidc import (
+    GSHARE_URL,
+    LAO_NAME,
+    BackChannel,
+    path_of,
+    sign_out_at_provider,
+    signing_keys,
+    through_provider,
+)
 from tests.fixtures.world import PASSWORD
 from tests.web.conftest import TEMPLATES, csrf_token, post
 from web import create_app
@@ -284,6 +296,77 @@ def test_the_providers_front_channel_logout_ends_the_sessions_of_that_provider_s
     assert office.get("/account").status_code == 302  # signed out
     assert phone.get("/account").status_code == 200  # another provider session: still in
     assert [e.target for e in audited(gs, "session.provider_logout")] == ["vanh"]
+
+
+def test_signing_out_at_the_provider_ends_the_gshare_sessions_of_that_provider_session(
+    app, site, gs, oidc_provider
+):
+    """The provider's own sign-out POSTs a logout token to gshare (Back-Channel Logout 1.0):
+    the session begun through that provider session ends; another browser's stays."""
+    site.department("Finance")
+    office, phone = english(app.test_client()), english(app.test_client())
+    at_provider = requests.Session()  # the office browser's cookies at the provider
+    office.get(path_of(through_provider(begin(office), "vanh", browser=at_provider)))
+    sign_in_with_provider(phone, "vanh")
+    assert office.get("/account").status_code == 200
+    assert phone.get("/account").status_code == 200
+    with BackChannel(oidc_provider, app) as back_channel:
+        sign_out_at_provider(oidc_provider, at_provider)
+    assert back_channel.answers == [200]  # the provider's POST, answered by gshare
+    assert office.get("/account").status_code == 302
+    assert phone.get("/account").status_code == 200
+    assert [e.target for e in audited(gs, "session.provider_logout")] == ["vanh"]
+
+
+def _logout_token(provider, key=None, **changes) -> str:
+    """Return a logout token as the provider signs one, with claims changed (None: left out)."""
+    claims = {
+        "iss": provider.issuer,
+        "aud": "gshare",
+        "iat": int(time.time()),
+        "jti": secrets.token_hex(8),
+        "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+        "sub": "vanh",
+    }
+    claims = {k: v for k, v in {**claims, **changes}.items() if v is not None}
+    signing = key or RSAKey.import_key(provider.keys["keys"][0])
+    return jwt.encode({"alg": "RS256", "kid": signing.kid}, claims, signing)
+
+
+def test_a_logout_token_gshare_cannot_trust_ends_nothing_and_a_good_one_ends_them_all(
+    app, site, gs, oidc_provider
+):
+    site.department("Finance")
+    office, phone = english(app.test_client()), english(app.test_client())
+    sign_in_with_provider(office, "vanh")
+    sign_in_with_provider(phone, "vanh")
+    stranger_key = RSAKey.import_key(signing_keys()["keys"][0])  # same key id, another key
+    other_kid = RSAKey.import_key(signing_keys("another-key")["keys"][0])
+    refused = {
+        "signed by another key": _logout_token(oidc_provider, key=stranger_key),
+        "signed by a key the provider does not have": _logout_token(oidc_provider, other_kid),
+        "from another provider": _logout_token(oidc_provider, iss="https://elsewhere.example"),
+        "for another client": _logout_token(oidc_provider, aud="another-client"),
+        "an hour old": _logout_token(oidc_provider, iat=int(time.time()) - 3600),
+        "without the logout event": _logout_token(oidc_provider, events={}),
+        "an ID token (with a nonce)": _logout_token(oidc_provider, nonce="n-0S6_WzA2Mj"),
+        "naming no one": _logout_token(oidc_provider, sub=None),
+        "not a token": "not.a.token",
+        "empty": "",
+    }
+    for why, token in refused.items():
+        answer = app.test_client().post("/logout/oidc/backchannel", data={"logout_token": token})
+        assert answer.status_code == 400, why
+        assert answer.get_json()["error"] == "invalid_request", why
+        assert answer.headers["Cache-Control"] == "no-store"
+    assert office.get("/account").status_code == 200
+    assert phone.get("/account").status_code == 200
+    good = _logout_token(oidc_provider)  # names the person (sub) and no session: all of theirs
+    answer = app.test_client().post("/logout/oidc/backchannel", data={"logout_token": good})
+    assert answer.status_code == 200
+    assert office.get("/account").status_code == 302
+    assert phone.get("/account").status_code == 302
+    assert [e.target for e in audited(gs, "session.provider_logout")] == ["vanh", "vanh"]
 
 
 def test_a_front_channel_logout_from_elsewhere_or_for_no_session_ends_nothing(
