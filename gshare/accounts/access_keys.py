@@ -139,18 +139,25 @@ def get_own_key(ctx: Context, actor: Actor, key_id: str) -> AccessKey:
 
 def find_holder(db, config, key_id: str) -> KeyHolder | None:
     """Return the live key with this id, its enabled owner and its secret, or None."""
-    row = db.execute(_LIVE_KEY, {"key_id": key_id}).first()
+    return find_holder_with(db, config, LIVE_KEY, {"key_id": key_id})[0]
+
+
+def find_holder_with(db, config, query, params: dict) -> tuple[KeyHolder | None, tuple]:
+    """Like find_holder, with LIVE_KEY extended by columns of the caller's (the S3 endpoint
+    reads the request's space with the key: one round trip where two were made); return the
+    holder and those columns' values, or (None, ())."""
+    row = db.execute(query, params).first()
     if row is None:
-        return None
+        return None, ()
     try:
         secret = _fernet(config).decrypt(row[0].secret_encrypted.encode()).decode()
     except InvalidToken:
-        return None  # encrypted under another server secret: the key cannot be used
-    return KeyHolder(row[0], row[1], secret)
+        return None, ()  # encrypted under another server secret: the key cannot be used
+    return KeyHolder(row[0], row[1], secret), tuple(row[2:])
 
 
-# Built once: every S3 request asks it.
-_LIVE_KEY = (
+# Built once: every S3 request asks it (the parameter is key_id).
+LIVE_KEY = (
     select(AccessKey, User)
     .join(User, User.id == AccessKey.user_id)
     .where(

@@ -71,7 +71,8 @@ class S3Request:
     def open_bucket(self, ctx, actor: User, name: str | None = None) -> view.Bucket:
         """Return the bucket named (or this request's) as the actor sees it, within key limits."""
         name = name or self.bucket
-        return self._bucket(ctx, ("view", name), lambda: view.get_bucket(ctx, actor, name))
+        found = ctx.extra.get("s3.buckets", {}).get(("space", name))  # read with the key
+        return self._bucket(ctx, ("view", name), lambda: view.get_bucket(ctx, actor, name, found))
 
     def open_space(self, ctx) -> view.Bucket:
         """Return this request's bucket for an object request: its space and root, within key
@@ -155,13 +156,18 @@ class S3App:
         first unit of work then is) and run it."""
         headers = EnvironHeaders(environ)
         query_string = environ.get("QUERY_STRING", "")
+        try:
+            bucket, key = split_path(raw_path)
+        except S3Error:  # said once the signature is checked, as before
+            bucket, key = None, None
         holders: dict[str, access_keys.KeyHolder] = {}
+        spaces: dict[tuple[str, str], view.Bucket] = ctx.extra.setdefault("s3.buckets", {})
         auth = authenticate(
             method,
             raw_path,
             query_string,
             headers,
-            lambda key_id: self._secret_for(ctx.db, key_id, holders),
+            lambda key_id: self._secret_for(ctx.db, key_id, holders, bucket, spaces),
         )
         holder = holders[auth.access_key]
         environ[ACTOR] = holder.user.username
@@ -182,8 +188,19 @@ class S3App:
                 raise no_such_bucket(bucket) from None  # object requests open the space only
             raise
 
-    def _secret_for(self, db, key_id: str, holders: dict) -> str | None:
-        holder = access_keys.find_holder(db, self.config, key_id)
+    def _secret_for(
+        self, db, key_id: str, holders: dict, slug: str | None, spaces: dict
+    ) -> str | None:
+        """Return the key's secret (the holder goes into holders); with it, the space the
+        path names goes into spaces, where open_space finds it (see S3Request._bucket)."""
+        if not slug:
+            holder = access_keys.find_holder(db, self.config, key_id)
+        else:
+            holder, joined = access_keys.find_holder_with(
+                db, self.config, _KEY_AND_SPACE, {"key_id": key_id, "slug": slug}
+            )
+            if holder is not None and (found := view.found_space(*joined)) is not None:
+                spaces[("space", slug)] = found
         if holder is None:
             return None
         holders[key_id] = holder
@@ -197,6 +214,10 @@ class S3App:
     def _refused(self, environ, error, method: str, raw_path: str, request_id: str):
         _drain(environ)
         return error_response(error, method, unquote(raw_path), request_id)
+
+
+# The access key with the space the request's path names: one round trip for both.
+_KEY_AND_SPACE = view.with_space(access_keys.LIVE_KEY)
 
 
 def split_path(raw_path: str) -> tuple[str | None, str | None]:
