@@ -136,7 +136,9 @@ class LogoutRefused(InvalidInput):
     """A back-channel logout token gshare does not act on; the message says why."""
 
 
-def read_logout_token(settings: OidcConfig, claims: dict, now: float | None = None):
+def read_logout_token(
+    settings: OidcConfig, claims: dict, now: float | None = None
+) -> tuple[str | None, str | None]:
     """Return (sid, sub) from a logout token whose signature was checked (OpenID Connect
     Back-Channel Logout 1.0, 2.6): from this provider, for this client, issued within
     `LOGOUT_TOKEN_MINUTES` (give or take `leeway_seconds`), with the logout event, naming a
