@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import sqlite3
@@ -15,10 +16,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import create_engine, event, inspect, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
@@ -114,6 +115,41 @@ def insert(db: Session, table):
     or a counter bumped in one statement, without a SAVEPOINT or a race."""
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+def insert_loaded(db: Session, obj) -> None:
+    """Write a pending object with one Core INSERT and keep it in the session as if loaded
+    from the database: what a flush does for it, for a third of the CPU (the unit of work's
+    bookkeeping costs more than the INSERT on an upload's path). Every column not set on it
+    gets its default now, so nothing is left to load; foreign keys must be set, not left to
+    a relationship. Call it with autoflush off when other objects are pending."""
+    mapper = inspect(obj).mapper
+    db.expunge(obj)
+    values = {}
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key in obj.__dict__:
+            values[column.key] = obj.__dict__[prop.key]
+        elif column.primary_key:
+            continue
+        elif column.default is None:
+            values[column.key] = None
+            setattr(obj, prop.key, None)
+        else:
+            value = column.default.arg(None) if column.default.is_callable else column.default.arg
+            values[column.key] = value
+            setattr(obj, prop.key, value)
+    (primary_key,) = mapper.primary_key
+    inserted = db.connection().execute(_insert_returning(mapper.local_table), values)
+    setattr(obj, primary_key.key, inserted.scalar())
+    make_transient_to_detached(obj)
+    db.add(obj)
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_returning(table):
+    """An INSERT of a whole row returning its id, built once per table."""
+    return table.insert().returning(*table.primary_key.columns)
 
 
 def unreachable(url: str, exc: Exception) -> str:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 import storage
 from antivirus import SNIFF_BYTES, detect_content_type
@@ -26,7 +27,7 @@ from gshare.activity import audit
 from gshare.core.actor import Actor
 from gshare.core.blobs import new_blob_key, store_errors
 from gshare.core.context import Context
-from gshare.core.db import take_turn
+from gshare.core.db import insert_loaded, take_turn
 from gshare.core.errors import (
     NameTaken,
     NotFound,
@@ -153,7 +154,8 @@ def upload_file(
     )
     with ctx.db.no_autoflush:  # the verdict goes in the version's INSERT, not an UPDATE after it
         verdicts.judge_new_version(ctx, version, inline)
-    ctx.db.flush()
+        _write_new(ctx.db, node, version)
+    ctx.db.flush()  # what else changed: a new version's node.updated_at
     audit.write(
         ctx, actor, "file.upload", node=node, version=version, target=target, size=meter.size
     )
@@ -344,6 +346,16 @@ def _store_blob(ctx: Context, stream, size, limit, observers):
     return key, meter
 
 
+def _write_new(db, node: Node, version: Version) -> None:
+    """INSERT the node (when new) and the version, each in one Core statement; a verdict that
+    quarantined the version has flushed both already (it needs their ids)."""
+    if node in db.new:
+        insert_loaded(db, node)
+        version.node_id = node.id
+    if version in db.new:
+        insert_loaded(db, version)
+
+
 def add_file_node(db, actor: Actor, folder: Node, name: str, flush: bool = True) -> Node:
     """Add a file node to a folder (flush False: inserted at the caller's next flush)."""
     node = Node(
@@ -367,19 +379,32 @@ def add_version(
     """Add a version to a file node; flush False leaves the INSERT to the caller's next flush
     (an upload gives it its verdict first: one INSERT instead of an INSERT and an UPDATE)."""
     if number is None:  # a node just added passes 1
-        number = (
-            db.scalar(select(func.max(Version.number)).where(Version.node_id == node.id)) or 0
-        ) + 1
+        db.flush()  # a version of the node still pending counts
+        now = utcnow()
+        number = db.connection().execute(_NEXT_NUMBER, {"node": node.id, "now": now}).scalar()
+        set_committed_value(node, "updated_at", now)
     version = Version(
         node_id=node.id, number=number, blob_key=fields.pop("key"), uploaded_by=actor.id, **fields
     )
     version.node = node
     db.add(version)
-    if number > 1:  # a node's first version: the node was just added with its time
-        node.updated_at = utcnow()
     if flush:
         db.flush()
     return version
+
+
+# Built once: the node of a new version gets its time, and the version its number, in one
+# statement (the name's turn, taken before, keeps two writers from taking the same number).
+_NEXT_NUMBER = (
+    update(Node)
+    .where(Node.id == bindparam("node"))
+    .values(updated_at=bindparam("now"))
+    .returning(
+        select(func.coalesce(func.max(Version.number), 0) + 1)
+        .where(Version.node_id == bindparam("node"))
+        .scalar_subquery()
+    )
+)
 
 
 def resolve_range(requested: ByteRange | None, size: int, clip: bool = True) -> tuple[int, int]:

@@ -158,21 +158,29 @@ def held_above(config) -> int | None:
 
 
 def judge_new_version(ctx: Context, version: Version, inline: InlineScan | None) -> None:
-    """Give a freshly stored version the verdict that is already known, if any."""
+    """Give a freshly stored version the verdict that is already known, if any. A version
+    that is not quarantined is not flushed: its verdict goes in with its INSERT (or the
+    caller's next flush)."""
     reason = policy_violation(ctx.config.antivirus, version.node.name, version.content_type)
     if reason:
         record_verdict(ctx, version, ScanState.BLOCKED, reason)
     elif version.size > max_scan_bytes(ctx.config) or (inline and inline.too_large):
-        record_unscannable(ctx, version)
+        record_unscannable(ctx, version, flush=False)
     elif inline is not None and inline.finish() is not None:
-        record_verdict(ctx, version, *_state_of(inline.result), db_version=inline.db_version)
+        state, signature = _state_of(inline.result)
+        if state == ScanState.CLEAN:
+            _set_verdict(ctx, version, state, db_version=inline.db_version)
+        else:
+            record_verdict(ctx, version, state, signature, db_version=inline.db_version)
 
 
-def record_unscannable(ctx: Context, version: Version) -> None:
+def record_unscannable(ctx: Context, version: Version, flush: bool = True) -> None:
     """Mark a version too large to scan; the [antivirus] unscannable setting decides the rest."""
-    record_verdict(ctx, version, ScanState.UNSCANNABLE, TOO_LARGE)
+    _set_verdict(ctx, version, ScanState.UNSCANNABLE, TOO_LARGE)
     if ctx.config.antivirus.unscannable == "allow":
         version.release_reason = f"allowed by policy: {TOO_LARGE}"
+    if flush:
+        ctx.db.flush()
 
 
 def record_result(
@@ -191,15 +199,25 @@ def record_verdict(
 ) -> None:
     """Set a version's verdict; quarantine it and tell people when it is bad."""
     was_readable = bool(readable_by_others(version))
-    version.scan_state, version.scan_signature = state, signature
-    version.scan_db_version, version.scanned_at = db_version, utcnow()
-    version.scan_generation = signature_generation(ctx.db, db_version) if db_version else 0
-    version.scan_lease_until = version.scan_lease_owner = version.scan_not_before = None
+    _set_verdict(ctx, version, state, signature, db_version)
     if state in (ScanState.INFECTED, ScanState.BLOCKED):
         version.release_reason = version.released_by = None
         ctx.db.flush()  # a new version gets its id here, for the audit and the notices
         _quarantine(ctx, version, was_readable)
     ctx.db.flush()
+
+
+def _set_verdict(
+    ctx: Context,
+    version: Version,
+    state: ScanState,
+    signature: str | None = None,
+    db_version: str | None = None,
+) -> None:
+    version.scan_state, version.scan_signature = state, signature
+    version.scan_db_version, version.scanned_at = db_version, utcnow()
+    version.scan_generation = signature_generation(ctx.db, db_version) if db_version else 0
+    version.scan_lease_until = version.scan_lease_owner = version.scan_not_before = None
 
 
 def signature_generation(db, label: str) -> int:
