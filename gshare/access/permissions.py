@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 
 from gshare.core.actor import Actor
+from gshare.core.db import run
 from gshare.core.errors import NotFound, PermissionDenied
 from gshare.core.models import Department, Grant, Node, Space, SpaceKind, User, UserRole
 
@@ -130,7 +131,7 @@ def department_chain(db: Session, department_id: int) -> list[int]:
     cache)."""
     cache = db.info.setdefault(CHAIN_CACHE, {})
     if department_id not in cache:
-        rows = db.execute(_CHAIN_ROWS, {"department": department_id}).all()
+        rows = run(db, _CHAIN_ROWS, {"department": department_id}).all()
         chain = [department_id] if department_id is not None else []
         for _, parent_id in sorted(rows):
             if parent_id is None or parent_id in chain:
@@ -165,7 +166,7 @@ def _space_roles(db: Session, actor: Actor, space_id: int) -> list[Role]:
 
 def _granted_roles(db: Session, actor: Actor, node_ids: list[int]) -> list[str]:
     params = {"nodes": node_ids, "user": actor.id, "department": actor.department_id}
-    return list(db.scalars(_GRANTED, params))
+    return list(run(db, _GRANTED, params).scalars())
 
 
 # The departments from the person's (bindparam "department") up to the top: (depth, id,

@@ -11,6 +11,7 @@ from sqlalchemy import Table, insert, select
 from gshare.access.accounts import require_system_admin
 from gshare.core.actor import Actor
 from gshare.core.context import Context
+from gshare.core.db import run
 from gshare.core.models import AuditEvent, Node, Space, Version
 from gshare.core.paths import node_path
 
@@ -44,7 +45,7 @@ def write(
 ) -> None:
     """Write an audit event about a flushed version now, in one INSERT: what record does,
     without the session's bookkeeping (for uploads and downloads, the hot paths)."""
-    ctx.db.execute(_INSERT, _event(ctx, actor, action, node, version, None, target, detail))
+    run(ctx.db, _INSERT, _event(ctx, actor, action, node, version, None, target, detail))
 
 
 _INSERT = insert(cast(Table, AuditEvent.__table__))  # built once; `at` is the column's default, now

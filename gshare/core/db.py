@@ -117,6 +117,15 @@ def insert(db: Session, table):
     return dialect.insert(table)
 
 
+def run(db: Session, statement, params=None):
+    """Execute a Core statement (one that loads no ORM object) in the session's transaction,
+    after the autoflush session.execute does, without the ORM's work per statement: a quarter
+    of a millisecond, as much as a small statement itself costs. For the hot paths."""
+    if db.autoflush:
+        db.flush()  # nothing to do, at once, when nothing changed
+    return db.connection().execute(statement, params)
+
+
 def insert_loaded(db: Session, obj) -> None:
     """Write a pending object with one Core INSERT and keep it in the session as if loaded
     from the database: what a flush does for it, for a third of the CPU (the unit of work's
@@ -140,7 +149,7 @@ def insert_loaded(db: Session, obj) -> None:
             values[column.key] = value
             setattr(obj, prop.key, value)
     (primary_key,) = mapper.primary_key
-    inserted = db.connection().execute(_insert_returning(mapper.local_table), values)
+    inserted = run(db, _insert_returning(mapper.local_table), values)
     setattr(obj, primary_key.key, inserted.scalar())
     make_transient_to_detached(obj)
     db.add(obj)

@@ -27,7 +27,7 @@ from gshare.activity import audit
 from gshare.core.actor import Actor
 from gshare.core.blobs import new_blob_key, store_errors
 from gshare.core.context import Context
-from gshare.core.db import insert_loaded, take_turn
+from gshare.core.db import insert_loaded, run, take_turn
 from gshare.core.errors import (
     NameTaken,
     NotFound,
@@ -379,9 +379,8 @@ def add_version(
     """Add a version to a file node; flush False leaves the INSERT to the caller's next flush
     (an upload gives it its verdict first: one INSERT instead of an INSERT and an UPDATE)."""
     if number is None:  # a node just added passes 1
-        db.flush()  # a version of the node still pending counts
         now = utcnow()
-        number = db.connection().execute(_NEXT_NUMBER, {"node": node.id, "now": now}).scalar()
+        number = run(db, _NEXT_NUMBER, {"node": node.id, "now": now}).scalar()
         set_committed_value(node, "updated_at", now)
     version = Version(
         node_id=node.id, number=number, blob_key=fields.pop("key"), uploaded_by=actor.id, **fields

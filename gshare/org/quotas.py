@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import aliased, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from gshare.core.db import run
 from gshare.core.errors import QuotaExceeded
 from gshare.core.models import Space, SpaceKind
 
@@ -34,7 +35,7 @@ def charge(db, space: Space, size: int) -> None:
     for charged in (space, _owner_space(space)):
         if charged is None:
             continue
-        used = db.execute(_CHARGE, {"space_id": charged.id, "size": size}).scalar()
+        used = run(db, _CHARGE, {"space_id": charged.id, "size": size}).scalar()
         if used is None:
             raise QuotaExceeded(_message(charged, size))
         set_committed_value(charged, "used_bytes", used)

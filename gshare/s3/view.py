@@ -29,6 +29,7 @@ from gshare.access.permissions import Action, require
 from gshare.access.visibility import SpaceView, space_view, visible_spaces
 from gshare.core.actor import Actor
 from gshare.core.context import Context
+from gshare.core.db import run
 from gshare.core.errors import NameInvalid, NotFound
 from gshare.core.models import Node, NodeKind, Space, User, Version
 from gshare.core.names import clean_name
@@ -275,7 +276,7 @@ def _load(ctx: Context, actor: Actor, base: Node, children_only: bool):
     params = reader_params(actor, base=base.id if children_only else base.child_path)
     return [
         (ListedNode(*row[:7]), ListedVersion(*row[7:]) if row[7] is not None else None)
-        for row in ctx.db.execute(query, params)
+        for row in run(ctx.db, query, params)
     ]
 
 
