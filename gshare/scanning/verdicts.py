@@ -168,19 +168,14 @@ def judge_new_version(ctx: Context, version: Version, inline: InlineScan | None)
         record_unscannable(ctx, version, flush=False)
     elif inline is not None and inline.finish() is not None:
         state, signature = _state_of(inline.result)
-        if state == ScanState.CLEAN:
-            _set_verdict(ctx, version, state, db_version=inline.db_version)
-        else:
-            record_verdict(ctx, version, state, signature, db_version=inline.db_version)
+        record_verdict(ctx, version, state, signature, inline.db_version, flush=False)
 
 
 def record_unscannable(ctx: Context, version: Version, flush: bool = True) -> None:
     """Mark a version too large to scan; the [antivirus] unscannable setting decides the rest."""
-    _set_verdict(ctx, version, ScanState.UNSCANNABLE, TOO_LARGE)
+    record_verdict(ctx, version, ScanState.UNSCANNABLE, TOO_LARGE, flush=flush)
     if ctx.config.antivirus.unscannable == "allow":
         version.release_reason = f"allowed by policy: {TOO_LARGE}"
-    if flush:
-        ctx.db.flush()
 
 
 def record_result(
@@ -196,28 +191,22 @@ def record_verdict(
     state: ScanState,
     signature: str | None = None,
     db_version: str | None = None,
+    flush: bool = True,
 ) -> None:
-    """Set a version's verdict; quarantine it and tell people when it is bad."""
-    was_readable = bool(readable_by_others(version))
-    _set_verdict(ctx, version, state, signature, db_version)
-    if state in (ScanState.INFECTED, ScanState.BLOCKED):
-        version.release_reason = version.released_by = None
-        ctx.db.flush()  # a new version gets its id here, for the audit and the notices
-        _quarantine(ctx, version, was_readable)
-    ctx.db.flush()
-
-
-def _set_verdict(
-    ctx: Context,
-    version: Version,
-    state: ScanState,
-    signature: str | None = None,
-    db_version: str | None = None,
-) -> None:
+    """Set a version's verdict; quarantine it and tell people when it is bad. flush False
+    leaves a verdict that quarantines nothing to the caller's next flush."""
+    bad = state in (ScanState.INFECTED, ScanState.BLOCKED)
+    was_readable = bad and bool(readable_by_others(version))
     version.scan_state, version.scan_signature = state, signature
     version.scan_db_version, version.scanned_at = db_version, utcnow()
     version.scan_generation = signature_generation(ctx.db, db_version) if db_version else 0
     version.scan_lease_until = version.scan_lease_owner = version.scan_not_before = None
+    if bad:
+        version.release_reason = version.released_by = None
+        ctx.db.flush()  # a new version gets its id here, for the audit and the notices
+        _quarantine(ctx, version, was_readable)
+    if flush or bad:
+        ctx.db.flush()
 
 
 def signature_generation(db, label: str) -> int:
