@@ -5,9 +5,10 @@ import io
 import unicodedata
 
 import pytest
+from sqlalchemy import inspect
 
 from gshare.core.errors import NameInvalid, NameTaken, NotFound, Quarantined, RangeNotSatisfiable
-from gshare.core.models import Node, ScanState, User
+from gshare.core.models import Node, ScanState, User, Version
 from gshare.files import content
 from tests.fixtures.world import mark_scanned
 
@@ -35,6 +36,34 @@ def test_same_name_again_adds_a_version_and_keeps_the_old_one(ctx, world):
     history = content.list_versions(ctx, alice, first.node_id)
     assert [v.number for v in history] == [2, 1]
     assert read_all(content.open_download(ctx, alice, first.node_id, first.id)) == b"one"
+
+
+def test_an_upload_returns_its_file_and_version_as_the_database_holds_them(gs, ctx, world):
+    # The node and the version go in with Core INSERTs (core.db.insert_loaded): what the
+    # upload hands back must be whole, defaults included, and be what another session reads.
+    alice = world.user("alice")
+    first = world.upload(alice, world.home(alice), "ລາຍງານ.txt", b"one", clean=False)
+    second = content.upload_file(ctx, alice, world.home(alice), "ລາຍງານ.txt", io.BytesIO(b"two"), 3)
+    for obj in (first, first.node, second):
+        state = inspect(obj)
+        assert state.persistent and not state.unloaded & _columns(obj).keys()  # none to load
+    assert (second.node is first.node, second.number, second.scan_attempts) == (True, 2, 0)
+    assert first.node.sort_key and first.node.updated_at >= first.node.created_at
+    seen = {
+        "node": _columns(first.node),
+        "first": _columns(first),
+        "second": _columns(second),
+    }
+    ctx.db.commit()
+    with gs.sessions() as other:
+        assert _columns(other.get(Node, first.node_id)) == seen["node"]
+        assert _columns(other.get(Version, first.id)) == seen["first"]
+        assert _columns(other.get(Version, second.id)) == seen["second"]
+    assert seen["node"]["updated_at"] > seen["first"]["uploaded_at"]  # moved by the new version
+
+
+def _columns(obj) -> dict:
+    return {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs}
 
 
 def test_restoring_an_old_version_makes_it_current_again(ctx, world):
