@@ -129,9 +129,10 @@ def run(db: Session, statement, params=None):
 def insert_loaded(db: Session, obj) -> None:
     """Write a pending object with one Core INSERT and keep it in the session as if loaded
     from the database: what a flush does for it, for a third of the CPU (the unit of work's
-    bookkeeping costs more than the INSERT on an upload's path). Every column not set on it
-    gets its default now, so nothing is left to load; foreign keys must be set, not left to
-    a relationship. Call it with autoflush off when other objects are pending."""
+    bookkeeping costs more than the INSERT on an upload's path). A column not set on it gets
+    its default now, or is left out of the INSERT (NULL) as a flush leaves it, so nothing is
+    left to load but a column with a server default alone; foreign keys must be set, not left
+    to a relationship. Call it with autoflush off when other objects are pending."""
     mapper = inspect(obj).mapper
     db.expunge(obj)
     values = {}
@@ -139,15 +140,12 @@ def insert_loaded(db: Session, obj) -> None:
         column = prop.columns[0]
         if prop.key in obj.__dict__:
             values[column.key] = obj.__dict__[prop.key]
-        elif column.primary_key:
-            continue
-        elif column.default is None:
-            values[column.key] = None
-            setattr(obj, prop.key, None)
-        else:
+        elif column.default is not None:
             value = column.default.arg(None) if column.default.is_callable else column.default.arg
             values[column.key] = value
             setattr(obj, prop.key, value)
+        elif not column.primary_key and column.server_default is None:
+            setattr(obj, prop.key, None)  # SQL NULL (a JSON column's None would be 'null')
     (primary_key,) = mapper.primary_key
     inserted = run(db, _insert_returning(mapper.local_table), values)
     setattr(obj, primary_key.key, inserted.scalar())

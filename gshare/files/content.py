@@ -155,7 +155,6 @@ def upload_file(
     with ctx.db.no_autoflush:  # the verdict goes in the version's INSERT, not an UPDATE after it
         verdicts.judge_new_version(ctx, version, inline)
         _write_new(ctx.db, node, version)
-    ctx.db.flush()  # what else changed: a new version's node.updated_at
     audit.write(
         ctx, actor, "file.upload", node=node, version=version, target=target, size=meter.size
     )
