@@ -96,10 +96,8 @@ def list_buckets(ctx: Context, actor: Actor) -> list[Bucket]:
 def get_bucket(ctx: Context, actor: Actor, slug: str, found: Bucket | None = None) -> Bucket:
     """Return the space with this name as the person sees it, else NotFound (found: the
     space and its root as find_space returns them, when the caller read them already)."""
-    if found is None:
-        row = ctx.db.execute(_SPACE_AND_ROOT, {"slug": slug}).first()
-        found = Bucket(row[0], row[1], None) if row is not None else None
-    bucket = space_view(ctx, actor, found.space, found.root) if found is not None else None
+    found = found or find_space(ctx, slug)
+    bucket = space_view(ctx, actor, found.space, found.root)
     if bucket is None:
         raise NotFound(f"No space '{slug}'.")
     return bucket
