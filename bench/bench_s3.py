@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_s3.py [--size-mib 1024] [--part-mib 8] [--rounds 4]
                                        [--files 1000] [--heads 300] [--database URL]
-                                       [--profile OUT] [--workers 2] [--no-inline-scan]
+                                       [--profile OUT] [--workers N] [--no-inline-scan]
                                        [--pin]
 
 --database takes a PostgreSQL server URL (postgresql+psycopg://postgres@127.0.0.1:5432): the
@@ -11,7 +11,8 @@ benchmark makes a fresh database there and drops it at the end. The default is a
 cli's default); --size-mib 0, --files 0 or --heads 0 skip that part; --profile OUT profiles
 the CPU time of every request (each endpoint worker saves OUT.<pid>; read them with
 `python -m pstats`). --workers sets the endpoint's gunicorn processes (8 threads each, as
-`gshare serve` runs it); --no-inline-scan leaves the uploads to the scan queue instead of clamd
+`gshare serve` runs it; by default one per core the endpoint has, as docs/scaling.md sizes
+them: a second process on one core cost 15 to 25% more CPU per small PUT); --no-inline-scan leaves the uploads to the scan queue instead of clamd
 during the request. --pin gives the endpoint and clamd the last CPU core and everything else
 (the S3 server, the clients) the others, as where gshare runs on nodes of its own: both paths
 then give the store and the clients the same cores, and the endpoint's CPU is no longer taken
@@ -298,6 +299,12 @@ def rclone_resync(url: str, key: str, secret: str, source: Path, target: str, tm
     return time.perf_counter() - start
 
 
+# Files each way synced before the measured sync: every endpoint process has then loaded what
+# it loads on first use (libmagic's database, the statements it compiles, its connections), as
+# a server that has been up a while has. A cold process spends 0.3 to 0.8 s of CPU on that.
+WARM_FILES = 100
+
+
 def small_files(root: Path, count: int) -> Path:
     for i in range(count):
         folder = root / f"d{i // 100:02d}"
@@ -336,7 +343,12 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=300, help="HeadObject calls each way")
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--profile", help="profile the endpoint's requests into OUT.<pid>")
-    parser.add_argument("--workers", type=int, default=2, help="the endpoint's processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="the endpoint's processes (default: one per core it runs on, as docs/scaling.md"
+        " sizes them: 1 with --pin)",
+    )
     parser.add_argument(
         "--no-inline-scan",
         action="store_true",
@@ -348,6 +360,8 @@ def main() -> None:
         help="the endpoint and clamd on the last core, the store and the clients on the others",
     )
     args = parser.parse_args()
+    if args.workers is None:
+        args.workers = len(ENDPOINT_CORES) if args.pin else len(os.sched_getaffinity(0))
     if args.pin:
         os.sched_setaffinity(0, OTHER_CORES)  # inherited by the store, clamd, the clients
     with bench_world(args.database) as world:
@@ -455,6 +469,9 @@ def big_phase(size_mib: int, part_mib: int, rounds: int, gshare_s3, direct, pid:
 
 def sync_phase(files: int, tmp: Path, ours: tuple, theirs: tuple, endpoint_pid: int) -> None:
     source = small_files(tmp / "small", files)
+    warm = small_files(tmp / "warm", WARM_FILES)
+    aws_sync(*theirs, warm, "s3://direct/warm")
+    aws_sync(*ours, warm, "s3://finance/warm")
     cpu = CpuMeter(endpoint_pid)
     d_sync = aws_sync(*theirs, source, "s3://direct/small")
     direct_cpu = cpu.lap()

@@ -4,6 +4,7 @@ files with macros are stopped by content and by name where `block_office_macros`
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 
 from gshare.core.errors import NameInvalid
@@ -69,7 +70,15 @@ def denied_ending(name: str, endings) -> str | None:
     """Return the ending of endings that a name has as Windows sees it, or None: in any case,
     and after the trailing dots and spaces Windows drops ('evil.exe. ' is 'evil.exe')."""
     seen = name.rstrip(". ").casefold()
-    return next((e.casefold() for e in endings if seen.endswith(e.casefold())), None)
+    folded = _folded(tuple(endings))
+    if not seen.endswith(folded):  # one call for the whole list: every upload asks
+        return None
+    return next(e for e in folded if seen.endswith(e))
+
+
+@functools.lru_cache(maxsize=8)
+def _folded(endings: tuple) -> tuple:
+    return tuple(e.casefold() for e in endings)
 
 
 def refuse_blocked_ending(settings, old_name: str, new_name: str) -> None:

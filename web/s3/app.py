@@ -45,7 +45,7 @@ class S3Request:
     bucket: str | None
     key: str | None
     query: dict[str, str]
-    headers: EnvironHeaders
+    headers: RequestHeaders
     auth: AuthContext
     holder: access_keys.KeyHolder
     request_id: str
@@ -119,6 +119,19 @@ class S3Request:
         return int(value) if value and value.isdigit() else None
 
 
+class RequestHeaders(EnvironHeaders):
+    """A request's headers, read from its environ as EnvironHeaders reads them and listed
+    once: the signature, the checksums, the encryption asked and the stored metadata each go
+    through the whole list, and EnvironHeaders rebuilds it from the environ every time."""
+
+    def __init__(self, environ) -> None:
+        super().__init__(environ)
+        self._listed = tuple(super().__iter__())
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._listed)
+
+
 class S3App:
     """The WSGI callable of the S3 listener."""
 
@@ -154,7 +167,7 @@ class S3App:
     def _authenticated(self, ctx, environ, method: str, raw_path: str, request_id: str):
         """Verify the request's signature with its key (read in ctx, which the request's
         first unit of work then is) and run it."""
-        headers = EnvironHeaders(environ)
+        headers = RequestHeaders(environ)
         query_string = environ.get("QUERY_STRING", "")
         try:
             bucket, key = split_path(raw_path)
