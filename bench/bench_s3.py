@@ -12,12 +12,13 @@ cli's default); --size-mib 0, --files 0 or --heads 0 skip that part; --profile O
 the CPU time of every request (each endpoint worker saves OUT.<pid>; read them with
 `python -m pstats`). --workers sets the endpoint's gunicorn processes (8 threads each, as
 `gshare serve` runs it; by default one per core the endpoint has, as docs/scaling.md sizes
-them: a second process on one core cost 15 to 25% more CPU per small PUT); --no-inline-scan leaves the uploads to the scan queue instead of clamd
-during the request. --pin gives the endpoint and clamd the last CPU core and everything else
-(the S3 server, the clients) the others, as where gshare runs on nodes of its own: both paths
-then give the store and the clients the same cores, and the endpoint's CPU is no longer taken
-from the store's (on a 2-core machine, unpinned, every CPU second the endpoint spends is one
-the store and the client wait for).
+them: a second process on one core costs about 15% more CPU per small PUT); --no-inline-scan
+leaves the uploads to the scan queue instead of clamd during the request. --pin gives the
+endpoint and clamd the last CPU core and everything else (the S3 server, the clients) the
+others, as where gshare runs on nodes of its own: both paths then give the store and the
+clients the same cores, and the endpoint's CPU is no longer taken from the store's (on a
+2-core machine, unpinned, every CPU second the endpoint spends is one the store and the
+client wait for).
 
 - boto3 puts and gets one object of --size-mib through gshare's S3 endpoint (gunicorn, as
   `gshare serve` runs it) and straight to the backing S3 server, --rounds times, the two
