@@ -60,6 +60,17 @@ class Caller:
         query: str = "",
         headers: dict | None = None,
     ) -> tuple[str, bytes]:
+        return self.send(self.environ(method, path, body, query, headers))
+
+    def environ(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        query: str = "",
+        headers: dict | None = None,
+    ) -> dict:
+        """Return the WSGI environ of a request, signed as the aws cli signs it."""
         url = f"http://{HOST}{path}" + (f"?{query}" if query else "")
         request = AWSRequest(
             method=method, url=url, data=body, headers={"Host": HOST, **(headers or {})}
@@ -84,6 +95,10 @@ class Caller:
             if name not in ("CONTENT_LENGTH", "CONTENT_TYPE"):
                 name = f"HTTP_{name}"
             environ[name] = value
+        return environ
+
+    def send(self, environ: dict) -> tuple[str, bytes]:
+        """Hand a request to the app; return its status line and body."""
         status = []
         start, wall = time.process_time(), time.perf_counter()
         if self.profile is not None:
