@@ -12,10 +12,11 @@ what belongs to a site, the way an operator would on their own machine:
   through SSL_CERT_FILE as the recipe says.
 
 Then it does what the recipe says: makes the data directories, writes the identities file,
-starts the four units' ExecStart lines in order (and stops them in reverse), creates the
-bucket with the documented `weed shell` line, and runs gshare on the documented `[storage]`:
-`gshare db upgrade`, a department and a person, an upload and a read through the domain
-services, `gshare fsck` and `gshare gc`. Where CI=true a missing `weed` fails the test.
+starts the four units' ExecStart lines in order (and stops them in reverse, each within its
+TimeoutStopSec, as systemd), creates the bucket with the documented `weed shell` line, and runs
+gshare on the documented `[storage]`: `gshare db upgrade`, a department and a person, an upload
+and a read through the domain services, `gshare fsck` and `gshare gc`. Where CI=true a
+missing `weed` fails the test.
 """
 
 from __future__ import annotations
@@ -89,6 +90,13 @@ class Site:
         for host in STORE_HOSTS:
             text = text.replace(host, "127.0.0.1")
         return re.sub(r"(?<=[:=.])(\d+)\b", lambda m: self.ports.get(m.group(1), m.group(1)), text)
+
+
+def stop_timeout(unit: str) -> float:
+    """Return how long systemd waits for a unit to end after SIGTERM: its TimeoutStopSec, or
+    systemd's default of 90 s."""
+    found = re.search(r"^TimeoutStopSec=(\d+)\s*$", unit, re.MULTILINE)
+    return float(found.group(1)) if found else 90.0
 
 
 def exec_start(unit: str) -> list[str]:
@@ -188,27 +196,26 @@ def store(tmp_path_factory):
     storage = tomllib.loads(site.localize(recipe["seaweedfs-gshare-storage"]))["storage"]
     running = Store(storage["endpoint"], ca, storage)
     log = tmp_path / "weed.log"
-    processes: list[subprocess.Popen] = []
+    processes: list[tuple[subprocess.Popen, float]] = []
     try:
         with open(log, "ab") as out:
             for unit in units:  # in the order systemd starts them (After=)
                 command = exec_start(site.localize(unit))
                 assert command[0] == weed
-                processes.append(
-                    subprocess.Popen(
-                        command,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        cwd=tmp_path,
-                        start_new_session=True,
-                    )
+                process = subprocess.Popen(
+                    command,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=tmp_path,
+                    start_new_session=True,
                 )
-        wait_for_s3(running, processes, log)
+                processes.append((process, stop_timeout(unit)))
+        wait_for_s3(running, [process for process, _ in processes], log)
         create_bucket(site.localize(recipe["seaweedfs-bucket"]), running)
         yield running
     finally:
-        for process in reversed(processes):  # and stop them in reverse
-            stop(process)
+        for process, timeout in reversed(processes):  # and stop them in reverse, as systemd
+            stop(process, timeout)
         for port in site.ports.values():  # weed leaves sockets named after its ports in /tmp
             for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
                 path.unlink(missing_ok=True)
@@ -265,11 +272,12 @@ def run_shell(command: str) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(shell.args, shell.returncode, output, "")
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, timeout: float) -> None:
+    """Stop a unit's process as systemd does: SIGTERM, then SIGKILL after its timeout."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
