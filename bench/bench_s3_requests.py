@@ -52,15 +52,9 @@ class Caller:
         self.cpu = self.wall = 0.0  # the last call's, in seconds
         self.profile: cProfile.Profile | None = None
 
-    def __call__(
-        self,
-        method: str,
-        path: str,
-        body: bytes = b"",
-        query: str = "",
-        headers: dict | None = None,
-    ) -> tuple[str, bytes]:
-        return self.send(self.environ(method, path, body, query, headers))
+    def __call__(self, *request, **options) -> tuple[str, bytes]:
+        """Sign a request (the arguments of environ) and send it."""
+        return self.send(self.environ(*request, **options))
 
     def environ(
         self,
