@@ -94,7 +94,8 @@ class Gshare:
             ctx = Context(db=db, store=self.store, config=self.config, scanner=self.scanner, ip=ip)
             try:
                 yield ctx
-                db.commit()
+                if db.in_transaction():  # none when the work committed its own (S3 requests)
+                    db.commit()
             except BaseException:
                 db.rollback()
                 raise

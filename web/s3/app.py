@@ -59,7 +59,7 @@ class S3Request:
         if self.opened is not None:
             ctx, self.opened = self.opened, None
             try:
-                yield ctx, ctx.db.merge(self.holder.user, load=False)
+                yield ctx, self.holder.user  # read in this session: nothing to merge
                 ctx.db.commit()
             except BaseException:
                 ctx.db.rollback()
