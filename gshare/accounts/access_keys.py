@@ -168,12 +168,16 @@ LIVE_KEY = (
 )
 
 
+def touch_due(key: AccessKey) -> bool:
+    """Tell whether a key's use is to be recorded now (at most every few minutes)."""
+    return key.last_used_at is None or utcnow() - key.last_used_at >= _TOUCH_EVERY
+
+
 def touch_key(db, key: AccessKey) -> bool:
     """Record that a key was used (at most every few minutes); tell whether it wrote."""
-    now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < _TOUCH_EVERY:
+    if not touch_due(key):
         return False
-    db.execute(update(AccessKey).where(AccessKey.id == key.id).values(last_used_at=now))
+    db.execute(update(AccessKey).where(AccessKey.id == key.id).values(last_used_at=utcnow()))
     return True
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
+from sqlalchemy import select, update
 
 from gshare.accounts import access_keys
 from gshare.core.actor import OPERATOR
@@ -87,6 +89,38 @@ def test_read_only_key_for_one_space_is_listed_with_its_scope_and_its_secret_sho
         s3.put_object(Bucket="finance", Key="new.txt", Body=b"x")
     with pytest.raises(ClientError, match="AccessDenied"):
         s3.list_objects_v2(Bucket="home-somsak")
+
+
+def test_a_keys_use_shows_as_last_used_and_is_written_at_most_every_few_minutes(
+    site, browser_for, gs, s3_url
+):
+    web = _english(browser_for(site.user("somsak")))
+    key_id, secret, page = _create(web, label="laptop")
+
+    def last_used_cell() -> str:
+        page = web.get("/account/keys").get_data(as_text=True)
+        row = page[page.index(f'id="key-{key_id}"') :]
+        return re.search(r'data-label="Last used">([^<]*)<', row).group(1)
+
+    def last_used_at():
+        with gs.unit_of_work() as ctx:
+            return ctx.db.scalar(select(AccessKey.last_used_at).where(AccessKey.key_id == key_id))
+
+    assert last_used_cell() == "Never"
+    s3 = _boto(s3_url, key_id, secret)
+    assert "home-somsak" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    first = last_used_at()
+    assert first is not None and last_used_cell() not in ("", "Never")
+    s3.list_buckets()  # within minutes of the first: not written again
+    assert last_used_at() == first
+    with gs.unit_of_work() as ctx:  # as if the first use were six minutes ago
+        ctx.db.execute(
+            update(AccessKey)
+            .where(AccessKey.key_id == key_id)
+            .values(last_used_at=first - timedelta(minutes=6))
+        )
+    s3.list_buckets()
+    assert last_used_at() > first - timedelta(minutes=6)
 
 
 def test_page_shows_the_configured_s3_address(site, config, gs):

@@ -220,6 +220,8 @@ class S3App:
         return holder.secret
 
     def _touch(self, holder: access_keys.KeyHolder) -> None:
+        if not access_keys.touch_due(holder.key):
+            return  # most requests: no session opened for nothing
         with contextlib.suppress(Exception), self.gshare.sessions() as db:
             if access_keys.touch_key(db, holder.key):
                 db.commit()
