@@ -16,7 +16,8 @@ expressions libmagic runs on text), the Python interpreter, OpenSSL, SQLite.
 
 Instructions are not time. libmagic's loops run several instructions a cycle and the Python
 interpreter far fewer, and time in the kernel (sockets, files) is not counted: a 4 KiB text
-PutObject whose instructions are 55% libmagic's spends about a fifth of its CPU time there.
+PutObject whose instructions are two thirds libmagic's (with the C library's searches it runs)
+spends a fifth to a quarter of its CPU time there.
 Compare two commits with this (a git worktree of each), not two machines. Needs valgrind
 (Debian's package); each kind takes 3 to 4 minutes, its two runs in parallel.
 """
@@ -116,18 +117,11 @@ def by_library(out: Path) -> dict[str, int]:
 def send(kind: str, count: int, signed: int, database: str | None) -> None:
     """The child: make a world, sign `signed` requests (the longest run's: both runs sign as
     many), then send `count` of them."""
-    from bench_s3 import bench_world, prepare_gshare
-    from bench_s3_requests import Caller
+    from bench_s3 import bench_world
+    from bench_s3_requests import in_process
 
-    import storage
-    from gshare.core.context import Gshare, make_scanner
-    from web.s3.app import create_s3_app
-
-    with bench_world(database) as (tmp, endpoint, keys, clamd, url):
-        config, key_id, secret = prepare_gshare(tmp, endpoint, keys, clamd, url)
-        store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket)
-        gshare = Gshare(config, store, scanner=make_scanner(config))
-        caller = Caller(create_s3_app(config, gshare), key_id, secret)
+    with bench_world(database) as world:
+        caller, _gshare = in_process(*world)
 
         def ok(answer: tuple[str, bytes]) -> None:
             assert answer[0].startswith("200"), answer

@@ -159,11 +159,18 @@ def main() -> None:
         run(args, *world)
 
 
-def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
+def in_process(tmp: Path, endpoint: str, keys, clamd: str, url: str) -> tuple[Caller, Gshare]:
+    """Return a Caller of the S3 endpoint's WSGI app on bench_world's store, clamd and
+    database (prepared by bench_s3), and the Gshare behind it."""
     config, key_id, secret = prepare_gshare(tmp, endpoint, keys, clamd, url)
     store = storage.S3Store(endpoint, *keys, bucket=config.storage.bucket)
     gs = Gshare(config, store, scanner=make_scanner(config))
-    call = Caller(create_s3_app(config, gs), key_id, secret)
+    return Caller(create_s3_app(config, gs), key_id, secret), gs
+
+
+def run(args, tmp: Path, endpoint: str, keys, clamd: str, url: str) -> None:
+    call, gs = in_process(tmp, endpoint, keys, clamd, url)
+    config = gs.config
     statements = Statements(gs.engine, args.show_sql)
     kinds = iter(range(1, 100))
 
